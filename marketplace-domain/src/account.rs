@@ -446,6 +446,50 @@ pub fn parse_zip(raw: &str) -> Result<String, ZipError> {
     }
 }
 
+/// How long a login session lasts.
+pub const SESSION_LIFETIME: time::Duration = time::Duration::days(14);
+
+/// How many failed logins are tolerated before further attempts are refused for a while.
+///
+/// Failures are counted per username and per client address over a sliding window, so one
+/// attacker cannot guess one account's password, nor spray many accounts from one address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginThrottle {
+    /// Failures per username within the window.
+    pub max_per_username: u32,
+    /// Failures per client address within the window.
+    pub max_per_address: u32,
+    /// The window.
+    pub window: time::Duration,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        LoginThrottle {
+            max_per_username: 5,
+            max_per_address: 20,
+            window: time::Duration::minutes(15),
+        }
+    }
+}
+
+impl LoginThrottle {
+    /// True when either counter has reached its limit.
+    pub fn is_blocked(&self, username_failures: u32, address_failures: u32) -> bool {
+        username_failures >= self.max_per_username || address_failures >= self.max_per_address
+    }
+
+    /// The throttle key of a username (case-insensitive, like usernames).
+    pub fn username_key(username: &str) -> String {
+        format!("user:{}", username.trim().to_lowercase())
+    }
+
+    /// The throttle key of a client address.
+    pub fn address_key(address: &str) -> String {
+        format!("ip:{address}")
+    }
+}
+
 /// Role flags of a user, as stored.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Roles {
@@ -695,6 +739,15 @@ mod tests {
         assert_eq!(ok.first_name.as_deref(), Some("Ada"));
         assert_eq!(ok.zip_code.as_deref(), Some(""));
         assert_eq!(ok.state.as_deref(), Some("NY"));
+    }
+
+    #[test]
+    fn login_throttle_blocks_at_either_limit() {
+        let throttle = LoginThrottle::default();
+        assert!(!throttle.is_blocked(4, 19));
+        assert!(throttle.is_blocked(5, 0));
+        assert!(throttle.is_blocked(0, 20));
+        assert_eq!(LoginThrottle::username_key(" Maker "), "user:maker");
     }
 
     #[test]

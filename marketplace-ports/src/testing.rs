@@ -1,0 +1,98 @@
+//! Test support for use-case tests: a unit of work whose transactions hold a mockall mock of each
+//! store, and a fixed clock. Compiled for this crate's tests and, with the `mocks` feature, for
+//! other crates' tests.
+
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use crate::ports::{
+    BlobStore, CategoryStore, Clock, ConnectStore, MockBlobStore, MockCategoryStore,
+    MockConnectStore, MockProductStore, MockSessionStore, MockUserStore, ProductStore,
+    SessionStore, StoreError, Tx, UnitOfWork, UserStore,
+};
+
+/// A transaction made of one mock per store. Set expectations on the fields.
+#[derive(Default)]
+pub struct FakeTx {
+    /// User store mock.
+    pub users: MockUserStore,
+    /// Session store mock.
+    pub sessions: MockSessionStore,
+    /// Category store mock.
+    pub categories: MockCategoryStore,
+    /// Product store mock.
+    pub products: MockProductStore,
+    /// Blob store mock.
+    pub blobs: MockBlobStore,
+    /// Connect store mock.
+    pub connect: MockConnectStore,
+}
+
+#[async_trait]
+impl Tx for FakeTx {
+    fn users(&mut self) -> &mut dyn UserStore {
+        &mut self.users
+    }
+    fn sessions(&mut self) -> &mut dyn SessionStore {
+        &mut self.sessions
+    }
+    fn categories(&mut self) -> &mut dyn CategoryStore {
+        &mut self.categories
+    }
+    fn products(&mut self) -> &mut dyn ProductStore {
+        &mut self.products
+    }
+    fn blobs(&mut self) -> &mut dyn BlobStore {
+        &mut self.blobs
+    }
+    fn connect(&mut self) -> &mut dyn ConnectStore {
+        &mut self.connect
+    }
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+type TxFactory = Box<dyn FnMut() -> FakeTx + Send>;
+
+/// A unit of work that builds a fresh [`FakeTx`] for every `begin()`.
+pub struct FakeUow {
+    factory: Mutex<TxFactory>,
+}
+
+impl FakeUow {
+    /// Uses `factory` to build each transaction (set the expectations there).
+    pub fn new(factory: impl FnMut() -> FakeTx + Send + 'static) -> Self {
+        FakeUow {
+            factory: Mutex::new(Box::new(factory)),
+        }
+    }
+}
+
+#[async_trait]
+impl UnitOfWork for FakeUow {
+    async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
+        let mut factory = self
+            .factory
+            .lock()
+            .map_err(|_| StoreError::Unavailable("fake unit of work poisoned".into()))?;
+        Ok(Box::new(factory()))
+    }
+}
+
+/// A clock stopped at 2026-01-02 03:04:05 UTC.
+pub struct FixedClock(pub OffsetDateTime);
+
+impl Clock for FixedClock {
+    fn now(&self) -> OffsetDateTime {
+        self.0
+    }
+}
+
+/// The clock tests use unless they need another time.
+pub fn fixed_clock() -> FixedClock {
+    FixedClock(datetime!(2026-01-02 03:04:05 UTC))
+}
