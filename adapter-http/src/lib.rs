@@ -1,1 +1,193 @@
-//! placeholder
+//! # adapter-http
+//!
+//! The JSON API over HTTP, built with poem-openapi: every endpoint is described in the OpenAPI
+//! document served at `/api/openapi.json` (interactive docs at `/api/docs`). Handlers are thin:
+//! parse, call one use case, map the result. Errors always use the envelope of [`error`].
+
+use std::time::Instant;
+
+use marketplace_domain::files::UploadError;
+use marketplace_domain::money::Currency;
+use marketplace_ports::use_cases::{Services, UploadedFile};
+use poem::http::HeaderValue;
+use poem::middleware::{CatchPanic, CookieJarManager};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
+use poem_openapi::OpenApiService;
+use poem_openapi::types::multipart::Upload;
+use tracing::Instrument;
+
+pub mod api;
+pub mod auth;
+pub mod dto;
+pub mod error;
+pub mod files;
+pub mod json;
+pub mod limits;
+
+use api::accounts::AccountsApi;
+use api::admin::AdminApi;
+use api::catalog::CatalogApi;
+use api::products::ProductsApi;
+use api::seller::SellerApi;
+use api::system::SystemApi;
+use error::ApiError;
+use limits::BodyLimit;
+
+/// HTTP settings.
+#[derive(Clone, Copy, Debug)]
+pub struct HttpConfig {
+    /// Mark cookies `Secure` (the site is served over HTTPS).
+    pub secure_cookies: bool,
+    /// The currency prices are shown in.
+    pub currency: Currency,
+    /// Largest non-upload request body, in bytes.
+    pub json_body_limit: u64,
+    /// Largest multipart upload body, in bytes.
+    pub upload_body_limit: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            secure_cookies: false,
+            currency: Currency::USD,
+            json_body_limit: 1024 * 1024,
+            upload_body_limit: marketplace_domain::files::ASSET_MAX_BYTES + 1024 * 1024,
+        }
+    }
+}
+
+type Apis = (
+    SystemApi,
+    AccountsApi,
+    CatalogApi,
+    ProductsApi,
+    SellerApi,
+    AdminApi,
+);
+
+fn openapi_service(services: &Services, config: HttpConfig) -> OpenApiService<Apis, ()> {
+    let apis = (
+        SystemApi {
+            services: services.clone(),
+        },
+        AccountsApi {
+            services: services.clone(),
+            config,
+        },
+        CatalogApi {
+            services: services.clone(),
+            currency: config.currency,
+        },
+        ProductsApi {
+            services: services.clone(),
+            currency: config.currency,
+        },
+        SellerApi {
+            services: services.clone(),
+            currency: config.currency,
+        },
+        AdminApi {
+            services: services.clone(),
+        },
+    );
+    OpenApiService::new(apis, "Home Craft 3D marketplace API", env!("CARGO_PKG_VERSION")).description(
+        "Multi-vendor marketplace for 3D-printed models and digital 3D files. Amounts are integer \
+         cents (`*_cents`) with a `currency`. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}`. \
+         Authenticate with `Authorization: Bearer <token>` from login, or with the session cookie plus \
+         `X-CSRF-Token` on writes.",
+    )
+}
+
+/// The OpenAPI document as JSON (for snapshot tests and clients).
+pub fn openapi_json(services: &Services, config: HttpConfig) -> String {
+    openapi_service(services, config).spec()
+}
+
+/// Every route of the application, with its middleware.
+pub fn routes(services: Services, config: HttpConfig) -> impl Endpoint<Output = Response> {
+    let api = openapi_service(&services, config);
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    Route::new()
+        .nest("/", api)
+        .at("/api/openapi.json", spec)
+        .nest("/api/docs", docs)
+        .with(BodyLimit {
+            other: config.json_body_limit,
+            multipart: config.upload_body_limit,
+        })
+        .with(CookieJarManager::new())
+        .data(services)
+        .catch_all_error(|error| async move { error_response(error) })
+        .with(
+            CatchPanic::new().with_handler(|_| {
+                ApiError::internal(&"a request handler panicked").into_response()
+            }),
+        )
+        .around(log_request)
+}
+
+/// The response for an error that escaped an operation: operations' own error responses pass
+/// through untouched; anything else (unknown route, bad method, body limit) gets the envelope.
+fn error_response(error: poem::Error) -> Response {
+    if error.is_from_response() {
+        error.into_response()
+    } else {
+        ApiError::from_request_error(error).into_response()
+    }
+}
+
+/// Gives every request an id (kept from `X-Request-Id` when sane), logs method, path, status and
+/// time, and returns the id in the response.
+async fn log_request<E: Endpoint>(next: E, request: Request) -> poem::Result<Response> {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let span = tracing::info_span!("request", request_id = %id, %method, %path);
+    let started = Instant::now();
+    let mut response = match next.call(request).instrument(span.clone()).await {
+        Ok(response) => response.into_response(),
+        Err(error) => error_response(error),
+    };
+    let status = response.status();
+    let elapsed_ms = started.elapsed().as_millis();
+    span.in_scope(|| {
+        if status.is_server_error() {
+            tracing::error!(status = status.as_u16(), elapsed_ms, "request failed");
+        } else {
+            tracing::info!(status = status.as_u16(), elapsed_ms, "request");
+        }
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    Ok(response)
+}
+
+/// Reads an uploaded file into memory after checking its size against `max` (so an oversized file
+/// is refused before it is read), giving a 413 for files too large.
+///
+/// # Errors
+/// [`ApiError`] 413 when too large, 400 when the temporary file cannot be read.
+pub async fn read_upload(upload: Upload, max: u64) -> Result<UploadedFile, ApiError> {
+    let size = u64::try_from(upload.size()).unwrap_or(u64::MAX);
+    if size > max {
+        return Err(UploadError::TooLarge { size, limit: max }.into());
+    }
+    let file_name = upload.file_name().unwrap_or_default().to_owned();
+    let bytes = upload.into_vec().await.map_err(|e| {
+        ApiError::bad_request("upload_failed", format!("could not read the upload: {e}"))
+    })?;
+    Ok(UploadedFile { file_name, bytes })
+}

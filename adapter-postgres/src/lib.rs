@@ -366,6 +366,9 @@ impl Queries for PgStore {
     ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
         sessions::session_user(&mut *self.connection().await?, token_digest, now).await
     }
+    async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        users::get_user_by_username(&mut *self.connection().await?, username).await
+    }
     async fn user_profile(&self, id: UserId) -> Result<Option<(UserRecord, Profile)>, StoreError> {
         let mut conn = self.connection().await?;
         let Some(user) = users::get_user(&mut conn, id).await? else {

@@ -94,8 +94,8 @@ impl LocalServer {
     ///
     /// # Errors
     /// [`LocalServerError::NotInstalled`] when PostgreSQL is missing; the others on failures.
-    pub fn start(data_dir: &Path) -> Result<LocalServer, LocalServerError> {
-        Self::start_with(data_dir, &[])
+    pub fn start(data_dir: &Path, bin_dir: Option<&Path>) -> Result<LocalServer, LocalServerError> {
+        Self::start_with(data_dir, bin_dir, &[])
     }
 
     /// Starts a throwaway server in a new temporary folder. A watchdog process stops it and removes
@@ -115,13 +115,22 @@ impl LocalServer {
             std::os::unix::fs::chown(&root, Some(user.uid), Some(user.gid))
                 .map_err(io(format!("handing {} to postgres", root.display())))?;
         }
-        let server = Self::start_with(&root.join("pg"), EPHEMERAL_SETTINGS)?;
+        let server = Self::start_with(&root.join("pg"), None, EPHEMERAL_SETTINGS)?;
         server.spawn_watchdog(&root)?;
         Ok(server)
     }
 
-    fn start_with(data_dir: &Path, settings: &[&str]) -> Result<LocalServer, LocalServerError> {
-        let bin_dir = find_bin_dir().ok_or(LocalServerError::NotInstalled)?;
+    fn start_with(
+        data_dir: &Path,
+        bin_dir: Option<&Path>,
+        settings: &[&str],
+    ) -> Result<LocalServer, LocalServerError> {
+        let bin_dir = match bin_dir {
+            Some(dir) if has_server_tools(dir) => dir.to_path_buf(),
+            Some(_) => return Err(LocalServerError::NotInstalled),
+            None => find_bin_dir(std::env::var_os("PATH"), Path::new("/usr/lib/postgresql"))
+                .ok_or(LocalServerError::NotInstalled)?,
+        };
         let run_as = run_as()?;
         fs::create_dir_all(data_dir).map_err(io(format!("creating {}", data_dir.display())))?;
         let data_dir =
@@ -296,21 +305,24 @@ fn check(command: &str, output: &Output, log: Option<&Path>) -> Result<(), Local
     })
 }
 
-/// `initdb` on PATH, else the newest `/usr/lib/postgresql/<version>/bin`.
-fn find_bin_dir() -> Option<PathBuf> {
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file())
-    });
+/// True when `dir` holds the server tools we run.
+fn has_server_tools(dir: &Path) -> bool {
+    dir.join("initdb").is_file() && dir.join("pg_ctl").is_file()
+}
+
+/// `initdb` on `path`, else the newest `<lib_root>/<version>/bin` (Debian keeps the server tools
+/// under `/usr/lib/postgresql/<version>/bin`, off the PATH).
+fn find_bin_dir(path: Option<std::ffi::OsString>, lib_root: &Path) -> Option<PathBuf> {
+    let on_path =
+        path.and_then(|paths| std::env::split_paths(&paths).find(|dir| has_server_tools(dir)));
     on_path.or_else(|| {
-        let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+        let mut versions: Vec<(u32, PathBuf)> = fs::read_dir(lib_root)
             .ok()?
             .filter_map(Result::ok)
             .filter_map(|entry| {
                 let version = entry.file_name().to_string_lossy().parse::<u32>().ok()?;
                 let bin = entry.path().join("bin");
-                (bin.join("initdb").is_file() && bin.join("pg_ctl").is_file())
-                    .then_some((version, bin))
+                has_server_tools(&bin).then_some((version, bin))
             })
             .collect();
         versions.sort();
@@ -383,4 +395,62 @@ fn socket_dir_for(data_dir: &Path, run_as: Option<RunAs>) -> Result<PathBuf, Loc
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
         .map_err(io(format!("restricting {}", dir.display())))?;
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fake_install(root: &Path, version: &str) -> PathBuf {
+        let bin = root.join(version).join("bin");
+        fs::create_dir_all(&bin).unwrap();
+        for tool in ["initdb", "pg_ctl"] {
+            fs::write(bin.join(tool), "").unwrap();
+        }
+        bin
+    }
+
+    #[test]
+    fn finds_the_newest_installed_version_when_not_on_path() {
+        let root = std::env::temp_dir().join(format!("hc3-find-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        assert_eq!(find_bin_dir(None, &root), None, "nothing installed");
+        fake_install(&root, "13");
+        let newest = fake_install(&root, "15");
+        fs::create_dir_all(root.join("notes")).unwrap();
+        assert_eq!(find_bin_dir(None, &root), Some(newest));
+        let on_path = fake_install(&root, "custom");
+        assert_eq!(
+            find_bin_dir(Some(on_path.clone().into_os_string()), &root),
+            Some(on_path)
+        );
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_missing_installation_is_one_clear_line() {
+        let message = LocalServerError::NotInstalled.to_string();
+        assert!(
+            message.contains("PostgreSQL is not installed") && message.contains("DATABASE_URL")
+        );
+        assert!(!message.contains('\n'));
+    }
+
+    #[test]
+    fn long_data_paths_get_a_short_socket_folder() {
+        let short = Path::new("/srv/data/pg");
+        assert_eq!(socket_dir_for(short, None).unwrap(), short);
+        let long = PathBuf::from(format!("/tmp/{}/pg", "x".repeat(120)));
+        let socket = socket_dir_for(&long, None).unwrap();
+        assert!(
+            socket.as_os_str().len() <= MAX_SOCKET_DIR_LEN,
+            "{}",
+            socket.display()
+        );
+        assert_eq!(
+            socket,
+            socket_dir_for(&long, None).unwrap(),
+            "stable per data folder"
+        );
+    }
 }

@@ -85,6 +85,8 @@ pub trait Queries: Send + Sync {
         token_digest: &str,
         now: OffsetDateTime,
     ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError>;
+    /// A user by username, case-insensitively.
+    async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>, StoreError>;
     /// A user and profile.
     async fn user_profile(&self, id: UserId) -> Result<Option<(UserRecord, Profile)>, StoreError>;
     /// Every category (owners' view), ordered by type, parent, sort order, name.

@@ -1,0 +1,375 @@
+//! Registration, login, logout, the current user, profile and avatar.
+
+use marketplace_domain::account::ProfileChanges;
+use marketplace_domain::files::IMAGE_MAX_BYTES;
+use marketplace_domain::ids::UserId;
+use marketplace_ports::ports::{Profile, UserRecord};
+use marketplace_ports::use_cases::Services;
+use marketplace_ports::use_cases::accounts::{Login, Register, SignedIn};
+use poem::web::RemoteAddr;
+use poem::web::cookie::{Cookie, CookieJar, SameSite};
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::types::multipart::Upload;
+use poem_openapi::{ApiResponse, Multipart, Object, OpenApi};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use serde::Deserialize;
+
+use super::ApiTags;
+use crate::auth::{Auth, CSRF_COOKIE, SESSION_COOKIE};
+use crate::dto::UserDto;
+use crate::error::ApiResult;
+use crate::files::{FileResponse, stream_file};
+use crate::json::JsonBody;
+use crate::{HttpConfig, read_upload};
+
+/// Accounts.
+pub struct AccountsApi {
+    /// Use cases.
+    pub services: Services,
+    /// Cookie settings.
+    pub config: HttpConfig,
+}
+
+/// A registration.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// Wanted username (letters, digits, `@ . + - _`; unique whatever the case).
+    pub username: String,
+    /// Password (8+ characters, not all digits, not common, not like the username).
+    pub password: String,
+    /// Optional e-mail.
+    pub email: Option<String>,
+    /// Opt in as a seller right away.
+    pub register_as_seller: Option<bool>,
+}
+
+/// Credentials.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Username (any case).
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// A signed-in session.
+#[derive(Debug, Object)]
+pub struct SessionDto {
+    /// The user.
+    pub user: UserDto,
+    /// Session token: send it as `Authorization: Bearer <token>` (also set as the `hc3_session`
+    /// cookie).
+    pub token: String,
+    /// CSRF token: cookie-authenticated writes must send it in `X-CSRF-Token` (also set as the
+    /// readable `hc3_csrf` cookie).
+    pub csrf_token: String,
+    /// When the session ends.
+    pub expires_at: OffsetDateTime,
+}
+
+/// `/me`.
+#[derive(Debug, Object)]
+pub struct MeDto {
+    /// The user.
+    #[oai(flatten)]
+    pub user: UserDto,
+    /// The session's CSRF token, for cookie-authenticated clients.
+    pub csrf_token: String,
+}
+
+/// A profile.
+#[derive(Debug, Object)]
+pub struct ProfileDto {
+    /// The user.
+    pub user: UserDto,
+    /// Shop name, else username: how sellers are shown.
+    pub public_name: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Shop name.
+    pub shop_name: String,
+    /// Contact e-mail.
+    pub email: String,
+    /// Phone 1.
+    pub phone_1: String,
+    /// Phone 2.
+    pub phone_2: String,
+    /// Address line 1.
+    pub address_1: String,
+    /// Address line 2.
+    pub address_2: String,
+    /// City.
+    pub city: String,
+    /// US state code.
+    pub state: String,
+    /// ZIP code.
+    pub zip_code: String,
+    /// Avatar URL, if any.
+    pub avatar_url: Option<String>,
+}
+
+/// Profile changes: absent fields stay, empty strings clear. `is_owner` is not editable.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileUpdate {
+    /// First name (≤ 150).
+    pub first_name: Option<String>,
+    /// Last name (≤ 150).
+    pub last_name: Option<String>,
+    /// Shop name (≤ 80).
+    pub shop_name: Option<String>,
+    /// Contact e-mail.
+    pub email: Option<String>,
+    /// Phone: digits and `- + ( )`, 7–20 characters.
+    pub phone_1: Option<String>,
+    /// Second phone, same rule.
+    pub phone_2: Option<String>,
+    /// Address line 1.
+    pub address_1: Option<String>,
+    /// Address line 2.
+    pub address_2: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// US state code (incl. DC).
+    pub state: Option<String>,
+    /// ZIP: `12345` or `12345-6789`.
+    pub zip_code: Option<String>,
+    /// Seller opt-in.
+    pub is_seller: Option<bool>,
+}
+
+/// An avatar upload.
+#[derive(Debug, Multipart)]
+pub struct AvatarUpload {
+    /// PNG, JPEG, GIF or WebP, at most 5 MiB.
+    pub file: Upload,
+}
+
+/// Registration answer.
+#[derive(ApiResponse)]
+pub enum RegisterResponse {
+    /// Registered and signed in.
+    #[oai(status = 201)]
+    Created(Json<SessionDto>),
+}
+
+/// Logout and deletion answer.
+#[derive(ApiResponse)]
+pub enum NoContent {
+    /// Done.
+    #[oai(status = 204)]
+    Done,
+}
+
+fn profile_dto(user: &UserRecord, profile: Profile) -> ProfileDto {
+    ProfileDto {
+        user: UserDto::from(user),
+        public_name: marketplace_domain::account::public_seller_name(
+            &profile.shop_name,
+            &user.username,
+        ),
+        first_name: profile.first_name,
+        last_name: profile.last_name,
+        shop_name: profile.shop_name,
+        email: profile.email,
+        phone_1: profile.phone_1,
+        phone_2: profile.phone_2,
+        address_1: profile.address_1,
+        address_2: profile.address_2,
+        city: profile.city,
+        state: profile.state,
+        zip_code: profile.zip_code,
+        avatar_url: profile
+            .avatar
+            .map(|_| format!("/api/v1/users/{}/avatar", user.id)),
+    }
+}
+
+impl AccountsApi {
+    fn session_cookies(&self, jar: &CookieJar, signed_in: &SignedIn) {
+        let max_age = std::time::Duration::from_secs(
+            u64::try_from((signed_in.expires_at - OffsetDateTime::now_utc()).whole_seconds())
+                .unwrap_or(0),
+        );
+        let mut session = Cookie::new_with_str(SESSION_COOKIE, &signed_in.token);
+        session.set_http_only(true);
+        session.set_same_site(SameSite::Lax);
+        session.set_path("/");
+        session.set_secure(self.config.secure_cookies);
+        session.set_max_age(max_age);
+        jar.add(session);
+        let mut csrf = Cookie::new_with_str(CSRF_COOKIE, &signed_in.csrf_token);
+        csrf.set_same_site(SameSite::Lax);
+        csrf.set_path("/");
+        csrf.set_secure(self.config.secure_cookies);
+        csrf.set_max_age(max_age);
+        jar.add(csrf);
+    }
+}
+
+fn session_dto(signed_in: SignedIn) -> SessionDto {
+    SessionDto {
+        user: UserDto::from(&signed_in.user),
+        token: signed_in.token,
+        csrf_token: signed_in.csrf_token,
+        expires_at: signed_in.expires_at,
+    }
+}
+
+fn client_address(remote: &RemoteAddr) -> String {
+    remote
+        .as_socket_addr()
+        .map(|addr| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Accounts")]
+impl AccountsApi {
+    /// Register, and be signed in.
+    #[oai(path = "/auth/register", method = "post")]
+    async fn register(
+        &self,
+        body: JsonBody<RegisterRequest>,
+        jar: &CookieJar,
+    ) -> ApiResult<RegisterResponse> {
+        let body = body.0;
+        let signed_in = self
+            .services
+            .accounts
+            .register(Register {
+                username: body.username,
+                password: body.password,
+                email: body.email,
+                register_as_seller: body.register_as_seller.unwrap_or(false),
+            })
+            .await?;
+        self.session_cookies(jar, &signed_in);
+        Ok(RegisterResponse::Created(Json(session_dto(signed_in))))
+    }
+
+    /// Sign in. Failed attempts are throttled per username and per address (429 with
+    /// `Retry-After`).
+    #[oai(path = "/auth/login", method = "post")]
+    async fn login(
+        &self,
+        body: JsonBody<LoginRequest>,
+        jar: &CookieJar,
+        remote: &RemoteAddr,
+    ) -> ApiResult<Json<SessionDto>> {
+        let signed_in = self
+            .services
+            .accounts
+            .login(Login {
+                username: body.0.username,
+                password: body.0.password,
+                client_address: client_address(remote),
+            })
+            .await?;
+        self.session_cookies(jar, &signed_in);
+        Ok(Json(session_dto(signed_in)))
+    }
+
+    /// End the current session.
+    #[oai(path = "/auth/logout", method = "post")]
+    async fn logout(&self, auth: Auth, jar: &CookieJar) -> ApiResult<NoContent> {
+        self.services
+            .accounts
+            .logout(&auth.authenticated().token)
+            .await?;
+        jar.remove(SESSION_COOKIE);
+        jar.remove(CSRF_COOKIE);
+        Ok(NoContent::Done)
+    }
+
+    /// The current user.
+    #[oai(path = "/me", method = "get")]
+    async fn me(&self, auth: Auth) -> ApiResult<Json<MeDto>> {
+        let (user, _) = self.services.accounts.profile(auth.actor()).await?;
+        Ok(Json(MeDto {
+            user: UserDto::from(&user),
+            csrf_token: auth.actor().csrf_token.clone(),
+        }))
+    }
+
+    /// The current user's profile.
+    #[oai(path = "/me/profile", method = "get")]
+    async fn profile(&self, auth: Auth) -> ApiResult<Json<ProfileDto>> {
+        let (user, profile) = self.services.accounts.profile(auth.actor()).await?;
+        Ok(Json(profile_dto(&user, profile)))
+    }
+
+    /// Change the profile; every invalid field is reported at once (422).
+    #[oai(path = "/me/profile", method = "patch")]
+    async fn update_profile(
+        &self,
+        auth: Auth,
+        body: JsonBody<ProfileUpdate>,
+    ) -> ApiResult<Json<ProfileDto>> {
+        let b = body.0;
+        let changes = ProfileChanges {
+            first_name: b.first_name,
+            last_name: b.last_name,
+            shop_name: b.shop_name,
+            email: b.email,
+            phone_1: b.phone_1,
+            phone_2: b.phone_2,
+            address_1: b.address_1,
+            address_2: b.address_2,
+            city: b.city,
+            state: b.state,
+            zip_code: b.zip_code,
+            is_seller: b.is_seller,
+        };
+        let (user, profile) = self
+            .services
+            .accounts
+            .update_profile(auth.actor(), changes)
+            .await?;
+        Ok(Json(profile_dto(&user, profile)))
+    }
+
+    /// Upload (replace) the avatar.
+    #[oai(path = "/me/avatar", method = "put")]
+    async fn set_avatar(&self, auth: Auth, upload: AvatarUpload) -> ApiResult<Json<ProfileDto>> {
+        let file = read_upload(upload.file, IMAGE_MAX_BYTES).await?;
+        self.services
+            .accounts
+            .set_avatar(auth.actor(), file)
+            .await?;
+        let (user, profile) = self.services.accounts.profile(auth.actor()).await?;
+        Ok(Json(profile_dto(&user, profile)))
+    }
+
+    /// Remove the avatar.
+    #[oai(path = "/me/avatar", method = "delete")]
+    async fn delete_avatar(&self, auth: Auth) -> ApiResult<NoContent> {
+        self.services.accounts.delete_avatar(auth.actor()).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// A user's avatar image.
+    #[oai(path = "/users/:user_id/avatar", method = "get")]
+    async fn avatar(&self, user_id: Path<Uuid>) -> ApiResult<FileResponse> {
+        let meta = self
+            .services
+            .files
+            .avatar(UserId::from_uuid(user_id.0))
+            .await?;
+        Ok(stream_file(
+            self.services.files.clone(),
+            meta,
+            None,
+            "public, max-age=300",
+        ))
+    }
+}

@@ -1,0 +1,166 @@
+//! Authentication for the API: a session token sent as `Authorization: Bearer <token>` or in the
+//! `hc3_session` cookie. Cookie-authenticated unsafe requests must also send the session's CSRF
+//! token in `X-CSRF-Token` (synchronizer token, compared in constant time); bearer requests are
+//! not exposed to CSRF and need none.
+
+use marketplace_ports::use_cases::{Actor, Services};
+use poem::http::{Method, StatusCode, header};
+use poem::{Request, RequestBody};
+use poem_openapi::auth::{ApiKey, Bearer};
+use poem_openapi::registry::Registry;
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions, SecurityScheme};
+use subtle::ConstantTimeEq;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "hc3_session";
+/// Name of the (script-readable) cookie carrying the CSRF token.
+pub const CSRF_COOKIE: &str = "hc3_csrf";
+/// Header cookie-authenticated writes must carry.
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+
+/// A verified caller and the token they used.
+#[derive(Clone, Debug)]
+pub struct Authenticated {
+    /// Who.
+    pub actor: Actor,
+    /// The session token (needed to log out).
+    pub token: String,
+}
+
+/// `Authorization: Bearer <session token>`.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", checker = "check_bearer")]
+pub struct BearerAuth(Authenticated);
+
+/// The `hc3_session` cookie (browsers). Unsafe methods also need `X-CSRF-Token`.
+#[derive(SecurityScheme)]
+#[oai(
+    ty = "api_key",
+    key_name = "hc3_session",
+    key_in = "cookie",
+    checker = "check_cookie"
+)]
+pub struct CookieAuth(Authenticated);
+
+/// A required login, by bearer token or session cookie.
+#[derive(SecurityScheme)]
+pub enum Auth {
+    /// Bearer token.
+    Bearer(BearerAuth),
+    /// Session cookie.
+    Cookie(CookieAuth),
+}
+
+impl Auth {
+    /// The verified caller.
+    pub fn actor(&self) -> &Actor {
+        &self.authenticated().actor
+    }
+
+    /// The caller and token.
+    pub fn authenticated(&self) -> &Authenticated {
+        match self {
+            Auth::Bearer(BearerAuth(a)) | Auth::Cookie(CookieAuth(a)) => a,
+        }
+    }
+
+    fn into_authenticated(self) -> Authenticated {
+        match self {
+            Auth::Bearer(BearerAuth(a)) | Auth::Cookie(CookieAuth(a)) => a,
+        }
+    }
+}
+
+/// An optional login: anonymous when no credentials are sent, but credentials that are sent must
+/// be valid (an expired token is a 401, not a silent downgrade to anonymous).
+pub struct MaybeAuth(pub Option<Authenticated>);
+
+impl MaybeAuth {
+    /// The caller, if logged in.
+    pub fn actor(&self) -> Option<&Actor> {
+        self.0.as_ref().map(|a| &a.actor)
+    }
+}
+
+impl<'a> ApiExtractor<'a> for MaybeAuth {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        Auth::register(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        Auth::security_schemes()
+    }
+
+    fn has_security_fallback() -> bool {
+        true
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let has_credentials = request.headers().contains_key(header::AUTHORIZATION)
+            || request.cookie().get(SESSION_COOKIE).is_some();
+        if !has_credentials {
+            return Ok(MaybeAuth(None));
+        }
+        let auth = Auth::from_request(request, body, param_opts).await?;
+        Ok(MaybeAuth(Some(auth.into_authenticated())))
+    }
+}
+
+fn unauthenticated() -> poem::Error {
+    poem::Error::from_string("invalid or expired session", StatusCode::UNAUTHORIZED)
+}
+
+async fn authenticate(request: &Request, token: &str) -> poem::Result<Authenticated> {
+    let services = request.data::<Services>().ok_or_else(|| {
+        poem::Error::from_string("services missing", StatusCode::INTERNAL_SERVER_ERROR)
+    })?;
+    match services.accounts.authenticate(token).await {
+        Ok(Some(actor)) => Ok(Authenticated {
+            actor,
+            token: token.to_owned(),
+        }),
+        Ok(None) => Err(unauthenticated()),
+        Err(error) => {
+            tracing::error!(%error, "authentication failed");
+            Err(poem::Error::from_string(
+                "authentication is unavailable",
+                StatusCode::SERVICE_UNAVAILABLE,
+            ))
+        }
+    }
+}
+
+async fn check_bearer(request: &Request, bearer: Bearer) -> poem::Result<Authenticated> {
+    authenticate(request, &bearer.token).await
+}
+
+async fn check_cookie(request: &Request, key: ApiKey) -> poem::Result<Authenticated> {
+    let authenticated = authenticate(request, &key.key).await?;
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if !safe {
+        let sent = request
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let expected = authenticated.actor.csrf_token.as_bytes();
+        if !bool::from(sent.as_bytes().ct_eq(expected)) {
+            return Err(poem::Error::from_string(
+                "cookie-authenticated requests that change data must send the X-CSRF-Token header",
+                StatusCode::FORBIDDEN,
+            ));
+        }
+    }
+    Ok(authenticated)
+}

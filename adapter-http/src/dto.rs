@@ -1,0 +1,390 @@
+//! Wire shapes shared by several areas of the API. Amounts are `*_cents` integers with a
+//! `currency`; prices are also given as decimal strings (`"12.50"`) for display.
+
+use marketplace_domain::catalog::CategoryType;
+use marketplace_domain::money::Currency;
+use marketplace_domain::pagination::{Page, PageRequest};
+use marketplace_domain::product::{PhysicalAttributes, ProductKind};
+use marketplace_ports::ports::{AssetRecord, CategoryRecord, ProductImageRecord, UserRecord};
+use marketplace_ports::use_cases::listings::{ProductDetailView, ProductView};
+use poem_openapi::types::{ParseFromJSON, ToJSON};
+use poem_openapi::{Enum, Object};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// Listing kind on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
+#[oai(rename_all = "UPPERCASE")]
+#[serde(rename_all = "UPPERCASE")]
+pub enum KindDto {
+    /// Physical printed model.
+    Model,
+    /// Digital file.
+    File,
+}
+
+impl From<KindDto> for ProductKind {
+    fn from(kind: KindDto) -> Self {
+        match kind {
+            KindDto::Model => ProductKind::Model,
+            KindDto::File => ProductKind::File,
+        }
+    }
+}
+
+impl From<ProductKind> for KindDto {
+    fn from(kind: ProductKind) -> Self {
+        match kind {
+            ProductKind::Model => KindDto::Model,
+            ProductKind::File => KindDto::File,
+        }
+    }
+}
+
+impl From<KindDto> for CategoryType {
+    fn from(kind: KindDto) -> Self {
+        match kind {
+            KindDto::Model => CategoryType::Model,
+            KindDto::File => CategoryType::File,
+        }
+    }
+}
+
+impl From<CategoryType> for KindDto {
+    fn from(kind: CategoryType) -> Self {
+        match kind {
+            CategoryType::Model => KindDto::Model,
+            CategoryType::File => KindDto::File,
+        }
+    }
+}
+
+/// A page of results.
+#[derive(Debug, Clone, Object)]
+pub struct PageDto<T: ParseFromJSON + ToJSON> {
+    /// The rows.
+    pub items: Vec<T>,
+    /// 1-based page number.
+    pub page: u32,
+    /// Rows per page.
+    pub per_page: u32,
+    /// Matching rows over all pages.
+    pub total: u64,
+}
+
+impl<T: ParseFromJSON + ToJSON> PageDto<T> {
+    /// Converts a domain page.
+    pub fn from_page<U>(page: Page<U>, f: impl FnMut(U) -> T) -> Self {
+        PageDto {
+            page: page.request.page(),
+            per_page: page.request.per_page(),
+            total: page.total,
+            items: page.items.into_iter().map(f).collect(),
+        }
+    }
+}
+
+/// Validates `page` / `per_page` query parameters.
+pub fn page_request(page: Option<i64>, per_page: Option<i64>) -> Result<PageRequest, ApiError> {
+    PageRequest::parse(page, per_page).map_err(ApiError::invalid)
+}
+
+/// A user as `/me` shows it.
+#[derive(Debug, Clone, Object)]
+pub struct UserDto {
+    /// Id.
+    pub id: Uuid,
+    /// Username.
+    pub username: String,
+    /// Account e-mail.
+    pub email: String,
+    /// Seller (or owner).
+    pub is_seller: bool,
+    /// Owner.
+    pub is_owner: bool,
+    /// Staff.
+    pub is_staff: bool,
+}
+
+impl From<&UserRecord> for UserDto {
+    fn from(user: &UserRecord) -> Self {
+        UserDto {
+            id: user.id.get(),
+            username: user.username.clone(),
+            email: user.email.clone(),
+            is_seller: user.roles.is_seller(),
+            is_owner: user.roles.is_owner(),
+            is_staff: user.roles.is_staff(),
+        }
+    }
+}
+
+/// A category.
+#[derive(Debug, Clone, Object)]
+pub struct CategoryDto {
+    /// Id.
+    pub id: Uuid,
+    /// Tree: `MODEL` or `FILE`.
+    #[oai(rename = "type")]
+    pub category_type: KindDto,
+    /// Name.
+    pub name: String,
+    /// Slug.
+    pub slug: String,
+    /// Root parent, for subcategories.
+    pub parent_id: Option<Uuid>,
+    /// Description.
+    pub description: String,
+    /// Publicly visible.
+    pub is_active: bool,
+    /// Ordering key.
+    pub sort_order: i32,
+    /// Created.
+    pub created_at: OffsetDateTime,
+    /// Last changed.
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<CategoryRecord> for CategoryDto {
+    fn from(c: CategoryRecord) -> Self {
+        CategoryDto {
+            id: c.id.get(),
+            category_type: c.category_type.into(),
+            name: c.name,
+            slug: c.slug,
+            parent_id: c.parent_id.map(|p| p.get()),
+            description: c.description,
+            is_active: c.is_active,
+            sort_order: c.sort_order,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// The seller of a listing.
+#[derive(Debug, Clone, Object)]
+pub struct SellerRefDto {
+    /// Seller id.
+    pub id: Uuid,
+    /// Shop name, else username.
+    pub public_name: String,
+}
+
+/// Physical attributes of a model.
+#[derive(Debug, Clone, Default, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct PhysicalDto {
+    /// Material.
+    #[oai(default)]
+    #[serde(default)]
+    pub material: String,
+    /// Colour.
+    #[oai(default)]
+    #[serde(default)]
+    pub color: String,
+    /// Width (mm).
+    pub width_mm: Option<i32>,
+    /// Height (mm).
+    pub height_mm: Option<i32>,
+    /// Depth (mm).
+    pub depth_mm: Option<i32>,
+}
+
+impl From<PhysicalDto> for PhysicalAttributes {
+    fn from(p: PhysicalDto) -> Self {
+        PhysicalAttributes {
+            material: p.material,
+            color: p.color,
+            width_mm: p.width_mm,
+            height_mm: p.height_mm,
+            depth_mm: p.depth_mm,
+        }
+    }
+}
+
+impl From<PhysicalAttributes> for PhysicalDto {
+    fn from(p: PhysicalAttributes) -> Self {
+        PhysicalDto {
+            material: p.material,
+            color: p.color,
+            width_mm: p.width_mm,
+            height_mm: p.height_mm,
+            depth_mm: p.depth_mm,
+        }
+    }
+}
+
+/// A listing in lists.
+#[derive(Debug, Clone, Object)]
+pub struct ProductDto {
+    /// Id.
+    pub id: Uuid,
+    /// Kind.
+    pub kind: KindDto,
+    /// Title.
+    pub title: String,
+    /// Slug (unique per seller).
+    pub slug: String,
+    /// Short description.
+    pub short_description: String,
+    /// Price as a decimal string, e.g. `"12.50"`.
+    pub price: String,
+    /// Price in cents.
+    pub price_cents: i64,
+    /// Currency of the price.
+    pub currency: String,
+    /// Free listing.
+    pub is_free: bool,
+    /// Publicly visible.
+    pub is_active: bool,
+    /// Featured on the home page.
+    pub is_featured: bool,
+    /// Manually marked trending.
+    pub is_trending: bool,
+    /// Seller.
+    pub seller: SellerRefDto,
+    /// Category.
+    pub category_id: Uuid,
+    /// Category name.
+    pub category_name: String,
+    /// URL of the primary image.
+    pub primary_image_url: Option<String>,
+    /// Whether it can be bought now (the seller can receive payouts).
+    pub can_buy: bool,
+    /// Average review rating (1–5), absent without reviews.
+    pub avg_rating: Option<f64>,
+    /// Number of reviews.
+    pub review_count: i64,
+    /// Created.
+    pub created_at: OffsetDateTime,
+    /// Last changed.
+    pub updated_at: OffsetDateTime,
+}
+
+/// An image of a listing.
+#[derive(Debug, Clone, Object)]
+pub struct ImageDto {
+    /// Id.
+    pub id: Uuid,
+    /// Where to fetch the bytes.
+    pub url: String,
+    /// The primary image.
+    pub is_primary: bool,
+    /// Alt text.
+    pub alt_text: String,
+    /// Ordering key.
+    pub sort_order: i32,
+}
+
+/// A digital file of a listing.
+#[derive(Debug, Clone, Object)]
+pub struct AssetDto {
+    /// Id.
+    pub id: Uuid,
+    /// File name.
+    pub file_name: String,
+    /// Size in bytes.
+    pub size_bytes: i64,
+    /// Uploaded.
+    pub created_at: OffsetDateTime,
+}
+
+/// A listing with everything its page shows.
+#[derive(Debug, Clone, Object)]
+pub struct ProductDetailDto {
+    /// The list fields.
+    #[oai(flatten)]
+    pub product: ProductDto,
+    /// Description.
+    pub description: String,
+    /// Every image.
+    pub images: Vec<ImageDto>,
+    /// Digital files (downloads come with a paid order).
+    pub files: Vec<AssetDto>,
+    /// Physical attributes (models).
+    pub physical: Option<PhysicalDto>,
+    /// Licence (files).
+    pub license_text: Option<String>,
+}
+
+/// The URL an image is served from.
+pub fn image_url(product: Uuid, image: Uuid) -> String {
+    format!("/api/v1/products/{product}/images/{image}")
+}
+
+/// Builds the list shape of a listing.
+pub fn product_dto(view: ProductView, currency: Currency) -> ProductDto {
+    let p = view.product;
+    let avg_rating = (p.review_count > 0).then(|| {
+        // Ratings are display values, not money: a float rounded to two places is fine.
+        let avg = p.rating_sum as f64 / p.review_count as f64;
+        (avg * 100.0).round() / 100.0
+    });
+    ProductDto {
+        id: p.id.get(),
+        kind: p.kind.into(),
+        title: p.title,
+        slug: p.slug,
+        short_description: p.short_description,
+        price: p.price.to_string(),
+        price_cents: p.price.get(),
+        currency: currency.as_str().to_owned(),
+        is_free: p.is_free,
+        is_active: p.is_active,
+        is_featured: p.is_featured,
+        is_trending: p.is_trending,
+        seller: SellerRefDto {
+            id: view.seller_id.get(),
+            public_name: view.seller_name,
+        },
+        category_id: p.category_id.get(),
+        category_name: view.category_name,
+        primary_image_url: view.primary_image.map(|i| image_url(p.id.get(), i.get())),
+        can_buy: view.can_buy,
+        avg_rating,
+        review_count: p.review_count,
+        created_at: p.created_at,
+        updated_at: p.updated_at,
+    }
+}
+
+/// Builds an image's shape.
+pub fn image_dto(image: &ProductImageRecord) -> ImageDto {
+    ImageDto {
+        id: image.id.get(),
+        url: image_url(image.product_id.get(), image.id.get()),
+        is_primary: image.is_primary,
+        alt_text: image.alt_text.clone(),
+        sort_order: image.sort_order,
+    }
+}
+
+/// Builds an asset's shape.
+pub fn asset_dto(asset: &AssetRecord) -> AssetDto {
+    AssetDto {
+        id: asset.id.get(),
+        file_name: asset.original_filename.clone(),
+        size_bytes: asset.size_bytes,
+        created_at: asset.created_at,
+    }
+}
+
+/// Builds the detail shape of a listing.
+pub fn product_detail_dto(detail: ProductDetailView, currency: Currency) -> ProductDetailDto {
+    let description = detail.view.product.description.clone();
+    let physical = detail.view.product.physical.clone().map(PhysicalDto::from);
+    let license_text = detail.view.product.license_text.clone();
+    ProductDetailDto {
+        images: detail.images.iter().map(image_dto).collect(),
+        files: detail.assets.iter().map(asset_dto).collect(),
+        product: product_dto(detail.view, currency),
+        description,
+        physical,
+        license_text,
+    }
+}

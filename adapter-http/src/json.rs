@@ -1,0 +1,210 @@
+//! A JSON request body that says which field is wrong.
+//!
+//! poem-openapi's own `Json<T>` reports type errors without the field's name. [`JsonBody`]
+//! documents exactly the same schema but parses with serde, tracking the path, so a client gets
+//! `422 {"fields": {"physical.width_mm": ["invalid type: string \"x\", expected i32"]}}`, and JSON
+//! that does not parse at all gets `400 malformed_json`.
+
+use poem::error::ResponseError;
+use poem::http::StatusCode;
+use poem::{Request, RequestBody};
+use poem_openapi::registry::{MetaMediaType, MetaRequest, Registry};
+use poem_openapi::types::Type;
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
+use serde::de::DeserializeOwned;
+
+/// A JSON request body of `T`.
+pub struct JsonBody<T>(pub T);
+
+/// Why a JSON body was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JsonBodyError {
+    /// Not JSON at all (syntax error, truncated).
+    #[error("malformed JSON body: {0}")]
+    Malformed(String),
+    /// Valid JSON of the wrong shape: a field is missing, unknown or of the wrong type.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// Dotted path of the field (`body` for the document itself).
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Not sent as `application/json`.
+    #[error("send the body as application/json")]
+    NotJson,
+}
+
+impl ResponseError for JsonBodyError {
+    fn status(&self) -> StatusCode {
+        match self {
+            JsonBodyError::Malformed(_) | JsonBodyError::NotJson => StatusCode::BAD_REQUEST,
+            JsonBodyError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+}
+
+/// serde_json appends " at line L column C"; the field path already says where.
+fn without_position(message: &str) -> &str {
+    message
+        .rsplit_once(" at line ")
+        .map_or(message, |(head, _)| head)
+}
+
+/// The field a serde message names (missing, unknown or duplicate field `x`), if any.
+fn named_field(message: &str) -> Option<&str> {
+    let rest = ["missing field `", "unknown field `", "duplicate field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))?;
+    rest.split_once('`').map(|(name, _)| name)
+}
+
+/// Parses `bytes` as `T`, classifying errors.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonBodyError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return JsonBodyError::Malformed(inner.to_string());
+        }
+        let full = inner.to_string();
+        let message = without_position(&full).to_owned();
+        let parent = if path == "." { None } else { Some(path) };
+        let field = match (parent, named_field(&message)) {
+            // An unknown field's path already ends with its name.
+            (Some(parent), Some(name))
+                if parent == name || parent.ends_with(&format!(".{name}")) =>
+            {
+                parent
+            }
+            (Some(parent), Some(name)) => format!("{parent}.{name}"),
+            (None, Some(name)) => name.to_owned(),
+            (Some(parent), None) => parent,
+            (None, None) => "body".to_owned(),
+        };
+        JsonBodyError::Invalid { field, message }
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| JsonBodyError::Malformed(e.to_string()))?;
+    Ok(value)
+}
+
+impl<'a, T: DeserializeOwned + Type + Send> ApiExtractor<'a> for JsonBody<T> {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+
+    fn request_meta() -> Option<MetaRequest> {
+        Some(MetaRequest {
+            description: None,
+            content: vec![MetaMediaType {
+                content_type: "application/json; charset=utf-8",
+                schema: T::schema_ref(),
+            }],
+            required: true,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let is_json = request
+            .content_type()
+            .and_then(|ct| ct.split(';').next())
+            .map(|ct| ct.trim().to_ascii_lowercase())
+            .is_some_and(|ct| ct == "application/json" || ct.ends_with("+json"));
+        if !is_json {
+            return Err(JsonBodyError::NotJson.into());
+        }
+        let bytes = body.take()?.into_vec().await?;
+        Ok(JsonBody(parse_json(&bytes)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        width_mm: Option<i32>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        inner: Option<Inner>,
+    }
+
+    fn error(json: &str) -> JsonBodyError {
+        parse_json::<Outer>(json.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn syntax_errors_are_malformed() {
+        assert!(matches!(error("{bad"), JsonBodyError::Malformed(_)));
+        assert!(matches!(
+            error(r#"{"name": "a""#),
+            JsonBodyError::Malformed(_)
+        ));
+        assert!(matches!(
+            error(r#"{"name": "a"} trailing"#),
+            JsonBodyError::Malformed(_)
+        ));
+    }
+
+    #[test]
+    fn shape_errors_name_the_field() {
+        assert_eq!(
+            error("{}"),
+            JsonBodyError::Invalid {
+                field: "name".into(),
+                message: "missing field `name`".into()
+            }
+        );
+        let JsonBodyError::Invalid { field, .. } = error(r#"{"name": 5}"#) else {
+            panic!()
+        };
+        assert_eq!(field, "name");
+        let JsonBodyError::Invalid { field, .. } =
+            error(r#"{"name": "a", "inner": {"width_mm": "x"}}"#)
+        else {
+            panic!()
+        };
+        assert_eq!(field, "inner.width_mm");
+        let JsonBodyError::Invalid { field, .. } = error(r#"{"name": "a", "is_owner": true}"#)
+        else {
+            panic!()
+        };
+        assert_eq!(field, "is_owner");
+        let JsonBodyError::Invalid { field, .. } = error(r#"{"name": "a", "inner": {"depth": 1}}"#)
+        else {
+            panic!()
+        };
+        assert_eq!(field, "inner.depth");
+        let JsonBodyError::Invalid { field, .. } =
+            error(r#"{"name": "a", "inner": {"width_mm": 1, "width_mm": 2}}"#)
+        else {
+            panic!()
+        };
+        assert_eq!(field, "inner.width_mm");
+        let JsonBodyError::Invalid { field, .. } = error("[]") else {
+            panic!()
+        };
+        assert_eq!(field, "body");
+    }
+}

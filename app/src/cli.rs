@@ -1,0 +1,99 @@
+//! The command line: `serve` (default), `migrate`, `create-owner`, `demo-data`.
+
+use std::io::BufRead;
+
+use anyhow::{Context, anyhow, bail};
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::demo::{DemoSize, create_demo_data};
+
+/// Home Craft 3D marketplace server.
+#[derive(Debug, Parser)]
+#[command(name = "app", version, about)]
+pub struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API (default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create an owner account; the password is read from standard input.
+    CreateOwner {
+        /// Username of the new owner.
+        #[arg(long)]
+        username: String,
+        /// E-mail of the new owner.
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Fill the database with a deterministic sample marketplace.
+    DemoData {
+        /// Number of sellers (with ready Stripe Connect accounts).
+        #[arg(long, default_value_t = 8)]
+        sellers: u32,
+        /// Number of listings spread over the sellers.
+        #[arg(long, default_value_t = 300)]
+        products: u32,
+    },
+}
+
+/// Runs a parsed command line.
+///
+/// # Errors
+/// Whatever the command fails with, with context.
+pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => crate::build(config).await?.run_until_stopped().await,
+        Command::Migrate => {
+            let backend = crate::connect(&config).await?;
+            backend.shutdown().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::CreateOwner { username, email } => {
+            let password = read_password()?;
+            let backend = crate::connect(&config).await?;
+            let created = backend
+                .services
+                .accounts
+                .create_owner(&username, email.as_deref(), &password)
+                .await;
+            backend.shutdown().await;
+            let owner = created.map_err(|e| anyhow!("cannot create the owner: {e}"))?;
+            println!("owner {} created (id {})", owner.username, owner.id);
+            Ok(())
+        }
+        Command::DemoData { sellers, products } => {
+            if sellers == 0 || sellers > 1_000 || products > 100_000 {
+                bail!("--sellers must be 1..=1000 and --products at most 100000");
+            }
+            let backend = crate::connect(&config).await?;
+            let result = create_demo_data(&backend.services, DemoSize { sellers, products }).await;
+            backend.shutdown().await;
+            print!("{}", result?);
+            Ok(())
+        }
+    }
+}
+
+/// One line from standard input, without its line ending.
+fn read_password() -> anyhow::Result<String> {
+    eprint!("Password for the new owner: ");
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        bail!("no password given on standard input");
+    }
+    Ok(password)
+}

@@ -1,0 +1,416 @@
+//! `app demo-data`: a deterministic sample marketplace built through the real use cases — the
+//! category trees, sellers with ready Connect accounts, and listings with images (and files for
+//! digital listings). The same flags always produce the same data; running it again only adds what
+//! is missing.
+
+use anyhow::{Context, anyhow};
+use indicatif::{ProgressBar, ProgressStyle};
+use marketplace_domain::catalog::CategoryType;
+use marketplace_domain::ids::{CategoryId, SessionId};
+use marketplace_domain::product::ProductKind;
+use marketplace_ports::ports::{CategoryRecord, Crypto, UserRecord};
+use marketplace_ports::use_cases::accounts::Register;
+use marketplace_ports::use_cases::admin::ConnectOverride;
+use marketplace_ports::use_cases::catalog::NewCategory;
+use marketplace_ports::use_cases::listings::{NewImage, NewListing};
+use marketplace_ports::use_cases::{Actor, Services, UploadedFile};
+use uuid::Uuid;
+
+use crate::crypto::Argon2Crypto;
+use crate::png::banded_png;
+
+/// How much to create.
+#[derive(Clone, Copy, Debug)]
+pub struct DemoSize {
+    /// Number of sellers.
+    pub sellers: u32,
+    /// Number of listings, spread over the sellers.
+    pub products: u32,
+}
+
+/// The password every demo seller gets.
+pub const DEMO_SELLER_PASSWORD: &str = "Demo-Printer-Password-1";
+/// The demo owner's username.
+pub const DEMO_OWNER: &str = "demo-owner";
+
+const TREES: &[(CategoryType, &str, &[&str])] = &[
+    (
+        CategoryType::Model,
+        "Tabletop Gaming",
+        &["Miniatures", "Terrain", "Dice Towers"],
+    ),
+    (
+        CategoryType::Model,
+        "Home & Decor",
+        &["Vases", "Planters", "Lamps"],
+    ),
+    (
+        CategoryType::Model,
+        "Toys & Games",
+        &["Puzzles", "Fidget Toys"],
+    ),
+    (
+        CategoryType::Model,
+        "Tools & Gadgets",
+        &["Organizers", "Repair Parts"],
+    ),
+    (
+        CategoryType::File,
+        "Printable Miniatures",
+        &["Fantasy", "Sci-Fi"],
+    ),
+    (
+        CategoryType::File,
+        "Functional Prints",
+        &["Brackets", "Enclosures"],
+    ),
+    (
+        CategoryType::File,
+        "Cosplay & Props",
+        &["Helmets", "Weapons"],
+    ),
+];
+
+const SHOPS: &[&str] = &[
+    "Layer Line Labs",
+    "Nozzle & Knot",
+    "Filament Forge",
+    "Brim Works",
+    "Infill Studio",
+    "Raft & Resin",
+    "The Print Barn",
+    "Overhang Co.",
+    "Benchy Bay",
+    "Spool Street",
+];
+const ADJECTIVES: &[&str] = &[
+    "Articulated",
+    "Hexagonal",
+    "Low-Poly",
+    "Modular",
+    "Gothic",
+    "Minimalist",
+    "Twisted",
+    "Geometric",
+    "Vintage",
+    "Cyberpunk",
+    "Celtic",
+    "Desert",
+    "Arctic",
+    "Ancient",
+    "Clockwork",
+];
+const NOUNS: &[&str] = &[
+    "Dragon",
+    "Castle Tower",
+    "Vase",
+    "Planter",
+    "Desk Organizer",
+    "Cable Clip",
+    "Knight",
+    "Starship",
+    "Lamp Shade",
+    "Dice Tower",
+    "Puzzle Box",
+    "Wall Hook",
+    "Helmet",
+    "Phone Stand",
+    "Chess Set",
+];
+
+/// A small deterministic generator (SplitMix64), so demo data is reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % u64::try_from(n.max(1)).unwrap_or(1)).unwrap_or(0)
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+fn actor_for(user: &UserRecord) -> Actor {
+    // The command line is trusted: it acts as these users without a login session.
+    Actor {
+        user_id: user.id,
+        username: user.username.clone(),
+        roles: user.roles,
+        session_id: SessionId::from_uuid(Uuid::nil()),
+        csrf_token: String::new(),
+    }
+}
+
+/// Creates the demo marketplace. Returns a summary to print.
+///
+/// # Errors
+/// When a use case refuses (which would be a bug in the demo data) or storage fails.
+pub async fn create_demo_data(services: &Services, size: DemoSize) -> anyhow::Result<String> {
+    let queries = &services.queries;
+    let mut summary = String::new();
+    let owner = match queries
+        .user_by_username(DEMO_OWNER)
+        .await
+        .map_err(|e| anyhow!(e))?
+    {
+        Some(owner) => owner,
+        None => {
+            let token = Argon2Crypto.new_token().map_err(|e| anyhow!(e))?;
+            let password = format!("Owner-{}", &token[..24]);
+            let owner = services
+                .accounts
+                .create_owner(DEMO_OWNER, Some("owner@demo.homecraft3d.test"), &password)
+                .await
+                .map_err(|e| anyhow!("creating the demo owner: {e}"))?;
+            summary.push_str(&format!("owner: {DEMO_OWNER} / {password}\n"));
+            owner
+        }
+    };
+    let owner = actor_for(&owner);
+
+    let categories = ensure_categories(services, &owner).await?;
+    let leaves = |kind: CategoryType| -> Vec<CategoryId> {
+        categories
+            .iter()
+            .filter(|c| c.category_type == kind && c.parent_id.is_some())
+            .map(|c| c.id)
+            .collect()
+    };
+    let (model_leaves, file_leaves) = (leaves(CategoryType::Model), leaves(CategoryType::File));
+
+    let progress = ProgressBar::new(u64::from(size.products));
+    progress.set_style(
+        ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({eta})")
+            .map_err(|e| anyhow!(e))?
+            .progress_chars("=> "),
+    );
+    progress.set_message("listings");
+    let mut rng = Rng(0x00C0_FFEE);
+    let mut created_products = 0_u32;
+    let per_seller = size.products.div_ceil(size.sellers.max(1));
+    for n in 1..=size.sellers {
+        let username = format!("demo-seller-{n:02}");
+        if queries
+            .user_by_username(&username)
+            .await
+            .map_err(|e| anyhow!(e))?
+            .is_some()
+        {
+            // Existing seller: its listings were created before.
+            progress.inc(u64::from(
+                per_seller.min(size.products.saturating_sub(created_products)),
+            ));
+            created_products = created_products
+                .saturating_add(per_seller)
+                .min(size.products);
+            continue;
+        }
+        let signed_in = services
+            .accounts
+            .register(Register {
+                username: username.clone(),
+                password: DEMO_SELLER_PASSWORD.to_owned(),
+                email: Some(format!("{username}@demo.homecraft3d.test")),
+                register_as_seller: true,
+            })
+            .await
+            .map_err(|e| anyhow!("registering {username}: {e}"))?;
+        let seller = actor_for(&signed_in.user);
+        let shop = SHOPS[usize::try_from(n - 1).unwrap_or(0) % SHOPS.len()];
+        services
+            .accounts
+            .update_profile(
+                &seller,
+                marketplace_domain::account::ProfileChanges {
+                    shop_name: Some(shop.to_owned()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| anyhow!("naming {username}'s shop: {e}"))?;
+        services
+            .admin
+            .set_connect_status(
+                &owner,
+                seller.user_id,
+                ConnectOverride {
+                    stripe_account_id: format!("acct_demo{n:04}"),
+                    details_submitted: true,
+                    charges_enabled: true,
+                    payouts_enabled: true,
+                },
+            )
+            .await
+            .map_err(|e| anyhow!("making {username} ready: {e}"))?;
+        for _ in 0..per_seller {
+            if created_products >= size.products {
+                break;
+            }
+            create_listing(services, &seller, &mut rng, &model_leaves, &file_leaves)
+                .await
+                .with_context(|| format!("creating a listing for {username}"))?;
+            created_products = created_products.saturating_add(1);
+            progress.inc(1);
+        }
+    }
+    progress.finish_with_message("done");
+    summary.push_str(&format!(
+        "{} sellers (password {DEMO_SELLER_PASSWORD}), {} listings, {} categories\n",
+        size.sellers,
+        size.products,
+        categories.len()
+    ));
+    Ok(summary)
+}
+
+async fn ensure_categories(
+    services: &Services,
+    owner: &Actor,
+) -> anyhow::Result<Vec<CategoryRecord>> {
+    let mut existing = services.catalog.all(owner).await.map_err(|e| anyhow!(e))?;
+    let find =
+        |all: &[CategoryRecord], kind: CategoryType, parent: Option<CategoryId>, name: &str| {
+            all.iter()
+                .find(|c| c.category_type == kind && c.parent_id == parent && c.name == name)
+                .cloned()
+        };
+    for (sort, (kind, root_name, children)) in (0_i32..).zip(TREES) {
+        let root = match find(&existing, *kind, None, root_name) {
+            Some(root) => root,
+            None => {
+                let root = create_category(services, owner, *kind, root_name, None, sort).await?;
+                existing.push(root.clone());
+                root
+            }
+        };
+        for (child_sort, child) in (0_i32..).zip(children.iter()) {
+            if find(&existing, *kind, Some(root.id), child).is_none() {
+                let created =
+                    create_category(services, owner, *kind, child, Some(root.id), child_sort)
+                        .await?;
+                existing.push(created);
+            }
+        }
+    }
+    Ok(existing)
+}
+
+async fn create_category(
+    services: &Services,
+    owner: &Actor,
+    kind: CategoryType,
+    name: &str,
+    parent: Option<CategoryId>,
+    sort_order: i32,
+) -> anyhow::Result<CategoryRecord> {
+    services
+        .catalog
+        .create(
+            owner,
+            NewCategory {
+                category_type: kind,
+                name: name.to_owned(),
+                slug: None,
+                parent_id: parent,
+                description: Some(format!("{name} — {}", kind.label())),
+                is_active: Some(true),
+                sort_order: Some(sort_order),
+            },
+        )
+        .await
+        .map_err(|e| anyhow!("creating category {name}: {e}"))
+}
+
+async fn create_listing(
+    services: &Services,
+    seller: &Actor,
+    rng: &mut Rng,
+    model_leaves: &[CategoryId],
+    file_leaves: &[CategoryId],
+) -> anyhow::Result<()> {
+    let kind = if rng.below(3) == 0 {
+        ProductKind::File
+    } else {
+        ProductKind::Model
+    };
+    let category = match kind {
+        ProductKind::Model => *rng.pick(model_leaves),
+        ProductKind::File => *rng.pick(file_leaves),
+    };
+    let title = format!("{} {}", rng.pick(ADJECTIVES), rng.pick(NOUNS));
+    let is_free = rng.below(10) == 0;
+    let price_cents = 199 + rng.below(9_800);
+    let price = format!("{}.{:02}", price_cents / 100, price_cents % 100);
+    let listing = services
+        .listings
+        .create(
+            seller,
+            NewListing {
+                kind,
+                title: title.clone(),
+                slug: None,
+                category_id: category,
+                price: (!is_free).then_some(price),
+                is_free,
+                short_description: Some(format!("A {} printed with care.", title.to_lowercase())),
+                description: Some(format!(
+                    "{title}. Designed and tested by the seller; {}.",
+                    match kind {
+                        ProductKind::Model => "printed in PLA and shipped in recycled packaging",
+                        ProductKind::File => "sliced and test-printed before release",
+                    }
+                )),
+                is_active: Some(true),
+                is_featured: None,
+                is_trending: None,
+                physical: None,
+                license_text: (kind == ProductKind::File).then(|| "Personal use only.".to_owned()),
+            },
+        )
+        .await
+        .map_err(|e| anyhow!(e))?;
+    let product = listing.view.product.id;
+    let colour =
+        [rng.below(200), rng.below(200), rng.below(200)].map(|c| u8::try_from(c).unwrap_or(0));
+    services
+        .listings
+        .add_image(
+            seller,
+            product,
+            NewImage {
+                file: UploadedFile {
+                    file_name: "cover.png".to_owned(),
+                    bytes: banded_png(128, 96, colour),
+                },
+                alt_text: Some(title.clone()),
+                is_primary: true,
+            },
+        )
+        .await
+        .map_err(|e| anyhow!(e))?;
+    if kind == ProductKind::File {
+        let stl = "solid demo\n  facet normal 0 0 1\n    outer loop\n      vertex 0 0 0\n      vertex 1 0 0\n      vertex 0 1 0\n    endloop\n  endfacet\nendsolid demo\n";
+        services
+            .listings
+            .add_asset(
+                seller,
+                product,
+                UploadedFile {
+                    file_name: format!("{}.stl", title.to_lowercase().replace(' ', "-")),
+                    bytes: stl.as_bytes().to_vec(),
+                },
+            )
+            .await
+            .map_err(|e| anyhow!(e))?;
+    }
+    Ok(())
+}

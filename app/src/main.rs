@@ -1,0 +1,25 @@
+//! The `app` binary: parse the command line, read the configuration, run.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = app::cli::Cli::parse();
+    let config = match app::Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("configuration error: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    app::telemetry::init(config.log_format);
+    match app::cli::run(cli, config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

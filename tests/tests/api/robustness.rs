@@ -1,0 +1,223 @@
+//! Operations, documentation and robustness: no malformed input ever yields a 5xx.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{expect_error, expect_json, spawn_app};
+
+#[tokio::test]
+async fn health_readiness_and_documentation_are_served() {
+    let app = spawn_app().await;
+    assert_eq!(
+        expect_json(app.get("/healthz", None).await, StatusCode::OK).await["status"],
+        "ok"
+    );
+    assert_eq!(
+        expect_json(app.get("/readyz", None).await, StatusCode::OK).await["status"],
+        "ok"
+    );
+    let docs = app.get("/api/docs", None).await;
+    assert_eq!(docs.status(), StatusCode::OK);
+    assert!(docs.text().await.unwrap().contains("swagger"));
+
+    let spec = expect_json(app.get("/api/openapi.json", None).await, StatusCode::OK).await;
+    let paths = spec["paths"].as_object().unwrap();
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/api/v1/auth/register",
+        "/api/v1/auth/login",
+        "/api/v1/auth/logout",
+        "/api/v1/me",
+        "/api/v1/me/profile",
+        "/api/v1/me/avatar",
+        "/api/v1/categories",
+        "/api/v1/categories/{id}",
+        "/api/v1/admin/categories",
+        "/api/v1/admin/categories/{id}",
+        "/api/v1/admin/sellers/{user_id}/connect",
+        "/api/v1/products",
+        "/api/v1/products/{id}",
+        "/api/v1/products/{id}/images/{image_id}",
+        "/api/v1/seller/products",
+        "/api/v1/seller/products/{id}",
+        "/api/v1/seller/products/{id}/images",
+        "/api/v1/seller/products/{id}/assets",
+    ] {
+        assert!(paths.contains_key(path), "{path} is not documented");
+    }
+    let schemes = spec["components"]["securitySchemes"].as_object().unwrap();
+    assert!(schemes.contains_key("BearerAuth") && schemes.contains_key("CookieAuth"));
+    let error_schema = &spec["components"]["schemas"]["ErrorBody"];
+    assert!(error_schema.is_object(), "the error envelope is documented");
+}
+
+#[tokio::test]
+async fn unknown_routes_oversized_bodies_and_bad_paging_get_clear_4xx() {
+    let app = spawn_app().await;
+    expect_error(
+        app.get("/api/v1/nope", None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    )
+    .await;
+    let wrong_method = app
+        .send(Method::DELETE, "/api/v1/products", None, None)
+        .await;
+    expect_error(
+        wrong_method,
+        StatusCode::BAD_REQUEST,
+        "method_not_allowed",
+        None,
+    )
+    .await;
+
+    let huge = json!({"username": "x".repeat(2 * 1024 * 1024), "password": "y"});
+    let too_big = app.post("/api/v1/auth/register", None, huge).await;
+    expect_error(
+        too_big,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        None,
+    )
+    .await;
+
+    let bad_page = app.get("/api/v1/products?per_page=101", None).await;
+    expect_error(
+        bad_page,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        Some("per_page"),
+    )
+    .await;
+    let zero_page = app.get("/api/v1/products?page=0", None).await;
+    expect_error(
+        zero_page,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        Some("page"),
+    )
+    .await;
+    let bad_kind = app.get("/api/v1/products?kind=STATUE", None).await;
+    expect_error(
+        bad_kind,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        Some("kind"),
+    )
+    .await;
+    let bad_category = app.get("/api/v1/products?category=not-a-uuid", None).await;
+    expect_error(
+        bad_category,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        Some("category"),
+    )
+    .await;
+    let not_json = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "text/plain")
+        .body("username=x")
+        .send()
+        .await
+        .unwrap();
+    expect_error(
+        not_json,
+        StatusCode::BAD_REQUEST,
+        "unsupported_media_type",
+        None,
+    )
+    .await;
+}
+
+/// Every documented operation, hit with nonsense path parameters and bodies, anonymous and as the
+/// owner, answers with a 2xx, 3xx or 4xx and a JSON error envelope when it fails — never a 5xx.
+#[tokio::test]
+async fn no_documented_operation_answers_5xx_to_garbage() {
+    let app = spawn_app().await;
+    let spec = expect_json(app.get("/api/openapi.json", None).await, StatusCode::OK).await;
+    let bodies: Vec<Option<(&str, String)>> = vec![
+        None,
+        Some(("application/json", "{".to_owned())),
+        Some(("application/json", "[]".to_owned())),
+        Some(("application/json", "{}".to_owned())),
+        Some(("application/json", "null".to_owned())),
+        Some((
+            "application/json",
+            json!({"name": "x".repeat(5000), "price": "1e999", "type": 7}).to_string(),
+        )),
+        Some((
+            "multipart/form-data; boundary=zzz",
+            "--zzz\r\ngarbage".to_owned(),
+        )),
+        Some(("application/json", "\"\u{0000}\"".to_owned())),
+    ];
+    let parameters = [
+        "00000000-0000-0000-0000-000000000000",
+        "not-a-uuid",
+        "%00",
+        "..%2F..%2Fetc",
+    ];
+    let mut checked = 0;
+    for (path, operations) in spec["paths"].as_object().unwrap() {
+        for (method, _) in operations.as_object().unwrap() {
+            let method: Method = method.to_uppercase().parse().unwrap();
+            for parameter in parameters {
+                let concrete = fill_path(path, parameter);
+                for token in [None, Some(app.owner.token.as_str())] {
+                    for body in &bodies {
+                        let mut request = app.client.request(method.clone(), app.url(&concrete));
+                        if let Some(token) = token {
+                            request = request.bearer_auth(token);
+                        }
+                        if let Some((content_type, text)) = body {
+                            request = request
+                                .header("content-type", *content_type)
+                                .body(text.clone());
+                        }
+                        let response = request.send().await.unwrap();
+                        let status = response.status();
+                        let text = response.text().await.unwrap();
+                        assert!(
+                            !status.is_server_error(),
+                            "{method} {concrete} with {body:?} answered {status}: {text}"
+                        );
+                        if status.is_client_error() {
+                            let parsed: Value = serde_json::from_str(&text).unwrap_or_else(|_| {
+                                panic!("{method} {concrete}: non-JSON error {text}")
+                            });
+                            assert!(
+                                parsed["error"]["code"].is_string(),
+                                "{method} {concrete}: {text}"
+                            );
+                        }
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 500, "only {checked} requests were made");
+}
+
+fn fill_path(template: &str, value: &str) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        match rest[start..].find('}') {
+            Some(end) => {
+                out.push_str(value);
+                rest = &rest[start + end + 1..];
+            }
+            None => {
+                rest = &rest[start..];
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
