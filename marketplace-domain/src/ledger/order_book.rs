@@ -1,0 +1,519 @@
+//! Booking an order's money: payment, transfers, adjustments, and refunds and disputes.
+//!
+//! Refunds and disputes are the hard part, because Stripe delivers them in any order, sometimes
+//! twice, and a refund made in the dashboard does not say which line it is for. The rule:
+//!
+//! 1. The *refund state* of an order is a pure function of the set of refund and dispute facts
+//!    booked for it ([`refund_state`]). Facts are replayed in their canonical order (Stripe's
+//!    `created`, then key): a refund naming a line is taken from that line (anything beyond the
+//!    line's remaining amount spills over the other lines), any other refund or a lost dispute is
+//!    spread over the lines by their remaining refundable amount ([`allocate`]). A lost dispute is
+//!    limited to what is not yet refunded; a won dispute cancels the loss of the same dispute. What
+//!    no line can absorb (a disputed amount beyond what is refundable, or a refund seen while a
+//!    dispute it preceded in reality still looks lost) goes to `Losses`, so a real refund is always
+//!    bookable; once the missing fact arrives it moves back onto the lines. Each line's refunded
+//!    total is then split over its components (net, fee, tax, shipping) in proportion to what was
+//!    paid for them, so a fully refunded line returns exactly its fee.
+//! 2. Booking a new fact posts the difference between the state with it and the state without it
+//!    ([`order_event_entry`]). Delivered in order, that is exactly the new fact's own split; delivered
+//!    late, the entry also re-spreads what earlier facts booked. Either way every balance ends up the
+//!    same whatever the delivery order.
+
+use std::collections::BTreeMap;
+
+use crate::ids::{AdjustmentId, OrderId, OrderItemId, UserId};
+use crate::money::{Cents, Currency, MoneyError, allocate};
+use crate::order::PricedOrder;
+
+use super::{Account, Component, Fact, JournalEntry, LedgerError, Posting};
+
+/// What was paid for one order line, by component.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineMoney {
+    /// The line.
+    pub line: OrderItemId,
+    /// Its seller.
+    pub seller: UserId,
+    /// The seller's net (`gross − fee`).
+    pub net: Cents,
+    /// The platform's fee.
+    pub fee: Cents,
+    /// The line's tax share.
+    pub tax: Cents,
+    /// The line's shipping share.
+    pub shipping: Cents,
+    /// A physical line (refund requests are only for these).
+    pub requires_shipping: bool,
+}
+
+impl LineMoney {
+    /// The components in [`Component::ALL`] order.
+    pub fn components(&self) -> [Cents; 4] {
+        [self.net, self.fee, self.tax, self.shipping]
+    }
+
+    /// `net + fee`.
+    pub fn gross(&self) -> Result<Cents, MoneyError> {
+        self.net.checked_add(self.fee)
+    }
+
+    /// What the buyer paid for the line: gross + tax + shipping.
+    pub fn paid(&self) -> Result<Cents, MoneyError> {
+        Cents::sum(self.components())
+    }
+
+    /// What the seller is owed for it: net + shipping.
+    pub fn seller_part(&self) -> Result<Cents, MoneyError> {
+        self.net.checked_add(self.shipping)
+    }
+}
+
+/// An order's lines as money.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderMoney {
+    /// The order.
+    pub order: OrderId,
+    /// Its currency.
+    pub currency: Currency,
+    /// Its lines.
+    pub lines: Vec<LineMoney>,
+}
+
+impl OrderMoney {
+    /// Builds the money view of a priced order whose lines got the ids `line_ids` (same order).
+    ///
+    /// # Errors
+    /// [`LedgerError::LineCountMismatch`] when the ids do not match the lines one to one.
+    pub fn from_priced(
+        order: OrderId,
+        line_ids: &[OrderItemId],
+        priced: &PricedOrder,
+    ) -> Result<OrderMoney, LedgerError> {
+        if line_ids.len() != priced.lines.len() {
+            return Err(LedgerError::LineCountMismatch {
+                lines: priced.lines.len(),
+                ids: line_ids.len(),
+            });
+        }
+        Ok(OrderMoney {
+            order,
+            currency: priced.currency,
+            lines: priced
+                .lines
+                .iter()
+                .zip(line_ids)
+                .map(|(line, id)| LineMoney {
+                    line: *id,
+                    seller: line.seller,
+                    net: line.net,
+                    fee: line.fee,
+                    tax: line.tax,
+                    shipping: line.shipping,
+                    requires_shipping: line.requires_shipping(),
+                })
+                .collect(),
+        })
+    }
+
+    /// Σ paid over the lines: the charge.
+    ///
+    /// # Errors
+    /// Overflow.
+    pub fn total(&self) -> Result<Cents, MoneyError> {
+        self.lines
+            .iter()
+            .try_fold(Cents::ZERO, |acc, l| acc.checked_add(l.paid()?))
+    }
+
+    /// The sellers of the order, each once, in line order.
+    pub fn sellers(&self) -> Vec<UserId> {
+        let mut sellers: Vec<UserId> = Vec::new();
+        for line in &self.lines {
+            if !sellers.contains(&line.seller) {
+                sellers.push(line.seller);
+            }
+        }
+        sellers
+    }
+}
+
+/// The entry for a paid order: clearing receives the total; each seller is owed its lines' net and
+/// shipping; the platform earns the fees; tax becomes payable. Every posting names its line.
+///
+/// # Errors
+/// Overflow.
+pub fn order_paid_entry(order: &OrderMoney) -> Result<JournalEntry, LedgerError> {
+    let mut postings = vec![Posting::debit(Account::Clearing, order.total()?)];
+    for line in &order.lines {
+        let payable = Account::SellerPayable(line.seller);
+        postings.push(Posting::credit(payable, line.net)?.on_line(line.line, Component::Net));
+        postings
+            .push(Posting::credit(payable, line.shipping)?.on_line(line.line, Component::Shipping));
+        postings.push(
+            Posting::credit(Account::FeeRevenue, line.fee)?.on_line(line.line, Component::Fee),
+        );
+        postings.push(
+            Posting::credit(Account::TaxPayable, line.tax)?.on_line(line.line, Component::Tax),
+        );
+    }
+    JournalEntry::new(
+        Fact::OrderPaid { order: order.order },
+        order.currency,
+        postings,
+    )
+}
+
+fn positive(what: &'static str, amount: Cents) -> Result<(), LedgerError> {
+    if amount.is_positive() {
+        Ok(())
+    } else {
+        Err(LedgerError::NonPositiveAmount { what, amount })
+    }
+}
+
+/// A transfer to a seller: their payable and clearing both go down.
+///
+/// # Errors
+/// A non-positive amount.
+pub fn transfer_entry(
+    transfer_id: &str,
+    order: Option<OrderId>,
+    seller: UserId,
+    amount: Cents,
+    currency: Currency,
+) -> Result<JournalEntry, LedgerError> {
+    positive("a transfer", amount)?;
+    let fact = Fact::Transfer {
+        transfer_id: transfer_id.to_owned(),
+        order,
+        seller,
+        amount,
+    };
+    JournalEntry::new(
+        fact,
+        currency,
+        vec![
+            Posting::debit(Account::SellerPayable(seller), amount),
+            Posting::credit(Account::Clearing, amount)?,
+        ],
+    )
+}
+
+/// A transfer reversal: money comes back from the seller's account, reducing what they owe.
+///
+/// # Errors
+/// A non-positive amount.
+pub fn transfer_reversal_entry(
+    reversal_id: &str,
+    order: Option<OrderId>,
+    seller: UserId,
+    amount: Cents,
+    currency: Currency,
+) -> Result<JournalEntry, LedgerError> {
+    positive("a transfer reversal", amount)?;
+    let fact = Fact::TransferReversal {
+        reversal_id: reversal_id.to_owned(),
+        order,
+        seller,
+        amount,
+    };
+    JournalEntry::new(
+        fact,
+        currency,
+        vec![
+            Posting::debit(Account::Clearing, amount),
+            Posting::credit(Account::SellerPayable(seller), amount)?,
+        ],
+    )
+}
+
+/// An owner adjustment: a positive amount credits the seller (the platform bears it), a negative one
+/// debits them.
+///
+/// # Errors
+/// A zero amount.
+pub fn adjustment_entry(
+    adjustment_id: AdjustmentId,
+    seller: UserId,
+    amount: Cents,
+    order: Option<OrderId>,
+    currency: Currency,
+) -> Result<JournalEntry, LedgerError> {
+    if amount.is_zero() {
+        return Err(LedgerError::NonPositiveAmount {
+            what: "an adjustment",
+            amount,
+        });
+    }
+    let fact = Fact::Adjustment {
+        adjustment_id,
+        seller,
+        amount,
+        order,
+    };
+    JournalEntry::new(
+        fact,
+        currency,
+        vec![
+            Posting::debit(Account::Adjustments, amount),
+            Posting::credit(Account::SellerPayable(seller), amount)?,
+        ],
+    )
+}
+
+/// What an order's refunds and disputes amount to, per line and component.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RefundState {
+    /// Per line (in [`OrderMoney::lines`] order), the refunded amount of each component.
+    pub lines: Vec<[Cents; 4]>,
+    /// Money returned to the buyer or withdrawn by disputes and absorbed by the lines.
+    pub refunded: Cents,
+    /// Σ refund amounts.
+    pub refund_cash: Cents,
+    /// Σ amounts and fees of disputes in force (lost and not won).
+    pub dispute_cash: Cents,
+    /// Σ fees of disputes in force.
+    pub dispute_fees: Cents,
+    /// Money returned beyond what the lines could absorb.
+    pub unabsorbed: Cents,
+}
+
+impl RefundState {
+    /// What is still refundable on the order.
+    ///
+    /// # Errors
+    /// Overflow.
+    pub fn refundable(&self, order: &OrderMoney) -> Result<Cents, MoneyError> {
+        order.total()?.checked_sub(self.refunded)
+    }
+
+    /// The refunded amount of one line (all components).
+    ///
+    /// # Errors
+    /// Overflow.
+    pub fn line_refunded(&self, index: usize) -> Result<Cents, MoneyError> {
+        self.lines
+            .get(index)
+            .map_or(Ok(Cents::ZERO), |parts| Cents::sum(*parts))
+    }
+}
+
+/// The refund state of `order` given the refund and dispute facts booked for it (duplicates by
+/// key count once; other kinds of facts are ignored). See the module documentation for the rule.
+///
+/// # Errors
+/// [`LedgerError::NonPositiveAmount`] for a zero or negative refund or dispute amount.
+pub fn refund_state(order: &OrderMoney, facts: &[&Fact]) -> Result<RefundState, LedgerError> {
+    let mut unique: BTreeMap<String, &Fact> = BTreeMap::new();
+    for fact in facts {
+        if matches!(
+            fact,
+            Fact::Refund { .. } | Fact::DisputeLost { .. } | Fact::DisputeWon { .. }
+        ) {
+            unique.entry(fact.key().as_str().to_owned()).or_insert(fact);
+        }
+    }
+    let won: Vec<&str> = unique
+        .values()
+        .filter_map(|f| match f {
+            Fact::DisputeWon { dispute_id, .. } => Some(dispute_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut sequence: Vec<&Fact> = unique.values().copied().collect();
+    sequence.sort_by(|a, b| {
+        canonical_time(a)
+            .cmp(&canonical_time(b))
+            .then_with(|| a.key().cmp(&b.key()))
+    });
+
+    let mut remaining: Vec<Cents> = order
+        .lines
+        .iter()
+        .map(LineMoney::paid)
+        .collect::<Result<_, _>>()?;
+    let mut refunded = vec![Cents::ZERO; order.lines.len()];
+    let mut state = RefundState::default();
+    for fact in sequence {
+        match fact {
+            Fact::Refund { amount, line, .. } => {
+                positive("a refund", *amount)?;
+                let mut left = *amount;
+                if let Some(index) = line.and_then(|l| order.lines.iter().position(|m| m.line == l))
+                {
+                    let take = left.min(remaining[index]);
+                    remaining[index] = remaining[index].checked_sub(take)?;
+                    refunded[index] = refunded[index].checked_add(take)?;
+                    left = left.checked_sub(take)?;
+                }
+                let unabsorbed = spread(left, &mut remaining, &mut refunded)?;
+                state.unabsorbed = state.unabsorbed.checked_add(unabsorbed)?;
+                state.refund_cash = state.refund_cash.checked_add(*amount)?;
+            }
+            Fact::DisputeLost {
+                dispute_id,
+                amount,
+                fee,
+                ..
+            } if !won.contains(&dispute_id.as_str()) => {
+                positive("a disputed amount", *amount)?;
+                let unabsorbed = spread(*amount, &mut remaining, &mut refunded)?;
+                state.unabsorbed = state.unabsorbed.checked_add(unabsorbed)?;
+                state.dispute_fees = state.dispute_fees.checked_add(*fee)?;
+                state.dispute_cash = Cents::sum([state.dispute_cash, *amount, *fee])?;
+            }
+            _ => {}
+        }
+    }
+    state.refunded = Cents::sum(refunded.iter().copied())?;
+    state.lines = order
+        .lines
+        .iter()
+        .zip(&refunded)
+        .map(|(line, total)| {
+            let parts = allocate(*total, &line.components())?;
+            Ok([parts[0], parts[1], parts[2], parts[3]])
+        })
+        .collect::<Result<_, LedgerError>>()?;
+    Ok(state)
+}
+
+fn canonical_time(fact: &Fact) -> Option<time::OffsetDateTime> {
+    match fact {
+        Fact::Refund { created, .. } | Fact::DisputeLost { created, .. } => Some(*created),
+        _ => None,
+    }
+}
+
+/// Takes `amount` from the lines in proportion to what each still has refundable; returns the part
+/// no line could absorb.
+fn spread(
+    amount: Cents,
+    remaining: &mut [Cents],
+    refunded: &mut [Cents],
+) -> Result<Cents, LedgerError> {
+    let refundable = Cents::sum(remaining.iter().copied())?;
+    let absorbed = amount.min(refundable);
+    if absorbed.is_positive() {
+        let shares = allocate(absorbed, remaining)?;
+        for ((left, done), share) in remaining.iter_mut().zip(refunded.iter_mut()).zip(shares) {
+            *left = left.checked_sub(share)?;
+            *done = done.checked_add(share)?;
+        }
+    }
+    Ok(amount.checked_sub(absorbed)?)
+}
+
+/// Checks that a refund we are about to ask Stripe for fits in what is still refundable.
+///
+/// # Errors
+/// [`LedgerError::RefundExceedsRefundable`], or [`LedgerError::NonPositiveAmount`].
+pub fn check_refund_amount(
+    order: &OrderMoney,
+    state: &RefundState,
+    amount: Cents,
+) -> Result<(), LedgerError> {
+    positive("a refund", amount)?;
+    let refundable = state.refundable(order)?;
+    if amount > refundable {
+        Err(LedgerError::RefundExceedsRefundable {
+            requested: amount,
+            refundable,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+type PostingKey = (Account, Option<OrderItemId>, Option<Component>);
+
+/// The postings that bring the ledger from "no refunds" to `state`, keyed for differencing.
+fn state_postings(
+    order: &OrderMoney,
+    state: &RefundState,
+) -> Result<BTreeMap<PostingKey, Cents>, LedgerError> {
+    let mut postings: BTreeMap<PostingKey, Cents> = BTreeMap::new();
+    let mut add = |key: PostingKey, amount: Cents| -> Result<(), MoneyError> {
+        let slot = postings.entry(key).or_insert(Cents::ZERO);
+        *slot = slot.checked_add(amount)?;
+        Ok(())
+    };
+    for (line, parts) in order.lines.iter().zip(&state.lines) {
+        for (component, amount) in Component::ALL.into_iter().zip(parts) {
+            let account = match component {
+                Component::Net | Component::Shipping => Account::SellerPayable(line.seller),
+                Component::Fee => Account::FeeRevenue,
+                Component::Tax => Account::TaxPayable,
+            };
+            add((account, Some(line.line), Some(component)), *amount)?;
+        }
+    }
+    add((Account::DisputeCosts, None, None), state.dispute_fees)?;
+    add((Account::Losses, None, None), state.unabsorbed)?;
+    add(
+        (Account::Clearing, None, None),
+        state
+            .refund_cash
+            .checked_add(state.dispute_cash)?
+            .checked_neg()?,
+    )?;
+    Ok(postings)
+}
+
+/// The entry booking a refund, a lost dispute or a won dispute for `order`, given the entries
+/// already booked for it: the difference between the refund states with and without the new fact.
+///
+/// # Errors
+/// [`LedgerError::AlreadyBooked`] when the fact is among `booked`, [`LedgerError::WrongOrder`],
+/// [`LedgerError::NotAnOrderEvent`], and the errors of [`refund_state`].
+pub fn order_event_entry(
+    order: &OrderMoney,
+    booked: &[&JournalEntry],
+    fact: Fact,
+) -> Result<JournalEntry, LedgerError> {
+    if !matches!(
+        fact,
+        Fact::Refund { .. } | Fact::DisputeLost { .. } | Fact::DisputeWon { .. }
+    ) {
+        return Err(LedgerError::NotAnOrderEvent(fact.key()));
+    }
+    if fact.order() != Some(order.order) {
+        return Err(LedgerError::WrongOrder {
+            order: order.order,
+            fact_order: fact.order(),
+        });
+    }
+    let key = fact.key();
+    let before: Vec<&Fact> = booked
+        .iter()
+        .map(|e| e.fact())
+        .filter(|f| f.order() == Some(order.order))
+        .collect();
+    if before.iter().any(|f| f.key() == key) {
+        return Err(LedgerError::AlreadyBooked(key));
+    }
+    let mut after = before.clone();
+    after.push(&fact);
+    let old = state_postings(order, &refund_state(order, &before)?)?;
+    let new = state_postings(order, &refund_state(order, &after)?)?;
+    let mut postings = Vec::new();
+    for (posting_key, amount) in &new {
+        let previous = old.get(posting_key).copied().unwrap_or(Cents::ZERO);
+        postings.push(posting(*posting_key, amount.checked_sub(previous)?));
+    }
+    for (posting_key, amount) in &old {
+        if !new.contains_key(posting_key) {
+            postings.push(posting(*posting_key, amount.checked_neg()?));
+        }
+    }
+    JournalEntry::new(fact, order.currency, postings)
+}
+
+fn posting((account, line, component): PostingKey, amount: Cents) -> Posting {
+    Posting {
+        account,
+        amount,
+        line,
+        component,
+    }
+}

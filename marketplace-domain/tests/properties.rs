@@ -1,0 +1,619 @@
+//! Properties of the money rules (SPEC §4.6), each with an example beside it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::arithmetic_side_effects,
+    clippy::as_conversions,
+    missing_docs
+)]
+
+use std::collections::{BTreeMap, HashSet};
+
+use marketplace_domain::ids::{AdjustmentId, OrderId, OrderItemId, ProductId, UserId};
+use marketplace_domain::ledger::{
+    Account, Component, Fact, JournalEntry, Ledger, OrderMoney, Posted, adjustment_entry,
+    order_event_entry, order_paid_entry, refund_state, transfer_entry,
+};
+use marketplace_domain::money::{BasisPoints, Cents, Currency, allocate};
+use marketplace_domain::order::{CartItem, price_order};
+use marketplace_domain::payout::{
+    PayoutContext, PayoutDecision, PayoutStatus, order_claim, plan_payout,
+};
+use marketplace_domain::product::ProductKind;
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+// ---------------------------------------------------------------------------------------------
+// Strategies
+
+fn cents(max: i64) -> impl Strategy<Value = Cents> {
+    (0..=max).prop_map(Cents::new)
+}
+
+fn bps() -> impl Strategy<Value = BasisPoints> {
+    prop_oneof![Just(0_u32), Just(10_000), 0..=10_000_u32]
+        .prop_map(|b| BasisPoints::new(b).unwrap())
+}
+
+fn seller(n: u8) -> UserId {
+    UserId::from_uuid(Uuid::from_u128(u128::from(n) + 1))
+}
+
+fn cart_item() -> impl Strategy<Value = CartItem> {
+    (
+        0..3_u8,
+        any::<bool>(),
+        0..5_000_i64,
+        1..5_u32,
+        prop::bool::weighted(0.1),
+        any::<u64>(),
+    )
+        .prop_map(
+            |(seller_n, physical, unit, quantity, is_free, product)| CartItem {
+                product: ProductId::from_uuid(Uuid::from_u128(u128::from(product))),
+                seller: Some(seller(seller_n)),
+                kind: if physical {
+                    ProductKind::Model
+                } else {
+                    ProductKind::File
+                },
+                unit_price: Cents::new(unit),
+                is_free,
+                quantity,
+            },
+        )
+}
+
+/// A priced order with 1–4 lines over up to 3 sellers, any fee rate, tax and shipping.
+fn priced_order() -> impl Strategy<Value = OrderMoney> {
+    (
+        prop::collection::vec(cart_item(), 1..=4),
+        bps(),
+        cents(500),
+        cents(1_000),
+    )
+        .prop_filter_map(
+            "tax/shipping need something to weigh by",
+            |(items, rate, tax, shipping)| {
+                let any_gross = items
+                    .iter()
+                    .any(|i| !i.is_free && i.unit_price.is_positive());
+                let any_physical = items.iter().any(|i| i.kind == ProductKind::Model);
+                let tax = if any_gross { tax } else { Cents::ZERO };
+                let shipping = if any_physical { shipping } else { Cents::ZERO };
+                let priced = price_order(&items, rate, Currency::USD, tax, shipping).ok()?;
+                let ids: Vec<OrderItemId> = (0..priced.lines.len())
+                    .map(|i| OrderItemId::from_uuid(Uuid::from_u128(1_000 + i as u128)))
+                    .collect();
+                OrderMoney::from_priced(OrderId::from_uuid(Uuid::from_u128(99)), &ids, &priced).ok()
+            },
+        )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fee rule
+
+#[test]
+fn example_fee_on_999_cents_at_15_percent() {
+    let fee = BasisPoints::new(1500)
+        .unwrap()
+        .fee_on(Cents::new(999))
+        .unwrap();
+    assert_eq!(
+        (fee, Cents::new(999 - fee.get())),
+        (Cents::new(150), Cents::new(849))
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    #[test]
+    fn fee_plus_net_is_gross_and_fee_is_within_gross(gross in cents(10_000_000_000), rate in bps()) {
+        let fee = rate.fee_on(gross).unwrap();
+        let net = gross.checked_sub(fee).unwrap();
+        prop_assert!(fee >= Cents::ZERO && fee <= gross);
+        prop_assert_eq!(fee.checked_add(net).unwrap(), gross);
+        // Half-up: the fee is the nearest cent to the exact proportion.
+        let exact_times_10000 = i128::from(gross.get()) * i128::from(rate.get());
+        prop_assert!((i128::from(fee.get()) * 10_000 - exact_times_10000).abs() <= 5_000);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Allocation
+
+#[test]
+fn example_allocation_of_100_over_three_equal_weights() {
+    let shares = allocate(
+        Cents::new(100),
+        &[Cents::new(1), Cents::new(1), Cents::new(1)],
+    )
+    .unwrap();
+    assert_eq!(shares, [Cents::new(34), Cents::new(33), Cents::new(33)]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    #[test]
+    fn allocation_sums_exactly_and_stays_within_a_cent(
+        amount in cents(1_000_000_000),
+        weights in prop::collection::vec(prop_oneof![Just(Cents::ZERO), cents(1_000_000)], 1..8),
+    ) {
+        let total_weight: i128 = weights.iter().map(|w| i128::from(w.get())).sum();
+        prop_assume!(total_weight > 0 || amount.is_zero());
+        let shares = allocate(amount, &weights).unwrap();
+        prop_assert_eq!(shares.len(), weights.len());
+        prop_assert_eq!(Cents::sum(shares.iter().copied()).unwrap(), amount);
+        for (share, weight) in shares.iter().zip(&weights) {
+            if weight.is_zero() {
+                prop_assert_eq!(*share, Cents::ZERO);
+            } else {
+                // |share − amount·w/W| < 1  ⇔  |share·W − amount·w| < W
+                let gap = i128::from(share.get()) * total_weight - i128::from(amount.get()) * i128::from(weight.get());
+                prop_assert!(gap.abs() < total_weight, "share {share} weight {weight}");
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refund splits
+
+fn created(n: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_700_000_000 + n).unwrap()
+}
+
+#[test]
+fn example_half_refund_returns_half_the_fee() {
+    let items = [CartItem {
+        product: ProductId::from_uuid(Uuid::from_u128(1)),
+        seller: Some(seller(0)),
+        kind: ProductKind::Model,
+        unit_price: Cents::new(1000),
+        is_free: false,
+        quantity: 1,
+    }];
+    let priced = price_order(
+        &items,
+        BasisPoints::new(1000).unwrap(),
+        Currency::USD,
+        Cents::ZERO,
+        Cents::ZERO,
+    )
+    .unwrap();
+    let line = OrderItemId::from_uuid(Uuid::from_u128(7));
+    let order =
+        OrderMoney::from_priced(OrderId::from_uuid(Uuid::from_u128(8)), &[line], &priced).unwrap();
+    let refund = Fact::Refund {
+        refund_id: "re_1".into(),
+        order: order.order,
+        amount: Cents::new(500),
+        line: None,
+        created: created(1),
+    };
+    let state = refund_state(&order, &[&refund]).unwrap();
+    assert_eq!(state.lines[0][Component::Net.index()], Cents::new(450));
+    assert_eq!(state.lines[0][Component::Fee.index()], Cents::new(50));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+    #[test]
+    fn refund_splits_sum_exactly_and_never_exceed_what_was_paid(
+        order in priced_order(),
+        fractions in prop::collection::vec((1..=100_u32, prop::option::of(0..4_usize)), 1..5),
+    ) {
+        let total = order.total().unwrap();
+        prop_assume!(total.is_positive());
+        let mut facts = Vec::new();
+        let mut refunded = Cents::ZERO;
+        for (n, (percent, line)) in fractions.into_iter().enumerate() {
+            let left = total.checked_sub(refunded).unwrap();
+            let amount = Cents::new((left.get() * i64::from(percent) / 100).max(1).min(left.get()));
+            if amount.is_zero() { break; }
+            refunded = refunded.checked_add(amount).unwrap();
+            let line = line.and_then(|i| order.lines.get(i)).map(|l| l.line);
+            facts.push(Fact::Refund { refund_id: format!("re_{n}"), order: order.order, amount, line, created: created(n as i64) });
+        }
+        let refs: Vec<&Fact> = facts.iter().collect();
+        let state = refund_state(&order, &refs).unwrap();
+        prop_assert_eq!(state.refunded, refunded);
+        let parts: Cents = Cents::sum(state.lines.iter().flat_map(|p| p.iter().copied())).unwrap();
+        prop_assert_eq!(parts, refunded);
+        for (line, parts) in order.lines.iter().zip(&state.lines) {
+            for (paid, back) in line.components().iter().zip(parts) {
+                prop_assert!(*back >= Cents::ZERO && back <= paid);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The ledger under replay
+
+/// One step of a scenario, in the order things really happened.
+#[derive(Clone, Debug)]
+enum Step {
+    /// Refund `percent` of what is left (100 = full refund), naming line `line` or none.
+    Refund { percent: u32, line: Option<usize> },
+    /// Run the payout planner for seller `n` (every seller is ready).
+    Payout { seller: u8 },
+    /// A dispute for `percent` of what is left, lost with a fee.
+    DisputeLost { percent: u32, fee: i64 },
+    /// The last lost dispute is won after all.
+    DisputeWon,
+    /// The owner adjusts seller `n` by `amount` (either sign).
+    Adjustment { seller: u8, amount: i64 },
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => (prop_oneof![Just(100_u32), 1..=100_u32], prop::option::of(0..4_usize))
+            .prop_map(|(percent, line)| Step::Refund { percent, line }),
+        4 => (0..3_u8).prop_map(|seller| Step::Payout { seller }),
+        1 => (1..=100_u32, 0..2_000_i64).prop_map(|(percent, fee)| Step::DisputeLost { percent, fee }),
+        1 => Just(Step::DisputeWon),
+        1 => (0..3_u8, -3_000..3_000_i64).prop_map(|(seller, amount)| Step::Adjustment { seller, amount }),
+    ]
+}
+
+/// A scenario run in real order: the facts it produced (each once) and the ledger it built.
+struct Scenario {
+    order: OrderMoney,
+    facts: Vec<Fact>,
+    ledger: Ledger,
+}
+
+fn book(ledger: &mut Ledger, order: &OrderMoney, fact: &Fact) -> Posted {
+    if ledger.contains(&fact.key()) {
+        return Posted::AlreadyBooked;
+    }
+    let entry: JournalEntry = match fact {
+        Fact::OrderPaid { .. } => order_paid_entry(order).unwrap(),
+        Fact::Transfer {
+            transfer_id,
+            seller,
+            amount,
+            order: o,
+        } => transfer_entry(transfer_id, *o, *seller, *amount, Currency::USD).unwrap(),
+        Fact::Adjustment {
+            adjustment_id,
+            seller,
+            amount,
+            order: o,
+        } => adjustment_entry(*adjustment_id, *seller, *amount, *o, Currency::USD).unwrap(),
+        Fact::Refund { .. } | Fact::DisputeLost { .. } | Fact::DisputeWon { .. } => {
+            let booked = ledger.order_entries(order.order);
+            order_event_entry(order, &booked, fact.clone()).unwrap()
+        }
+        Fact::TransferReversal { .. } => unreachable!("not generated"),
+    };
+    ledger.post(entry)
+}
+
+/// Runs the steps in order, deciding payouts with the real planner, and checks the payout rules on
+/// the way: never more than the balance, never more than the order still owes, never twice.
+fn run(order: OrderMoney, steps: &[Step]) -> Result<Scenario, TestCaseError> {
+    let mut ledger = Ledger::new();
+    let mut facts = vec![Fact::OrderPaid { order: order.order }];
+    book(&mut ledger, &order, &facts[0]);
+    let total = order.total().unwrap();
+    let mut payouts: BTreeMap<UserId, PayoutStatus> = BTreeMap::new();
+    let mut open_disputes: Vec<String> = Vec::new();
+    for (n, step) in steps.iter().enumerate() {
+        let booked = ledger.order_entries(order.order);
+        let facts_so_far: Vec<&Fact> = booked.iter().map(|e| e.fact()).collect();
+        let state = refund_state(&order, &facts_so_far).unwrap();
+        let left = total.checked_sub(state.refunded).unwrap();
+        let portion = |percent: u32| {
+            Cents::new(
+                (left.get() * i64::from(percent) / 100)
+                    .max(1)
+                    .min(left.get()),
+            )
+        };
+        let fact = match step {
+            Step::Refund { percent, line } if left.is_positive() => Fact::Refund {
+                refund_id: format!("re_{n}"),
+                order: order.order,
+                amount: portion(*percent),
+                line: line.and_then(|i| order.lines.get(i)).map(|l| l.line),
+                created: created(n as i64),
+            },
+            Step::DisputeLost { percent, fee } if left.is_positive() => {
+                open_disputes.push(format!("dp_{n}"));
+                Fact::DisputeLost {
+                    dispute_id: format!("dp_{n}"),
+                    order: order.order,
+                    amount: portion(*percent),
+                    fee: Cents::new(*fee),
+                    created: created(n as i64),
+                }
+            }
+            Step::DisputeWon => match open_disputes.pop() {
+                Some(dispute_id) => Fact::DisputeWon {
+                    dispute_id,
+                    order: order.order,
+                },
+                None => continue,
+            },
+            Step::Adjustment { seller: s, amount } if *amount != 0 => Fact::Adjustment {
+                adjustment_id: AdjustmentId::from_uuid(Uuid::from_u128(5_000 + n as u128)),
+                seller: seller(*s),
+                amount: Cents::new(*amount),
+                order: Some(order.order),
+            },
+            Step::Payout { seller: s } => {
+                let seller = seller(*s);
+                if !order.sellers().contains(&seller) {
+                    continue;
+                }
+                let claim = order_claim(&order, &state, seller).unwrap();
+                let balance = ledger.seller_balance(seller, Currency::USD).unwrap();
+                let decision = plan_payout(&PayoutContext {
+                    seller_ready: true,
+                    order_claim: claim,
+                    seller_balance: balance,
+                    existing: payouts.get(&seller).cloned(),
+                });
+                match decision {
+                    PayoutDecision::Transfer { amount } => {
+                        prop_assert!(
+                            amount <= balance,
+                            "paid {amount} with a balance of {balance}"
+                        );
+                        prop_assert!(amount <= claim, "paid {amount} for a claim of {claim}");
+                        let transfer_id = format!("tr_{n}");
+                        payouts.insert(
+                            seller,
+                            PayoutStatus::Paid {
+                                amount,
+                                transfer_id: transfer_id.clone(),
+                            },
+                        );
+                        Fact::Transfer {
+                            transfer_id,
+                            order: Some(order.order),
+                            seller,
+                            amount,
+                        }
+                    }
+                    PayoutDecision::Skip(reason) => {
+                        payouts.insert(seller, PayoutStatus::Skipped(reason));
+                        continue;
+                    }
+                    PayoutDecision::AlreadyPaid { .. } => continue,
+                }
+            }
+            _ => continue,
+        };
+        prop_assert_eq!(book(&mut ledger, &order, &fact), Posted::Booked);
+        facts.push(fact);
+    }
+    let transferred: Cents = Cents::sum(facts.iter().filter_map(|f| match f {
+        Fact::Transfer { amount, .. } => Some(*amount),
+        _ => None,
+    }))
+    .unwrap();
+    prop_assert!(
+        transferred <= total,
+        "transfers {transferred} exceed the charge {total}"
+    );
+    Ok(Scenario {
+        order,
+        facts,
+        ledger,
+    })
+}
+
+/// How a fact reaches us: alone, or inside a cumulative event carrying every refund so far (as
+/// `charge.refunded` does), which repeats earlier refunds.
+#[derive(Clone, Debug)]
+enum Delivery {
+    Single(usize),
+    CumulativeRefunds(usize),
+}
+
+/// Every fact once plus `extra` repeats (indexes taken modulo the fact count), shuffled by `seed`.
+fn deliveries(fact_count: usize, extra: &[(bool, usize)], seed: u64) -> Vec<Delivery> {
+    let mut all: Vec<Delivery> = (0..fact_count).map(Delivery::Single).collect();
+    for (cumulative, index) in extra {
+        let index = index % fact_count;
+        all.push(if *cumulative {
+            Delivery::CumulativeRefunds(index)
+        } else {
+            Delivery::Single(index)
+        });
+    }
+    // Fisher–Yates with SplitMix64, so a failing case replays identically.
+    let mut state = seed;
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    for i in (1..all.len()).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        all.swap(i, j);
+    }
+    all
+}
+
+fn balances(ledger: &Ledger, order: &OrderMoney) -> BTreeMap<String, Cents> {
+    let mut balances = BTreeMap::new();
+    let mut accounts = vec![
+        Account::Clearing,
+        Account::FeeRevenue,
+        Account::TaxPayable,
+        Account::DisputeCosts,
+        Account::Losses,
+        Account::Adjustments,
+    ];
+    accounts.extend((0..3).map(|n| Account::SellerPayable(seller(n))));
+    for account in accounts {
+        balances.insert(
+            account.code(),
+            ledger.balance(account, Currency::USD).unwrap(),
+        );
+        for line in &order.lines {
+            for component in Component::ALL {
+                let amount = ledger.line_balance(account, line.line, component).unwrap();
+                balances.insert(
+                    format!("{}/{}/{}", account.code(), line.line, component.as_str()),
+                    amount,
+                );
+            }
+        }
+    }
+    balances
+}
+
+#[test]
+fn example_a_refund_delivered_twice_and_late_books_once() {
+    let order = {
+        let items = [
+            CartItem {
+                product: ProductId::from_uuid(Uuid::from_u128(1)),
+                seller: Some(seller(0)),
+                kind: ProductKind::Model,
+                unit_price: Cents::new(1000),
+                is_free: false,
+                quantity: 1,
+            },
+            CartItem {
+                product: ProductId::from_uuid(Uuid::from_u128(2)),
+                seller: Some(seller(1)),
+                kind: ProductKind::Model,
+                unit_price: Cents::new(1000),
+                is_free: false,
+                quantity: 1,
+            },
+        ];
+        let priced = price_order(
+            &items,
+            BasisPoints::new(1000).unwrap(),
+            Currency::USD,
+            Cents::ZERO,
+            Cents::ZERO,
+        )
+        .unwrap();
+        let ids = [
+            OrderItemId::from_uuid(Uuid::from_u128(11)),
+            OrderItemId::from_uuid(Uuid::from_u128(12)),
+        ];
+        OrderMoney::from_priced(OrderId::from_uuid(Uuid::from_u128(9)), &ids, &priced).unwrap()
+    };
+    let dashboard = Fact::Refund {
+        refund_id: "re_a".into(),
+        order: order.order,
+        amount: Cents::new(500),
+        line: None,
+        created: created(1),
+    };
+    let named = Fact::Refund {
+        refund_id: "re_b".into(),
+        order: order.order,
+        amount: Cents::new(1000),
+        line: Some(order.lines[0].line),
+        created: created(2),
+    };
+    let paid = Fact::OrderPaid { order: order.order };
+
+    let mut in_order = Ledger::new();
+    for fact in [&paid, &dashboard, &named] {
+        book(&mut in_order, &order, fact);
+    }
+    let mut shuffled = Ledger::new();
+    for fact in [&named, &dashboard, &named, &paid, &dashboard] {
+        book(&mut shuffled, &order, fact);
+    }
+    assert_eq!(balances(&in_order, &order), balances(&shuffled, &order));
+    // In real order: 250/250 from the dashboard refund, then the named line's remaining 750 and
+    // the 250 that did not fit on it spill to the other line.
+    assert_eq!(
+        in_order.seller_balance(seller(0), Currency::USD).unwrap(),
+        Cents::ZERO
+    );
+    assert_eq!(
+        in_order.seller_balance(seller(1), Currency::USD).unwrap(),
+        Cents::new(900 - 450)
+    );
+    assert_eq!(shuffled.entries().len(), 3, "each fact booked once");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 1_500,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/properties.txt"))),
+        ..ProptestConfig::default()
+    })]
+
+    /// SPEC §4.6: any order and number of deliveries of the same facts gives the same ledger as
+    /// applying each once; money is conserved; every entry balances; a fully refunded order leaves
+    /// no fee revenue. (Payout rules are checked while the scenario runs.)
+    #[test]
+    fn replaying_facts_in_any_order_any_number_of_times_gives_the_same_ledger(
+        order in priced_order(),
+        steps in prop::collection::vec(step(), 0..14),
+        extra in prop::collection::vec((prop::bool::weighted(0.3), 0..1_000_usize), 0..12),
+        seed in any::<u64>(),
+    ) {
+        let Scenario { order, facts, ledger: reference } = run(order, &steps)?;
+        let mut replayed = Ledger::new();
+        for delivery in &deliveries(facts.len(), &extra, seed) {
+            match delivery {
+                Delivery::Single(index) => {
+                    book(&mut replayed, &order, &facts[*index]);
+                }
+                Delivery::CumulativeRefunds(upto) => {
+                    for fact in facts.iter().take(upto + 1).filter(|f| matches!(f, Fact::Refund { .. })) {
+                        book(&mut replayed, &order, fact);
+                    }
+                }
+            }
+        }
+        let keys = |ledger: &Ledger| ledger.entries().iter().map(|e| e.key()).collect::<HashSet<_>>();
+        prop_assert_eq!(keys(&replayed), keys(&reference));
+        prop_assert_eq!(replayed.entries().len(), facts.len(), "one entry per distinct fact");
+        prop_assert_eq!(balances(&replayed, &order), balances(&reference, &order));
+        // Real facts never conflict: once everything is in, nothing is left unabsorbed.
+        prop_assert_eq!(replayed.balance(Account::Losses, Currency::USD).unwrap(), Cents::ZERO);
+
+        for entry in replayed.entries() {
+            let sum = Cents::sum(entry.postings().iter().map(|p| p.amount)).unwrap();
+            prop_assert_eq!(sum, Cents::ZERO);
+        }
+
+        // Conservation: clearing = charges − transfers − refunds − (lost dispute amounts and fees).
+        let won: HashSet<&str> = facts.iter().filter_map(|f| match f {
+            Fact::DisputeWon { dispute_id, .. } => Some(dispute_id.as_str()),
+            _ => None,
+        }).collect();
+        let mut expected = order.total().unwrap();
+        for fact in &facts {
+            let out = match fact {
+                Fact::Transfer { amount, .. } | Fact::Refund { amount, .. } => *amount,
+                Fact::DisputeLost { dispute_id, amount, fee, .. } if !won.contains(dispute_id.as_str()) => {
+                    amount.checked_add(*fee).unwrap()
+                }
+                _ => Cents::ZERO,
+            };
+            expected = expected.checked_sub(out).unwrap();
+        }
+        prop_assert_eq!(replayed.balance(Account::Clearing, Currency::USD).unwrap(), expected);
+
+        // A fully refunded order keeps none of its fee.
+        let booked = replayed.order_entries(order.order);
+        let state = refund_state(&order, &booked.iter().map(|e| e.fact()).collect::<Vec<_>>()).unwrap();
+        if state.refunded == order.total().unwrap() {
+            prop_assert_eq!(replayed.balance(Account::FeeRevenue, Currency::USD).unwrap(), Cents::ZERO);
+            prop_assert_eq!(replayed.balance(Account::TaxPayable, Currency::USD).unwrap(), Cents::ZERO);
+        }
+    }
+}
