@@ -34,12 +34,13 @@
 //!   per line so rounding alone is never a mismatch.
 //!
 //! The rest validates what users send: [`account`], [`catalog`], [`product`], [`files`],
-//! [`connect`], with [`validation`] and [`pagination`] shared by every list; [`ids`] gives each
+//! [`connect`], [`cart`], [`site`], with [`validation`] and [`pagination`] shared by every list; [`ids`] gives each
 //! entity its own UUID type.
 #![deny(clippy::arithmetic_side_effects, clippy::as_conversions)]
 #![cfg_attr(test, allow(clippy::arithmetic_side_effects, clippy::as_conversions))]
 
 pub mod account;
+pub mod cart;
 pub mod catalog;
 pub mod connect;
 pub mod files;
@@ -52,4 +53,5 @@ pub mod payout;
 pub mod product;
 pub mod reconcile;
 pub mod refund;
+pub mod site;
 pub mod validation;

@@ -246,6 +246,8 @@ enum Step {
     DisputeLost { percent: u32, fee: i64 },
     /// The last lost dispute is won after all.
     DisputeWon,
+    /// The last refund fails after Stripe reported it.
+    RefundFails,
     /// The owner adjusts seller `n` by `amount` (either sign).
     Adjustment { seller: u8, amount: i64 },
 }
@@ -257,6 +259,7 @@ fn step() -> impl Strategy<Value = Step> {
         4 => (0..3_u8).prop_map(|seller| Step::Payout { seller }),
         1 => (1..=100_u32, 0..2_000_i64).prop_map(|(percent, fee)| Step::DisputeLost { percent, fee }),
         1 => Just(Step::DisputeWon),
+        1 => Just(Step::RefundFails),
         1 => (0..3_u8, -3_000..3_000_i64).prop_map(|(seller, amount)| Step::Adjustment { seller, amount }),
     ]
 }
@@ -286,7 +289,10 @@ fn book(ledger: &mut Ledger, order: &OrderMoney, fact: &Fact) -> Posted {
             amount,
             order: o,
         } => adjustment_entry(*adjustment_id, *seller, *amount, *o, Currency::USD).unwrap(),
-        Fact::Refund { .. } | Fact::DisputeLost { .. } | Fact::DisputeWon { .. } => {
+        Fact::Refund { .. }
+        | Fact::RefundFailed { .. }
+        | Fact::DisputeLost { .. }
+        | Fact::DisputeWon { .. } => {
             let booked = ledger.order_entries(order.order);
             order_event_entry(order, &booked, fact.clone()).unwrap()
         }
@@ -304,6 +310,7 @@ fn run(order: OrderMoney, steps: &[Step]) -> Result<Scenario, TestCaseError> {
     let total = order.total().unwrap();
     let mut payouts: BTreeMap<UserId, PayoutStatus> = BTreeMap::new();
     let mut open_disputes: Vec<String> = Vec::new();
+    let mut open_refunds: Vec<String> = Vec::new();
     for (n, step) in steps.iter().enumerate() {
         let booked = ledger.order_entries(order.order);
         let facts_so_far: Vec<&Fact> = booked.iter().map(|e| e.fact()).collect();
@@ -318,7 +325,10 @@ fn run(order: OrderMoney, steps: &[Step]) -> Result<Scenario, TestCaseError> {
         };
         let fact = match step {
             Step::Refund { percent, line } if left.is_positive() => Fact::Refund {
-                refund_id: format!("re_{n}"),
+                refund_id: {
+                    open_refunds.push(format!("re_{n}"));
+                    format!("re_{n}")
+                },
                 order: order.order,
                 amount: portion(*percent),
                 line: line.and_then(|i| order.lines.get(i)).map(|l| l.line),
@@ -334,6 +344,13 @@ fn run(order: OrderMoney, steps: &[Step]) -> Result<Scenario, TestCaseError> {
                     created: created(n as i64),
                 }
             }
+            Step::RefundFails => match open_refunds.pop() {
+                Some(refund_id) => Fact::RefundFailed {
+                    refund_id,
+                    order: order.order,
+                },
+                None => continue,
+            },
             Step::DisputeWon => match open_disputes.pop() {
                 Some(dispute_id) => Fact::DisputeWon {
                     dispute_id,
@@ -595,10 +612,15 @@ proptest! {
             Fact::DisputeWon { dispute_id, .. } => Some(dispute_id.as_str()),
             _ => None,
         }).collect();
+        let failed: HashSet<&str> = facts.iter().filter_map(|f| match f {
+            Fact::RefundFailed { refund_id, .. } => Some(refund_id.as_str()),
+            _ => None,
+        }).collect();
         let mut expected = order.total().unwrap();
         for fact in &facts {
             let out = match fact {
-                Fact::Transfer { amount, .. } | Fact::Refund { amount, .. } => *amount,
+                Fact::Transfer { amount, .. } => *amount,
+                Fact::Refund { refund_id, amount, .. } if !failed.contains(refund_id.as_str()) => *amount,
                 Fact::DisputeLost { dispute_id, amount, fee, .. } if !won.contains(dispute_id.as_str()) => {
                     amount.checked_add(*fee).unwrap()
                 }

@@ -214,6 +214,13 @@ pub enum Fact {
         /// When Stripe created it: the canonical order of refunds.
         created: OffsetDateTime,
     },
+    /// A refund Stripe reported earlier failed or was canceled: its money stayed with us.
+    RefundFailed {
+        /// `re_…` of the refund.
+        refund_id: String,
+        /// The order.
+        order: OrderId,
+    },
     /// A dispute closed as lost: the disputed amount and the fee are gone.
     DisputeLost {
         /// `dp_…`.
@@ -257,6 +264,7 @@ impl Fact {
                 format!("transfer_reversal:{reversal_id}")
             }
             Fact::Refund { refund_id, .. } => format!("refund:{refund_id}"),
+            Fact::RefundFailed { refund_id, .. } => format!("refund_failed:{refund_id}"),
             Fact::DisputeLost { dispute_id, .. } => format!("dispute_lost:{dispute_id}"),
             Fact::DisputeWon { dispute_id, .. } => format!("dispute_won:{dispute_id}"),
             Fact::Adjustment { adjustment_id, .. } => format!("adjustment:{adjustment_id}"),
@@ -268,6 +276,7 @@ impl Fact {
         match self {
             Fact::OrderPaid { order }
             | Fact::Refund { order, .. }
+            | Fact::RefundFailed { order, .. }
             | Fact::DisputeLost { order, .. }
             | Fact::DisputeWon { order, .. } => Some(*order),
             Fact::Transfer { order, .. }
@@ -540,7 +549,9 @@ impl Ledger {
                 Fact::Transfer { .. } | Fact::TransferReversal { .. } => {
                     flows.transfers = flows.transfers.checked_sub(clearing)?;
                 }
-                Fact::Refund { .. } => flows.refunds = flows.refunds.checked_sub(clearing)?,
+                Fact::Refund { .. } | Fact::RefundFailed { .. } => {
+                    flows.refunds = flows.refunds.checked_sub(clearing)?
+                }
                 Fact::DisputeLost { .. } | Fact::DisputeWon { .. } => {
                     // A late refund can re-spread an earlier dispute's split but never its cash.
                     flows.disputes = flows.disputes.checked_sub(clearing)?;

@@ -8,7 +8,8 @@
 //!    `created`, then key): a refund naming a line is taken from that line (anything beyond the
 //!    line's remaining amount spills over the other lines), any other refund or a lost dispute is
 //!    spread over the lines by their remaining refundable amount ([`allocate`]). A lost dispute is
-//!    limited to what is not yet refunded; a won dispute cancels the loss of the same dispute. What
+//!    limited to what is not yet refunded; a won dispute cancels the loss of the same dispute, and a
+//!    failed refund cancels that refund. What
 //!    no line can absorb (a disputed amount beyond what is refundable, or a refund seen while a
 //!    dispute it preceded in reality still looks lost) goes to `Losses`, so a real refund is always
 //!    bookable; once the missing fact arrives it moves back onto the lines. Each line's refunded
@@ -306,13 +307,17 @@ impl RefundState {
 pub fn refund_state(order: &OrderMoney, facts: &[&Fact]) -> Result<RefundState, LedgerError> {
     let mut unique: BTreeMap<String, &Fact> = BTreeMap::new();
     for fact in facts {
-        if matches!(
-            fact,
-            Fact::Refund { .. } | Fact::DisputeLost { .. } | Fact::DisputeWon { .. }
-        ) {
+        if is_order_event(fact) {
             unique.entry(fact.key().as_str().to_owned()).or_insert(fact);
         }
     }
+    let failed: Vec<&str> = unique
+        .values()
+        .filter_map(|f| match f {
+            Fact::RefundFailed { refund_id, .. } => Some(refund_id.as_str()),
+            _ => None,
+        })
+        .collect();
     let won: Vec<&str> = unique
         .values()
         .filter_map(|f| match f {
@@ -336,7 +341,12 @@ pub fn refund_state(order: &OrderMoney, facts: &[&Fact]) -> Result<RefundState, 
     let mut state = RefundState::default();
     for fact in sequence {
         match fact {
-            Fact::Refund { amount, line, .. } => {
+            Fact::Refund {
+                refund_id,
+                amount,
+                line,
+                ..
+            } if !failed.contains(&refund_id.as_str()) => {
                 positive("a refund", *amount)?;
                 let mut left = *amount;
                 if let Some(index) = line.and_then(|l| order.lines.iter().position(|m| m.line == l))
@@ -460,7 +470,18 @@ fn state_postings(
     Ok(postings)
 }
 
-/// The entry booking a refund, a lost dispute or a won dispute for `order`, given the entries
+/// Refunds, failed refunds and dispute outcomes: the facts [`refund_state`] folds.
+fn is_order_event(fact: &Fact) -> bool {
+    matches!(
+        fact,
+        Fact::Refund { .. }
+            | Fact::RefundFailed { .. }
+            | Fact::DisputeLost { .. }
+            | Fact::DisputeWon { .. }
+    )
+}
+
+/// The entry booking a refund, a failed refund, a lost or a won dispute for `order`, given the entries
 /// already booked for it: the difference between the refund states with and without the new fact.
 ///
 /// # Errors
@@ -471,10 +492,7 @@ pub fn order_event_entry(
     booked: &[&JournalEntry],
     fact: Fact,
 ) -> Result<JournalEntry, LedgerError> {
-    if !matches!(
-        fact,
-        Fact::Refund { .. } | Fact::DisputeLost { .. } | Fact::DisputeWon { .. }
-    ) {
+    if !is_order_event(&fact) {
         return Err(LedgerError::NotAnOrderEvent(fact.key()));
     }
     if fact.order() != Some(order.order) {

@@ -1,0 +1,111 @@
+//! Site configuration (SPEC §3.11): the marketplace fee, the currency and where physical items ship.
+//! Changes apply to orders created after they are committed.
+
+use rust_decimal::Decimal;
+
+use crate::money::{Currency, FeePercent};
+use crate::validation::FieldErrors;
+
+/// The site configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SiteConfig {
+    /// Marketplace fee (0–100 %, two decimals).
+    pub fee: FeePercent,
+    /// Default currency.
+    pub currency: Currency,
+    /// ISO country codes physical items may ship to (upper case, never empty).
+    pub allowed_shipping_countries: Vec<String>,
+}
+
+impl Default for SiteConfig {
+    fn default() -> Self {
+        SiteConfig {
+            fee: FeePercent::default_fee(),
+            currency: Currency::USD,
+            allowed_shipping_countries: vec!["US".to_owned()],
+        }
+    }
+}
+
+/// Normalises shipping countries as the original did: trimmed, upper-cased, empties dropped, and
+/// `["US"]` when nothing is left. Each must be two letters.
+///
+/// # Errors
+/// A field error naming a code that is not two letters.
+pub fn normalize_countries(codes: &[String]) -> Result<Vec<String>, FieldErrors> {
+    let mut countries = Vec::new();
+    for code in codes {
+        let code = code.trim().to_ascii_uppercase();
+        if code.is_empty() {
+            continue;
+        }
+        if code.len() != 2 || !code.chars().all(|c| c.is_ascii_uppercase()) {
+            return Err(FieldErrors::single(
+                "allowed_shipping_countries",
+                format!("{code:?} is not a two-letter country code"),
+            ));
+        }
+        if !countries.contains(&code) {
+            countries.push(code);
+        }
+    }
+    if countries.is_empty() {
+        countries.push("US".to_owned());
+    }
+    Ok(countries)
+}
+
+/// Builds a configuration from an owner's input: the fee is clamped to 0–100 and rounded to two
+/// decimals, the currency and countries are validated.
+///
+/// # Errors
+/// Field errors for the currency or a country code.
+pub fn site_config_from_input(
+    fee_percent: Decimal,
+    currency: &str,
+    countries: &[String],
+) -> Result<SiteConfig, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let currency = errors.check("currency", Currency::parse(currency));
+    let countries = match normalize_countries(countries) {
+        Ok(countries) => Some(countries),
+        Err(e) => {
+            errors.extend(e);
+            None
+        }
+    };
+    match (currency, countries) {
+        (Some(currency), Some(allowed_shipping_countries)) => errors.into_result(SiteConfig {
+            fee: FeePercent::clamped(fee_percent),
+            currency,
+            allowed_shipping_countries,
+        }),
+        _ => Err(errors),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn countries_are_normalised_like_the_original() {
+        let codes = [
+            " us".to_owned(),
+            "".to_owned(),
+            "ca".to_owned(),
+            "US".to_owned(),
+        ];
+        assert_eq!(normalize_countries(&codes).unwrap(), ["US", "CA"]);
+        assert_eq!(normalize_countries(&[]).unwrap(), ["US"]);
+        assert!(normalize_countries(&["USA".to_owned()]).is_err());
+    }
+
+    #[test]
+    fn the_fee_is_clamped_and_the_currency_checked() {
+        let config = site_config_from_input(Decimal::new(12_345, 2), "EUR", &[]).unwrap();
+        assert_eq!(config.fee.basis_points().get(), 10_000);
+        assert_eq!(config.currency.as_str(), "eur");
+        assert!(site_config_from_input(Decimal::ONE, "euro", &[]).is_err());
+    }
+}
