@@ -13,8 +13,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use marketplace_domain::account::{ProfileChanges, Roles};
 use marketplace_domain::catalog::ValidCategory;
-use marketplace_domain::ids::{AssetId, BlobId, CategoryId, ProductId, ProductImageId, UserId};
+use marketplace_domain::ids::{
+    AssetId, BlobId, CartId, CategoryId, JobId, JournalEntryId, OrderId, ProductId, ProductImageId,
+    UserId,
+};
+use marketplace_domain::ledger::JournalEntry;
+use marketplace_domain::money::{Cents, Currency};
 use marketplace_domain::pagination::{Page, PageRequest};
+use marketplace_domain::site::SiteConfig;
 use marketplace_ports::ports::*;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -22,11 +28,18 @@ use sqlx::{PgPool, Postgres, Transaction};
 use time::OffsetDateTime;
 
 mod blobs;
+mod carts;
 mod categories;
 mod connect;
 mod errors;
+mod jobs;
+mod ledger;
 pub mod local;
+mod orders;
+mod payouts;
+mod platform;
 mod products;
+mod sales;
 mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -155,6 +168,24 @@ impl Tx for PgTx {
         self
     }
     fn connect(&mut self) -> &mut dyn ConnectStore {
+        self
+    }
+    fn carts(&mut self) -> &mut dyn CartStore {
+        self
+    }
+    fn orders(&mut self) -> &mut dyn OrderStore {
+        self
+    }
+    fn ledger(&mut self) -> &mut dyn LedgerStore {
+        self
+    }
+    fn payouts(&mut self) -> &mut dyn PayoutStore {
+        self
+    }
+    fn jobs(&mut self) -> &mut dyn JobStore {
+        self
+    }
+    fn platform(&mut self) -> &mut dyn PlatformStore {
         self
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
@@ -347,13 +378,226 @@ impl ConnectStore for PgTx {
         &mut self,
         user: UserId,
     ) -> Result<Option<ConnectAccountRecord>, StoreError> {
-        connect::get_connect(&mut self.tx, user).await
+        connect::get_connect(&mut self.tx, user, true).await
     }
     async fn insert_connect(&mut self, record: &ConnectAccountRecord) -> Result<(), StoreError> {
         connect::insert_connect(&mut self.tx, record).await
     }
     async fn update_connect(&mut self, record: &ConnectAccountRecord) -> Result<(), StoreError> {
         connect::update_connect(&mut self.tx, record).await
+    }
+    async fn find_connect_by_account(
+        &mut self,
+        account_id: &str,
+    ) -> Result<Option<ConnectAccountRecord>, StoreError> {
+        connect::find_connect_by_account(&mut self.tx, account_id).await
+    }
+}
+
+#[async_trait]
+impl CartStore for PgTx {
+    async fn user_cart(
+        &mut self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<CartRecord, StoreError> {
+        carts::user_cart(&mut self.tx, user, now).await
+    }
+    async fn token_cart(&mut self, token_digest: &str) -> Result<Option<CartRecord>, StoreError> {
+        carts::token_cart(&mut self.tx, token_digest).await
+    }
+    async fn insert_token_cart(
+        &mut self,
+        id: CartId,
+        token_digest: &str,
+        now: OffsetDateTime,
+    ) -> Result<CartRecord, StoreError> {
+        carts::insert_token_cart(&mut self.tx, id, token_digest, now).await
+    }
+    async fn cart_lines(&mut self, cart: CartId) -> Result<Vec<CartLineRow>, StoreError> {
+        carts::cart_lines(&mut self.tx, cart).await
+    }
+    async fn set_quantity(
+        &mut self,
+        cart: CartId,
+        product: ProductId,
+        quantity: u32,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        carts::set_quantity(&mut self.tx, cart, product, quantity, now).await
+    }
+    async fn remove_line(&mut self, cart: CartId, product: ProductId) -> Result<(), StoreError> {
+        carts::remove_line(&mut self.tx, cart, product).await
+    }
+    async fn clear(
+        &mut self,
+        cart: CartId,
+        placed_order: Option<OrderId>,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        carts::clear(&mut self.tx, cart, placed_order, now).await
+    }
+    async fn delete_cart(&mut self, cart: CartId) -> Result<(), StoreError> {
+        carts::delete_cart(&mut self.tx, cart).await
+    }
+}
+
+#[async_trait]
+impl OrderStore for PgTx {
+    async fn insert_order(
+        &mut self,
+        order: &OrderRecord,
+        items: &[OrderItemRecord],
+    ) -> Result<(), StoreError> {
+        orders::insert_order(&mut self.tx, order, items).await
+    }
+    async fn get_order_for_update(
+        &mut self,
+        id: OrderId,
+    ) -> Result<Option<OrderRecord>, StoreError> {
+        orders::get_order(&mut self.tx, id, true).await
+    }
+    async fn order_items(&mut self, id: OrderId) -> Result<Vec<OrderItemRecord>, StoreError> {
+        orders::order_items(&mut self.tx, id).await
+    }
+    async fn find_order_by_stripe_id(
+        &mut self,
+        stripe_id: &str,
+    ) -> Result<Option<OrderId>, StoreError> {
+        orders::find_order_by_stripe_id(&mut self.tx, stripe_id).await
+    }
+    async fn update_order(&mut self, order: &OrderRecord) -> Result<(), StoreError> {
+        orders::update_order(&mut self.tx, order).await
+    }
+    async fn add_event(
+        &mut self,
+        order: OrderId,
+        kind: &str,
+        message: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        orders::add_event(&mut self.tx, order, kind, message, now).await
+    }
+}
+
+#[async_trait]
+impl LedgerStore for PgTx {
+    async fn insert_entry(
+        &mut self,
+        id: JournalEntryId,
+        entry: &JournalEntry,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        ledger::insert_entry(&mut self.tx, id, entry, now).await
+    }
+    async fn order_entries(&mut self, order: OrderId) -> Result<Vec<JournalEntry>, StoreError> {
+        ledger::order_entries(&mut self.tx, order).await
+    }
+    async fn lock_seller_balance(
+        &mut self,
+        seller: UserId,
+        currency: Currency,
+    ) -> Result<Cents, StoreError> {
+        ledger::lock_seller_balance(&mut self.tx, seller, currency).await
+    }
+}
+
+#[async_trait]
+impl PayoutStore for PgTx {
+    async fn get_payout_for_update(
+        &mut self,
+        order: OrderId,
+        seller: UserId,
+    ) -> Result<Option<PayoutRecord>, StoreError> {
+        payouts::get_payout_for_update(&mut self.tx, order, seller).await
+    }
+    async fn insert_payout(&mut self, payout: &PayoutRecord) -> Result<(), StoreError> {
+        payouts::insert_payout(&mut self.tx, payout).await
+    }
+    async fn update_payout(&mut self, payout: &PayoutRecord) -> Result<(), StoreError> {
+        payouts::update_payout(&mut self.tx, payout).await
+    }
+    async fn unconfirmed_total(
+        &mut self,
+        seller: UserId,
+        except: OrderId,
+    ) -> Result<Cents, StoreError> {
+        payouts::unconfirmed_total(&mut self.tx, seller, except).await
+    }
+    async fn skipped_not_ready(&mut self, seller: UserId) -> Result<Vec<OrderId>, StoreError> {
+        payouts::skipped_not_ready(&mut self.tx, seller).await
+    }
+    async fn order_payouts(&mut self, order: OrderId) -> Result<Vec<PayoutRecord>, StoreError> {
+        payouts::order_payouts(&mut self.tx, order).await
+    }
+}
+
+#[async_trait]
+impl JobStore for PgTx {
+    async fn enqueue(
+        &mut self,
+        kind: &JobKind,
+        run_at: OffsetDateTime,
+        max_attempts: i32,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        jobs::enqueue(&mut self.tx, kind, run_at, max_attempts, now).await
+    }
+    async fn claim(
+        &mut self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<Option<JobRecord>, StoreError> {
+        jobs::claim(&mut self.tx, now, lease_until).await
+    }
+    async fn complete(&mut self, id: JobId, now: OffsetDateTime) -> Result<(), StoreError> {
+        jobs::complete(&mut self.tx, id, now).await
+    }
+    async fn retry(
+        &mut self,
+        id: JobId,
+        run_at: OffsetDateTime,
+        error: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        jobs::retry(&mut self.tx, id, run_at, error, now).await
+    }
+    async fn bury(
+        &mut self,
+        id: JobId,
+        error: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        jobs::bury(&mut self.tx, id, error, now).await
+    }
+    async fn revive(&mut self, id: JobId, now: OffsetDateTime) -> Result<bool, StoreError> {
+        jobs::revive(&mut self.tx, id, now).await
+    }
+}
+
+#[async_trait]
+impl PlatformStore for PgTx {
+    async fn record_webhook_event(
+        &mut self,
+        event: &WebhookEventRecord,
+    ) -> Result<bool, StoreError> {
+        platform::record_webhook_event(&mut self.tx, event).await
+    }
+    async fn set_webhook_outcome(&mut self, id: &str, outcome: &str) -> Result<(), StoreError> {
+        platform::set_webhook_outcome(&mut self.tx, id, outcome).await
+    }
+    async fn insert_mail(&mut self, mail: &MailRecord) -> Result<(), StoreError> {
+        platform::insert_mail(&mut self.tx, mail).await
+    }
+    async fn site_config(&mut self) -> Result<SiteConfig, StoreError> {
+        platform::site_config(&mut self.tx).await
+    }
+    async fn update_site_config(
+        &mut self,
+        config: &SiteConfig,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        platform::update_site_config(&mut self.tx, config, now).await
     }
 }
 
@@ -426,5 +670,94 @@ impl Queries for PgStore {
             .await
             .map(|_| ())
             .map_err(store_error)
+    }
+    async fn order_detail(
+        &self,
+        id: OrderId,
+    ) -> Result<Option<(OrderRecord, Vec<OrderItemRecord>)>, StoreError> {
+        let mut conn = self.connection().await?;
+        let Some(order) = orders::get_order(&mut conn, id, false).await? else {
+            return Ok(None);
+        };
+        Ok(Some((order, orders::order_items(&mut conn, id).await?)))
+    }
+    async fn order_events(&self, id: OrderId) -> Result<Vec<OrderEventRecord>, StoreError> {
+        orders::order_events(&mut *self.connection().await?, id).await
+    }
+    async fn list_orders(
+        &self,
+        filter: OrderFilter,
+        page: PageRequest,
+    ) -> Result<Page<OrderRecord>, StoreError> {
+        orders::list_orders(&mut *self.connection().await?, filter, page).await
+    }
+    async fn items_of_orders(&self, ids: &[OrderId]) -> Result<Vec<OrderItemRecord>, StoreError> {
+        orders::items_of_orders(&mut *self.connection().await?, ids).await
+    }
+    async fn order_assets(&self, id: OrderId) -> Result<Vec<AssetRecord>, StoreError> {
+        orders::order_assets(&mut *self.connection().await?, id).await
+    }
+    async fn order_payouts(&self, id: OrderId) -> Result<Vec<PayoutRecord>, StoreError> {
+        payouts::order_payouts(&mut *self.connection().await?, id).await
+    }
+    async fn order_by_session(&self, session_id: &str) -> Result<Option<OrderId>, StoreError> {
+        orders::order_by_session(&mut *self.connection().await?, session_id).await
+    }
+    async fn seller_balance(
+        &self,
+        seller: UserId,
+        currency: Currency,
+    ) -> Result<Cents, StoreError> {
+        ledger::seller_balance(&mut *self.connection().await?, seller, currency).await
+    }
+    async fn seller_ledger(
+        &self,
+        seller: UserId,
+        filter: &LedgerFilter,
+        page: PageRequest,
+    ) -> Result<Page<SellerLedgerLine>, StoreError> {
+        ledger::seller_ledger(&mut *self.connection().await?, seller, filter, page).await
+    }
+    async fn seller_payouts(
+        &self,
+        seller: UserId,
+        page: PageRequest,
+    ) -> Result<Page<PayoutRecord>, StoreError> {
+        payouts::seller_payouts(&mut *self.connection().await?, seller, page).await
+    }
+    async fn seller_sales(
+        &self,
+        seller: UserId,
+        since: OffsetDateTime,
+    ) -> Result<SalesSummary, StoreError> {
+        sales::seller_sales(&mut *self.connection().await?, seller, since).await
+    }
+    async fn recent_sales(&self, seller: UserId, limit: i64) -> Result<Vec<SaleRow>, StoreError> {
+        sales::recent_sales(&mut *self.connection().await?, seller, limit).await
+    }
+    async fn listing_counts(&self, seller: UserId) -> Result<(i64, i64), StoreError> {
+        sales::listing_counts(&mut *self.connection().await?, seller).await
+    }
+    async fn buyer_summary(&self, buyer: UserId) -> Result<BuyerSummary, StoreError> {
+        sales::buyer_summary(&mut *self.connection().await?, buyer).await
+    }
+    async fn connect_account(
+        &self,
+        seller: UserId,
+    ) -> Result<Option<ConnectAccountRecord>, StoreError> {
+        connect::get_connect(&mut *self.connection().await?, seller, false).await
+    }
+    async fn list_jobs(
+        &self,
+        status: Option<JobStatus>,
+        page: PageRequest,
+    ) -> Result<Page<JobRecord>, StoreError> {
+        jobs::list_jobs(&mut *self.connection().await?, status, page).await
+    }
+    async fn list_outbox(&self, page: PageRequest) -> Result<Page<MailRecord>, StoreError> {
+        platform::list_outbox(&mut *self.connection().await?, page).await
+    }
+    async fn site_config(&self) -> Result<SiteConfig, StoreError> {
+        platform::site_config(&mut *self.connection().await?).await
     }
 }

@@ -16,13 +16,13 @@ use uuid::Uuid;
 
 use crate::errors::{corrupt, store_error};
 
-const PRODUCT_COLUMNS: &str = "p.id, p.seller_id, p.kind, p.title, p.slug, p.short_description, \
+pub(crate) const PRODUCT_COLUMNS: &str = "p.id, p.seller_id, p.kind, p.title, p.slug, p.short_description, \
      p.description, p.category_id, p.price_cents, p.is_free, p.is_active, p.is_featured, p.is_trending, \
      p.material, p.color, p.width_mm, p.height_mm, p.depth_mm, p.license_text, p.review_count, \
      p.rating_sum, p.created_at, p.updated_at";
 
 #[derive(sqlx::FromRow)]
-struct ProductRow {
+pub(crate) struct ProductRow {
     id: Uuid,
     seller_id: Uuid,
     kind: String,
@@ -424,15 +424,29 @@ pub(crate) async fn product_asset(
     Ok(row.map(AssetRecord::from))
 }
 
+/// The seller columns joined onto a listing (`u` users, `pr` profiles, `ca` Connect accounts).
+macro_rules! seller_columns {
+    () => {
+        "u.username as seller_username, pr.shop_name as seller_shop_name, \
+         u.is_staff as seller_is_staff, u.is_superuser as seller_is_superuser, pr.is_owner as seller_is_owner, \
+         pr.is_seller as seller_is_seller, (ca.user_id is not null) as seller_has_connect, \
+         ca.stripe_account_id as seller_stripe_account_id, \
+         coalesce(ca.details_submitted, false) as seller_details_submitted, \
+         coalesce(ca.charges_enabled, false) as seller_charges_enabled, \
+         coalesce(ca.payouts_enabled, false) as seller_payouts_enabled"
+    };
+}
+
+/// Seller columns, for queries that join a seller (`u`, `pr`, `ca`).
+pub(crate) const SELLER_JOIN_COLUMNS: &str = seller_columns!();
+
 /// Seller and category columns joined onto a listing.
-const LISTING_JOIN_COLUMNS: &str = "u.username as seller_username, pr.shop_name as seller_shop_name, \
-     u.is_staff as seller_is_staff, u.is_superuser as seller_is_superuser, pr.is_owner as seller_is_owner, \
-     pr.is_seller as seller_is_seller, (ca.user_id is not null) as seller_has_connect, \
-     ca.stripe_account_id as seller_stripe_account_id, coalesce(ca.details_submitted, false) as seller_details_submitted, \
-     coalesce(ca.charges_enabled, false) as seller_charges_enabled, coalesce(ca.payouts_enabled, false) as seller_payouts_enabled, \
-     c.name as category_name, \
+const LISTING_JOIN_COLUMNS: &str = concat!(
+    seller_columns!(),
+    ", c.name as category_name, \
      (select i.id from product_images i where i.product_id = p.id \
-      order by i.is_primary desc, i.sort_order, i.created_at, i.id limit 1) as primary_image_id";
+      order by i.is_primary desc, i.sort_order, i.created_at, i.id limit 1) as primary_image_id"
+);
 
 const LISTING_JOINS: &str = "from products p \
      join users u on u.id = p.seller_id \
@@ -441,7 +455,7 @@ const LISTING_JOINS: &str = "from products p \
      left join seller_connect_accounts ca on ca.user_id = p.seller_id";
 
 #[derive(sqlx::FromRow)]
-struct SellerColumns {
+pub(crate) struct SellerColumns {
     seller_username: String,
     seller_shop_name: String,
     seller_is_staff: bool,
@@ -456,7 +470,7 @@ struct SellerColumns {
 }
 
 impl SellerColumns {
-    fn into_row(self, id: UserId) -> SellerRow {
+    pub(crate) fn into_row(self, id: UserId) -> SellerRow {
         SellerRow {
             id,
             username: self.seller_username,
@@ -598,21 +612,17 @@ pub(crate) async fn seller(
     conn: &mut PgConnection,
     id: UserId,
 ) -> Result<Option<SellerRow>, StoreError> {
-    let row: Option<SellerColumns> = sqlx::query_as(
-        "select u.username as seller_username, pr.shop_name as seller_shop_name, u.is_staff as seller_is_staff,
-                u.is_superuser as seller_is_superuser, pr.is_owner as seller_is_owner, pr.is_seller as seller_is_seller,
-                (ca.user_id is not null) as seller_has_connect, ca.stripe_account_id as seller_stripe_account_id,
-                coalesce(ca.details_submitted, false) as seller_details_submitted,
-                coalesce(ca.charges_enabled, false) as seller_charges_enabled,
-                coalesce(ca.payouts_enabled, false) as seller_payouts_enabled
+    let sql = format!(
+        "select {SELLER_JOIN_COLUMNS}
          from users u join profiles pr on pr.user_id = u.id
          left join seller_connect_accounts ca on ca.user_id = u.id
-         where u.id = $1",
-    )
-    .bind(id.get())
-    .fetch_optional(conn)
-    .await
-    .map_err(store_error)?;
+         where u.id = $1"
+    );
+    let row: Option<SellerColumns> = sqlx::query_as(&sql)
+        .bind(id.get())
+        .fetch_optional(conn)
+        .await
+        .map_err(store_error)?;
     Ok(row.map(|columns| columns.into_row(id)))
 }
 

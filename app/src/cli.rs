@@ -52,14 +52,14 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => crate::build(config).await?.run_until_stopped().await,
         Command::Migrate => {
-            let backend = crate::connect(&config).await?;
+            let backend = crate::connect_for_command(&config).await?;
             backend.shutdown().await;
             println!("migrations applied");
             Ok(())
         }
         Command::CreateOwner { username, email } => {
             let password = read_password()?;
-            let backend = crate::connect(&config).await?;
+            let backend = crate::connect_for_command(&config).await?;
             let created = backend
                 .services
                 .accounts
@@ -74,7 +74,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             if sellers == 0 || sellers > 1_000 || products > 100_000 {
                 bail!("--sellers must be 1..=1000 and --products at most 100000");
             }
-            let backend = crate::connect(&config).await?;
+            let backend = crate::connect_for_command(&config).await?;
             let result = create_demo_data(&backend.services, DemoSize { sellers, products }).await;
             backend.shutdown().await;
             print!("{}", result?);

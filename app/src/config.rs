@@ -1,7 +1,9 @@
 //! Configuration from the environment, validated at start with messages that say what to fix.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use adapter_postgres::ConnectOptions;
 use anyhow::{Context, bail};
@@ -33,6 +35,91 @@ pub enum LogFormat {
     Json,
 }
 
+/// A secret read from the environment; its `Debug` never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The value, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Who the app talks to for payments.
+#[derive(Clone, Debug)]
+pub enum PaymentsConfig {
+    /// No `STRIPE_SECRET_KEY`: the built-in simulator on loopback.
+    Simulator,
+    /// Stripe itself (or anything at `STRIPE_API_BASE` speaking its API).
+    Stripe {
+        /// `STRIPE_SECRET_KEY`.
+        secret_key: Secret,
+        /// `STRIPE_WEBHOOK_SECRET` (comma-separated during a rotation).
+        webhook_secrets: Vec<Secret>,
+        /// `STRIPE_CONNECT_WEBHOOK_SECRET` (comma-separated during a rotation).
+        connect_webhook_secrets: Vec<Secret>,
+        /// `STRIPE_API_BASE` (default `https://api.stripe.com`).
+        api_base: String,
+    },
+}
+
+/// How patient the Stripe client is.
+#[derive(Clone, Copy, Debug)]
+pub struct StripeTuning {
+    /// Limit of one attempt.
+    pub timeout: Duration,
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// First backoff delay.
+    pub backoff: Duration,
+}
+
+impl Default for StripeTuning {
+    fn default() -> Self {
+        StripeTuning {
+            timeout: Duration::from_secs(30),
+            max_retries: 3,
+            backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+/// The background job worker inside `serve`.
+#[derive(Clone, Copy, Debug)]
+pub struct JobsConfig {
+    /// Concurrent workers (0 disables the worker, for instances that only serve HTTP).
+    pub workers: usize,
+    /// How long an idle worker sleeps before looking again.
+    pub poll_interval: Duration,
+    /// First retry delay of a failed job (doubles each attempt).
+    pub retry_base: Duration,
+    /// Attempts before a job is parked as dead.
+    pub max_attempts: i32,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            workers: 2,
+            poll_interval: Duration::from_millis(500),
+            retry_base: Duration::from_secs(2),
+            max_attempts: 8,
+        }
+    }
+}
+
 /// Everything the application needs to start.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -46,6 +133,14 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Log format.
     pub log_format: LogFormat,
+    /// Stripe or the simulator.
+    pub payments: PaymentsConfig,
+    /// Stripe client timeouts and retries.
+    pub stripe: StripeTuning,
+    /// The job worker.
+    pub jobs: JobsConfig,
+    /// `SMTP_URL`: where mail would be delivered (mail is kept in the outbox either way).
+    pub smtp_url: Option<Secret>,
 }
 
 impl Config {
@@ -105,19 +200,105 @@ impl Config {
                     format!("DB_MAX_CONNECTIONS must be a number from 1 to 1000, got {text:?}")
                 })?,
         };
+        let payments = payments_from(&lookup)?;
+        let jobs = JobsConfig {
+            workers: match lookup("JOB_WORKERS") {
+                None => JobsConfig::default().workers,
+                Some(text) => text
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n <= 64)
+                    .with_context(|| {
+                        format!("JOB_WORKERS must be a number from 0 to 64, got {text:?}")
+                    })?,
+            },
+            ..JobsConfig::default()
+        };
         Ok(Config {
             database,
             bind,
             site_base_url,
             db_max_connections,
             log_format,
+            payments,
+            stripe: StripeTuning::default(),
+            jobs,
+            smtp_url: lookup("SMTP_URL").map(Secret::new),
         })
+    }
+
+    /// True when payments run against the live Stripe mode (`sk_live_…`/`rk_live_…` keys).
+    pub fn stripe_livemode(&self) -> bool {
+        match &self.payments {
+            PaymentsConfig::Simulator => false,
+            PaymentsConfig::Stripe { secret_key, .. } => {
+                let key = secret_key.expose();
+                key.starts_with("sk_live_") || key.starts_with("rk_live_")
+            }
+        }
     }
 
     /// True when the site is served over HTTPS (cookies are then marked `Secure`).
     pub fn is_https(&self) -> bool {
         self.site_base_url.starts_with("https://")
     }
+}
+
+/// Reads the Stripe variables: none → the simulator; a key → Stripe, which then needs both
+/// webhook secrets (without them no payment could ever be confirmed).
+fn payments_from(lookup: &impl Fn(&str) -> Option<String>) -> anyhow::Result<PaymentsConfig> {
+    let Some(secret_key) = lookup("STRIPE_SECRET_KEY").map(|k| k.trim().to_owned()) else {
+        for name in [
+            "STRIPE_WEBHOOK_SECRET",
+            "STRIPE_CONNECT_WEBHOOK_SECRET",
+            "STRIPE_API_BASE",
+        ] {
+            if lookup(name).is_some() {
+                bail!(
+                    "{name} is set but STRIPE_SECRET_KEY is not; set both, or neither to use the simulator"
+                );
+            }
+        }
+        return Ok(PaymentsConfig::Simulator);
+    };
+    if !(secret_key.starts_with("sk_") || secret_key.starts_with("rk_")) {
+        bail!("STRIPE_SECRET_KEY must be a secret or restricted key (sk_… or rk_…)");
+    }
+    let secrets = |name: &str| -> anyhow::Result<Vec<Secret>> {
+        let list: Vec<Secret> = lookup(name)
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(Secret::new)
+            .collect();
+        if list.is_empty() {
+            bail!(
+                "{name} must be set when STRIPE_SECRET_KEY is set (the endpoint's signing secret, whsec_…)"
+            );
+        }
+        if list.iter().any(|s| !s.expose().starts_with("whsec_")) {
+            bail!(
+                "{name} must hold signing secrets starting with whsec_ (comma-separated during a rotation)"
+            );
+        }
+        Ok(list)
+    };
+    let api_base = lookup("STRIPE_API_BASE")
+        .unwrap_or_else(|| "https://api.stripe.com".to_owned())
+        .trim()
+        .trim_end_matches('/')
+        .to_owned();
+    if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
+        bail!("STRIPE_API_BASE must start with https:// or http://, got {api_base:?}");
+    }
+    Ok(PaymentsConfig::Stripe {
+        secret_key: Secret::new(secret_key),
+        webhook_secrets: secrets("STRIPE_WEBHOOK_SECRET")?,
+        connect_webhook_secrets: secrets("STRIPE_CONNECT_WEBHOOK_SECRET")?,
+        api_base,
+    })
 }
 
 #[cfg(test)]
@@ -144,6 +325,40 @@ mod tests {
         );
         assert_eq!(config.log_format, LogFormat::Pretty);
         assert!(!config.is_https());
+        assert!(matches!(config.payments, PaymentsConfig::Simulator));
+        assert!(!config.stripe_livemode());
+    }
+
+    #[test]
+    fn a_stripe_key_needs_both_webhook_secrets_and_is_never_printed() {
+        let key = ("STRIPE_SECRET_KEY", "sk_live_abc123");
+        let message = |vars: &[(&str, &str)]| format!("{:#}", config(vars).unwrap_err());
+        assert!(message(&[key]).contains("STRIPE_WEBHOOK_SECRET"));
+        assert!(
+            message(&[key, ("STRIPE_WEBHOOK_SECRET", "whsec_a")])
+                .contains("STRIPE_CONNECT_WEBHOOK_SECRET")
+        );
+        assert!(message(&[("STRIPE_SECRET_KEY", "pk_test_x")]).contains("sk_"));
+        assert!(message(&[("STRIPE_WEBHOOK_SECRET", "whsec_a")]).contains("STRIPE_SECRET_KEY"));
+        let config = config(&[
+            key,
+            ("STRIPE_WEBHOOK_SECRET", "whsec_old, whsec_new"),
+            ("STRIPE_CONNECT_WEBHOOK_SECRET", "whsec_c"),
+        ])
+        .unwrap();
+        assert!(config.stripe_livemode());
+        let PaymentsConfig::Stripe {
+            ref webhook_secrets,
+            ref api_base,
+            ..
+        } = config.payments
+        else {
+            panic!("expected Stripe");
+        };
+        assert_eq!(webhook_secrets.len(), 2);
+        assert_eq!(api_base, "https://api.stripe.com");
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("sk_live_abc123") && !printed.contains("whsec_new"));
     }
 
     #[test]

@@ -1,22 +1,26 @@
 //! # app
 //!
 //! The marketplace binary's library half: configuration ([`config`]), wiring of the adapters into
-//! the use cases ([`connect`]), and the HTTP server ([`build`] → [`Application`]). The end-to-end
-//! tests boot the real thing through [`build`].
+//! the use cases ([`connect`]), payments ([`start_payments`]: Stripe or the simulator), and the
+//! HTTP server with its job workers ([`build`] → [`Application`]). The end-to-end tests boot the
+//! real thing through [`build`].
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_http::HttpConfig;
 use adapter_postgres::local::LocalServer;
 use adapter_postgres::{PgStore, ensure_database};
+use adapter_stripe::{ClientConfig, Simulator, SimulatorConfig, StripeClient, StripeWebhooks};
 use anyhow::{Context, anyhow};
-use marketplace_ports::ports::SystemClock;
-use marketplace_ports::use_cases::{Deps, Services};
+use marketplace_ports::ports::{PaymentGateway, SystemClock, WebhookVerifier};
+use marketplace_ports::use_cases::jobs::{JobRun, JobRunner};
+use marketplace_ports::use_cases::{Deps, Services, Settings};
 use poem::endpoint::BoxEndpoint;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{EndpointExt, Response, Server};
+use tokio::sync::watch;
 
 pub mod cli;
 pub mod config;
@@ -25,24 +29,94 @@ pub mod demo;
 mod png;
 pub mod telemetry;
 
-pub use config::{Config, DatabaseConfig};
+pub use config::{Config, DatabaseConfig, JobsConfig, PaymentsConfig, StripeTuning};
 
 /// Name of the database the app uses on its private server.
 const LOCAL_DATABASE: &str = "marketplace";
 
-/// The database connection, the use cases built on it, and the private server if we run one.
+/// The payment side of the wiring: the gateway the use cases call, the webhook verifier, and the
+/// simulator when we run one (it stops when this is dropped).
+pub struct Payments {
+    gateway: Arc<dyn PaymentGateway>,
+    webhooks: Arc<dyn WebhookVerifier>,
+    simulator: Option<Simulator>,
+}
+
+/// Connects to Stripe, or starts the simulator when no key is configured. `app_address` is where
+/// the app listens: the simulator sends its webhooks there.
+///
+/// # Errors
+/// When the client cannot be built or the simulator cannot listen.
+pub async fn start_payments(config: &Config, app_address: SocketAddr) -> anyhow::Result<Payments> {
+    let tuning = |base_url: &str, key: &str| ClientConfig {
+        timeout: config.stripe.timeout,
+        max_retries: config.stripe.max_retries,
+        backoff: config.stripe.backoff,
+        ..ClientConfig::new(base_url, key)
+    };
+    match &config.payments {
+        PaymentsConfig::Stripe {
+            secret_key,
+            webhook_secrets,
+            connect_webhook_secrets,
+            api_base,
+        } => {
+            let client = StripeClient::new(tuning(api_base, secret_key.expose()))
+                .map_err(|e| anyhow!("building the Stripe client: {e}"))?;
+            let reveal =
+                |list: &[config::Secret]| list.iter().map(|s| s.expose().to_owned()).collect();
+            Ok(Payments {
+                gateway: Arc::new(client),
+                webhooks: Arc::new(StripeWebhooks::new(
+                    reveal(webhook_secrets),
+                    reveal(connect_webhook_secrets),
+                )),
+                simulator: None,
+            })
+        }
+        PaymentsConfig::Simulator => {
+            let host = match app_address.ip() {
+                ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                ip => ip,
+            };
+            let app_url = format!("http://{}", SocketAddr::new(host, app_address.port()));
+            let simulator = Simulator::start(SimulatorConfig {
+                bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+                payments_webhook_url: format!("{app_url}/webhooks/stripe"),
+                connect_webhook_url: format!("{app_url}/webhooks/stripe/connect"),
+            })
+            .await
+            .context("starting the Stripe simulator")?;
+            let client = StripeClient::new(tuning(&simulator.base_url, &simulator.secret_key))
+                .map_err(|e| anyhow!("building the Stripe client: {e}"))?;
+            Ok(Payments {
+                gateway: Arc::new(client),
+                webhooks: Arc::new(StripeWebhooks::new(
+                    vec![simulator.webhook_secret.clone()],
+                    vec![simulator.connect_webhook_secret.clone()],
+                )),
+                simulator: Some(simulator),
+            })
+        }
+    }
+}
+
+/// The database connection, the use cases built on it, the private server if we run one, and the
+/// payment simulator if we run one.
 pub struct Backend {
     /// Every use case.
     pub services: Services,
     store: PgStore,
     local_server: Option<LocalServer>,
+    simulator: Option<Simulator>,
 }
 
-/// Connects to (or starts) the database, applies migrations and builds the use cases.
+/// Connects to (or starts) the database, applies migrations and builds the use cases over
+/// `payments`.
 ///
 /// # Errors
 /// A message saying which step failed and why.
-pub async fn connect(config: &Config) -> anyhow::Result<Backend> {
+pub async fn connect(config: &Config, payments: Payments) -> anyhow::Result<Backend> {
     let (options, local_server) = match &config.database {
         DatabaseConfig::Url(url) => (
             PgStore::options_from_url(url).map_err(|e| anyhow!(e))?,
@@ -73,23 +147,51 @@ pub async fn connect(config: &Config) -> anyhow::Result<Backend> {
         .await
         .map_err(|e| anyhow!(e))
         .context("applying database migrations")?;
+    let settings = Settings {
+        site_base_url: config.site_base_url.clone(),
+        stripe_livemode: config.stripe_livemode(),
+        job_retry_base: time::Duration::try_from(config.jobs.retry_base)
+            .context("the job retry delay is too long")?,
+        job_max_attempts: config.jobs.max_attempts,
+        ..Settings::default()
+    };
     let deps = Deps {
         uow: Arc::new(store.clone()),
         queries: Arc::new(store.clone()),
         clock: Arc::new(SystemClock),
         crypto: Arc::new(crypto::Argon2Crypto),
+        payments: payments.gateway,
+        webhooks: payments.webhooks,
+        settings,
     };
     Ok(Backend {
         services: Services::new(deps),
         store,
         local_server,
+        simulator: payments.simulator,
     })
 }
 
+/// Connects for a one-off command (no HTTP server): payments go to Stripe, or to a simulator that
+/// lives as long as the command.
+///
+/// # Errors
+/// As [`connect`].
+pub async fn connect_for_command(config: &Config) -> anyhow::Result<Backend> {
+    let payments = start_payments(config, config.bind).await?;
+    connect(config, payments).await
+}
+
 impl Backend {
+    /// The simulator's base URL, when payments are simulated.
+    pub fn simulator_url(&self) -> Option<&str> {
+        self.simulator.as_ref().map(|s| s.base_url.as_str())
+    }
+
     /// Closes the pool and stops the private server if we started it.
     pub async fn shutdown(self) {
         self.store.close().await;
+        drop(self.simulator);
         if let Some(server) = self.local_server {
             match tokio::task::spawn_blocking(move || server.stop()).await {
                 Ok(Ok(())) => {}
@@ -110,19 +212,15 @@ pub struct Application {
     acceptor: TcpAcceptor,
     address: SocketAddr,
     endpoint: BoxEndpoint<'static, Response>,
+    jobs: JobsConfig,
 }
 
-/// Connects the backend and binds the HTTP listener (port 0 picks a free port).
+/// Binds the HTTP listener (port 0 picks a free port), starts payments (the simulator needs the
+/// app's address for its webhooks) and connects the backend.
 ///
 /// # Errors
-/// When the database or the listener cannot be set up.
+/// When the listener, payments or the database cannot be set up.
 pub async fn build(config: Config) -> anyhow::Result<Application> {
-    let backend = connect(&config).await?;
-    let http = HttpConfig {
-        secure_cookies: config.is_https(),
-        ..HttpConfig::default()
-    };
-    let endpoint = adapter_http::routes(backend.services.clone(), http).boxed();
     let acceptor = TcpListener::bind(config.bind)
         .into_acceptor()
         .await
@@ -132,11 +230,24 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         .first()
         .and_then(|a| a.as_socket_addr().copied())
         .context("reading the listening address")?;
+    let payments = start_payments(&config, address).await?;
+    if config.smtp_url.is_some() {
+        tracing::warn!(
+            "SMTP_URL is set, but this version does not deliver mail yet: messages stay in the outbox (GET /api/v1/admin/outbox)"
+        );
+    }
+    let backend = connect(&config, payments).await?;
+    let http = HttpConfig {
+        secure_cookies: config.is_https(),
+        ..HttpConfig::default()
+    };
+    let endpoint = adapter_http::routes(backend.services.clone(), http).boxed();
     Ok(Application {
         backend,
         acceptor,
         address,
         endpoint,
+        jobs: config.jobs,
     })
 }
 
@@ -156,8 +267,14 @@ impl Application {
         &self.backend.services
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests (up to 30 s), closes the
-    /// pool and stops the private database server.
+    /// The simulator's base URL, when payments are simulated.
+    pub fn simulator_url(&self) -> Option<&str> {
+        self.backend.simulator_url()
+    }
+
+    /// Serves HTTP and runs the job workers until `shutdown` resolves, then finishes in-flight
+    /// requests (up to 30 s) and running jobs, closes the pool and stops the private database
+    /// server.
     ///
     /// # Errors
     /// When the server fails.
@@ -166,9 +283,29 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.address, "serving the marketplace API (docs at /api/docs)");
+        if let Some(url) = self.simulator_url() {
+            tracing::warn!(%url, "payments are SIMULATED: pay on the simulator's checkout page, no real money moves");
+        }
+        let (stop, stopped) = watch::channel(false);
+        let workers: Vec<_> = (0..self.jobs.workers)
+            .map(|_| {
+                tokio::spawn(work(
+                    self.backend.services.jobs.clone(),
+                    self.jobs.poll_interval,
+                    stopped.clone(),
+                ))
+            })
+            .collect();
         let served = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(self.endpoint, shutdown, Some(Duration::from_secs(30)))
             .await;
+        // Jobs finish what they are doing (they never stop halfway through a Stripe call).
+        let _ = stop.send(true);
+        for worker in workers {
+            if let Err(error) = worker.await {
+                tracing::error!(%error, "a job worker panicked");
+            }
+        }
         self.backend.shutdown().await;
         served.context("serving HTTP")
     }
@@ -179,6 +316,32 @@ impl Application {
     /// When the server fails.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.run_until(shutdown_signal()).await
+    }
+}
+
+/// One job worker: runs due jobs one after another, sleeps `poll` when there is none, and stops
+/// between jobs once `stop` says so.
+async fn work(runner: JobRunner, poll: Duration, mut stop: watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let pause = match runner.run_next().await {
+            Ok(JobRun::Idle) => poll,
+            Ok(_) => continue,
+            Err(error) => {
+                tracing::error!(%error, "the job queue cannot be read; waiting");
+                poll.saturating_mul(4)
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            changed = stop.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+        }
     }
 }
 

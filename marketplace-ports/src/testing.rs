@@ -2,16 +2,18 @@
 //! store, and a fixed clock. Compiled for this crate's tests and, with the `mocks` feature, for
 //! other crates' tests.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
 use crate::ports::{
-    BlobStore, CategoryStore, Clock, ConnectStore, MockBlobStore, MockCategoryStore,
-    MockConnectStore, MockProductStore, MockSessionStore, MockUserStore, ProductStore,
-    SessionStore, StoreError, Tx, UnitOfWork, UserStore,
+    BlobStore, CartStore, CategoryStore, Clock, ConnectStore, JobStore, LedgerStore, MockBlobStore,
+    MockCartStore, MockCategoryStore, MockConnectStore, MockCrypto, MockJobStore, MockLedgerStore,
+    MockOrderStore, MockPaymentGateway, MockPayoutStore, MockPlatformStore, MockProductStore,
+    MockQueries, MockSessionStore, MockUserStore, MockWebhookVerifier, OrderStore, PayoutStore,
+    PlatformStore, ProductStore, SessionStore, StoreError, Tx, UnitOfWork, UserStore,
 };
 
 /// A transaction made of one mock per store. Set expectations on the fields.
@@ -29,6 +31,18 @@ pub struct FakeTx {
     pub blobs: MockBlobStore,
     /// Connect store mock.
     pub connect: MockConnectStore,
+    /// Cart store mock.
+    pub carts: MockCartStore,
+    /// Order store mock.
+    pub orders: MockOrderStore,
+    /// Ledger store mock.
+    pub ledger: MockLedgerStore,
+    /// Payout store mock.
+    pub payouts: MockPayoutStore,
+    /// Job store mock.
+    pub jobs: MockJobStore,
+    /// Platform store mock.
+    pub platform: MockPlatformStore,
 }
 
 #[async_trait]
@@ -50,6 +64,24 @@ impl Tx for FakeTx {
     }
     fn connect(&mut self) -> &mut dyn ConnectStore {
         &mut self.connect
+    }
+    fn carts(&mut self) -> &mut dyn CartStore {
+        &mut self.carts
+    }
+    fn orders(&mut self) -> &mut dyn OrderStore {
+        &mut self.orders
+    }
+    fn ledger(&mut self) -> &mut dyn LedgerStore {
+        &mut self.ledger
+    }
+    fn payouts(&mut self) -> &mut dyn PayoutStore {
+        &mut self.payouts
+    }
+    fn jobs(&mut self) -> &mut dyn JobStore {
+        &mut self.jobs
+    }
+    fn platform(&mut self) -> &mut dyn PlatformStore {
+        &mut self.platform
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         Ok(())
@@ -95,4 +127,23 @@ impl Clock for FixedClock {
 /// The clock tests use unless they need another time.
 pub fn fixed_clock() -> FixedClock {
     FixedClock(datetime!(2026-01-02 03:04:05 UTC))
+}
+
+/// The ports of a use-case test: a fake unit of work, mocks for everything else, a fixed clock and
+/// default settings.
+pub fn deps(
+    uow: FakeUow,
+    queries: MockQueries,
+    crypto: MockCrypto,
+    payments: MockPaymentGateway,
+) -> crate::use_cases::Deps {
+    crate::use_cases::Deps {
+        uow: Arc::new(uow),
+        queries: Arc::new(queries),
+        clock: Arc::new(fixed_clock()),
+        crypto: Arc::new(crypto),
+        payments: Arc::new(payments),
+        webhooks: Arc::new(MockWebhookVerifier::new()),
+        settings: crate::use_cases::Settings::default(),
+    }
 }

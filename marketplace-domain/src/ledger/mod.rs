@@ -271,6 +271,21 @@ impl Fact {
         })
     }
 
+    /// The kind of fact, as stored: `order_paid`, `transfer`, `transfer_reversal`, `refund`,
+    /// `refund_failed`, `dispute_lost`, `dispute_won`, `adjustment`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fact::OrderPaid { .. } => "order_paid",
+            Fact::Transfer { .. } => "transfer",
+            Fact::TransferReversal { .. } => "transfer_reversal",
+            Fact::Refund { .. } => "refund",
+            Fact::RefundFailed { .. } => "refund_failed",
+            Fact::DisputeLost { .. } => "dispute_lost",
+            Fact::DisputeWon { .. } => "dispute_won",
+            Fact::Adjustment { .. } => "adjustment",
+        }
+    }
+
     /// The order the fact concerns, if any.
     pub fn order(&self) -> Option<OrderId> {
         match self {

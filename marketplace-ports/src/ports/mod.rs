@@ -6,12 +6,14 @@
 
 mod clock;
 mod crypto;
+mod payments;
 mod queries;
 mod records;
 mod store;
 
 pub use clock::*;
 pub use crypto::*;
+pub use payments::*;
 pub use queries::*;
 pub use records::*;
 pub use store::*;

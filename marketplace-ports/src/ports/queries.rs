@@ -4,9 +4,13 @@
 use async_trait::async_trait;
 use marketplace_domain::account::Roles;
 use marketplace_domain::connect::ConnectStatus;
-use marketplace_domain::ids::{AssetId, BlobId, CategoryId, ProductId, ProductImageId, UserId};
+use marketplace_domain::ids::{
+    AssetId, BlobId, CategoryId, OrderId, ProductId, ProductImageId, UserId,
+};
+use marketplace_domain::money::{Cents, Currency};
 use marketplace_domain::pagination::{Page, PageRequest};
 use marketplace_domain::product::ProductKind;
+use marketplace_domain::site::SiteConfig;
 use time::OffsetDateTime;
 
 use super::records::*;
@@ -75,6 +79,74 @@ pub struct ProductFilter {
     pub include_inactive: bool,
 }
 
+/// Which orders to list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    /// Orders of this buyer.
+    pub buyer: Option<UserId>,
+    /// Orders containing this seller's lines.
+    pub seller: Option<UserId>,
+    /// Only orders that were paid (paid or partially refunded).
+    pub paid_only: bool,
+}
+
+/// One movement on a seller's balance: the seller's side of one journal entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SellerLedgerLine {
+    /// The entry's key (`order_paid:…`, `transfer:tr_…`, `refund:re_…`).
+    pub key: String,
+    /// The kind of fact (`order_paid`, `transfer`, `refund`, `dispute_lost`, `adjustment`, …).
+    pub kind: String,
+    /// The order concerned.
+    pub order_id: Option<OrderId>,
+    /// Effect on the balance (positive: owed more to the seller).
+    pub amount: Cents,
+    /// Currency.
+    pub currency: Currency,
+    /// Booked at.
+    pub created_at: OffsetDateTime,
+}
+
+/// Which ledger lines to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LedgerFilter {
+    /// Only this kind of fact.
+    pub kind: Option<String>,
+    /// Text in the key or the order id.
+    pub text: Option<String>,
+}
+
+/// A seller's sales over a period.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SalesSummary {
+    /// Σ gross of their paid lines.
+    pub gross: Cents,
+    /// Σ net.
+    pub net: Cents,
+    /// Orders with their lines.
+    pub orders: i64,
+    /// Units sold.
+    pub units: i64,
+}
+
+/// One line sold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaleRow {
+    /// The line.
+    pub item: OrderItemRecord,
+    /// When the order was paid.
+    pub paid_at: Option<OffsetDateTime>,
+}
+
+/// A buyer's spending.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BuyerSummary {
+    /// Σ totals of paid orders.
+    pub total_spent: Cents,
+    /// Paid orders.
+    pub paid_orders: i64,
+}
+
 /// Read-side queries.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -123,4 +195,69 @@ pub trait Queries: Send + Sync {
     async fn blob_chunk(&self, id: BlobId, seq: i32) -> Result<Option<Vec<u8>>, StoreError>;
     /// True when the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// An order with its lines.
+    async fn order_detail(
+        &self,
+        id: OrderId,
+    ) -> Result<Option<(OrderRecord, Vec<OrderItemRecord>)>, StoreError>;
+    /// An order's history, oldest first.
+    async fn order_events(&self, id: OrderId) -> Result<Vec<OrderEventRecord>, StoreError>;
+    /// Orders matching a filter, newest first.
+    async fn list_orders(
+        &self,
+        filter: OrderFilter,
+        page: PageRequest,
+    ) -> Result<Page<OrderRecord>, StoreError>;
+    /// The lines of several orders (for lists), by order.
+    async fn items_of_orders(&self, ids: &[OrderId]) -> Result<Vec<OrderItemRecord>, StoreError>;
+    /// The downloadable files of an order's FILE lines.
+    async fn order_assets(&self, id: OrderId) -> Result<Vec<AssetRecord>, StoreError>;
+    /// The payouts of an order.
+    async fn order_payouts(&self, id: OrderId) -> Result<Vec<PayoutRecord>, StoreError>;
+    /// The order a Checkout Session belongs to.
+    async fn order_by_session(&self, session_id: &str) -> Result<Option<OrderId>, StoreError>;
+    /// A seller's balance.
+    async fn seller_balance(&self, seller: UserId, currency: Currency)
+    -> Result<Cents, StoreError>;
+    /// A seller's balance movements, newest first.
+    async fn seller_ledger(
+        &self,
+        seller: UserId,
+        filter: &LedgerFilter,
+        page: PageRequest,
+    ) -> Result<Page<SellerLedgerLine>, StoreError>;
+    /// A seller's payouts, newest first.
+    async fn seller_payouts(
+        &self,
+        seller: UserId,
+        page: PageRequest,
+    ) -> Result<Page<PayoutRecord>, StoreError>;
+    /// A seller's paid sales since a time.
+    async fn seller_sales(
+        &self,
+        seller: UserId,
+        since: OffsetDateTime,
+    ) -> Result<SalesSummary, StoreError>;
+    /// A seller's latest paid lines.
+    async fn recent_sales(&self, seller: UserId, limit: i64) -> Result<Vec<SaleRow>, StoreError>;
+    /// A seller's active and inactive listing counts.
+    async fn listing_counts(&self, seller: UserId) -> Result<(i64, i64), StoreError>;
+    /// A buyer's spending.
+    async fn buyer_summary(&self, buyer: UserId) -> Result<BuyerSummary, StoreError>;
+    /// A seller's Connect account row.
+    async fn connect_account(
+        &self,
+        seller: UserId,
+    ) -> Result<Option<ConnectAccountRecord>, StoreError>;
+    /// Jobs in a state (all when `None`), newest first.
+    async fn list_jobs(
+        &self,
+        status: Option<JobStatus>,
+        page: PageRequest,
+    ) -> Result<Page<JobRecord>, StoreError>;
+    /// The outbox, newest first.
+    async fn list_outbox(&self, page: PageRequest) -> Result<Page<MailRecord>, StoreError>;
+    /// The site configuration.
+    async fn site_config(&self) -> Result<SiteConfig, StoreError>;
 }

@@ -3,7 +3,13 @@
 use async_trait::async_trait;
 use marketplace_domain::account::{ProfileChanges, Roles};
 use marketplace_domain::catalog::ValidCategory;
-use marketplace_domain::ids::{AssetId, BlobId, CategoryId, ProductId, ProductImageId, UserId};
+use marketplace_domain::ids::{
+    AssetId, BlobId, CartId, CategoryId, JobId, JournalEntryId, OrderId, ProductId, ProductImageId,
+    UserId,
+};
+use marketplace_domain::ledger::JournalEntry;
+use marketplace_domain::money::{Cents, Currency};
+use marketplace_domain::site::SiteConfig;
 use time::OffsetDateTime;
 
 use super::records::*;
@@ -58,6 +64,18 @@ pub trait Tx: Send {
     fn blobs(&mut self) -> &mut dyn BlobStore;
     /// Stripe Connect account rows.
     fn connect(&mut self) -> &mut dyn ConnectStore;
+    /// Carts.
+    fn carts(&mut self) -> &mut dyn CartStore;
+    /// Orders, their lines and events.
+    fn orders(&mut self) -> &mut dyn OrderStore;
+    /// The journal and seller balances.
+    fn ledger(&mut self) -> &mut dyn LedgerStore;
+    /// Payout records.
+    fn payouts(&mut self) -> &mut dyn PayoutStore;
+    /// The job queue.
+    fn jobs(&mut self) -> &mut dyn JobStore;
+    /// Received webhook events, the outbox and the site configuration.
+    fn platform(&mut self) -> &mut dyn PlatformStore;
 
     /// Commits every write.
     ///
@@ -280,4 +298,197 @@ pub trait ConnectStore: Send {
     /// # Errors
     /// [`StoreError::NotFound`] when the seller has none.
     async fn update_connect(&mut self, record: &ConnectAccountRecord) -> Result<(), StoreError>;
+    /// The account row with this Stripe account id, locked.
+    async fn find_connect_by_account(
+        &mut self,
+        account_id: &str,
+    ) -> Result<Option<ConnectAccountRecord>, StoreError>;
+}
+
+/// Carts.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait CartStore: Send {
+    /// The cart of a user, created if missing, locked for the rest of the transaction.
+    async fn user_cart(
+        &mut self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<CartRecord, StoreError>;
+    /// The anonymous cart with this token digest, locked.
+    async fn token_cart(&mut self, token_digest: &str) -> Result<Option<CartRecord>, StoreError>;
+    /// Creates an anonymous cart.
+    async fn insert_token_cart(
+        &mut self,
+        id: CartId,
+        token_digest: &str,
+        now: OffsetDateTime,
+    ) -> Result<CartRecord, StoreError>;
+    /// The lines of a cart with their products and sellers, oldest first.
+    async fn cart_lines(&mut self, cart: CartId) -> Result<Vec<CartLineRow>, StoreError>;
+    /// Sets a line's quantity (adding the line if missing).
+    async fn set_quantity(
+        &mut self,
+        cart: CartId,
+        product: ProductId,
+        quantity: u32,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Removes a line (missing is fine).
+    async fn remove_line(&mut self, cart: CartId, product: ProductId) -> Result<(), StoreError>;
+    /// Removes every line and remembers the order placed from it (if any).
+    async fn clear(
+        &mut self,
+        cart: CartId,
+        placed_order: Option<OrderId>,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Deletes a cart (after merging it).
+    async fn delete_cart(&mut self, cart: CartId) -> Result<(), StoreError>;
+}
+
+/// Orders.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait OrderStore: Send {
+    /// Inserts an order with its lines.
+    async fn insert_order(
+        &mut self,
+        order: &OrderRecord,
+        items: &[OrderItemRecord],
+    ) -> Result<(), StoreError>;
+    /// An order, locked for the rest of the transaction.
+    async fn get_order_for_update(
+        &mut self,
+        id: OrderId,
+    ) -> Result<Option<OrderRecord>, StoreError>;
+    /// An order's lines, in position order.
+    async fn order_items(&mut self, id: OrderId) -> Result<Vec<OrderItemRecord>, StoreError>;
+    /// The order a Checkout Session, payment intent or charge belongs to.
+    async fn find_order_by_stripe_id(
+        &mut self,
+        stripe_id: &str,
+    ) -> Result<Option<OrderId>, StoreError>;
+    /// Writes an order's mutable fields (status, amounts refunded, Stripe ids, address).
+    async fn update_order(&mut self, order: &OrderRecord) -> Result<(), StoreError>;
+    /// Appends to the order's history.
+    async fn add_event(
+        &mut self,
+        order: OrderId,
+        kind: &str,
+        message: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+}
+
+/// The journal.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait LedgerStore: Send {
+    /// Appends an entry and updates the balances it touches.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] on `journal_entries_key_key` when its key is booked already.
+    async fn insert_entry(
+        &mut self,
+        id: JournalEntryId,
+        entry: &JournalEntry,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// The entries of an order, in booking order.
+    async fn order_entries(&mut self, order: OrderId) -> Result<Vec<JournalEntry>, StoreError>;
+    /// A seller's balance, locking it so concurrent payouts of the seller run one at a time.
+    async fn lock_seller_balance(
+        &mut self,
+        seller: UserId,
+        currency: Currency,
+    ) -> Result<Cents, StoreError>;
+}
+
+/// Payout records.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PayoutStore: Send {
+    /// The payout of (order, seller), locked.
+    async fn get_payout_for_update(
+        &mut self,
+        order: OrderId,
+        seller: UserId,
+    ) -> Result<Option<PayoutRecord>, StoreError>;
+    /// Inserts a payout record.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] on `payouts_pkey`: one per (order, seller).
+    async fn insert_payout(&mut self, payout: &PayoutRecord) -> Result<(), StoreError>;
+    /// Writes a payout's state.
+    async fn update_payout(&mut self, payout: &PayoutRecord) -> Result<(), StoreError>;
+    /// Σ amounts of a seller's decided but unconfirmed payouts (pending or failed), except one order.
+    async fn unconfirmed_total(
+        &mut self,
+        seller: UserId,
+        except: OrderId,
+    ) -> Result<Cents, StoreError>;
+    /// Orders whose payout to the seller was skipped because they were not ready.
+    async fn skipped_not_ready(&mut self, seller: UserId) -> Result<Vec<OrderId>, StoreError>;
+    /// The payouts of an order.
+    async fn order_payouts(&mut self, order: OrderId) -> Result<Vec<PayoutRecord>, StoreError>;
+}
+
+/// The job queue.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait JobStore: Send {
+    /// Queues a job unless one with the same key is queued already.
+    async fn enqueue(
+        &mut self,
+        kind: &JobKind,
+        run_at: OffsetDateTime,
+        max_attempts: i32,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Claims the next due job (or one whose worker vanished): marks it running until `lease_until`
+    /// and counts the attempt. Skips jobs other workers hold (`FOR UPDATE SKIP LOCKED`).
+    async fn claim(
+        &mut self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<Option<JobRecord>, StoreError>;
+    /// Marks a job done.
+    async fn complete(&mut self, id: JobId, now: OffsetDateTime) -> Result<(), StoreError>;
+    /// Puts a job back in the queue for `run_at`, keeping the error.
+    async fn retry(
+        &mut self,
+        id: JobId,
+        run_at: OffsetDateTime,
+        error: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Parks a job as dead.
+    async fn bury(&mut self, id: JobId, error: &str, now: OffsetDateTime)
+    -> Result<(), StoreError>;
+    /// Requeues a dead job (an owner's retry), with a fresh attempt budget.
+    async fn revive(&mut self, id: JobId, now: OffsetDateTime) -> Result<bool, StoreError>;
+}
+
+/// Webhook events, the outbox and the site configuration.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PlatformStore: Send {
+    /// Records a webhook event; `false` when it was recorded before (a duplicate delivery).
+    async fn record_webhook_event(
+        &mut self,
+        event: &WebhookEventRecord,
+    ) -> Result<bool, StoreError>;
+    /// Writes what was done with a recorded event.
+    async fn set_webhook_outcome(&mut self, id: &str, outcome: &str) -> Result<(), StoreError>;
+    /// Queues an e-mail.
+    async fn insert_mail(&mut self, mail: &MailRecord) -> Result<(), StoreError>;
+    /// The site configuration (the committed one: a change applies to orders created after it).
+    async fn site_config(&mut self) -> Result<SiteConfig, StoreError>;
+    /// Replaces the site configuration.
+    async fn update_site_config(
+        &mut self,
+        config: &SiteConfig,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
 }

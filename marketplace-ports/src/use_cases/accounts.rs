@@ -414,16 +414,16 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::ports::{MockCrypto, MockQueries};
-    use crate::testing::{FakeTx, FakeUow, fixed_clock};
+    use crate::ports::{MockCrypto, MockPaymentGateway, MockQueries};
+    use crate::testing::{FakeTx, FakeUow, deps};
 
     fn service(uow: FakeUow, crypto: MockCrypto) -> AccountService {
-        AccountService::new(Deps {
-            uow: Arc::new(uow),
-            queries: Arc::new(MockQueries::new()),
-            clock: Arc::new(fixed_clock()),
-            crypto: Arc::new(crypto),
-        })
+        AccountService::new(deps(
+            uow,
+            MockQueries::new(),
+            crypto,
+            MockPaymentGateway::new(),
+        ))
     }
 
     fn register(username: &str, password: &str) -> Register {

@@ -1,12 +1,19 @@
-//! Owner tools. For now: overriding a seller's Stripe Connect status, until onboarding through
-//! Stripe exists.
+//! Owner tools: site configuration, a seller's Connect status override, the job queue (dead jobs
+//! and retries), payout retries and the mail outbox.
 
 use marketplace_domain::connect::{ConnectStatus, parse_account_id};
-use marketplace_domain::ids::UserId;
+use marketplace_domain::ids::{JobId, OrderId, UserId};
+use marketplace_domain::pagination::{Page, PageRequest};
+use marketplace_domain::payout::PayoutStatus;
+use marketplace_domain::site::{SiteConfig, site_config_from_input};
 use marketplace_domain::validation::FieldErrors;
+use rust_decimal::Decimal;
 
+use super::booking::enqueue;
 use super::{Actor, Deps};
-use crate::ports::{ConnectAccountRecord, StoreError};
+use crate::ports::{
+    ConnectAccountRecord, JobKind, JobRecord, JobStatus, MailRecord, StoreError, order_money,
+};
 
 /// Why an owner operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -61,9 +68,7 @@ impl AdminService {
         user: UserId,
         status: ConnectOverride,
     ) -> Result<ConnectAccountRecord, AdminError> {
-        if !actor.roles.is_owner() {
-            return Err(AdminError::Forbidden);
-        }
+        Self::require_owner(actor)?;
         let account_id = match status.stripe_account_id.trim() {
             "" => None,
             raw => Some(parse_account_id(raw).map_err(|e| {
@@ -89,6 +94,8 @@ impl AdminService {
             user_id: user,
             onboarding_started_at: started.or(status.stripe_account_id.as_ref().map(|_| now)),
             onboarding_completed_at: completed.or(status.is_ready().then_some(now)),
+            status_event_at: previous.as_ref().and_then(|p| p.status_event_at),
+            synced_at: previous.as_ref().and_then(|p| p.synced_at),
             status,
             updated_at: now,
         };
@@ -98,5 +105,139 @@ impl AdminService {
         }
         tx.commit().await?;
         Ok(record)
+    }
+
+    fn require_owner(actor: &Actor) -> Result<(), AdminError> {
+        if actor.roles.is_owner() {
+            Ok(())
+        } else {
+            Err(AdminError::Forbidden)
+        }
+    }
+
+    /// The site configuration (owners).
+    ///
+    /// # Errors
+    /// [`AdminError::Forbidden`].
+    pub async fn site_config(&self, actor: &Actor) -> Result<SiteConfig, AdminError> {
+        Self::require_owner(actor)?;
+        Ok(self.deps.queries.site_config().await?)
+    }
+
+    /// Changes the site configuration (owners). The fee is clamped to 0–100 % with two decimals;
+    /// it applies to orders created after this commits.
+    ///
+    /// # Errors
+    /// [`AdminError::Forbidden`], [`AdminError::Invalid`].
+    pub async fn update_site_config(
+        &self,
+        actor: &Actor,
+        fee_percent: Decimal,
+        currency: &str,
+        countries: &[String],
+    ) -> Result<SiteConfig, AdminError> {
+        Self::require_owner(actor)?;
+        let config = site_config_from_input(fee_percent, currency, countries)
+            .map_err(AdminError::Invalid)?;
+        let mut tx = self.deps.uow.begin().await?;
+        tx.platform()
+            .update_site_config(&config, self.deps.clock.now())
+            .await?;
+        tx.commit().await?;
+        Ok(config)
+    }
+
+    /// Jobs in a state (owners): dead jobs are the ones waiting for attention.
+    ///
+    /// # Errors
+    /// [`AdminError::Forbidden`].
+    pub async fn jobs(
+        &self,
+        actor: &Actor,
+        status: Option<JobStatus>,
+        page: PageRequest,
+    ) -> Result<Page<JobRecord>, AdminError> {
+        Self::require_owner(actor)?;
+        Ok(self.deps.queries.list_jobs(status, page).await?)
+    }
+
+    /// Puts a dead job back in the queue (owners).
+    ///
+    /// # Errors
+    /// [`AdminError::NotFound`] when no dead job has this id.
+    pub async fn retry_job(&self, actor: &Actor, id: JobId) -> Result<(), AdminError> {
+        Self::require_owner(actor)?;
+        let mut tx = self.deps.uow.begin().await?;
+        if !tx.jobs().revive(id, self.deps.clock.now()).await? {
+            return Err(AdminError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Queues the payouts of a paid order that are not paid yet (owners). Returns how many.
+    ///
+    /// # Errors
+    /// [`AdminError::NotFound`] for an unknown or unpaid order.
+    pub async fn retry_payouts(
+        &self,
+        actor: &Actor,
+        order_id: OrderId,
+    ) -> Result<usize, AdminError> {
+        Self::require_owner(actor)?;
+        let now = self.deps.clock.now();
+        let mut tx = self.deps.uow.begin().await?;
+        let order = tx
+            .orders()
+            .get_order_for_update(order_id)
+            .await?
+            .ok_or(AdminError::NotFound)?;
+        if !order.status.was_paid() {
+            return Err(AdminError::NotFound);
+        }
+        let items = tx.orders().order_items(order_id).await?;
+        let payouts = tx.payouts().order_payouts(order_id).await?;
+        let mut queued = 0_usize;
+        for seller in order_money(&order, &items).sellers() {
+            let paid = payouts
+                .iter()
+                .any(|p| p.seller_id == seller && matches!(p.status, PayoutStatus::Paid { .. }));
+            if !paid {
+                enqueue(
+                    tx.as_mut(),
+                    &JobKind::Payout {
+                        order: order_id,
+                        seller,
+                    },
+                    &self.deps.settings,
+                    now,
+                )
+                .await?;
+                queued = queued.saturating_add(1);
+            }
+        }
+        tx.orders()
+            .add_event(
+                order_id,
+                "warning",
+                &format!("owner queued {queued} payout retry(ies)"),
+                now,
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(queued)
+    }
+
+    /// The mail outbox (owners).
+    ///
+    /// # Errors
+    /// [`AdminError::Forbidden`].
+    pub async fn outbox(
+        &self,
+        actor: &Actor,
+        page: PageRequest,
+    ) -> Result<Page<MailRecord>, AdminError> {
+        Self::require_owner(actor)?;
+        Ok(self.deps.queries.list_outbox(page).await?)
     }
 }

@@ -765,16 +765,16 @@ fn record_from(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use marketplace_domain::account::Roles;
     use marketplace_domain::catalog::CategoryType;
     use marketplace_domain::connect::ConnectStatus;
     use marketplace_domain::ids::SessionId;
 
     use super::*;
-    use crate::ports::{CategoryRecord, ConnectAccountRecord, MockCrypto, MockQueries};
-    use crate::testing::{FakeTx, FakeUow, fixed_clock};
+    use crate::ports::{
+        CategoryRecord, ConnectAccountRecord, MockCrypto, MockPaymentGateway, MockQueries,
+    };
+    use crate::testing::{FakeTx, FakeUow, deps, fixed_clock};
 
     fn seller() -> Actor {
         Actor {
@@ -790,12 +790,12 @@ mod tests {
     }
 
     fn service(uow: FakeUow) -> ListingService {
-        ListingService::new(Deps {
-            uow: Arc::new(uow),
-            queries: Arc::new(MockQueries::new()),
-            clock: Arc::new(fixed_clock()),
-            crypto: Arc::new(MockCrypto::new()),
-        })
+        ListingService::new(deps(
+            uow,
+            MockQueries::new(),
+            MockCrypto::new(),
+            MockPaymentGateway::new(),
+        ))
     }
 
     fn new_listing() -> NewListing {
@@ -831,6 +831,8 @@ mod tests {
                     },
                     onboarding_started_at: None,
                     onboarding_completed_at: None,
+                    status_event_at: None,
+                    synced_at: None,
                     updated_at: fixed_clock().0,
                 }))
             });

@@ -6,13 +6,20 @@ use std::sync::Arc;
 use marketplace_domain::account::Roles;
 use marketplace_domain::ids::{SessionId, UserId};
 
-use crate::ports::{Clock, Crypto, Queries, UnitOfWork};
+use crate::ports::{Clock, Crypto, PaymentGateway, Queries, UnitOfWork, WebhookVerifier};
 
 pub mod accounts;
 pub mod admin;
+pub mod booking;
+pub mod cart;
 pub mod catalog;
+pub mod connect;
 pub mod files;
+pub mod jobs;
 pub mod listings;
+pub mod money;
+pub mod orders;
+pub mod webhooks;
 
 /// The authenticated caller of a use case.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,6 +47,39 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     /// Passwords and tokens.
     pub crypto: Arc<dyn Crypto>,
+    /// The payment provider.
+    pub payments: Arc<dyn PaymentGateway>,
+    /// Webhook verification and parsing.
+    pub webhooks: Arc<dyn WebhookVerifier>,
+    /// Deployment settings the use cases need.
+    pub settings: Settings,
+}
+
+/// Deployment settings the use cases need.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// Public base URL of the API (links in e-mails, Stripe return URLs), without trailing slash.
+    pub site_base_url: String,
+    /// Whether the payment provider runs in live mode (events of the other mode are ignored).
+    pub stripe_livemode: bool,
+    /// First retry delay of a failed job (doubles each attempt, capped at ten minutes).
+    pub job_retry_base: time::Duration,
+    /// Attempts before a job is parked as dead.
+    pub job_max_attempts: i32,
+    /// Country of new Express accounts.
+    pub connect_country: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            site_base_url: "http://127.0.0.1:8000".to_owned(),
+            stripe_livemode: false,
+            job_retry_base: time::Duration::seconds(2),
+            job_max_attempts: 8,
+            connect_country: "US".to_owned(),
+        }
+    }
 }
 
 /// A file received from a client, already read into memory (bounded by the upload limits) so no
@@ -72,6 +112,18 @@ pub struct Services {
     pub files: files::FileService,
     /// Owner tools.
     pub admin: admin::AdminService,
+    /// Carts.
+    pub cart: cart::CartService,
+    /// Orders, checkout, downloads.
+    pub orders: orders::OrderService,
+    /// Stripe webhooks.
+    pub webhooks: webhooks::WebhookService,
+    /// Background jobs.
+    pub jobs: jobs::JobRunner,
+    /// Stripe Connect onboarding.
+    pub connect: connect::ConnectService,
+    /// Seller payouts, ledger and dashboards.
+    pub money: money::MoneyService,
     /// Health checks.
     pub queries: Arc<dyn Queries>,
 }
@@ -85,6 +137,12 @@ impl Services {
             listings: listings::ListingService::new(deps.clone()),
             files: files::FileService::new(deps.clone()),
             admin: admin::AdminService::new(deps.clone()),
+            cart: cart::CartService::new(deps.clone()),
+            orders: orders::OrderService::new(deps.clone()),
+            webhooks: webhooks::WebhookService::new(deps.clone()),
+            jobs: jobs::JobRunner::new(deps.clone()),
+            connect: connect::ConnectService::new(deps.clone()),
+            money: money::MoneyService::new(deps.clone()),
             queries: deps.queries,
         }
     }

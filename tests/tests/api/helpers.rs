@@ -2,7 +2,9 @@
 //! over HTTP, like any client.
 
 use adapter_postgres::testing::fresh_database;
-use app::{Config, DatabaseConfig};
+use std::time::Duration;
+
+use app::{Config, DatabaseConfig, JobsConfig, PaymentsConfig, StripeTuning};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -39,6 +41,19 @@ pub async fn spawn_app() -> TestApp {
         site_base_url: "http://127.0.0.1".into(),
         db_max_connections: 8,
         log_format: app::config::LogFormat::Pretty,
+        payments: PaymentsConfig::Simulator,
+        stripe: StripeTuning {
+            timeout: Duration::from_millis(1500),
+            max_retries: 3,
+            backoff: Duration::from_millis(20),
+        },
+        jobs: JobsConfig {
+            workers: 2,
+            poll_interval: Duration::from_millis(25),
+            retry_base: Duration::from_millis(100),
+            max_attempts: 4,
+        },
+        smtp_url: None,
     };
     let application = app::build(config).await.expect("the app builds");
     let address = format!("http://{}", application.address());

@@ -1,0 +1,462 @@
+//! Background jobs: anything that calls Stripe after a webhook, and mail. A job is a row written in
+//! the same transaction as the change that needs it; a worker claims it (`FOR UPDATE SKIP LOCKED`),
+//! runs it with no transaction open during the Stripe call, and marks it done, retries it with
+//! exponential backoff, or parks it as dead after too many attempts. Jobs are idempotent.
+
+use std::collections::BTreeMap;
+
+use marketplace_domain::connect::ConnectStatus;
+use marketplace_domain::ids::{OrderId, UserId};
+use marketplace_domain::ledger::{JournalEntry, refund_state, transfer_entry};
+use marketplace_domain::money::Cents;
+use marketplace_domain::payout::{
+    PayoutContext, PayoutDecision, PayoutStatus, SkipReason, order_claim, payout_idempotency_key,
+    plan_payout,
+};
+use time::{Duration, OffsetDateTime};
+
+use super::Deps;
+use super::booking::insert_entry;
+use super::webhooks::WebhookService;
+use crate::ports::{
+    JobKind, JobRecord, MailRecord, NewTransfer, PaymentError, PayoutRecord, StoreError,
+    order_money,
+};
+
+/// How long a claimed job stays reserved before another worker may take it over.
+const LEASE: Duration = Duration::minutes(5);
+/// Longest wait between attempts.
+const MAX_BACKOFF: Duration = Duration::minutes(10);
+
+/// Why a job attempt failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobFailure {
+    /// Worth another attempt later.
+    #[error("{0}")]
+    Transient(String),
+    /// Will not get better by retrying; the job is parked as dead for an owner to look at.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl From<StoreError> for JobFailure {
+    fn from(error: StoreError) -> Self {
+        JobFailure::Transient(error.to_string())
+    }
+}
+
+impl From<PaymentError> for JobFailure {
+    fn from(error: PaymentError) -> Self {
+        if error.is_transient() {
+            JobFailure::Transient(error.to_string())
+        } else {
+            JobFailure::Permanent(error.to_string())
+        }
+    }
+}
+
+/// What one run of the worker did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobRun {
+    /// No job was due.
+    Idle,
+    /// A job finished.
+    Done(JobKind),
+    /// A job failed and will run again.
+    Retrying(JobKind),
+    /// A job failed for the last time.
+    Dead(JobKind),
+}
+
+/// Runs queued jobs.
+#[derive(Clone)]
+pub struct JobRunner {
+    deps: Deps,
+}
+
+impl JobRunner {
+    /// Builds the runner.
+    pub fn new(deps: Deps) -> Self {
+        JobRunner { deps }
+    }
+
+    /// Claims and runs the next due job, if any.
+    ///
+    /// # Errors
+    /// Only when the queue itself cannot be read or written.
+    pub async fn run_next(&self) -> Result<JobRun, StoreError> {
+        let now = self.deps.clock.now();
+        let mut tx = self.deps.uow.begin().await?;
+        let Some(job) = tx.jobs().claim(now, now + LEASE).await? else {
+            return Ok(JobRun::Idle);
+        };
+        tx.commit().await?;
+        let result = self.execute(&job).await;
+        let now = self.deps.clock.now();
+        let mut tx = self.deps.uow.begin().await?;
+        let run = match result {
+            Ok(()) => {
+                tx.jobs().complete(job.id, now).await?;
+                JobRun::Done(job.kind.clone())
+            }
+            Err(JobFailure::Transient(error)) if job.attempts < job.max_attempts => {
+                let delay = backoff(self.deps.settings.job_retry_base, job.attempts);
+                tracing::warn!(job = %job.id, kind = job.kind.name(), attempt = job.attempts, %error, "job failed; retrying");
+                tx.jobs().retry(job.id, now + delay, &error, now).await?;
+                JobRun::Retrying(job.kind.clone())
+            }
+            Err(JobFailure::Transient(error) | JobFailure::Permanent(error)) => {
+                tracing::error!(job = %job.id, kind = job.kind.name(), attempt = job.attempts, %error, "job is dead");
+                tx.jobs().bury(job.id, &error, now).await?;
+                JobRun::Dead(job.kind.clone())
+            }
+        };
+        tx.commit().await?;
+        Ok(run)
+    }
+
+    async fn execute(&self, job: &JobRecord) -> Result<(), JobFailure> {
+        match &job.kind {
+            JobKind::Payout { order, seller } => self.pay_out(*order, *seller).await,
+            JobKind::OrderMail { order } => self.order_mail(*order).await,
+            JobKind::RefundSync { order } => self.sync_refunds(*order).await,
+        }
+    }
+
+    /// One seller's payout for one order (SPEC §4.5).
+    async fn pay_out(&self, order_id: OrderId, seller: UserId) -> Result<(), JobFailure> {
+        let now = self.deps.clock.now();
+        // 1. Decide under locks: the order (serialises with refunds), the seller's balance
+        //    (serialises the seller's payouts) and the payout record.
+        let mut tx = self.deps.uow.begin().await?;
+        let Some(order) = tx.orders().get_order_for_update(order_id).await? else {
+            return Err(JobFailure::Permanent(format!(
+                "order {order_id} does not exist"
+            )));
+        };
+        if !order.status.was_paid() || order.payment_reference.as_deref() == Some("FREE") {
+            return Ok(());
+        }
+        let items = tx.orders().order_items(order_id).await?;
+        let money = order_money(&order, &items);
+        let entries = tx.ledger().order_entries(order_id).await?;
+        let state = refund_state(
+            &money,
+            &entries.iter().map(JournalEntry::fact).collect::<Vec<_>>(),
+        )
+        .map_err(|e| JobFailure::Permanent(e.to_string()))?;
+        let claim = order_claim(&money, &state, seller)
+            .map_err(|e| JobFailure::Permanent(e.to_string()))?;
+        let connect = tx.connect().get_connect(seller).await?;
+        let status = connect
+            .as_ref()
+            .map(|c| c.status.clone())
+            .unwrap_or_default();
+        let balance = tx
+            .ledger()
+            .lock_seller_balance(seller, order.currency)
+            .await?;
+        let unconfirmed = tx.payouts().unconfirmed_total(seller, order_id).await?;
+        let existing = tx.payouts().get_payout_for_update(order_id, seller).await?;
+        let decision = plan_payout(&PayoutContext {
+            seller_ready: status.is_ready(),
+            order_claim: claim,
+            seller_balance: balance
+                .checked_sub(unconfirmed)
+                .map_err(|e| JobFailure::Permanent(e.to_string()))?,
+            existing: existing.as_ref().map(|p| p.status.clone()),
+        });
+        let amount = match decision {
+            PayoutDecision::AlreadyPaid { .. } => return Ok(()),
+            PayoutDecision::Skip(reason) => {
+                write_payout(
+                    tx.as_mut(),
+                    existing,
+                    order_id,
+                    seller,
+                    PayoutStatus::Skipped(reason),
+                    None,
+                    now,
+                )
+                .await?;
+                let why = match reason {
+                    SkipReason::SellerNotReady => "the seller is not ready",
+                    SkipReason::NothingOwed => {
+                        "nothing is owed (netted against the seller's balance)"
+                    }
+                };
+                tx.orders()
+                    .add_event(
+                        order_id,
+                        "transfer_skipped",
+                        &format!("payout to seller {seller} skipped: {why}"),
+                        now,
+                    )
+                    .await?;
+                tx.commit().await?;
+                return Ok(());
+            }
+            PayoutDecision::Transfer { amount } => amount,
+        };
+        write_payout(
+            tx.as_mut(),
+            existing,
+            order_id,
+            seller,
+            PayoutStatus::Pending { amount },
+            None,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+
+        // 2. Talk to Stripe with no transaction open.
+        let destination = connected_account(&status)?;
+        let charge = self.charge_of(order_id).await?;
+        let mut metadata = BTreeMap::new();
+        metadata.insert("order_id".to_owned(), order_id.to_string());
+        metadata.insert("seller_id".to_owned(), seller.to_string());
+        let request = NewTransfer {
+            amount,
+            currency: order.currency,
+            destination,
+            source_transaction: charge,
+            transfer_group: order_id.to_string(),
+            metadata,
+        };
+        let result = self
+            .deps
+            .payments
+            .create_transfer(&request, &payout_idempotency_key(order_id, seller))
+            .await;
+
+        // 3. Book the outcome.
+        let now = self.deps.clock.now();
+        let mut tx = self.deps.uow.begin().await?;
+        let existing = tx.payouts().get_payout_for_update(order_id, seller).await?;
+        match result {
+            Ok(transfer) => {
+                let entry = transfer_entry(
+                    &transfer.id,
+                    Some(order_id),
+                    seller,
+                    transfer.amount,
+                    order.currency,
+                )
+                .map_err(|e| JobFailure::Permanent(e.to_string()))?;
+                insert_entry(tx.as_mut(), &entry, now).await?;
+                let paid = PayoutStatus::Paid {
+                    amount: transfer.amount,
+                    transfer_id: transfer.id.clone(),
+                };
+                write_payout(tx.as_mut(), existing, order_id, seller, paid, None, now).await?;
+                tx.orders()
+                    .add_event(
+                        order_id,
+                        "transfer_created",
+                        &format!(
+                            "transfer {} of {} to seller {seller}",
+                            transfer.id, transfer.amount
+                        ),
+                        now,
+                    )
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+            Err(error) => {
+                let failed = PayoutStatus::Failed { amount };
+                write_payout(
+                    tx.as_mut(),
+                    existing,
+                    order_id,
+                    seller,
+                    failed,
+                    Some(error.to_string()),
+                    now,
+                )
+                .await?;
+                tx.orders()
+                    .add_event(
+                        order_id,
+                        "warning",
+                        &format!("transfer to seller {seller} failed: {error}"),
+                        now,
+                    )
+                    .await?;
+                tx.commit().await?;
+                Err(error.into())
+            }
+        }
+    }
+
+    /// The order's charge id, reading it from the payment intent (and remembering it) if needed.
+    async fn charge_of(&self, order_id: OrderId) -> Result<Option<String>, JobFailure> {
+        let Some((order, _)) = self.deps.queries.order_detail(order_id).await? else {
+            return Ok(None);
+        };
+        if order.stripe_charge_id.is_some() {
+            return Ok(order.stripe_charge_id);
+        }
+        let Some(payment_intent) = order.stripe_payment_intent_id else {
+            return Ok(None);
+        };
+        let intent = self
+            .deps
+            .payments
+            .retrieve_payment_intent(&payment_intent)
+            .await?;
+        if let Some(charge) = &intent.latest_charge {
+            let now = self.deps.clock.now();
+            let mut tx = self.deps.uow.begin().await?;
+            if let Some(mut order) = tx.orders().get_order_for_update(order_id).await? {
+                if order.stripe_charge_id.is_none() {
+                    order.stripe_charge_id = Some(charge.clone());
+                    order.updated_at = now;
+                    tx.orders().update_order(&order).await?;
+                }
+            }
+            tx.commit().await?;
+        }
+        Ok(intent.latest_charge)
+    }
+
+    /// Writes the guest's paid-order e-mail (order link and download links, tokenised) to the
+    /// outbox, once.
+    async fn order_mail(&self, order_id: OrderId) -> Result<(), JobFailure> {
+        let Some((order, items)) = self.deps.queries.order_detail(order_id).await? else {
+            return Err(JobFailure::Permanent(format!(
+                "order {order_id} does not exist"
+            )));
+        };
+        let Some(to) = order.guest_email.clone() else {
+            return Ok(());
+        };
+        let assets = self.deps.queries.order_assets(order_id).await?;
+        let base = &self.deps.settings.site_base_url;
+        let token = &order.access_token;
+        let mut body =
+            String::from("Thanks for your purchase at Home Craft 3D!\n\nAccess your order here:\n");
+        body.push_str(&format!("{base}/api/v1/orders/{order_id}?t={token}\n\n"));
+        body.push_str("Items:\n");
+        for item in &items {
+            body.push_str(&format!(
+                "- {} × {} ({} {})\n",
+                item.quantity, item.title, item.gross, order.currency
+            ));
+        }
+        if !assets.is_empty() {
+            body.push_str("\nYour digital downloads (links are tied to your order):\n");
+            for asset in &assets {
+                body.push_str(&format!(
+                    "- {}: {base}/api/v1/orders/{order_id}/assets/{}?t={token}\n",
+                    asset.original_filename, asset.id
+                ));
+            }
+        }
+        body.push_str("\nIf you didn't make this purchase, you can ignore this email.\n");
+        let mail = MailRecord {
+            id: uuid::Uuid::now_v7(),
+            to,
+            subject: format!("Your Home Craft 3D order {order_id}"),
+            body,
+            status: "queued".to_owned(),
+            order_id: Some(order_id),
+            created_at: self.deps.clock.now(),
+        };
+        let mut tx = self.deps.uow.begin().await?;
+        tx.platform().insert_mail(&mail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Reads the order's refunds from Stripe and books any we missed.
+    async fn sync_refunds(&self, order_id: OrderId) -> Result<(), JobFailure> {
+        let Some(charge) = self.charge_of(order_id).await? else {
+            return Err(JobFailure::Transient(format!(
+                "order {order_id} has no charge yet"
+            )));
+        };
+        let refunds = self.deps.payments.charge_refunds(&charge).await?;
+        let webhooks = WebhookService::new(self.deps.clone());
+        let mut tx = self.deps.uow.begin().await?;
+        for refund in &refunds {
+            webhooks.book_refund(tx.as_mut(), order_id, refund).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn connected_account(status: &ConnectStatus) -> Result<String, JobFailure> {
+    status
+        .stripe_account_id
+        .clone()
+        .ok_or_else(|| JobFailure::Permanent("the seller has no connected account".to_owned()))
+}
+
+async fn write_payout(
+    tx: &mut dyn crate::ports::Tx,
+    existing: Option<PayoutRecord>,
+    order_id: OrderId,
+    seller_id: UserId,
+    status: PayoutStatus,
+    last_error: Option<String>,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    match existing {
+        Some(mut record) => {
+            record.status = status;
+            record.last_error = last_error;
+            record.updated_at = now;
+            tx.payouts().update_payout(&record).await
+        }
+        None => {
+            let record = PayoutRecord {
+                order_id,
+                seller_id,
+                status,
+                last_error,
+                created_at: now,
+                updated_at: now,
+            };
+            tx.payouts().insert_payout(&record).await
+        }
+    }
+}
+
+/// `base × 2^(attempt − 1)`, at most ten minutes.
+pub fn backoff(base: Duration, attempt: i32) -> Duration {
+    let exponent = u32::try_from(attempt.saturating_sub(1))
+        .unwrap_or(0)
+        .min(20);
+    let factor = 2_i32.saturating_pow(exponent);
+    base.checked_mul(factor)
+        .unwrap_or(MAX_BACKOFF)
+        .min(MAX_BACKOFF)
+}
+
+/// The total a set of payouts decided but not yet confirmed (for display).
+pub fn unconfirmed(payouts: &[PayoutRecord]) -> Cents {
+    payouts
+        .iter()
+        .filter_map(|p| match p.status {
+            PayoutStatus::Pending { amount } | PayoutStatus::Failed { amount } => Some(amount),
+            _ => None,
+        })
+        .fold(Cents::ZERO, |acc, a| acc.checked_add(a).unwrap_or(acc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_ten_minutes() {
+        let base = Duration::seconds(2);
+        assert_eq!(backoff(base, 1), Duration::seconds(2));
+        assert_eq!(backoff(base, 2), Duration::seconds(4));
+        assert_eq!(backoff(base, 5), Duration::seconds(32));
+        assert_eq!(backoff(base, 30), MAX_BACKOFF);
+    }
+}
