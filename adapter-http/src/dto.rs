@@ -4,8 +4,11 @@
 use marketplace_domain::catalog::CategoryType;
 use marketplace_domain::money::Currency;
 use marketplace_domain::pagination::{Page, PageRequest};
+use marketplace_domain::payout::PayoutStatus;
 use marketplace_domain::product::{PhysicalAttributes, ProductKind};
-use marketplace_ports::ports::{AssetRecord, CategoryRecord, ProductImageRecord, UserRecord};
+use marketplace_ports::ports::{
+    AssetRecord, CategoryRecord, PayoutRecord, ProductImageRecord, UserRecord,
+};
 use marketplace_ports::use_cases::listings::{ProductDetailView, ProductView};
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{Enum, Object};
@@ -84,6 +87,54 @@ impl<T: ParseFromJSON + ToJSON> PageDto<T> {
             total: page.total,
             items: page.items.into_iter().map(f).collect(),
         }
+    }
+}
+
+/// A payout to one seller for one order.
+#[derive(Debug, Clone, Object)]
+pub struct PayoutDto {
+    /// The order.
+    pub order_id: Uuid,
+    /// The seller.
+    pub seller_id: Uuid,
+    /// `pending`, `paid`, `skipped` or `failed`.
+    pub status: String,
+    /// The amount decided (absent for skipped payouts).
+    pub amount_cents: Option<i64>,
+    /// Stripe's transfer, once paid.
+    pub transfer_id: Option<String>,
+    /// Why it was skipped: `seller_not_ready` (paid when the seller's account becomes ready) or
+    /// `nothing_owed` (the order's earnings went against an earlier debt).
+    pub skip_reason: Option<String>,
+    /// The last error of a failed attempt (it is retried).
+    pub last_error: Option<String>,
+    /// Decided.
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    pub updated_at: OffsetDateTime,
+}
+
+/// The wire shape of a payout record.
+pub fn payout_dto(record: PayoutRecord) -> PayoutDto {
+    let (status, amount, transfer_id, skip_reason) = match record.status {
+        PayoutStatus::Pending { amount } => ("pending", Some(amount), None, None),
+        PayoutStatus::Paid {
+            amount,
+            transfer_id,
+        } => ("paid", Some(amount), Some(transfer_id), None),
+        PayoutStatus::Skipped(reason) => ("skipped", None, None, Some(reason.as_str())),
+        PayoutStatus::Failed { amount } => ("failed", Some(amount), None, None),
+    };
+    PayoutDto {
+        order_id: record.order_id.get(),
+        seller_id: record.seller_id.get(),
+        status: status.to_owned(),
+        amount_cents: amount.map(|a| a.get()),
+        transfer_id,
+        skip_reason: skip_reason.map(str::to_owned),
+        last_error: record.last_error,
+        created_at: record.created_at,
+        updated_at: record.updated_at,
     }
 }
 

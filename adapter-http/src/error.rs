@@ -5,14 +5,20 @@
 
 use std::collections::BTreeMap;
 
+use marketplace_domain::cart::CartError;
 use marketplace_domain::files::UploadError;
 use marketplace_domain::validation::FieldErrors;
-use marketplace_ports::ports::StoreError;
+use marketplace_ports::ports::{PaymentError, StoreError};
 use marketplace_ports::use_cases::accounts::AccountError;
 use marketplace_ports::use_cases::admin::AdminError;
+use marketplace_ports::use_cases::cart::CartFailure;
 use marketplace_ports::use_cases::catalog::CatalogError;
+use marketplace_ports::use_cases::connect::ConnectFailure;
 use marketplace_ports::use_cases::files::FileError;
 use marketplace_ports::use_cases::listings::ListingError;
+use marketplace_ports::use_cases::money::MoneyFailure;
+use marketplace_ports::use_cases::orders::OrderFailure;
+use marketplace_ports::use_cases::webhooks::WebhookFailure;
 use poem::http::StatusCode;
 use poem_openapi::error::{ParseMultipartError, ParseParamError};
 use poem_openapi::payload::Json;
@@ -70,7 +76,10 @@ pub enum ApiError {
     /// Our fault. Logged with its cause; the message stays generic.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
-    /// A dependency (database) is unavailable.
+    /// The payment provider refused our request (logged; nothing was charged).
+    #[oai(status = 502)]
+    BadGateway(Json<ErrorBody>),
+    /// A dependency (database, payment provider) is unavailable; retry shortly.
     #[oai(status = 503)]
     Unavailable(Json<ErrorBody>),
 }
@@ -158,6 +167,7 @@ impl ApiError {
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -299,6 +309,140 @@ impl From<AdminError> for ApiError {
             AdminError::NotFound => ApiError::not_found(error.to_string()),
             AdminError::Invalid(fields) => ApiError::invalid(fields),
             AdminError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<PaymentError> for ApiError {
+    fn from(error: PaymentError) -> Self {
+        match error {
+            PaymentError::Declined { message } => {
+                ApiError::Conflict(body("payment_declined", message))
+            }
+            PaymentError::Transient { message } => {
+                tracing::warn!(%message, "the payment provider is unavailable");
+                ApiError::Unavailable(body(
+                    "payment_provider_unavailable",
+                    "the payment provider is unavailable; retry shortly",
+                ))
+            }
+            PaymentError::Rejected { code, message } => {
+                tracing::error!(%code, %message, "the payment provider rejected a request");
+                ApiError::BadGateway(body(
+                    "payment_provider_error",
+                    "the payment provider refused the request; it has been logged",
+                ))
+            }
+        }
+    }
+}
+
+/// The 409 answer for a product that cannot be bought, with a code per reason.
+fn cart_refusal(reason: &CartError, message: String) -> ApiError {
+    let code = match reason {
+        CartError::InvalidQuantity => {
+            return ApiError::invalid_field("quantity", message);
+        }
+        CartError::Inactive => "listing_unavailable",
+        CartError::SellerNotReady => "seller_not_ready",
+        CartError::OwnListing => "own_listing",
+    };
+    ApiError::Conflict(body(code, message))
+}
+
+impl From<CartFailure> for ApiError {
+    fn from(error: CartFailure) -> Self {
+        match error {
+            CartFailure::Invalid(fields) => ApiError::invalid(fields),
+            CartFailure::Refused(reason) => {
+                let message = reason.to_string();
+                cart_refusal(&reason, message)
+            }
+            CartFailure::NotFound => ApiError::not_found("no such product in the catalog or cart"),
+            CartFailure::Store(store) => store.into(),
+            CartFailure::Crypto(crypto) => ApiError::internal(&crypto),
+            CartFailure::Money(money) => ApiError::invalid_field("quantity", money.to_string()),
+        }
+    }
+}
+
+impl From<OrderFailure> for ApiError {
+    fn from(error: OrderFailure) -> Self {
+        match error {
+            OrderFailure::Invalid(fields) => ApiError::invalid(fields),
+            OrderFailure::EmptyCart => ApiError::conflict("cart_empty", error.to_string()),
+            OrderFailure::Refused {
+                ref title,
+                ref reason,
+            } => {
+                let message = if title.is_empty() {
+                    reason.to_string()
+                } else {
+                    error.to_string()
+                };
+                cart_refusal(reason, message)
+            }
+            OrderFailure::NotFound => ApiError::not_found(error.to_string()),
+            OrderFailure::NotPayable(_) => {
+                ApiError::conflict("order_not_payable", error.to_string())
+            }
+            OrderFailure::NotPaid => ApiError::forbidden("order_not_paid", error.to_string()),
+            OrderFailure::PaymentInProgress => {
+                ApiError::conflict("payment_in_progress", error.to_string())
+            }
+            OrderFailure::SellersNotReady(_) => {
+                ApiError::conflict("sellers_not_ready", error.to_string())
+            }
+            OrderFailure::Payment(payment) => payment.into(),
+            OrderFailure::Pricing(pricing) => {
+                ApiError::Unprocessable(body("cannot_price_order", pricing.to_string()))
+            }
+            OrderFailure::Store(store) => store.into(),
+            OrderFailure::Crypto(crypto) => ApiError::internal(&crypto),
+            OrderFailure::Booking(booking) => ApiError::internal(&booking),
+        }
+    }
+}
+
+impl From<ConnectFailure> for ApiError {
+    fn from(error: ConnectFailure) -> Self {
+        match error {
+            ConnectFailure::NotASeller => ApiError::forbidden("not_a_seller", error.to_string()),
+            ConnectFailure::Invalid(fields) => ApiError::invalid(fields),
+            ConnectFailure::NotStarted => {
+                ApiError::conflict("onboarding_not_started", error.to_string())
+            }
+            ConnectFailure::Payment(payment) => payment.into(),
+            ConnectFailure::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<MoneyFailure> for ApiError {
+    fn from(error: MoneyFailure) -> Self {
+        match error {
+            MoneyFailure::NotASeller => ApiError::forbidden("not_a_seller", error.to_string()),
+            MoneyFailure::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<WebhookFailure> for ApiError {
+    fn from(error: WebhookFailure) -> Self {
+        match error {
+            WebhookFailure::Verification(verification) => {
+                tracing::warn!(error = %verification, "webhook refused");
+                ApiError::bad_request("webhook_verification_failed", verification.to_string())
+            }
+            // Whatever failed was rolled back: a 5xx makes Stripe deliver the event again.
+            WebhookFailure::Store(store @ StoreError::Unavailable(_)) => store.into(),
+            WebhookFailure::Store(store) => {
+                tracing::warn!(error = %store, "webhook processing failed; Stripe will retry");
+                ApiError::Unavailable(body(
+                    "retry_later",
+                    "the event could not be applied now; deliver it again",
+                ))
+            }
         }
     }
 }

@@ -129,6 +129,39 @@ impl<'a, T: DeserializeOwned + Type + Send> ApiExtractor<'a> for JsonBody<T> {
     }
 }
 
+/// A JSON request body kept as the exact bytes received (webhook signatures cover the raw
+/// body). Any content type is accepted: the bytes are what counts.
+pub struct RawJsonBody(pub Vec<u8>);
+
+impl<'a> ApiExtractor<'a> for RawJsonBody {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        serde_json::Value::register(registry);
+    }
+
+    fn request_meta() -> Option<MetaRequest> {
+        Some(MetaRequest {
+            description: Some("A Stripe event, exactly as Stripe sent it."),
+            content: vec![MetaMediaType {
+                content_type: "application/json",
+                schema: serde_json::Value::schema_ref(),
+            }],
+            required: true,
+        })
+    }
+
+    async fn from_request(
+        _request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        Ok(RawJsonBody(body.take()?.into_vec().await?))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;

@@ -26,10 +26,14 @@ pub mod limits;
 
 use api::accounts::AccountsApi;
 use api::admin::AdminApi;
+use api::cart::CartApi;
 use api::catalog::CatalogApi;
+use api::money::MoneyApi;
+use api::orders::OrdersApi;
 use api::products::ProductsApi;
 use api::seller::SellerApi;
 use api::system::SystemApi;
+use api::webhooks::WebhooksApi;
 use error::ApiError;
 use limits::BodyLimit;
 
@@ -64,6 +68,10 @@ type Apis = (
     ProductsApi,
     SellerApi,
     AdminApi,
+    CartApi,
+    OrdersApi,
+    MoneyApi,
+    WebhooksApi,
 );
 
 fn openapi_service(services: &Services, config: HttpConfig) -> OpenApiService<Apis, ()> {
@@ -88,6 +96,19 @@ fn openapi_service(services: &Services, config: HttpConfig) -> OpenApiService<Ap
             currency: config.currency,
         },
         AdminApi {
+            services: services.clone(),
+        },
+        CartApi {
+            services: services.clone(),
+            config,
+        },
+        OrdersApi {
+            services: services.clone(),
+        },
+        MoneyApi {
+            services: services.clone(),
+        },
+        WebhooksApi {
             services: services.clone(),
         },
     );

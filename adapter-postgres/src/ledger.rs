@@ -102,10 +102,11 @@ pub(crate) async fn insert_entry(
 ) -> Result<(), StoreError> {
     let fact = entry.fact();
     let c = columns(fact);
-    sqlx::query(
+    let inserted = sqlx::query(
         "insert into journal_entries (id, key, kind, order_id, currency, seller_id, stripe_id, adjustment_id,
             amount_cents, fee_cents, order_item_id, external_created_at, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         on conflict (key) do nothing",
     )
     .bind(id.get())
     .bind(entry.key().as_str())
@@ -123,6 +124,13 @@ pub(crate) async fn insert_entry(
     .execute(&mut *conn)
     .await
     .map_err(store_error)?;
+    // A key already booked is reported like the unique violation it is, without aborting the
+    // caller's transaction (which goes on, e.g. to record the webhook as a duplicate).
+    if inserted.rows_affected() == 0 {
+        return Err(StoreError::Conflict {
+            constraint: "journal_entries_key_key".to_owned(),
+        });
+    }
     let mut seller_deltas: BTreeMap<UserId, i64> = BTreeMap::new();
     for (seq, posting) in (0_i32..).zip(entry.postings()) {
         sqlx::query(

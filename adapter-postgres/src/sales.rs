@@ -85,7 +85,7 @@ pub(crate) async fn buyer_summary(
     buyer: UserId,
 ) -> Result<BuyerSummary, StoreError> {
     let (total, count): (i64, i64) = sqlx::query_as(
-        "select coalesce(sum(total_cents), 0)::bigint, count(*) from orders where buyer_id = $1 and paid_at is not null",
+        "select coalesce(sum(total_cents - refunded_cents), 0)::bigint, count(*) from orders where buyer_id = $1 and paid_at is not null",
     )
     .bind(buyer.get())
     .fetch_one(conn)

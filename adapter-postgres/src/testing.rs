@@ -62,3 +62,37 @@ pub async fn fresh_database() -> PgConnectOptions {
     conn.close().await.expect("close the admin connection");
     server.connect_options(&name)
 }
+
+/// Runs SQL statements against a test database (to arrange a state or inject a failure that no
+/// API offers). Only for tests.
+///
+/// # Panics
+/// When the connection or the statements fail.
+pub async fn execute(options: &PgConnectOptions, sql: &str) {
+    let mut conn = options
+        .connect()
+        .await
+        .expect("connect to the test database");
+    sqlx::raw_sql(sql)
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("running {sql:?}: {e}"));
+    conn.close().await.expect("close the test connection");
+}
+
+/// Reads one integer from a test database (`select …` returning one bigint). Only for tests.
+///
+/// # Panics
+/// When the connection or the query fails.
+pub async fn query_i64(options: &PgConnectOptions, sql: &str) -> i64 {
+    let mut conn = options
+        .connect()
+        .await
+        .expect("connect to the test database");
+    let value: i64 = sqlx::query_scalar(sql)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("running {sql:?}: {e}"));
+    conn.close().await.expect("close the test connection");
+    value
+}

@@ -272,6 +272,11 @@ impl Application {
         self.backend.simulator_url()
     }
 
+    /// The simulator (its URL and webhook secrets), when payments are simulated.
+    pub fn simulator(&self) -> Option<&Simulator> {
+        self.backend.simulator.as_ref()
+    }
+
     /// Serves HTTP and runs the job workers until `shutdown` resolves, then finishes in-flight
     /// requests (up to 30 s) and running jobs, closes the pool and stops the private database
     /// server.

@@ -18,6 +18,7 @@ use uuid::Uuid;
 use serde::Deserialize;
 
 use super::ApiTags;
+use super::cart::{CART_COOKIE, CartToken};
 use crate::auth::{Auth, CSRF_COOKIE, SESSION_COOKIE};
 use crate::dto::UserDto;
 use crate::error::ApiResult;
@@ -217,6 +218,27 @@ impl AccountsApi {
     }
 }
 
+impl AccountsApi {
+    /// Moves an anonymous cart into the user's cart. The login stands even if this fails (the
+    /// cart is merged by the next cart request that sends the token). True when merged.
+    async fn merge_cart(&self, session_token: &str, cart_token: &str) -> bool {
+        let merged = match self.services.accounts.authenticate(session_token).await {
+            Ok(Some(actor)) => self
+                .services
+                .cart
+                .merge_into_user(&actor, cart_token)
+                .await
+                .map_err(|e| e.to_string()),
+            Ok(None) => Err("the new session is not valid".to_owned()),
+            Err(error) => Err(error.to_string()),
+        };
+        if let Err(error) = &merged {
+            tracing::warn!(%error, "merging the anonymous cart on login failed");
+        }
+        merged.is_ok()
+    }
+}
+
 fn session_dto(signed_in: SignedIn) -> SessionDto {
     SessionDto {
         user: UserDto::from(&signed_in.user),
@@ -258,11 +280,13 @@ impl AccountsApi {
     }
 
     /// Sign in. Failed attempts are throttled per username and per address (429 with
-    /// `Retry-After`).
+    /// `Retry-After`). An anonymous cart sent along (`X-Cart-Token` or its cookie) is merged into
+    /// the user's cart.
     #[oai(path = "/auth/login", method = "post")]
     async fn login(
         &self,
         body: JsonBody<LoginRequest>,
+        #[oai(name = "X-Cart-Token")] cart: CartToken,
         jar: &CookieJar,
         remote: &RemoteAddr,
     ) -> ApiResult<Json<SessionDto>> {
@@ -275,6 +299,11 @@ impl AccountsApi {
                 client_address: client_address(remote),
             })
             .await?;
+        if let Some(token) = &cart.0 {
+            if self.merge_cart(&signed_in.token, token).await {
+                jar.remove(CART_COOKIE);
+            }
+        }
         self.session_cookies(jar, &signed_in);
         Ok(Json(session_dto(signed_in)))
     }

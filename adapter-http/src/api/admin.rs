@@ -1,12 +1,14 @@
 //! Owner tools.
 
-use marketplace_domain::ids::UserId;
-use marketplace_ports::ports::ConnectAccountRecord;
+use marketplace_domain::ids::{JobId, OrderId, UserId};
+use marketplace_domain::site::SiteConfig;
+use marketplace_ports::ports::{ConnectAccountRecord, JobKind, JobRecord, JobStatus, MailRecord};
 use marketplace_ports::use_cases::Services;
 use marketplace_ports::use_cases::admin::ConnectOverride;
-use poem_openapi::param::Path;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use rust_decimal::Decimal;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -14,7 +16,8 @@ use serde::Deserialize;
 
 use super::ApiTags;
 use crate::auth::Auth;
-use crate::error::ApiResult;
+use crate::dto::{PageDto, page_request};
+use crate::error::{ApiError, ApiResult};
 use crate::json::JsonBody;
 
 /// Owner tools.
@@ -76,6 +79,131 @@ pub fn connect_status_dto(record: ConnectAccountRecord) -> ConnectStatusDto {
     }
 }
 
+/// The site configuration.
+#[derive(Debug, Object)]
+pub struct SiteConfigDto {
+    /// Marketplace fee in percent (0–100, two decimals), applied to orders placed afterwards.
+    pub fee_percent: String,
+    /// Currency of new orders.
+    pub currency: String,
+    /// Countries physical items ship to (ISO codes).
+    pub allowed_shipping_countries: Vec<String>,
+}
+
+/// New site configuration.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfigRequest {
+    /// Fee in percent as a decimal string (`"10"`, `"7.5"`); clamped to 0–100, two decimals.
+    pub fee_percent: String,
+    /// Three-letter currency code.
+    pub currency: String,
+    /// Two-letter country codes (empty means `US`).
+    pub allowed_shipping_countries: Vec<String>,
+}
+
+/// A background job.
+#[derive(Debug, Object)]
+pub struct JobDto {
+    /// Id.
+    pub id: Uuid,
+    /// `payout`, `order_mail` or `refund_sync`.
+    pub kind: String,
+    /// The order it works on.
+    pub order_id: Uuid,
+    /// The seller, for payouts.
+    pub seller_id: Option<Uuid>,
+    /// `queued`, `running`, `done` or `dead`.
+    pub status: String,
+    /// Attempts so far.
+    pub attempts: i32,
+    /// Attempts before it is parked as dead.
+    pub max_attempts: i32,
+    /// Not before.
+    pub run_at: OffsetDateTime,
+    /// The last error.
+    pub last_error: Option<String>,
+    /// Created.
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    pub updated_at: OffsetDateTime,
+}
+
+/// An e-mail in the outbox.
+#[derive(Debug, Object)]
+pub struct MailDto {
+    /// Id.
+    pub id: Uuid,
+    /// Recipient.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+    /// `queued`, `sent` or `failed`.
+    pub status: String,
+    /// The order it is about.
+    pub order_id: Option<Uuid>,
+    /// Created.
+    pub created_at: OffsetDateTime,
+}
+
+/// How many payouts were queued.
+#[derive(Debug, Object)]
+pub struct RetriedPayoutsDto {
+    /// Payout jobs queued.
+    pub queued: u64,
+}
+
+/// Done, nothing to say.
+#[derive(ApiResponse)]
+pub enum Accepted {
+    /// Queued.
+    #[oai(status = 202)]
+    Queued,
+}
+
+fn site_config_dto(config: SiteConfig) -> SiteConfigDto {
+    SiteConfigDto {
+        fee_percent: config.fee.get().to_string(),
+        currency: config.currency.to_string(),
+        allowed_shipping_countries: config.allowed_shipping_countries,
+    }
+}
+
+fn job_dto(job: JobRecord) -> JobDto {
+    let (order, seller) = match &job.kind {
+        JobKind::Payout { order, seller } => (*order, Some(seller.get())),
+        JobKind::OrderMail { order } | JobKind::RefundSync { order } => (*order, None),
+    };
+    JobDto {
+        id: job.id.get(),
+        kind: job.kind.name().to_owned(),
+        order_id: order.get(),
+        seller_id: seller,
+        status: job.status.as_str().to_owned(),
+        attempts: job.attempts,
+        max_attempts: job.max_attempts,
+        run_at: job.run_at,
+        last_error: job.last_error,
+        created_at: job.created_at,
+        updated_at: job.updated_at,
+    }
+}
+
+fn mail_dto(mail: MailRecord) -> MailDto {
+    MailDto {
+        id: mail.id,
+        to: mail.to,
+        subject: mail.subject,
+        body: mail.body,
+        status: mail.status,
+        order_id: mail.order_id.map(|o| o.get()),
+        created_at: mail.created_at,
+    }
+}
+
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Admin")]
 impl AdminApi {
     /// Override a seller's Stripe Connect status (owners).
@@ -102,5 +230,100 @@ impl AdminApi {
             )
             .await?;
         Ok(Json(connect_status_dto(record)))
+    }
+
+    /// The site configuration (owners).
+    #[oai(path = "/admin/site-config", method = "get")]
+    async fn site_config(&self, auth: Auth) -> ApiResult<Json<SiteConfigDto>> {
+        let config = self.services.admin.site_config(auth.actor()).await?;
+        Ok(Json(site_config_dto(config)))
+    }
+
+    /// Change the site configuration (owners). The fee applies to orders placed afterwards.
+    #[oai(path = "/admin/site-config", method = "put")]
+    async fn update_site_config(
+        &self,
+        auth: Auth,
+        body: JsonBody<SiteConfigRequest>,
+    ) -> ApiResult<Json<SiteConfigDto>> {
+        let b = body.0;
+        let fee: Decimal = b.fee_percent.trim().parse().map_err(|_| {
+            ApiError::invalid_field("fee_percent", "must be a number of percent like \"10.5\"")
+        })?;
+        let config = self
+            .services
+            .admin
+            .update_site_config(
+                auth.actor(),
+                fee,
+                &b.currency,
+                &b.allowed_shipping_countries,
+            )
+            .await?;
+        Ok(Json(site_config_dto(config)))
+    }
+
+    /// Background jobs (owners), newest first; `status=dead` lists the ones that gave up.
+    #[oai(path = "/admin/jobs", method = "get")]
+    async fn jobs(
+        &self,
+        auth: Auth,
+        status: Query<Option<String>>,
+        page: Query<Option<i64>>,
+        per_page: Query<Option<i64>>,
+    ) -> ApiResult<Json<PageDto<JobDto>>> {
+        let request = page_request(page.0, per_page.0)?;
+        let status = match status.0.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(JobStatus::parse(text).ok_or_else(|| {
+                ApiError::invalid_field("status", "must be queued, running, done or dead")
+            })?),
+        };
+        let jobs = self
+            .services
+            .admin
+            .jobs(auth.actor(), status, request)
+            .await?;
+        Ok(Json(PageDto::from_page(jobs, job_dto)))
+    }
+
+    /// Put a dead job back in the queue (owners).
+    #[oai(path = "/admin/jobs/:id/retry", method = "post")]
+    async fn retry_job(&self, auth: Auth, id: Path<Uuid>) -> ApiResult<Accepted> {
+        self.services
+            .admin
+            .retry_job(auth.actor(), JobId::from_uuid(id.0))
+            .await?;
+        Ok(Accepted::Queued)
+    }
+
+    /// Queue the unpaid payouts of a paid order again (owners).
+    #[oai(path = "/admin/orders/:id/retry-payouts", method = "post")]
+    async fn retry_payouts(
+        &self,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<RetriedPayoutsDto>> {
+        let queued = self
+            .services
+            .admin
+            .retry_payouts(auth.actor(), OrderId::from_uuid(id.0))
+            .await?;
+        Ok(Json(RetriedPayoutsDto {
+            queued: u64::try_from(queued).unwrap_or(u64::MAX),
+        }))
+    }
+
+    /// The mail outbox (owners), newest first.
+    #[oai(path = "/admin/outbox", method = "get")]
+    async fn outbox(
+        &self,
+        auth: Auth,
+        page: Query<Option<i64>>,
+        per_page: Query<Option<i64>>,
+    ) -> ApiResult<Json<PageDto<MailDto>>> {
+        let request = page_request(page.0, per_page.0)?;
+        let mails = self.services.admin.outbox(auth.actor(), request).await?;
+        Ok(Json(PageDto::from_page(mails, mail_dto)))
     }
 }

@@ -2,10 +2,14 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod cart;
 pub mod catalog;
+pub mod money;
+pub mod orders;
 pub mod products;
 pub mod seller;
 pub mod system;
+pub mod webhooks;
 
 /// Tags grouping operations in the OpenAPI document.
 #[derive(poem_openapi::Tags)]
@@ -18,8 +22,24 @@ pub enum ApiTags {
     Catalog,
     /// Public listings.
     Products,
-    /// Sellers managing their listings.
+    /// The shopping cart (anonymous carts: `X-Cart-Token`).
+    Cart,
+    /// Orders, checkout, downloads and the buyer dashboard.
+    Orders,
+    /// Sellers: listings, payout setup, sales, payouts and dashboard.
     Seller,
     /// Owner tools.
     Admin,
+    /// Stripe webhooks (signed; not for API clients).
+    Webhooks,
+}
+
+/// The first non-blank candidate, trimmed: how a token parameter with a fallback source (header
+/// or cookie, query or header) picks what the client sent.
+pub(crate) fn first_token(candidates: impl IntoIterator<Item = Option<String>>) -> Option<String> {
+    candidates
+        .into_iter()
+        .flatten()
+        .map(|t| t.trim().to_owned())
+        .find(|t| !t.is_empty())
 }

@@ -141,7 +141,7 @@ pub struct SaleRow {
 /// A buyer's spending.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BuyerSummary {
-    /// Σ totals of paid orders.
+    /// Σ totals of paid orders less what was refunded.
     pub total_spent: Cents,
     /// Paid orders.
     pub paid_orders: i64,

@@ -388,7 +388,8 @@ pub trait LedgerStore: Send {
     /// Appends an entry and updates the balances it touches.
     ///
     /// # Errors
-    /// [`StoreError::Conflict`] on `journal_entries_key_key` when its key is booked already.
+    /// [`StoreError::Conflict`] on `journal_entries_key_key` when its key is booked already; the
+    /// transaction stays usable (nothing was written).
     async fn insert_entry(
         &mut self,
         id: JournalEntryId,

@@ -10,6 +10,7 @@ use marketplace_domain::validation::FieldErrors;
 use rust_decimal::Decimal;
 
 use super::booking::enqueue;
+use super::connect::requeue_skipped_payouts;
 use super::{Actor, Deps};
 use crate::ports::{
     ConnectAccountRecord, JobKind, JobRecord, JobStatus, MailRecord, StoreError, order_money,
@@ -58,7 +59,8 @@ impl AdminService {
     }
 
     /// Sets a seller's Connect account row (owners only). Records when onboarding started and when
-    /// the account first became ready, as the original did.
+    /// the account first became ready, as the original did; a seller becoming ready gets the
+    /// payouts skipped meanwhile queued again, as with `account.updated`.
     ///
     /// # Errors
     /// [`AdminError::Forbidden`], [`AdminError::NotFound`], [`AdminError::Invalid`].
@@ -99,9 +101,13 @@ impl AdminService {
             status,
             updated_at: now,
         };
+        let was_ready = previous.as_ref().is_some_and(|p| p.status.is_ready());
         match previous {
             None => tx.connect().insert_connect(&record).await?,
             Some(_) => tx.connect().update_connect(&record).await?,
+        }
+        if record.status.is_ready() && !was_ready {
+            requeue_skipped_payouts(tx.as_mut(), user, &self.deps.settings, now).await?;
         }
         tx.commit().await?;
         Ok(record)

@@ -5,6 +5,7 @@
 //! skipped while they were not are queued again.
 
 use marketplace_domain::connect::ConnectStatus;
+use marketplace_domain::ids::UserId;
 use marketplace_domain::validation::FieldErrors;
 use time::{Duration, OffsetDateTime};
 
@@ -202,6 +203,30 @@ fn status_of(account: &ConnectedAccount) -> ConnectStatus {
 /// Applies an account's state to the seller holding it. `event_created` (webhooks) guards against
 /// an older `account.updated` overwriting a newer one; a direct read (`None`) always applies.
 /// Returns what changed, or `None` when no seller holds the account or the event is stale.
+/// Queues again the payouts skipped while `seller` was not ready (they just became ready).
+/// Returns how many.
+pub(crate) async fn requeue_skipped_payouts(
+    tx: &mut dyn Tx,
+    seller: UserId,
+    settings: &Settings,
+    now: OffsetDateTime,
+) -> Result<usize, StoreError> {
+    let orders = tx.payouts().skipped_not_ready(seller).await?;
+    for order in &orders {
+        enqueue(
+            tx,
+            &JobKind::Payout {
+                order: *order,
+                seller,
+            },
+            settings,
+            now,
+        )
+        .await?;
+    }
+    Ok(orders.len())
+}
+
 pub(crate) async fn apply_account_status(
     tx: &mut dyn Tx,
     account: &ConnectedAccount,
@@ -230,22 +255,11 @@ pub(crate) async fn apply_account_status(
     }
     record.updated_at = now;
     tx.connect().update_connect(&record).await?;
-    let mut requeued = 0_usize;
-    if ready && !was_ready {
-        for order in tx.payouts().skipped_not_ready(record.user_id).await? {
-            enqueue(
-                tx,
-                &JobKind::Payout {
-                    order,
-                    seller: record.user_id,
-                },
-                settings,
-                now,
-            )
-            .await?;
-            requeued = requeued.saturating_add(1);
-        }
-    }
+    let requeued = if ready && !was_ready {
+        requeue_skipped_payouts(tx, record.user_id, settings, now).await?
+    } else {
+        0
+    };
     Ok(Some(format!(
         "seller {} is {}{}",
         record.user_id,

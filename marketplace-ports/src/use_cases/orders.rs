@@ -50,6 +50,9 @@ pub enum OrderFailure {
     /// The order cannot be paid in its state.
     #[error("this order is {0} and cannot be paid")]
     NotPayable(OrderStatus),
+    /// Downloads open once the order is paid (and close when it is fully refunded).
+    #[error("downloads are available once the order is paid")]
+    NotPaid,
     /// The buyer has paid; the payment's confirmation has not arrived yet.
     #[error("the payment was made and is waiting for confirmation")]
     PaymentInProgress,
@@ -743,8 +746,11 @@ impl OrderService {
             .order_detail(id)
             .await?
             .ok_or(OrderFailure::NotFound)?;
-        if !self.may_see(&order, access) || !downloadable(order.status) {
+        if !self.may_see(&order, access) {
             return Err(OrderFailure::NotFound);
+        }
+        if !downloadable(order.status) {
+            return Err(OrderFailure::NotPaid);
         }
         let asset = self
             .deps

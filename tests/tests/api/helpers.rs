@@ -1,7 +1,10 @@
 //! The test harness: boots the real application on port 0 against a fresh database and talks to it
 //! over HTTP, like any client.
 
-use adapter_postgres::testing::fresh_database;
+use std::future::Future;
+
+use adapter_postgres::ConnectOptions;
+use adapter_postgres::testing::{fresh_database, query_i64};
 use std::time::Duration;
 
 use app::{Config, DatabaseConfig, JobsConfig, PaymentsConfig, StripeTuning};
@@ -17,6 +20,16 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// Bearer token of an owner account created at start.
     pub owner: User,
+    /// The Stripe simulator's base URL.
+    pub sim: String,
+    /// The simulator's secret API key (to read objects as the app does).
+    pub sim_key: String,
+    /// The secret the simulator signs payments webhooks with.
+    pub webhook_secret: String,
+    /// The secret the simulator signs Connect webhooks with.
+    pub connect_webhook_secret: String,
+    /// The test's own database (to check invariants and inject failures).
+    pub db: ConnectOptions,
 }
 
 /// A logged-in user.
@@ -35,8 +48,9 @@ pub const PASSWORD: &str = "Sturdy-Filament-77";
 
 /// Boots a fresh application (own database) and returns a handle to it.
 pub async fn spawn_app() -> TestApp {
+    let db = fresh_database().await;
     let config = Config {
-        database: DatabaseConfig::Options(Box::new(fresh_database().await)),
+        database: DatabaseConfig::Options(Box::new(db.clone())),
         bind: "127.0.0.1:0".parse().unwrap(),
         site_base_url: "http://127.0.0.1".into(),
         db_max_connections: 8,
@@ -57,6 +71,13 @@ pub async fn spawn_app() -> TestApp {
     };
     let application = app::build(config).await.expect("the app builds");
     let address = format!("http://{}", application.address());
+    let simulator = application.simulator().expect("the simulator runs");
+    let (sim, sim_key, webhook_secret, connect_webhook_secret) = (
+        simulator.base_url.clone(),
+        simulator.secret_key.clone(),
+        simulator.webhook_secret.clone(),
+        simulator.connect_webhook_secret.clone(),
+    );
     let owner_record = application
         .services()
         .accounts
@@ -76,6 +97,11 @@ pub async fn spawn_app() -> TestApp {
             username: "owner".into(),
             token: String::new(),
         },
+        sim,
+        sim_key,
+        webhook_secret,
+        connect_webhook_secret,
+        db,
     };
     app.owner = app.login("owner").await;
     app
@@ -242,6 +268,332 @@ impl TestApp {
             .post("/api/v1/seller/products", Some(&seller.token), body)
             .await;
         expect_json(response, StatusCode::CREATED).await
+    }
+}
+
+impl TestApp {
+    /// Calls a simulator control or page (`/_sim/...`) with a JSON body.
+    pub async fn sim_post(&self, path: &str, body: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.sim))
+            .json(&body)
+            .send()
+            .await
+            .expect("the simulator answers");
+        expect_json(response, StatusCode::OK).await
+    }
+
+    /// Reads a simulator control (`/_sim/...`).
+    pub async fn sim_get(&self, path: &str) -> Value {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.sim))
+            .send()
+            .await
+            .expect("the simulator answers");
+        expect_json(response, StatusCode::OK).await
+    }
+
+    /// Reads a Stripe object from the simulator's API, as the app's client would.
+    pub async fn stripe_get(&self, path: &str) -> Value {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.sim))
+            .bearer_auth(&self.sim_key)
+            .send()
+            .await
+            .expect("the simulator answers");
+        expect_json(response, StatusCode::OK).await
+    }
+
+    /// A seller who onboarded through the simulator's Connect pages (a real simulated account).
+    pub async fn onboarded_seller(&self, username: &str) -> User {
+        let seller = self.register(username, true).await;
+        self.complete_onboarding(&seller).await;
+        seller
+    }
+
+    /// Starts (or continues) onboarding, completes it on the simulator's page, and waits until
+    /// `account.updated` made the seller ready. Returns the Connect account id.
+    pub async fn complete_onboarding(&self, seller: &User) -> String {
+        let link = expect_json(
+            self.post(
+                "/api/v1/seller/connect/start",
+                Some(&seller.token),
+                json!({}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await["url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let page = self.client.get(&link).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(page.text().await.unwrap().contains("SIMULATOR"));
+        let done = self.client.post(&link).send().await.unwrap();
+        assert_eq!(done.status(), StatusCode::SEE_OTHER);
+        assert!(
+            done.headers()["location"]
+                .to_str()
+                .unwrap()
+                .ends_with("/api/v1/seller/connect/return")
+        );
+        let token = seller.token.clone();
+        eventually("the seller becomes ready", || async {
+            let status = expect_json(
+                self.get("/api/v1/seller/connect", Some(&token)).await,
+                StatusCode::OK,
+            )
+            .await;
+            (status["ready"] == true).then(|| {
+                status["account"]["stripe_account_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+        })
+        .await
+    }
+
+    /// Adds a product to a cart (a user's, or the anonymous one of `cart_token`); returns the
+    /// cart and its token.
+    pub async fn add_to_cart(
+        &self,
+        user: Option<&User>,
+        cart_token: Option<&str>,
+        product: &str,
+        quantity: i64,
+    ) -> (StatusCode, Value, Option<String>) {
+        let mut request = self
+            .client
+            .post(self.url("/api/v1/cart/items"))
+            .json(&json!({"product_id": product, "quantity": quantity}));
+        if let Some(user) = user {
+            request = request.bearer_auth(&user.token);
+        }
+        if let Some(token) = cart_token {
+            request = request.header("X-Cart-Token", token);
+        }
+        let response = request.send().await.unwrap();
+        let header = response
+            .headers()
+            .get("x-cart-token")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        (status, body, header)
+    }
+
+    /// Places an order from a cart; returns the order.
+    pub async fn place_order(
+        &self,
+        user: Option<&User>,
+        cart_token: Option<&str>,
+        guest_email: Option<&str>,
+    ) -> Value {
+        let mut request = self
+            .client
+            .post(self.url("/api/v1/orders"))
+            .json(&json!({"guest_email": guest_email}));
+        if let Some(user) = user {
+            request = request.bearer_auth(&user.token);
+        }
+        if let Some(token) = cart_token {
+            request = request.header("X-Cart-Token", token);
+        }
+        expect_json(request.send().await.unwrap(), StatusCode::CREATED).await
+    }
+
+    /// `POST /orders/{id}/checkout` (with the guest token when given).
+    pub async fn checkout(
+        &self,
+        order: &str,
+        user: Option<&User>,
+        token: Option<&str>,
+    ) -> Response {
+        let query = token.map(|t| format!("?t={t}")).unwrap_or_default();
+        self.send(
+            Method::POST,
+            &format!("/api/v1/orders/{order}/checkout{query}"),
+            user.map(|u| u.token.as_str()),
+            None,
+        )
+        .await
+    }
+
+    /// Pays on the simulator's hosted checkout page like a buyer would: opens the page, presses
+    /// Pay (filling the shipping form when it asks for one). Returns where the buyer is sent.
+    pub async fn pay(&self, checkout_url: &str) -> String {
+        let page = self.client.get(checkout_url).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK, "the checkout page opens");
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("SIMULATOR"),
+            "the page says it is a simulator"
+        );
+        let mut form = vec![("method", "card")];
+        if html.contains("Shipping address") {
+            form.extend([
+                ("name", "Ada Buyer"),
+                ("phone", "+15555550123"),
+                ("line1", "1 Test Street"),
+                ("city", "Springfield"),
+                ("state", "IL"),
+                ("postal_code", "62701"),
+                ("country", "US"),
+            ]);
+        }
+        let paid = self
+            .client
+            .post(format!("{checkout_url}/pay"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(paid.status(), StatusCode::SEE_OTHER, "Pay redirects");
+        paid.headers()["location"].to_str().unwrap().to_owned()
+    }
+
+    /// Reads an order (as its buyer, or with the guest token) until `check` accepts it.
+    pub async fn order_until(
+        &self,
+        order: &str,
+        user: Option<&User>,
+        token: Option<&str>,
+        what: &str,
+        check: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let query = token.map(|t| format!("?t={t}")).unwrap_or_default();
+        let path = format!("/api/v1/orders/{order}{query}");
+        eventually(what, || async {
+            let body = expect_json(
+                self.get(&path, user.map(|u| u.token.as_str())).await,
+                StatusCode::OK,
+            )
+            .await;
+            check(&body).then_some(body)
+        })
+        .await
+    }
+
+    /// A seller's payouts page.
+    pub async fn seller_money(&self, seller: &User) -> Value {
+        expect_json(
+            self.get("/api/v1/seller/payouts", Some(&seller.token))
+                .await,
+            StatusCode::OK,
+        )
+        .await
+    }
+
+    /// Waits until every payout of the order is `paid`, returns the order.
+    pub async fn payouts_paid(&self, order: &str, count: usize) -> Value {
+        let path = format!("/api/v1/seller/orders/{order}");
+        let owner = self.owner.token.clone();
+        eventually("every payout is paid", || async {
+            let response = self.get(&path, Some(&owner)).await;
+            if response.status() == StatusCode::NOT_FOUND {
+                return None; // Not paid yet: seller views show paid orders only.
+            }
+            let body = expect_json(response, StatusCode::OK).await;
+            let payouts = body["payouts"].as_array().unwrap();
+            (payouts.len() == count && payouts.iter().all(|p| p["status"] == "paid"))
+                .then_some(body)
+        })
+        .await
+    }
+
+    /// Checks the ledger in the database: every journal entry balances, and so does the whole.
+    pub async fn assert_ledger_balanced(&self) {
+        let unbalanced = query_i64(
+            &self.db,
+            "select count(*) from (select entry_id from journal_postings group by entry_id
+             having sum(amount_cents) <> 0) as e",
+        )
+        .await;
+        assert_eq!(unbalanced, 0, "every journal entry balances");
+        let total = query_i64(
+            &self.db,
+            "select coalesce(sum(amount_cents), 0)::bigint from journal_postings",
+        )
+        .await;
+        assert_eq!(total, 0, "the ledger as a whole balances");
+    }
+}
+
+/// An order of one MODEL from one onboarded seller, with its checkout page open.
+pub struct OpenCheckout {
+    /// The seller.
+    pub seller: User,
+    /// The buyer.
+    pub buyer: User,
+    /// The order.
+    pub order_id: String,
+    /// The simulator's checkout page.
+    pub url: String,
+}
+
+impl TestApp {
+    /// Lists a MODEL at `price` (a new category and onboarded seller), has a new buyer put
+    /// `quantity` in the cart, place the order and open its checkout page.
+    pub async fn open_checkout(&self, price: &str, quantity: i64) -> OpenCheckout {
+        let models = self.category("MODEL", "Workshop", None).await;
+        let seller = self.onboarded_seller("workshop").await;
+        let product = self
+            .listing(
+                &seller,
+                json!({"kind": "MODEL", "title": "Workshop piece", "category_id": models, "price": price}),
+            )
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let buyer = self.register("customer", false).await;
+        let (status, _, _) = self
+            .add_to_cart(Some(&buyer), None, &product, quantity)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let order = self.place_order(Some(&buyer), None, None).await;
+        let order_id = order["id"].as_str().unwrap().to_owned();
+        let url = expect_json(
+            self.checkout(&order_id, Some(&buyer), None).await,
+            StatusCode::OK,
+        )
+        .await["checkout_url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        OpenCheckout {
+            seller,
+            buyer,
+            order_id,
+            url,
+        }
+    }
+}
+
+/// Polls `probe` until it returns something (every 50 ms, for up to 20 s).
+///
+/// # Panics
+/// When it never does, naming `what` was awaited.
+pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting until {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 

@@ -1,9 +1,13 @@
 //! End-to-end tests: one binary, one throwaway PostgreSQL server, a fresh database and a freshly
-//! booted application per test, driven through HTTP only.
+//! booted application (with its Stripe simulator) per test, driven through HTTP only.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod accounts;
+mod cart;
 mod catalog;
+mod checkout;
 mod helpers;
 mod listings;
+mod payouts;
 mod robustness;
+mod webhooks;

@@ -1,0 +1,527 @@
+//! Orders and checkout (SPEC §3.5): placing an order from the cart, paying it, reading it (buyer,
+//! staff, or the holder of the guest token), downloads, and sellers' views of their sales.
+
+use std::collections::HashMap;
+
+use marketplace_domain::ids::{AssetId, OrderId};
+use marketplace_domain::money::FeePercent;
+use marketplace_ports::ports::{
+    AssetRecord, OrderEventRecord, OrderItemRecord, OrderRecord, ShippingDetails,
+};
+use marketplace_ports::use_cases::Services;
+use marketplace_ports::use_cases::orders::{CheckoutOutcome, OrderAccess, OrderDetail, OrderView};
+use poem::{Request, RequestBody};
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::registry::{MetaParamIn, MetaSchemaRef};
+use poem_openapi::types::Type;
+use poem_openapi::{
+    ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions, Object, OpenApi,
+};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::cart::CartToken;
+use super::{ApiTags, first_token};
+use crate::auth::{Auth, MaybeAuth};
+use crate::dto::{KindDto, PageDto, PayoutDto, page_request, payout_dto};
+use crate::error::ApiResult;
+use crate::files::{FileResponse, stream_file};
+use crate::json::JsonBody;
+
+/// Header a guest may send the order token in, instead of `?t=`.
+pub const ORDER_TOKEN_HEADER: &str = "X-Order-Token";
+
+/// Orders.
+pub struct OrdersApi {
+    /// Use cases.
+    pub services: Services,
+}
+
+/// The guest order token a request carries: the `t` query parameter, else the `X-Order-Token`
+/// header. Documented as the query parameter.
+pub struct OrderToken(pub Option<String>);
+
+impl<'a> ApiExtractor<'a> for OrderToken {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::Parameter];
+    type ParamType = String;
+    type ParamRawType = String;
+
+    fn param_in() -> Option<MetaParamIn> {
+        Some(MetaParamIn::Query)
+    }
+
+    fn param_schema_ref() -> Option<MetaSchemaRef> {
+        Some(String::schema_ref())
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        _body: &mut RequestBody,
+        param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let query = request
+            .params::<HashMap<String, String>>()
+            .ok()
+            .and_then(|mut params| params.remove(param_opts.name));
+        let header = request
+            .headers()
+            .get(ORDER_TOKEN_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok(OrderToken(first_token([query, header])))
+    }
+}
+
+impl OrderToken {
+    /// Who asks: the caller (if logged in) and this token.
+    fn access<'a>(&'a self, auth: &'a MaybeAuth) -> OrderAccess<'a> {
+        OrderAccess {
+            actor: auth.actor(),
+            token: self.0.as_deref(),
+        }
+    }
+}
+
+/// Placing an order.
+#[derive(Debug, Default, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceOrderRequest {
+    /// Required for guests (where the receipt and download links go); ignored for logged-in
+    /// buyers.
+    pub guest_email: Option<String>,
+}
+
+/// One line of an order (a snapshot taken when it was placed).
+#[derive(Debug, Object)]
+pub struct OrderItemDto {
+    /// Line id.
+    pub id: Uuid,
+    /// The listing.
+    pub product_id: Uuid,
+    /// The seller.
+    pub seller_id: Uuid,
+    /// Title when ordered.
+    pub title: String,
+    /// `MODEL` or `FILE`.
+    pub kind: KindDto,
+    /// Quantity.
+    pub quantity: u32,
+    /// Unit price.
+    pub unit_price_cents: i64,
+    /// `quantity × unit_price_cents`.
+    pub gross_cents: i64,
+    /// The platform's fee on this line.
+    pub marketplace_fee_cents: i64,
+    /// What the seller earns: gross − fee.
+    pub seller_net_cents: i64,
+    /// This line's share of the order's tax.
+    pub tax_cents: i64,
+    /// This line's share of the order's shipping.
+    pub shipping_cents: i64,
+    /// A digital file.
+    pub is_digital: bool,
+    /// Ships physically.
+    pub requires_shipping: bool,
+}
+
+/// Where a physical order ships.
+#[derive(Debug, Object)]
+pub struct ShippingAddressDto {
+    /// Recipient.
+    pub name: String,
+    /// Phone.
+    pub phone: String,
+    /// Line 1.
+    pub line1: String,
+    /// Line 2.
+    pub line2: String,
+    /// City.
+    pub city: String,
+    /// State.
+    pub state: String,
+    /// Postal code.
+    pub postal_code: String,
+    /// Country code.
+    pub country: String,
+}
+
+/// An order.
+#[derive(Debug, Object)]
+pub struct OrderDto {
+    /// Id.
+    pub id: Uuid,
+    /// `pending`, `paid`, `partially_refunded`, `refunded` or `canceled`.
+    pub status: String,
+    /// `digital`, `physical` or `mixed`.
+    pub kind: String,
+    /// Currency of every amount.
+    pub currency: String,
+    /// Σ line gross.
+    pub subtotal_cents: i64,
+    /// Tax.
+    pub tax_cents: i64,
+    /// Shipping.
+    pub shipping_cents: i64,
+    /// What the buyer pays.
+    pub total_cents: i64,
+    /// Returned to the buyer so far.
+    pub refunded_cents: i64,
+    /// The marketplace fee rate when the order was placed (percent, two decimals).
+    pub fee_percent: String,
+    /// The registered buyer.
+    pub buyer_id: Option<Uuid>,
+    /// The guest's e-mail.
+    pub guest_email: Option<String>,
+    /// `FREE` for free orders.
+    pub payment_reference: Option<String>,
+    /// When payment was confirmed.
+    pub paid_at: Option<OffsetDateTime>,
+    /// Shipping address collected at checkout.
+    pub shipping_address: Option<ShippingAddressDto>,
+    /// Placed.
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    pub updated_at: OffsetDateTime,
+    /// Lines (in seller views: only the seller's own).
+    pub items: Vec<OrderItemDto>,
+    /// The guest access token: keep it, it is the only way back to a guest order.
+    pub access_token: Option<String>,
+}
+
+/// A file bought in an order.
+#[derive(Debug, Object)]
+pub struct DownloadDto {
+    /// The file.
+    pub asset_id: Uuid,
+    /// The listing it belongs to.
+    pub product_id: Uuid,
+    /// File name.
+    pub file_name: String,
+    /// Size.
+    pub size_bytes: i64,
+    /// Where to download it (with the guest token for guest orders).
+    pub url: String,
+}
+
+/// An entry of the order's history.
+#[derive(Debug, Object)]
+pub struct OrderEventDto {
+    /// `created`, `paid`, `transfer_created`, `warning`, …
+    pub kind: String,
+    /// Details.
+    pub message: String,
+    /// When.
+    pub created_at: OffsetDateTime,
+}
+
+/// An order with its downloads, history and payouts.
+#[derive(Debug, Object)]
+pub struct OrderDetailDto {
+    /// The order.
+    #[oai(flatten)]
+    pub order: OrderDto,
+    /// Files to download (paid orders).
+    pub downloads: Vec<DownloadDto>,
+    /// History, oldest first.
+    pub events: Vec<OrderEventDto>,
+    /// Payouts to sellers (sellers see their own; owners all).
+    pub payouts: Vec<PayoutDto>,
+}
+
+/// What checkout did.
+#[derive(Debug, Object)]
+pub struct CheckoutDto {
+    /// The order's status now: `paid` for free orders, else `pending` until the payment's
+    /// webhook arrives.
+    pub status: String,
+    /// Pay here (absent for free orders).
+    pub checkout_url: Option<String>,
+}
+
+/// Placing an order.
+#[derive(ApiResponse)]
+pub enum PlaceOrderResponse {
+    /// Placed; the cart is now empty.
+    #[oai(status = 201)]
+    Created(Json<OrderDto>),
+    /// This cart was placed moments ago: that order.
+    #[oai(status = 200)]
+    Existing(Json<OrderDto>),
+}
+
+fn item_dto(item: OrderItemRecord) -> OrderItemDto {
+    OrderItemDto {
+        id: item.id.get(),
+        product_id: item.product_id.get(),
+        seller_id: item.seller_id.get(),
+        title: item.title,
+        kind: item.kind.into(),
+        quantity: item.quantity,
+        unit_price_cents: item.unit_price.get(),
+        gross_cents: item.gross.get(),
+        marketplace_fee_cents: item.fee.get(),
+        seller_net_cents: item.net.get(),
+        tax_cents: item.tax.get(),
+        shipping_cents: item.shipping.get(),
+        is_digital: item.kind.is_digital(),
+        requires_shipping: item.kind.requires_shipping(),
+    }
+}
+
+fn address_dto(address: ShippingDetails) -> ShippingAddressDto {
+    ShippingAddressDto {
+        name: address.name,
+        phone: address.phone,
+        line1: address.line1,
+        line2: address.line2,
+        city: address.city,
+        state: address.state,
+        postal_code: address.postal_code,
+        country: address.country,
+    }
+}
+
+/// The wire shape of an order; `access_token` only for callers who may see it.
+pub fn order_dto(
+    order: OrderRecord,
+    items: Vec<OrderItemRecord>,
+    token: Option<String>,
+) -> OrderDto {
+    OrderDto {
+        id: order.id.get(),
+        status: order.status.as_str().to_owned(),
+        kind: order.kind.as_str().to_owned(),
+        currency: order.currency.to_string(),
+        subtotal_cents: order.subtotal.get(),
+        tax_cents: order.tax.get(),
+        shipping_cents: order.shipping.get(),
+        total_cents: order.total.get(),
+        refunded_cents: order.refunded.get(),
+        fee_percent: FeePercent::from_basis_points(order.fee_rate)
+            .get()
+            .to_string(),
+        buyer_id: order.buyer_id.map(|b| b.get()),
+        guest_email: order.guest_email,
+        payment_reference: order.payment_reference,
+        paid_at: order.paid_at,
+        shipping_address: order.shipping_address.map(address_dto),
+        created_at: order.created_at,
+        updated_at: order.updated_at,
+        items: items.into_iter().map(item_dto).collect(),
+        access_token: token,
+    }
+}
+
+fn view_dto(view: OrderView) -> OrderDto {
+    order_dto(view.order, view.items, None)
+}
+
+fn download_dto(order: OrderId, asset: AssetRecord, token: Option<&str>) -> DownloadDto {
+    let query = token.map(|t| format!("?t={t}")).unwrap_or_default();
+    DownloadDto {
+        asset_id: asset.id.get(),
+        product_id: asset.product_id.get(),
+        url: format!("/api/v1/orders/{order}/assets/{}{query}", asset.id),
+        file_name: asset.original_filename,
+        size_bytes: asset.size_bytes,
+    }
+}
+
+fn event_dto(event: OrderEventRecord) -> OrderEventDto {
+    OrderEventDto {
+        kind: event.kind,
+        message: event.message,
+        created_at: event.created_at,
+    }
+}
+
+/// The wire shape of an order's page.
+pub fn detail_dto(detail: OrderDetail) -> OrderDetailDto {
+    let order_id = detail.view.order.id;
+    let token = detail.access_token;
+    OrderDetailDto {
+        downloads: detail
+            .downloads
+            .into_iter()
+            .map(|asset| download_dto(order_id, asset, token.as_deref()))
+            .collect(),
+        events: detail.events.into_iter().map(event_dto).collect(),
+        payouts: detail.payouts.into_iter().map(payout_dto).collect(),
+        order: order_dto(detail.view.order, detail.view.items, token),
+    }
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Orders")]
+impl OrdersApi {
+    /// Place an order from the cart (send `{}` when logged in; guests send `guest_email`). The
+    /// cart is emptied when the order is saved; placing the same cart again within minutes returns
+    /// the same order (200). Guests get the order's `access_token`.
+    #[oai(path = "/orders", method = "post")]
+    async fn place(
+        &self,
+        auth: MaybeAuth,
+        #[oai(name = "X-Cart-Token")] cart: CartToken,
+        body: JsonBody<PlaceOrderRequest>,
+    ) -> ApiResult<PlaceOrderResponse> {
+        let placed = self
+            .services
+            .orders
+            .place(cart.owner(&auth), body.0.guest_email.as_deref())
+            .await?;
+        let dto = order_dto(placed.view.order, placed.view.items, placed.access_token);
+        Ok(if placed.created {
+            PlaceOrderResponse::Created(Json(dto))
+        } else {
+            PlaceOrderResponse::Existing(Json(dto))
+        })
+    }
+
+    /// Your orders, newest first.
+    #[oai(path = "/orders", method = "get")]
+    async fn mine(
+        &self,
+        auth: Auth,
+        page: Query<Option<i64>>,
+        per_page: Query<Option<i64>>,
+    ) -> ApiResult<Json<PageDto<OrderDto>>> {
+        let request = page_request(page.0, per_page.0)?;
+        let found = self.services.orders.mine(auth.actor(), request).await?;
+        Ok(Json(PageDto::from_page(found, view_dto)))
+    }
+
+    /// Your paid orders, newest first.
+    #[oai(path = "/orders/purchases", method = "get")]
+    async fn purchases(
+        &self,
+        auth: Auth,
+        page: Query<Option<i64>>,
+        per_page: Query<Option<i64>>,
+    ) -> ApiResult<Json<PageDto<OrderDto>>> {
+        let request = page_request(page.0, per_page.0)?;
+        let found = self
+            .services
+            .orders
+            .purchases(auth.actor(), request)
+            .await?;
+        Ok(Json(PageDto::from_page(found, view_dto)))
+    }
+
+    /// An order: for its buyer, staff, or whoever holds its guest token (`?t=` or
+    /// `X-Order-Token`). Anyone else gets 404.
+    #[oai(path = "/orders/:id", method = "get")]
+    async fn get(
+        &self,
+        auth: MaybeAuth,
+        id: Path<Uuid>,
+        #[oai(name = "t")] token: OrderToken,
+    ) -> ApiResult<Json<OrderDetailDto>> {
+        let detail = self
+            .services
+            .orders
+            .get(OrderId::from_uuid(id.0), token.access(&auth))
+            .await?;
+        Ok(Json(detail_dto(detail)))
+    }
+
+    /// Pay a pending order: free orders are paid at once; otherwise you get a hosted checkout
+    /// page (the same one on repeated calls while it is open, a new one once it expired). Payment
+    /// is confirmed by Stripe's webhook, not by this call. Refused (409) while a seller cannot be
+    /// paid.
+    #[oai(path = "/orders/:id/checkout", method = "post")]
+    async fn checkout(
+        &self,
+        auth: MaybeAuth,
+        id: Path<Uuid>,
+        #[oai(name = "t")] token: OrderToken,
+    ) -> ApiResult<Json<CheckoutDto>> {
+        let outcome = self
+            .services
+            .orders
+            .checkout(OrderId::from_uuid(id.0), token.access(&auth))
+            .await?;
+        Ok(Json(match outcome {
+            CheckoutOutcome::Paid => CheckoutDto {
+                status: "paid".to_owned(),
+                checkout_url: None,
+            },
+            CheckoutOutcome::Redirect { url } => CheckoutDto {
+                status: "pending".to_owned(),
+                checkout_url: Some(url),
+            },
+        }))
+    }
+
+    /// Download a file of a paid order (buyer, staff or guest token).
+    #[oai(path = "/orders/:id/assets/:asset_id", method = "get")]
+    async fn download(
+        &self,
+        auth: MaybeAuth,
+        id: Path<Uuid>,
+        asset_id: Path<Uuid>,
+        #[oai(name = "t")] token: OrderToken,
+    ) -> ApiResult<FileResponse> {
+        let download = self
+            .services
+            .orders
+            .download(
+                OrderId::from_uuid(id.0),
+                AssetId::from_uuid(asset_id.0),
+                token.access(&auth),
+            )
+            .await?;
+        Ok(stream_file(
+            self.services.files.clone(),
+            download.blob,
+            Some(&download.file_name),
+            "private, no-store",
+        ))
+    }
+
+    /// Where Stripe sends the buyer after paying: shows the order (which turns `paid` when the
+    /// payment's webhook arrives; it may still say `pending` for a moment).
+    #[oai(path = "/checkout/complete", method = "get")]
+    async fn complete(
+        &self,
+        auth: MaybeAuth,
+        session_id: Query<String>,
+        #[oai(name = "t")] token: OrderToken,
+    ) -> ApiResult<Json<OrderDetailDto>> {
+        let detail = self
+            .services
+            .orders
+            .by_session(&session_id.0, token.access(&auth))
+            .await?;
+        Ok(Json(detail_dto(detail)))
+    }
+
+    /// Paid orders with your lines, newest first (owners: every paid order).
+    #[oai(path = "/seller/orders", method = "get", tag = "ApiTags::Seller")]
+    async fn seller_orders(
+        &self,
+        auth: Auth,
+        page: Query<Option<i64>>,
+        per_page: Query<Option<i64>>,
+    ) -> ApiResult<Json<PageDto<OrderDto>>> {
+        let request = page_request(page.0, per_page.0)?;
+        let found = self
+            .services
+            .orders
+            .seller_orders(auth.actor(), request)
+            .await?;
+        Ok(Json(PageDto::from_page(found, view_dto)))
+    }
+
+    /// One paid order with only your lines and payouts (owners: everything).
+    #[oai(path = "/seller/orders/:id", method = "get", tag = "ApiTags::Seller")]
+    async fn seller_order(&self, auth: Auth, id: Path<Uuid>) -> ApiResult<Json<OrderDetailDto>> {
+        let detail = self
+            .services
+            .orders
+            .seller_order(auth.actor(), OrderId::from_uuid(id.0))
+            .await?;
+        Ok(Json(detail_dto(detail)))
+    }
+}

@@ -1,0 +1,317 @@
+//! Stripe webhooks through HTTP: duplicates and concurrency, verification failures, and a
+//! processing failure that rolls back and succeeds when delivered again.
+
+use adapter_postgres::testing::{execute, query_i64};
+use adapter_stripe::client::API_VERSION;
+use adapter_stripe::webhook::sign;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{OpenCheckout, TestApp, User, expect_error, expect_json, spawn_app};
+
+/// A paid-on-the-simulator order whose `checkout.session.completed` webhook is held back, so the
+/// test delivers it itself.
+struct HeldPayment {
+    buyer: User,
+    order_id: String,
+    /// The completed session as Stripe shows it.
+    session: Value,
+}
+
+async fn held_payment(app: &TestApp) -> HeldPayment {
+    let OpenCheckout {
+        buyer,
+        order_id,
+        url,
+        ..
+    } = app.open_checkout("30.00", 1).await;
+    app.sim_post("/_sim/webhooks/hold", json!({})).await;
+    let landing = app.pay(&url).await;
+    let session_id = landing
+        .split("session_id=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let session = app
+        .stripe_get(&format!("/v1/checkout/sessions/{session_id}"))
+        .await;
+    assert_eq!(session["payment_status"], "paid");
+    HeldPayment {
+        buyer,
+        order_id,
+        session,
+    }
+}
+
+fn now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+/// A `checkout.session.completed` event around the session.
+fn completed_event(id: &str, session: &Value) -> String {
+    json!({
+        "id": id, "object": "event", "api_version": API_VERSION, "created": now(),
+        "livemode": false, "pending_webhooks": 1, "type": "checkout.session.completed",
+        "data": {"object": session},
+    })
+    .to_string()
+}
+
+async fn deliver(
+    app: &TestApp,
+    path: &str,
+    body: &str,
+    signature: Option<String>,
+) -> reqwest::Response {
+    let mut request = app
+        .client
+        .post(app.url(path))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    if let Some(signature) = signature {
+        request = request.header("Stripe-Signature", signature);
+    }
+    request.send().await.unwrap()
+}
+
+/// Delivers `body` to the payments endpoint, correctly signed now; returns the outcome of the
+/// 200 answer.
+async fn signed_outcome(app: &TestApp, body: &str) -> String {
+    let signature = sign(body.as_bytes(), &app.webhook_secret, now());
+    let response = deliver(app, "/webhooks/stripe", body, Some(signature)).await;
+    expect_json(response, StatusCode::OK).await["outcome"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn order_status(app: &TestApp, held: &HeldPayment) -> String {
+    expect_json(
+        app.get(
+            &format!("/api/v1/orders/{}", held.order_id),
+            Some(&held.buyer.token),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await["status"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    query_i64(&app.db, sql).await
+}
+
+#[tokio::test]
+async fn the_same_event_delivered_twenty_times_at_once_is_booked_once() {
+    let app = spawn_app().await;
+    let held = held_payment(&app).await;
+    let body = completed_event("evt_concurrent_1", &held.session);
+    let mut deliveries = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let client = app.client.clone();
+        let url = app.url("/webhooks/stripe");
+        let body = body.clone();
+        let signature = sign(body.as_bytes(), &app.webhook_secret, now());
+        deliveries.spawn(async move {
+            let response = client
+                .post(url)
+                .header("content-type", "application/json")
+                .header("Stripe-Signature", signature)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            let ack: Value = response.json().await.unwrap();
+            (
+                status,
+                ack["outcome"].as_str().unwrap_or_default().to_owned(),
+            )
+        });
+    }
+    let mut outcomes = Vec::new();
+    while let Some(result) = deliveries.join_next().await {
+        let (status, outcome) = result.unwrap();
+        assert_eq!(status, StatusCode::OK);
+        outcomes.push(outcome);
+    }
+    assert_eq!(
+        outcomes.iter().filter(|o| *o == "applied").count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes.iter().filter(|o| *o == "duplicate").count(),
+        19,
+        "{outcomes:?}"
+    );
+    assert_eq!(order_status(&app, &held).await, "paid");
+    let order = &held.order_id;
+    let booked = format!(
+        "select count(*) from journal_entries where kind = 'order_paid' and order_id = '{order}'"
+    );
+    assert_eq!(count(&app, &booked).await, 1);
+    app.payouts_paid(order, 1).await;
+
+    // Stripe's own delivery of the same payment (another event id) changes nothing either.
+    app.sim_post("/_sim/webhooks/release", json!({})).await;
+    let deliveries = app.sim_get("/_sim/webhooks").await;
+    assert!(
+        deliveries
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["type"] == "checkout.session.completed" && d["statuses"][0] == 200),
+        "{deliveries}"
+    );
+    assert_eq!(count(&app, &booked).await, 1);
+    let transfers = app.sim_get("/_sim/transfers").await;
+    assert_eq!(transfers.as_array().unwrap().len(), 1);
+    app.assert_ledger_balanced().await;
+}
+
+#[tokio::test]
+async fn bad_signatures_and_stale_timestamps_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    let held = held_payment(&app).await;
+    let body = completed_event("evt_forged_1", &held.session);
+    let refused = [
+        None,
+        Some("garbage".to_owned()),
+        Some(sign(body.as_bytes(), "whsec_not_the_secret", now())),
+        Some(sign(body.as_bytes(), &app.connect_webhook_secret, now())),
+        Some(sign(body.as_bytes(), &app.webhook_secret, now() - 600)),
+        Some(sign(b"{\"another\":\"body\"}", &app.webhook_secret, now())),
+    ];
+    for signature in refused {
+        let response = deliver(&app, "/webhooks/stripe", &body, signature).await;
+        expect_error(
+            response,
+            StatusCode::BAD_REQUEST,
+            "webhook_verification_failed",
+            None,
+        )
+        .await;
+    }
+    // The payments secret does not open the Connect endpoint.
+    let wrong_endpoint = deliver(
+        &app,
+        "/webhooks/stripe/connect",
+        &body,
+        Some(sign(body.as_bytes(), &app.webhook_secret, now())),
+    )
+    .await;
+    expect_error(
+        wrong_endpoint,
+        StatusCode::BAD_REQUEST,
+        "webhook_verification_failed",
+        None,
+    )
+    .await;
+    assert_eq!(order_status(&app, &held).await, "pending");
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from webhook_events where id = 'evt_forged_1'"
+        )
+        .await,
+        0,
+        "nothing recorded"
+    );
+
+    // Secret rotation: a header with an old and the current signature passes.
+    let t = now();
+    let good = sign(body.as_bytes(), &app.webhook_secret, t);
+    let old = sign(body.as_bytes(), "whsec_old_secret", t);
+    let v1 = |header: &str| header.split_once(",v1=").unwrap().1.to_owned();
+    let rotated = format!("t={t},v1={},v1={}", v1(&old), v1(&good));
+    let response = deliver(&app, "/webhooks/stripe", &body, Some(rotated)).await;
+    assert_eq!(
+        expect_json(response, StatusCode::OK).await["outcome"],
+        "applied"
+    );
+    assert_eq!(order_status(&app, &held).await, "paid");
+}
+
+#[tokio::test]
+async fn a_failure_while_applying_rolls_back_answers_5xx_and_the_redelivery_succeeds() {
+    let app = spawn_app().await;
+    let held = held_payment(&app).await;
+    let body = completed_event("evt_fails_once", &held.session);
+    // Inject a failure: the journal refuses the order's booking, after the order row was changed
+    // in the same transaction.
+    execute(
+        &app.db,
+        "alter table journal_entries add constraint injected_failure check (kind <> 'order_paid') not valid",
+    )
+    .await;
+    let response = deliver(
+        &app,
+        "/webhooks/stripe",
+        &body,
+        Some(sign(body.as_bytes(), &app.webhook_secret, now())),
+    )
+    .await;
+    assert!(response.status().is_server_error(), "{}", response.status());
+    assert_eq!(
+        order_status(&app, &held).await,
+        "pending",
+        "the order change was rolled back"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from webhook_events where id = 'evt_fails_once'"
+        )
+        .await,
+        0,
+        "the event is not marked processed without its effects"
+    );
+    assert_eq!(
+        count(&app, "select count(*) from jobs").await,
+        0,
+        "no job was queued"
+    );
+
+    execute(
+        &app.db,
+        "alter table journal_entries drop constraint injected_failure",
+    )
+    .await;
+    assert_eq!(signed_outcome(&app, &body).await, "applied");
+    assert_eq!(order_status(&app, &held).await, "paid");
+    app.payouts_paid(&held.order_id, 1).await;
+    app.assert_ledger_balanced().await;
+}
+
+#[tokio::test]
+async fn unknown_events_and_events_for_unknown_orders_are_recorded_and_acknowledged() {
+    let app = spawn_app().await;
+    let unknown_type = json!({"id": "evt_unknown_type", "object": "event", "type": "customer.created",
+        "created": now(), "livemode": false, "data": {"object": {"id": "cus_1", "object": "customer"}}})
+    .to_string();
+    assert_eq!(signed_outcome(&app, &unknown_type).await, "ignored");
+    let session = json!({"id": "cs_test_elsewhere", "object": "checkout.session", "status": "complete",
+        "payment_status": "paid", "amount_total": 100, "currency": "usd",
+        "metadata": {"order_id": "0190a7a0-0000-7000-8000-000000000000"}, "payment_intent": "pi_elsewhere"});
+    let body = completed_event("evt_other_order", &session);
+    assert_eq!(signed_outcome(&app, &body).await, "ignored");
+    assert_eq!(count(&app, "select count(*) from webhook_events").await, 2);
+    // A live-mode event on a test-mode deployment is recorded and ignored.
+    let live = json!({"id": "evt_live", "object": "event", "type": "customer.created",
+        "created": now(), "livemode": true, "data": {"object": {"id": "cus_2"}}})
+    .to_string();
+    assert_eq!(signed_outcome(&app, &live).await, "ignored");
+}
