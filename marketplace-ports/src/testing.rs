@@ -2,6 +2,7 @@
 //! store, and a fixed clock. Compiled for this crate's tests and, with the `mocks` feature, for
 //! other crates' tests.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -43,6 +44,8 @@ pub struct FakeTx {
     pub jobs: MockJobStore,
     /// Platform store mock.
     pub platform: MockPlatformStore,
+    /// Counts commits, when set (a test can tell a commit from a rollback).
+    pub commits: Option<Arc<AtomicUsize>>,
 }
 
 #[async_trait]
@@ -84,6 +87,9 @@ impl Tx for FakeTx {
         &mut self.platform
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        if let Some(commits) = &self.commits {
+            commits.fetch_add(1, Ordering::SeqCst);
+        }
         Ok(())
     }
 }

@@ -212,7 +212,10 @@ impl JobRunner {
 
         // 2. Talk to Stripe with no transaction open.
         let destination = connected_account(&status)?;
-        let charge = self.charge_of(order_id).await?;
+        // Transfers are funded by the order's own charge (never the platform's balance).
+        let charge = self.charge_of(order_id).await?.ok_or_else(|| {
+            JobFailure::Transient(format!("the charge of order {order_id} is not known yet"))
+        })?;
         let mut metadata = BTreeMap::new();
         metadata.insert("order_id".to_owned(), order_id.to_string());
         metadata.insert("seller_id".to_owned(), seller.to_string());
@@ -220,7 +223,7 @@ impl JobRunner {
             amount,
             currency: order.currency,
             destination,
-            source_transaction: charge,
+            source_transaction: Some(charge),
             transfer_group: order_id.to_string(),
             metadata,
         };
@@ -449,7 +452,295 @@ pub fn unconfirmed(payouts: &[PayoutRecord]) -> Cents {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use marketplace_domain::connect::ConnectStatus;
+    use marketplace_domain::ids::{JobId, OrderItemId, ProductId};
+    use marketplace_domain::ledger::order_paid_entry;
+    use marketplace_domain::money::{BasisPoints, Currency};
+    use marketplace_domain::order::{OrderKind, OrderStatus};
+    use marketplace_domain::product::ProductKind;
+    use uuid::Uuid;
+
     use super::*;
+    use crate::ports::{
+        ConnectAccountRecord, JobStatus, MockCrypto, MockPaymentGateway, MockQueries,
+        OrderItemRecord, OrderRecord, Transfer,
+    };
+    use crate::testing::{FakeTx, FakeUow, deps, fixed_clock};
+
+    fn id(n: u128) -> Uuid {
+        Uuid::from_u128(n)
+    }
+
+    fn paid_order() -> (OrderRecord, Vec<OrderItemRecord>) {
+        let now = fixed_clock().0;
+        let order = OrderRecord {
+            id: OrderId::from_uuid(id(1)),
+            buyer_id: Some(UserId::from_uuid(id(2))),
+            guest_email: None,
+            access_token: "token".to_owned(),
+            status: OrderStatus::Paid,
+            kind: OrderKind::Physical,
+            currency: Currency::USD,
+            fee_rate: BasisPoints::new(1000).unwrap(),
+            subtotal: Cents::new(1000),
+            tax: Cents::ZERO,
+            shipping: Cents::ZERO,
+            total: Cents::new(1000),
+            refunded: Cents::ZERO,
+            payment_reference: None,
+            stripe_session_id: Some("cs_1".to_owned()),
+            stripe_session_url: None,
+            stripe_session_attempt: 1,
+            stripe_session_expired: false,
+            stripe_payment_intent_id: Some("pi_1".to_owned()),
+            stripe_charge_id: Some("ch_1".to_owned()),
+            paid_at: Some(now),
+            shipping_address: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let item = OrderItemRecord {
+            id: OrderItemId::from_uuid(id(3)),
+            order_id: order.id,
+            product_id: ProductId::from_uuid(id(4)),
+            seller_id: seller(),
+            title: "Owl".to_owned(),
+            kind: ProductKind::Model,
+            quantity: 1,
+            unit_price: Cents::new(1000),
+            gross: Cents::new(1000),
+            fee: Cents::new(100),
+            net: Cents::new(900),
+            tax: Cents::ZERO,
+            shipping: Cents::ZERO,
+            position: 0,
+        };
+        (order, vec![item])
+    }
+
+    fn seller() -> UserId {
+        UserId::from_uuid(id(5))
+    }
+
+    fn job(attempts: i32) -> JobRecord {
+        let now = fixed_clock().0;
+        JobRecord {
+            id: JobId::from_uuid(id(6)),
+            kind: JobKind::Payout {
+                order: OrderId::from_uuid(id(1)),
+                seller: seller(),
+            },
+            status: JobStatus::Running,
+            attempts,
+            max_attempts: 8,
+            run_at: now,
+            last_error: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// What the fake transactions saw.
+    #[derive(Default)]
+    struct Seen {
+        payouts: Vec<PayoutRecord>,
+        entries: Vec<String>,
+        retried_at: Option<OffsetDateTime>,
+        completed: bool,
+        buried: bool,
+    }
+
+    /// Every transaction of a payout job over one paid order of one ready seller owed 9.00.
+    fn uow(attempts: i32, seen: Arc<Mutex<Seen>>) -> FakeUow {
+        FakeUow::new(move || {
+            let (order, items) = paid_order();
+            let mut tx = FakeTx::default();
+            tx.jobs
+                .expect_claim()
+                .returning(move |_, _| Ok(Some(job(attempts))));
+            let returned = order.clone();
+            tx.orders
+                .expect_get_order_for_update()
+                .returning(move |_| Ok(Some(returned.clone())));
+            tx.orders
+                .expect_order_items()
+                .returning(move |_| Ok(items.clone()));
+            tx.orders.expect_add_event().returning(|_, _, _, _| Ok(()));
+            let (order, items) = paid_order();
+            let paid = order_paid_entry(&crate::ports::order_money(&order, &items)).unwrap();
+            tx.ledger
+                .expect_order_entries()
+                .returning(move |_| Ok(vec![paid.clone()]));
+            tx.ledger
+                .expect_lock_seller_balance()
+                .returning(|_, _| Ok(Cents::new(900)));
+            let log = seen.clone();
+            tx.ledger
+                .expect_insert_entry()
+                .returning(move |_, entry, _| {
+                    log.lock()
+                        .unwrap()
+                        .entries
+                        .push(entry.key().as_str().to_owned());
+                    Ok(())
+                });
+            tx.connect.expect_get_connect().returning(|user| {
+                Ok(Some(ConnectAccountRecord {
+                    user_id: user,
+                    status: ConnectStatus {
+                        stripe_account_id: Some("acct_seller".to_owned()),
+                        details_submitted: true,
+                        charges_enabled: true,
+                        payouts_enabled: true,
+                    },
+                    onboarding_started_at: None,
+                    onboarding_completed_at: None,
+                    status_event_at: None,
+                    synced_at: None,
+                    updated_at: fixed_clock().0,
+                }))
+            });
+            tx.payouts
+                .expect_unconfirmed_total()
+                .returning(|_, _| Ok(Cents::ZERO));
+            let log = seen.clone();
+            tx.payouts
+                .expect_get_payout_for_update()
+                .returning(move |_, _| Ok(log.lock().unwrap().payouts.last().cloned()));
+            let log = seen.clone();
+            tx.payouts.expect_insert_payout().returning(move |p| {
+                log.lock().unwrap().payouts.push(p.clone());
+                Ok(())
+            });
+            let log = seen.clone();
+            tx.payouts.expect_update_payout().returning(move |p| {
+                log.lock().unwrap().payouts.push(p.clone());
+                Ok(())
+            });
+            let log = seen.clone();
+            tx.jobs.expect_retry().returning(move |_, run_at, _, _| {
+                log.lock().unwrap().retried_at = Some(run_at);
+                Ok(())
+            });
+            let log = seen.clone();
+            tx.jobs.expect_complete().returning(move |_, _| {
+                log.lock().unwrap().completed = true;
+                Ok(())
+            });
+            let log = seen.clone();
+            tx.jobs.expect_bury().returning(move |_, _, _| {
+                log.lock().unwrap().buried = true;
+                Ok(())
+            });
+            tx
+        })
+    }
+
+    fn runner(attempts: i32, seen: Arc<Mutex<Seen>>, payments: MockPaymentGateway) -> JobRunner {
+        let mut queries = MockQueries::new();
+        queries
+            .expect_order_detail()
+            .returning(|_| Ok(Some(paid_order())));
+        JobRunner::new(deps(
+            uow(attempts, seen),
+            queries,
+            MockCrypto::new(),
+            payments,
+        ))
+    }
+
+    fn expect_transfer(
+        payments: &mut MockPaymentGateway,
+        result: impl Fn() -> Result<Transfer, PaymentError> + Send + 'static,
+    ) {
+        payments
+            .expect_create_transfer()
+            .withf(|transfer, key| {
+                key == format!("payout:{}:{}", id(1), id(5))
+                    && transfer.amount == Cents::new(900)
+                    && transfer.destination == "acct_seller"
+                    && transfer.source_transaction.as_deref() == Some("ch_1")
+                    && transfer.transfer_group == id(1).to_string()
+            })
+            .times(1)
+            .returning(move |_, _| result());
+    }
+
+    #[tokio::test]
+    async fn a_payout_transfers_the_net_from_the_charge_and_books_it() {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let mut payments = MockPaymentGateway::new();
+        expect_transfer(&mut payments, || {
+            Ok(Transfer {
+                id: "tr_1".to_owned(),
+                amount: Cents::new(900),
+            })
+        });
+        let run = runner(1, seen.clone(), payments).run_next().await.unwrap();
+        assert!(matches!(run, JobRun::Done(JobKind::Payout { .. })));
+        let seen = seen.lock().unwrap();
+        assert!(seen.completed);
+        assert_eq!(seen.entries, ["transfer:tr_1"]);
+        let statuses: Vec<&PayoutStatus> = seen.payouts.iter().map(|p| &p.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                &PayoutStatus::Pending {
+                    amount: Cents::new(900)
+                },
+                &PayoutStatus::Paid {
+                    amount: Cents::new(900),
+                    transfer_id: "tr_1".to_owned()
+                }
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_transient_failure_marks_the_payout_failed_and_retries_later() {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let mut payments = MockPaymentGateway::new();
+        expect_transfer(&mut payments, || {
+            Err(PaymentError::Transient {
+                message: "HTTP 500".to_owned(),
+            })
+        });
+        let run = runner(3, seen.clone(), payments).run_next().await.unwrap();
+        assert!(matches!(run, JobRun::Retrying(_)));
+        let seen = seen.lock().unwrap();
+        assert!(seen.entries.is_empty(), "nothing booked");
+        assert!(!seen.completed && !seen.buried);
+        assert_eq!(
+            seen.retried_at,
+            Some(fixed_clock().0 + Duration::seconds(8)),
+            "third attempt: 2 s × 2²"
+        );
+        assert_eq!(
+            seen.payouts.last().unwrap().status,
+            PayoutStatus::Failed {
+                amount: Cents::new(900)
+            }
+        );
+        assert!(seen.payouts.last().unwrap().last_error.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_refused_transfer_parks_the_job_as_dead() {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let mut payments = MockPaymentGateway::new();
+        expect_transfer(&mut payments, || {
+            Err(PaymentError::Rejected {
+                code: "account_invalid".to_owned(),
+                message: "the destination cannot receive transfers".to_owned(),
+            })
+        });
+        let run = runner(1, seen.clone(), payments).run_next().await.unwrap();
+        assert!(matches!(run, JobRun::Dead(_)));
+        let seen = seen.lock().unwrap();
+        assert!(seen.buried && seen.retried_at.is_none());
+    }
 
     #[test]
     fn backoff_doubles_up_to_ten_minutes() {

@@ -520,3 +520,130 @@ async fn remember_charge(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use time::OffsetDateTime;
+
+    use super::*;
+    use crate::ports::{
+        ConnectedAccount, MockCrypto, MockPaymentGateway, MockQueries, MockWebhookVerifier,
+    };
+    use crate::testing::{FakeTx, FakeUow, deps, fixed_clock};
+
+    fn account_event(livemode: bool) -> StripeEvent {
+        StripeEvent {
+            id: "evt_1".to_owned(),
+            event_type: "account.updated".to_owned(),
+            created: fixed_clock().0,
+            livemode,
+            account: Some("acct_1".to_owned()),
+            payload: EventPayload::AccountUpdated(ConnectedAccount {
+                id: "acct_1".to_owned(),
+                details_submitted: true,
+                charges_enabled: true,
+                payouts_enabled: true,
+            }),
+        }
+    }
+
+    fn service(uow: FakeUow, verified: Result<StripeEvent, WebhookError>) -> WebhookService {
+        let mut verifier = MockWebhookVerifier::new();
+        verifier
+            .expect_verify()
+            .returning(move |_, _, _, _: OffsetDateTime| verified.clone());
+        let mut deps = deps(
+            uow,
+            MockQueries::new(),
+            MockCrypto::new(),
+            MockPaymentGateway::new(),
+        );
+        deps.webhooks = Arc::new(verifier);
+        WebhookService::new(deps)
+    }
+
+    #[tokio::test]
+    async fn a_forged_delivery_is_refused_before_any_transaction() {
+        let uow = FakeUow::new(|| panic!("nothing may be recorded"));
+        let result = service(uow, Err(WebhookError::SignatureMismatch))
+            .handle(WebhookEndpoint::Payments, b"{}", "t=1,v1=00")
+            .await;
+        assert!(matches!(
+            result,
+            Err(WebhookFailure::Verification(
+                WebhookError::SignatureMismatch
+            ))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_event_is_acknowledged_and_changes_nothing() {
+        let uow = FakeUow::new(|| {
+            let mut tx = FakeTx::default();
+            // Any other store call would fail the test: mocks refuse unexpected calls.
+            tx.platform
+                .expect_record_webhook_event()
+                .returning(|_| Ok(false));
+            tx
+        });
+        let outcome = service(uow, Ok(account_event(false)))
+            .handle(WebhookEndpoint::Connect, b"{}", "sig")
+            .await
+            .unwrap();
+        assert_eq!(outcome, WebhookOutcome::Duplicate);
+    }
+
+    #[tokio::test]
+    async fn a_failure_while_applying_rolls_everything_back() {
+        let commits = Arc::new(AtomicUsize::new(0));
+        let counter = commits.clone();
+        let uow = FakeUow::new(move || {
+            let mut tx = FakeTx {
+                commits: Some(counter.clone()),
+                ..FakeTx::default()
+            };
+            tx.platform
+                .expect_record_webhook_event()
+                .returning(|_| Ok(true));
+            tx.connect
+                .expect_find_connect_by_account()
+                .returning(|_| Err(StoreError::Unavailable("connection reset".to_owned())));
+            tx
+        });
+        let result = service(uow, Ok(account_event(false)))
+            .handle(WebhookEndpoint::Connect, b"{}", "sig")
+            .await;
+        assert!(matches!(result, Err(WebhookFailure::Store(_))));
+        assert_eq!(commits.load(Ordering::SeqCst), 0, "nothing committed");
+    }
+
+    #[tokio::test]
+    async fn an_event_of_the_other_mode_is_recorded_and_ignored() {
+        let commits = Arc::new(AtomicUsize::new(0));
+        let counter = commits.clone();
+        let uow = FakeUow::new(move || {
+            let mut tx = FakeTx {
+                commits: Some(counter.clone()),
+                ..FakeTx::default()
+            };
+            tx.platform
+                .expect_record_webhook_event()
+                .withf(|event| event.id == "evt_1" && event.endpoint == "connect")
+                .returning(|_| Ok(true));
+            tx.platform
+                .expect_set_webhook_outcome()
+                .withf(|id, outcome| id == "evt_1" && outcome.starts_with("ignored: livemode"))
+                .returning(|_, _| Ok(()));
+            tx
+        });
+        let outcome = service(uow, Ok(account_event(true)))
+            .handle(WebhookEndpoint::Connect, b"{}", "sig")
+            .await
+            .unwrap();
+        assert!(matches!(outcome, WebhookOutcome::Ignored(_)));
+        assert_eq!(commits.load(Ordering::SeqCst), 1);
+    }
+}

@@ -1,0 +1,241 @@
+//! Our Stripe client against the simulator: retries on 5xx, 429 and timeouts with the same
+//! idempotency key (so the work happens once), typed errors that are not retried, and the
+//! simulator's idempotent replay.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use adapter_stripe::{ClientConfig, Simulator, SimulatorConfig, StripeClient};
+use marketplace_domain::money::{Cents, Currency};
+use marketplace_ports::ports::{NewTransfer, PaymentError, PaymentGateway};
+use serde_json::{Value, json};
+
+struct Harness {
+    sim: Simulator,
+    http: reqwest::Client,
+}
+
+impl Harness {
+    async fn start() -> Harness {
+        let sim = Simulator::start(SimulatorConfig {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            // Nobody listens there: these tests look at the API, not at webhooks.
+            payments_webhook_url: "http://127.0.0.1:9/webhooks/stripe".to_owned(),
+            connect_webhook_url: "http://127.0.0.1:9/webhooks/stripe/connect".to_owned(),
+        })
+        .await
+        .unwrap();
+        Harness {
+            sim,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn client(&self, max_retries: u32) -> StripeClient {
+        StripeClient::new(ClientConfig {
+            timeout: Duration::from_millis(800),
+            max_retries,
+            backoff: Duration::from_millis(10),
+            ..ClientConfig::new(&self.sim.base_url, &self.sim.secret_key)
+        })
+        .unwrap()
+    }
+
+    async fn control(&self, path: &str, body: Value) -> Value {
+        self.http
+            .post(format!("{}{path}", self.sim.base_url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn read(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.sim.base_url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// A connected account that can receive transfers.
+    async fn ready_account(&self, client: &StripeClient) -> String {
+        let account = client
+            .create_express_account("maker@example.com", "US", "account:test")
+            .await
+            .unwrap();
+        assert!(!account.payouts_enabled, "a new account is not ready");
+        self.control(
+            &format!("/_sim/accounts/{}", account.id),
+            json!({"details_submitted": true, "charges_enabled": true, "payouts_enabled": true}),
+        )
+        .await;
+        let read = client.retrieve_account(&account.id).await.unwrap();
+        assert!(read.payouts_enabled && read.charges_enabled && read.details_submitted);
+        account.id
+    }
+
+    async fn transfer_requests(&self) -> Vec<Value> {
+        self.read("/_sim/requests")
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["path"] == "/v1/transfers")
+            .cloned()
+            .collect()
+    }
+}
+
+fn transfer(destination: &str, amount: i64) -> NewTransfer {
+    NewTransfer {
+        amount: Cents::new(amount),
+        currency: Currency::USD,
+        destination: destination.to_owned(),
+        source_transaction: None,
+        transfer_group: "group-1".to_owned(),
+        metadata: BTreeMap::from([("order_id".to_owned(), "o-1".to_owned())]),
+    }
+}
+
+#[tokio::test]
+async fn server_errors_rate_limits_and_timeouts_are_retried_with_the_same_key() {
+    let h = Harness::start().await;
+    let client = h.client(3);
+    let account = h.ready_account(&client).await;
+    for kind in ["500", "429", "timeout"] {
+        h.control(
+            "/_sim/faults",
+            json!({"method": "POST", "path_prefix": "/v1/transfers", "kind": kind, "count": 1}),
+        )
+        .await;
+    }
+    let made = client
+        .create_transfer(&transfer(&account, 1234), "payout:o-1:s-1")
+        .await
+        .unwrap();
+    assert_eq!(made.amount, Cents::new(1234));
+    let requests = h.transfer_requests().await;
+    let statuses: Vec<i64> = requests
+        .iter()
+        .map(|r| r["status"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [500, 429, 200, 200],
+        "the timed-out attempt did the work"
+    );
+    assert!(
+        requests
+            .iter()
+            .all(|r| r["idempotency_key"] == "payout:o-1:s-1")
+    );
+    let transfers = h.read("/_sim/transfers").await;
+    assert_eq!(transfers.as_array().unwrap().len(), 1, "done once");
+    assert_eq!(transfers[0]["id"], made.id.as_str());
+
+    // The same key later returns the same transfer; the same key with other parameters is refused.
+    let again = client
+        .create_transfer(&transfer(&account, 1234), "payout:o-1:s-1")
+        .await
+        .unwrap();
+    assert_eq!(again.id, made.id);
+    let conflicting = client
+        .create_transfer(&transfer(&account, 999), "payout:o-1:s-1")
+        .await;
+    assert!(
+        matches!(conflicting, Err(PaymentError::Rejected { ref code, .. }) if code == "idempotency_key_in_use"),
+        "{conflicting:?}"
+    );
+    assert_eq!(h.read("/_sim/transfers").await.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn exhausted_retries_are_transient_and_refusals_are_not_retried() {
+    let h = Harness::start().await;
+    let client = h.client(2);
+    let account = h.ready_account(&client).await;
+    h.control(
+        "/_sim/faults",
+        json!({"path_prefix": "/v1/transfers", "kind": "500", "count": 10}),
+    )
+    .await;
+    let failed = client
+        .create_transfer(&transfer(&account, 100), "k-1")
+        .await;
+    assert!(
+        matches!(failed, Err(PaymentError::Transient { .. })),
+        "{failed:?}"
+    );
+    assert!(failed.unwrap_err().is_transient());
+    assert_eq!(
+        h.transfer_requests().await.len(),
+        3,
+        "the first try and two retries"
+    );
+
+    let response = h
+        .http
+        .delete(format!("{}/_sim/faults", h.sim.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let refused = client
+        .create_transfer(&transfer("acct_nobody", 100), "k-2")
+        .await;
+    assert!(
+        matches!(refused, Err(PaymentError::Rejected { ref code, .. }) if code == "resource_missing"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        h.transfer_requests().await.len(),
+        4,
+        "a refusal is not retried"
+    );
+    let bad_amount = client.create_transfer(&transfer(&account, 0), "k-3").await;
+    assert!(
+        matches!(bad_amount, Err(PaymentError::Rejected { .. })),
+        "{bad_amount:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_key_and_unknown_objects_are_typed_errors() {
+    let h = Harness::start().await;
+    let wrong = StripeClient::new(ClientConfig {
+        max_retries: 0,
+        ..ClientConfig::new(&h.sim.base_url, "sk_test_wrong")
+    })
+    .unwrap();
+    let refused = wrong.retrieve_account("acct_1").await;
+    assert!(
+        matches!(refused, Err(PaymentError::Rejected { ref code, .. }) if code == "api_key_invalid"),
+        "{refused:?}"
+    );
+    let client = h.client(1);
+    let missing = client.retrieve_checkout_session("cs_missing").await;
+    assert!(
+        matches!(missing, Err(PaymentError::Rejected { ref code, .. }) if code == "resource_missing"),
+        "{missing:?}"
+    );
+    // Nobody listening at all: a network error, retried, then transient.
+    let offline = StripeClient::new(ClientConfig {
+        max_retries: 1,
+        backoff: Duration::from_millis(5),
+        ..ClientConfig::new("http://127.0.0.1:9", "sk_test_x")
+    })
+    .unwrap();
+    let unreachable = offline.retrieve_account("acct_1").await;
+    assert!(
+        matches!(unreachable, Err(PaymentError::Transient { .. })),
+        "{unreachable:?}"
+    );
+}
