@@ -23,6 +23,7 @@ impl Harness {
             // Nobody listens there: these tests look at the API, not at webhooks.
             payments_webhook_url: "http://127.0.0.1:9/webhooks/stripe".to_owned(),
             connect_webhook_url: "http://127.0.0.1:9/webhooks/stripe/connect".to_owned(),
+            state_file: None,
         })
         .await
         .unwrap();
@@ -238,4 +239,50 @@ async fn a_wrong_key_and_unknown_objects_are_typed_errors() {
         matches!(unreachable, Err(PaymentError::Transient { .. })),
         "{unreachable:?}"
     );
+}
+
+#[tokio::test]
+async fn the_simulator_keeps_its_objects_between_runs_and_refuses_a_second_process() {
+    let folder = std::env::temp_dir().join(format!("hc3-sim-{}", uuid::Uuid::new_v4().simple()));
+    let config = SimulatorConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        payments_webhook_url: "http://127.0.0.1:9/webhooks/stripe".to_owned(),
+        connect_webhook_url: "http://127.0.0.1:9/webhooks/stripe/connect".to_owned(),
+        state_file: Some(folder.join("stripe-simulator.json")),
+    };
+    let first = Simulator::start(config.clone()).await.unwrap();
+    let client = |sim: &Simulator| {
+        StripeClient::new(ClientConfig::new(&sim.base_url, &sim.secret_key)).unwrap()
+    };
+    let account = client(&first)
+        .create_express_account("maker@example.com", "US", "account:persisted")
+        .await
+        .unwrap();
+    assert!(first.activate_account(&account.id).await);
+    assert!(!first.activate_account("acct_unknown").await);
+    let link = client(&first)
+        .create_account_link(&account.id, "http://app/refresh", "http://app/return")
+        .await
+        .unwrap();
+    assert!(link.starts_with(&first.base_url));
+    let second = Simulator::start(config.clone()).await;
+    assert!(second.is_err(), "one process at a time");
+
+    drop(first);
+    let restarted = Simulator::start(config.clone())
+        .await
+        .expect("the lock is released as soon as the simulator is dropped");
+    let read = client(&restarted)
+        .retrieve_account(&account.id)
+        .await
+        .unwrap();
+    assert!(read.payouts_enabled && read.charges_enabled && read.details_submitted);
+    // The idempotency key is still remembered: the same request gives the same account.
+    let again = client(&restarted)
+        .create_express_account("maker@example.com", "US", "account:persisted")
+        .await
+        .unwrap();
+    assert_eq!(again.id, account.id);
+    drop(restarted);
+    let _ = std::fs::remove_dir_all(&folder);
 }

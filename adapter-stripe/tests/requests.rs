@@ -64,10 +64,10 @@ fn check(schema: &Value, path: &[String], value: &str) -> Result<(), String> {
 }
 
 fn check_leaf(schema: &Value, value: &str) -> Result<(), String> {
-    if let Some(allowed) = schema["enum"].as_array() {
-        if !allowed.iter().any(|a| a == value) {
-            return Err(format!("{value:?} is not one of {allowed:?}"));
-        }
+    if let Some(allowed) = schema["enum"].as_array()
+        && !allowed.iter().any(|a| a == value)
+    {
+        return Err(format!("{value:?} is not one of {allowed:?}"));
     }
     match schema["type"].as_str() {
         Some("integer") => value

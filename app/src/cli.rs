@@ -5,7 +5,7 @@ use std::io::BufRead;
 use anyhow::{Context, anyhow, bail};
 use clap::{Parser, Subcommand};
 
-use crate::config::Config;
+use crate::config::{Config, PaymentsConfig};
 use crate::demo::{DemoSize, create_demo_data};
 
 /// Home Craft 3D marketplace server.
@@ -52,14 +52,14 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => crate::build(config).await?.run_until_stopped().await,
         Command::Migrate => {
-            let backend = crate::connect_for_command(&config).await?;
+            let backend = crate::connect_for_command(&config, false).await?;
             backend.shutdown().await;
             println!("migrations applied");
             Ok(())
         }
         Command::CreateOwner { username, email } => {
             let password = read_password()?;
-            let backend = crate::connect_for_command(&config).await?;
+            let backend = crate::connect_for_command(&config, false).await?;
             let created = backend
                 .services
                 .accounts
@@ -74,8 +74,18 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             if sellers == 0 || sellers > 1_000 || products > 100_000 {
                 bail!("--sellers must be 1..=1000 and --products at most 100000");
             }
-            let backend = crate::connect_for_command(&config).await?;
-            let result = create_demo_data(&backend.services, DemoSize { sellers, products }).await;
+            if !matches!(config.payments, PaymentsConfig::Simulator { .. }) {
+                bail!(
+                    "demo-data onboards its sellers on the Stripe simulator; run it without STRIPE_SECRET_KEY"
+                );
+            }
+            let backend = crate::connect_for_command(&config, true).await?;
+            let simulator = backend
+                .simulator()
+                .context("the Stripe simulator did not start")?;
+            let result =
+                create_demo_data(&backend.services, simulator, DemoSize { sellers, products })
+                    .await;
             backend.shutdown().await;
             print!("{}", result?);
             Ok(())

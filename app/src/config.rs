@@ -61,7 +61,11 @@ impl fmt::Debug for Secret {
 #[derive(Clone, Debug)]
 pub enum PaymentsConfig {
     /// No `STRIPE_SECRET_KEY`: the built-in simulator on loopback.
-    Simulator,
+    Simulator {
+        /// Where it keeps its objects between runs (`$DATA_DIR/stripe-simulator.json`); `None`
+        /// keeps them in memory (tests).
+        state_file: Option<PathBuf>,
+    },
     /// Stripe itself (or anything at `STRIPE_API_BASE` speaking its API).
     Stripe {
         /// `STRIPE_SECRET_KEY`.
@@ -161,6 +165,7 @@ impl Config {
         let bind: SocketAddr = bind_text.trim().parse().with_context(|| {
             format!("BIND must be an address like 127.0.0.1:8000, got {bind_text:?}")
         })?;
+        let data_dir = PathBuf::from(lookup("DATA_DIR").unwrap_or_else(|| "./data".to_owned()));
         let database = match lookup("DATABASE_URL") {
             Some(url) => {
                 if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
@@ -168,14 +173,10 @@ impl Config {
                 }
                 DatabaseConfig::Url(url)
             }
-            None => {
-                let data_dir =
-                    PathBuf::from(lookup("DATA_DIR").unwrap_or_else(|| "./data".to_owned()));
-                DatabaseConfig::Local {
-                    data_dir: data_dir.join("pg"),
-                    bin_dir: lookup("PG_BIN_DIR").map(PathBuf::from),
-                }
-            }
+            None => DatabaseConfig::Local {
+                data_dir: data_dir.join("pg"),
+                bin_dir: lookup("PG_BIN_DIR").map(PathBuf::from),
+            },
         };
         let site_base_url = lookup("SITE_BASE_URL")
             .unwrap_or_else(|| format!("http://{bind}"))
@@ -200,7 +201,7 @@ impl Config {
                     format!("DB_MAX_CONNECTIONS must be a number from 1 to 1000, got {text:?}")
                 })?,
         };
-        let payments = payments_from(&lookup)?;
+        let payments = payments_from(&lookup, &data_dir)?;
         let jobs = JobsConfig {
             workers: match lookup("JOB_WORKERS") {
                 None => JobsConfig::default().workers,
@@ -231,7 +232,7 @@ impl Config {
     /// True when payments run against the live Stripe mode (`sk_live_…`/`rk_live_…` keys).
     pub fn stripe_livemode(&self) -> bool {
         match &self.payments {
-            PaymentsConfig::Simulator => false,
+            PaymentsConfig::Simulator { .. } => false,
             PaymentsConfig::Stripe { secret_key, .. } => {
                 let key = secret_key.expose();
                 key.starts_with("sk_live_") || key.starts_with("rk_live_")
@@ -247,7 +248,10 @@ impl Config {
 
 /// Reads the Stripe variables: none → the simulator; a key → Stripe, which then needs both
 /// webhook secrets (without them no payment could ever be confirmed).
-fn payments_from(lookup: &impl Fn(&str) -> Option<String>) -> anyhow::Result<PaymentsConfig> {
+fn payments_from(
+    lookup: &impl Fn(&str) -> Option<String>,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<PaymentsConfig> {
     let Some(secret_key) = lookup("STRIPE_SECRET_KEY").map(|k| k.trim().to_owned()) else {
         for name in [
             "STRIPE_WEBHOOK_SECRET",
@@ -260,7 +264,9 @@ fn payments_from(lookup: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Pay
                 );
             }
         }
-        return Ok(PaymentsConfig::Simulator);
+        return Ok(PaymentsConfig::Simulator {
+            state_file: Some(data_dir.join("stripe-simulator.json")),
+        });
     };
     if !(secret_key.starts_with("sk_") || secret_key.starts_with("rk_")) {
         bail!("STRIPE_SECRET_KEY must be a secret or restricted key (sk_… or rk_…)");
@@ -325,7 +331,9 @@ mod tests {
         );
         assert_eq!(config.log_format, LogFormat::Pretty);
         assert!(!config.is_https());
-        assert!(matches!(config.payments, PaymentsConfig::Simulator));
+        assert!(
+            matches!(config.payments, PaymentsConfig::Simulator { state_file: Some(ref f) } if f.ends_with("data/stripe-simulator.json"))
+        );
         assert!(!config.stripe_livemode());
     }
 

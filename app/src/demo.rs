@@ -1,6 +1,6 @@
 //! `app demo-data`: a deterministic sample marketplace built through the real use cases — the
-//! category trees, sellers with ready Connect accounts, and listings with images (and files for
-//! digital listings). The same flags always produce the same data; running it again only adds what
+//! category trees, sellers onboarded on the Stripe simulator (so they can really be paid), and
+//! listings with images (and files for digital listings). The same flags always produce the same data; running it again only adds what
 //! is missing.
 
 use anyhow::{Context, anyhow};
@@ -10,11 +10,12 @@ use marketplace_domain::ids::{CategoryId, SessionId};
 use marketplace_domain::product::ProductKind;
 use marketplace_ports::ports::{CategoryRecord, Crypto, UserRecord};
 use marketplace_ports::use_cases::accounts::Register;
-use marketplace_ports::use_cases::admin::ConnectOverride;
 use marketplace_ports::use_cases::catalog::NewCategory;
 use marketplace_ports::use_cases::listings::{NewImage, NewListing};
 use marketplace_ports::use_cases::{Actor, Services, UploadedFile};
 use uuid::Uuid;
+
+use adapter_stripe::Simulator;
 
 use crate::crypto::Argon2Crypto;
 use crate::png::banded_png;
@@ -154,7 +155,11 @@ fn actor_for(user: &UserRecord) -> Actor {
 ///
 /// # Errors
 /// When a use case refuses (which would be a bug in the demo data) or storage fails.
-pub async fn create_demo_data(services: &Services, size: DemoSize) -> anyhow::Result<String> {
+pub async fn create_demo_data(
+    services: &Services,
+    simulator: &Simulator,
+    size: DemoSize,
+) -> anyhow::Result<String> {
     let queries = &services.queries;
     let mut summary = String::new();
     let owner = match queries
@@ -237,20 +242,9 @@ pub async fn create_demo_data(services: &Services, size: DemoSize) -> anyhow::Re
             )
             .await
             .map_err(|e| anyhow!("naming {username}'s shop: {e}"))?;
-        services
-            .admin
-            .set_connect_status(
-                &owner,
-                seller.user_id,
-                ConnectOverride {
-                    stripe_account_id: format!("acct_demo{n:04}"),
-                    details_submitted: true,
-                    charges_enabled: true,
-                    payouts_enabled: true,
-                },
-            )
+        onboard(services, simulator, &seller)
             .await
-            .map_err(|e| anyhow!("making {username} ready: {e}"))?;
+            .with_context(|| format!("onboarding {username}"))?;
         for _ in 0..per_seller {
             if created_products >= size.products {
                 break;
@@ -270,6 +264,37 @@ pub async fn create_demo_data(services: &Services, size: DemoSize) -> anyhow::Re
         categories.len()
     ));
     Ok(summary)
+}
+
+/// Onboards a seller the way a person would, with the simulator's onboarding page replaced by
+/// its direct equivalent: the Express account is created through the payment gateway, completed
+/// on the simulator, and read back (the seller becomes ready).
+async fn onboard(services: &Services, simulator: &Simulator, seller: &Actor) -> anyhow::Result<()> {
+    services
+        .connect
+        .start(seller)
+        .await
+        .map_err(|e| anyhow!("starting onboarding: {e}"))?;
+    let account = services
+        .connect
+        .status(seller)
+        .await
+        .map_err(|e| anyhow!("reading the account: {e}"))?
+        .account
+        .and_then(|a| a.status.stripe_account_id)
+        .context("no Express account was recorded")?;
+    if !simulator.activate_account(&account).await {
+        anyhow::bail!("the simulator does not know account {account}");
+    }
+    let view = services
+        .connect
+        .sync(seller)
+        .await
+        .map_err(|e| anyhow!("reading the account back: {e}"))?;
+    if !view.ready {
+        anyhow::bail!("account {account} is not ready after onboarding");
+    }
+    Ok(())
 }
 
 async fn ensure_categories(

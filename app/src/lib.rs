@@ -74,7 +74,7 @@ pub async fn start_payments(config: &Config, app_address: SocketAddr) -> anyhow:
                 simulator: None,
             })
         }
-        PaymentsConfig::Simulator => {
+        PaymentsConfig::Simulator { state_file } => {
             let host = match app_address.ip() {
                 ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
                 ip => ip,
@@ -84,6 +84,7 @@ pub async fn start_payments(config: &Config, app_address: SocketAddr) -> anyhow:
                 bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
                 payments_webhook_url: format!("{app_url}/webhooks/stripe"),
                 connect_webhook_url: format!("{app_url}/webhooks/stripe/connect"),
+                state_file: state_file.clone(),
             })
             .await
             .context("starting the Stripe simulator")?;
@@ -172,13 +173,23 @@ pub async fn connect(config: &Config, payments: Payments) -> anyhow::Result<Back
     })
 }
 
-/// Connects for a one-off command (no HTTP server): payments go to Stripe, or to a simulator that
-/// lives as long as the command.
+/// Connects for a one-off command (no HTTP server). Payments go to Stripe or to a simulator that
+/// lives as long as the command: with `uses_payments` it works on the simulator's saved objects
+/// (which a running `serve` holds, so the command then asks to stop it first); without, it stays in
+/// memory so commands like `create-owner` run beside a serving app.
 ///
 /// # Errors
 /// As [`connect`].
-pub async fn connect_for_command(config: &Config) -> anyhow::Result<Backend> {
-    let payments = start_payments(config, config.bind).await?;
+pub async fn connect_for_command(config: &Config, uses_payments: bool) -> anyhow::Result<Backend> {
+    let payments = if uses_payments {
+        start_payments(config, config.bind).await?
+    } else {
+        let mut config = config.clone();
+        if let PaymentsConfig::Simulator { state_file } = &mut config.payments {
+            *state_file = None;
+        }
+        start_payments(&config, config.bind).await?
+    };
     connect(config, payments).await
 }
 
@@ -186,6 +197,11 @@ impl Backend {
     /// The simulator's base URL, when payments are simulated.
     pub fn simulator_url(&self) -> Option<&str> {
         self.simulator.as_ref().map(|s| s.base_url.as_str())
+    }
+
+    /// The simulator, when payments are simulated.
+    pub fn simulator(&self) -> Option<&Simulator> {
+        self.simulator.as_ref()
     }
 
     /// Closes the pool and stops the private server if we started it.
@@ -274,7 +290,7 @@ impl Application {
 
     /// The simulator (its URL and webhook secrets), when payments are simulated.
     pub fn simulator(&self) -> Option<&Simulator> {
-        self.backend.simulator.as_ref()
+        self.backend.simulator()
     }
 
     /// Serves HTTP and runs the job workers until `shutdown` resolves, then finishes in-flight

@@ -166,10 +166,10 @@ pub fn check_password(
     }
     let attributes = [("username", Some(username)), ("email address", email)];
     for (label, value) in attributes {
-        if let Some(value) = value.filter(|v| !v.is_empty()) {
-            if too_similar(&lowered, &value.to_lowercase()) {
-                problems.push(PasswordProblem::TooSimilar(label));
-            }
+        if let Some(value) = value.filter(|v| !v.is_empty())
+            && too_similar(&lowered, &value.to_lowercase())
+        {
+            problems.push(PasswordProblem::TooSimilar(label));
         }
     }
     if problems.is_empty() {

@@ -299,10 +299,10 @@ impl AccountsApi {
                 client_address: client_address(remote),
             })
             .await?;
-        if let Some(token) = &cart.0 {
-            if self.merge_cart(&signed_in.token, token).await {
-                jar.remove(CART_COOKIE);
-            }
+        if let Some(token) = &cart.0
+            && self.merge_cart(&signed_in.token, token).await
+        {
+            jar.remove(CART_COOKIE);
         }
         self.session_cookies(jar, &signed_in);
         Ok(Json(session_dto(signed_in)))

@@ -7,7 +7,7 @@ use poem::http::{Method, StatusCode};
 use poem::{Request, Response};
 use serde_json::{Map, Value, json};
 
-use super::{Fault, PendingEvent, Sim, State, deliver, emit, new_id, now};
+use super::{Fault, PendingEvent, Remembered, Sim, State, deliver, emit, new_id, now};
 
 /// Parameters of a form body or query string, in order.
 pub(crate) type Params = Vec<(String, String)>;
@@ -211,7 +211,7 @@ pub(crate) async fn handle(sim: Arc<Sim>, mut request: Request) -> Response {
         parse_params(&body)
     };
     let log = |status: u16, sim: &Sim| {
-        sim.state().requests.push(json!({
+        sim.state().log_request(json!({
             "method": method.as_str(), "path": path, "idempotency_key": idempotency_key,
             "params": params.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(), "status": status,
         }));
@@ -271,7 +271,7 @@ pub(crate) async fn handle(sim: Arc<Sim>, mut request: Request) -> Response {
         .as_ref()
         .and_then(|key| sim.state().idempotency.get(key).cloned());
     let (status, body) = match replay {
-        Some((stored, _, _)) if stored != fingerprint => {
+        Some(stored) if stored.fingerprint != fingerprint => {
             let e = error(
                 StatusCode::BAD_REQUEST,
                 "idempotency_error",
@@ -281,7 +281,10 @@ pub(crate) async fn handle(sim: Arc<Sim>, mut request: Request) -> Response {
             );
             (e.status, e.body)
         }
-        Some((_, status, body)) => (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body),
+        Some(stored) => (
+            StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK),
+            stored.body,
+        ),
         None => {
             let result = operate(&sim, &method, &path, &params);
             let (status, body) = match result {
@@ -290,9 +293,15 @@ pub(crate) async fn handle(sim: Arc<Sim>, mut request: Request) -> Response {
             };
             // Like Stripe, a completed request is remembered under its key (errors of 5xx are not).
             if let (Some(key), false) = (&idempotency_key, status.is_server_error()) {
-                sim.state()
-                    .idempotency
-                    .insert(key.clone(), (fingerprint, status.as_u16(), body.clone()));
+                sim.state().remember(
+                    key,
+                    Remembered {
+                        fingerprint,
+                        status: status.as_u16(),
+                        body: body.clone(),
+                        at: now(),
+                    },
+                );
             }
             (status, body)
         }

@@ -13,7 +13,9 @@ mod api;
 mod pages;
 
 use std::collections::HashMap;
+use std::fs::File;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -35,6 +37,9 @@ pub struct SimulatorConfig {
     pub payments_webhook_url: String,
     /// The app's Connect webhook URL (`…/webhooks/stripe/connect`).
     pub connect_webhook_url: String,
+    /// Where to keep its objects between runs (accounts, sessions, charges, transfers…), like
+    /// Stripe would; `None` keeps them in memory only (tests).
+    pub state_file: Option<PathBuf>,
 }
 
 /// A running simulator. Dropping it stops the server.
@@ -47,12 +52,18 @@ pub struct Simulator {
     pub webhook_secret: String,
     /// Secret signing Connect webhooks.
     pub connect_webhook_secret: String,
+    sim: Arc<Sim>,
     server: JoinHandle<()>,
 }
 
 impl Drop for Simulator {
     fn drop(&mut self) {
         self.server.abort();
+        // Requests still in flight or webhooks still being retried no longer save, and the next
+        // process may take the state over at once.
+        if let Some(storage) = &self.sim.storage {
+            storage.release();
+        }
     }
 }
 
@@ -73,6 +84,35 @@ pub(crate) struct PendingEvent {
     pub(crate) event: Value,
 }
 
+/// A completed request remembered under its idempotency key.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Remembered {
+    pub(crate) fingerprint: String,
+    pub(crate) status: u16,
+    pub(crate) body: Value,
+    /// When (Unix seconds); Stripe forgets keys after 24 hours, and so do we.
+    pub(crate) at: i64,
+}
+
+/// How long idempotency keys are remembered.
+const IDEMPOTENCY_WINDOW_SECONDS: i64 = 24 * 60 * 60;
+/// How many recent requests and webhook deliveries are kept for inspection.
+const LOG_LIMIT: usize = 2_000;
+
+/// The objects that survive a restart.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct Saved {
+    base_url: String,
+    sessions: HashMap<String, Value>,
+    intents: HashMap<String, Value>,
+    charges: HashMap<String, Value>,
+    refunds: HashMap<String, Value>,
+    transfers: HashMap<String, Value>,
+    accounts: HashMap<String, Value>,
+    links: HashMap<String, Value>,
+    idempotency: HashMap<String, Remembered>,
+}
+
 /// Everything the simulator knows.
 #[derive(Default)]
 pub(crate) struct State {
@@ -84,14 +124,157 @@ pub(crate) struct State {
     pub(crate) transfers: HashMap<String, Value>,
     pub(crate) accounts: HashMap<String, Value>,
     pub(crate) links: HashMap<String, Value>,
-    /// Idempotency key → (request fingerprint, status, body).
-    pub(crate) idempotency: HashMap<String, (String, u16, Value)>,
+    /// Idempotency key → the request's fingerprint and answer.
+    pub(crate) idempotency: HashMap<String, Remembered>,
     pub(crate) faults: Vec<Fault>,
     pub(crate) requests: Vec<Value>,
     pub(crate) duplicate_next: u32,
     pub(crate) hold: bool,
     pub(crate) held: Vec<PendingEvent>,
     pub(crate) deliveries: Vec<Value>,
+}
+
+impl State {
+    /// Remembers a completed request, forgetting keys older than a day.
+    pub(crate) fn remember(&mut self, key: &str, remembered: Remembered) {
+        let horizon = remembered.at - IDEMPOTENCY_WINDOW_SECONDS;
+        self.idempotency.retain(|_, r| r.at >= horizon);
+        self.idempotency.insert(key.to_owned(), remembered);
+    }
+
+    /// Records an API request for inspection (the latest [`LOG_LIMIT`]).
+    pub(crate) fn log_request(&mut self, request: Value) {
+        push_bounded(&mut self.requests, request);
+    }
+
+    /// Records a webhook delivery for inspection (the latest [`LOG_LIMIT`]).
+    pub(crate) fn log_delivery(&mut self, delivery: Value) {
+        push_bounded(&mut self.deliveries, delivery);
+    }
+
+    fn saved(&self) -> Saved {
+        Saved {
+            base_url: self.base_url.clone(),
+            sessions: self.sessions.clone(),
+            intents: self.intents.clone(),
+            charges: self.charges.clone(),
+            refunds: self.refunds.clone(),
+            transfers: self.transfers.clone(),
+            accounts: self.accounts.clone(),
+            links: self.links.clone(),
+            idempotency: self.idempotency.clone(),
+        }
+    }
+
+    /// Takes over saved objects; hosted-page URLs move to this run's address.
+    fn restore(&mut self, saved: Saved) {
+        let old_base = saved.base_url;
+        let new_base = self.base_url.clone();
+        let rebase = |mut objects: HashMap<String, Value>| {
+            for object in objects.values_mut() {
+                if let Some(url) = object["url"].as_str()
+                    && !old_base.is_empty()
+                    && url.starts_with(&old_base)
+                {
+                    object["url"] = json!(url.replacen(&old_base, &new_base, 1));
+                }
+            }
+            objects
+        };
+        self.sessions = rebase(saved.sessions);
+        self.links = rebase(saved.links);
+        self.intents = saved.intents;
+        self.charges = saved.charges;
+        self.refunds = saved.refunds;
+        self.transfers = saved.transfers;
+        self.accounts = saved.accounts;
+        self.idempotency = saved.idempotency;
+    }
+}
+
+fn push_bounded(log: &mut Vec<Value>, entry: Value) {
+    if log.len() >= LOG_LIMIT {
+        log.drain(..LOG_LIMIT / 2);
+    }
+    log.push(entry);
+}
+
+/// Where the state is kept, and the lock that keeps a second process from sharing it.
+struct Storage {
+    path: PathBuf,
+    /// Held (locked) as long as the simulator runs; `None` once released.
+    lock: Mutex<Option<File>>,
+    /// Serialises writes so a newer snapshot is never overwritten by an older one.
+    writing: Mutex<()>,
+}
+
+impl Storage {
+    /// Locks `path`'s lock file and reads the saved state, if any.
+    fn open(path: &Path) -> std::io::Result<(Storage, Option<Saved>)> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let lock = File::create(path.with_extension("lock"))?;
+        lock.try_lock().map_err(|_| {
+            std::io::Error::other(format!(
+                "{} is in use by another running app; stop it first",
+                path.display()
+            ))
+        })?;
+        let saved = match std::fs::read(path) {
+            Ok(bytes) => Some(serde_json::from_slice(&bytes).map_err(|e| {
+                std::io::Error::other(format!("{} is not readable: {e}", path.display()))
+            })?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        Ok((
+            Storage {
+                path: path.to_owned(),
+                lock: Mutex::new(Some(lock)),
+                writing: Mutex::new(()),
+            },
+            saved,
+        ))
+    }
+
+    /// Lets another process take the state over; nothing is saved afterwards.
+    fn release(&self) {
+        let _writing = self
+            .writing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+    }
+
+    /// Writes the current state (atomically: a temporary file renamed over the old one), unless
+    /// released.
+    fn save(&self, state: &Mutex<State>) -> std::io::Result<()> {
+        let _writing = self
+            .writing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self
+            .lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_none()
+        {
+            return Ok(());
+        }
+        let bytes = {
+            let state = state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            serde_json::to_vec(&state.saved()).map_err(std::io::Error::other)?
+        };
+        let temporary = self.path.with_extension("tmp");
+        std::fs::write(&temporary, bytes)?;
+        std::fs::rename(&temporary, &self.path)
+    }
 }
 
 /// The shared simulator.
@@ -103,6 +286,7 @@ pub(crate) struct Sim {
     pub(crate) connect_url: String,
     pub(crate) http: reqwest::Client,
     pub(crate) state: Mutex<State>,
+    storage: Option<Storage>,
 }
 
 impl Sim {
@@ -111,6 +295,27 @@ impl Sim {
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Saves the state when it is kept between runs (a failure is logged: the simulator goes on
+    /// in memory).
+    async fn save(self: &Arc<Self>) {
+        if self.storage.is_none() {
+            return;
+        }
+        let sim = self.clone();
+        let saved = tokio::task::spawn_blocking(move || match &sim.storage {
+            Some(storage) => storage.save(&sim.state),
+            None => Ok(()),
+        })
+        .await;
+        match saved {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::error!(%error, "saving the Stripe simulator's state failed")
+            }
+            Err(error) => tracing::error!(%error, "saving the Stripe simulator's state panicked"),
+        }
     }
 }
 
@@ -143,6 +348,20 @@ impl Simulator {
             .and_then(|a| a.as_socket_addr().copied())
             .ok_or_else(|| std::io::Error::other("the simulator has no address"))?;
         let base_url = format!("http://{address}");
+        let mut state = State {
+            base_url: base_url.clone(),
+            ..State::default()
+        };
+        let storage = match &config.state_file {
+            Some(path) => {
+                let (storage, saved) = Storage::open(path)?;
+                if let Some(saved) = saved {
+                    state.restore(saved);
+                }
+                Some(storage)
+            }
+            None => None,
+        };
         let sim = Arc::new(Sim {
             secret_key: random_secret("sk_test_simulator_"),
             webhook_secret: random_secret("whsec_simulator_"),
@@ -153,10 +372,8 @@ impl Simulator {
                 .timeout(Duration::from_secs(30))
                 .build()
                 .map_err(std::io::Error::other)?,
-            state: Mutex::new(State {
-                base_url: base_url.clone(),
-                ..State::default()
-            }),
+            state: Mutex::new(state),
+            storage,
         });
         let endpoint = {
             let sim = sim.clone();
@@ -173,29 +390,55 @@ impl Simulator {
                 tracing::error!(%error, "the Stripe simulator stopped");
             }
         });
-        tracing::warn!(
-            url = %base_url,
-            "STRIPE SIMULATOR running: no STRIPE_SECRET_KEY is set, so payments, payouts and onboarding are simulated and no real money moves"
-        );
+        tracing::info!(url = %base_url, "the Stripe simulator is listening (no real money moves)");
         Ok(Simulator {
             base_url,
             secret_key: sim.secret_key.clone(),
             webhook_secret: sim.webhook_secret.clone(),
             connect_webhook_secret: sim.connect_webhook_secret.clone(),
+            sim,
             server,
         })
+    }
+
+    /// Marks a connected account as fully onboarded without sending `account.updated`, as if
+    /// that had happened long ago (sample data). False for an unknown account.
+    pub async fn activate_account(&self, account_id: &str) -> bool {
+        let found = {
+            let mut state = self.sim.state();
+            match state.accounts.get_mut(account_id) {
+                Some(account) => {
+                    for flag in ["details_submitted", "charges_enabled", "payouts_enabled"] {
+                        account[flag] = json!(true);
+                    }
+                    account["capabilities"] =
+                        json!({"card_payments": "active", "transfers": "active"});
+                    true
+                }
+                None => false,
+            }
+        };
+        if found {
+            self.sim.save().await;
+        }
+        found
     }
 }
 
 async fn handle(sim: Arc<Sim>, request: Request) -> Response {
     let path = request.uri().path().to_owned();
-    if path.starts_with("/v1/") {
-        api::handle(sim, request).await
+    let changes = request.method() != poem::http::Method::GET;
+    let response = if path.starts_with("/v1/") {
+        api::handle(sim.clone(), request).await
     } else if path.starts_with("/_sim/") {
-        api::control(sim, request).await
+        api::control(sim.clone(), request).await
     } else {
-        pages::handle(sim, request).await
+        pages::handle(sim.clone(), request).await
+    };
+    if changes {
+        sim.save().await;
     }
+    response
 }
 
 /// Builds an event envelope around `object` and sends it (or holds it).
@@ -270,6 +513,5 @@ pub(crate) async fn deliver(sim: Arc<Sim>, pending: PendingEvent) {
         }
     }
     sim.state()
-        .deliveries
-        .push(json!({"event": id, "type": kind, "statuses": statuses}));
+        .log_delivery(json!({"event": id, "type": kind, "statuses": statuses}));
 }

@@ -237,10 +237,10 @@ pub(crate) async fn apply_account_status(
     let Some(mut record) = tx.connect().find_connect_by_account(&account.id).await? else {
         return Ok(None);
     };
-    if let (Some(created), Some(applied)) = (event_created, record.status_event_at) {
-        if created < applied {
-            return Ok(None);
-        }
+    if let (Some(created), Some(applied)) = (event_created, record.status_event_at)
+        && created < applied
+    {
+        return Ok(None);
     }
     let was_ready = record.status.is_ready();
     record.status = status_of(account);

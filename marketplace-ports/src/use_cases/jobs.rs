@@ -312,12 +312,12 @@ impl JobRunner {
         if let Some(charge) = &intent.latest_charge {
             let now = self.deps.clock.now();
             let mut tx = self.deps.uow.begin().await?;
-            if let Some(mut order) = tx.orders().get_order_for_update(order_id).await? {
-                if order.stripe_charge_id.is_none() {
-                    order.stripe_charge_id = Some(charge.clone());
-                    order.updated_at = now;
-                    tx.orders().update_order(&order).await?;
-                }
+            if let Some(mut order) = tx.orders().get_order_for_update(order_id).await?
+                && order.stripe_charge_id.is_none()
+            {
+                order.stripe_charge_id = Some(charge.clone());
+                order.updated_at = now;
+                tx.orders().update_order(&order).await?;
             }
             tx.commit().await?;
         }

@@ -511,12 +511,12 @@ async fn remember_charge(
     charge: &str,
     now: time::OffsetDateTime,
 ) -> Result<(), StoreError> {
-    if let Some(mut order) = tx.orders().get_order_for_update(order_id).await? {
-        if order.stripe_charge_id.is_none() {
-            order.stripe_charge_id = Some(charge.to_owned());
-            order.updated_at = now;
-            tx.orders().update_order(&order).await?;
-        }
+    if let Some(mut order) = tx.orders().get_order_for_update(order_id).await?
+        && order.stripe_charge_id.is_none()
+    {
+        order.stripe_charge_id = Some(charge.to_owned());
+        order.updated_at = now;
+        tx.orders().update_order(&order).await?;
     }
     Ok(())
 }

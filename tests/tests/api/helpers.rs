@@ -55,7 +55,7 @@ pub async fn spawn_app() -> TestApp {
         site_base_url: "http://127.0.0.1".into(),
         db_max_connections: 8,
         log_format: app::config::LogFormat::Pretty,
-        payments: PaymentsConfig::Simulator,
+        payments: PaymentsConfig::Simulator { state_file: None },
         stripe: StripeTuning {
             timeout: Duration::from_millis(1500),
             max_retries: 3,

@@ -1,0 +1,84 @@
+//! `demo-data` through the library: sellers are onboarded on the simulator (so they can be paid),
+//! listings are created, and a second run adds nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use adapter_postgres::testing::fresh_database;
+use app::config::LogFormat;
+use app::demo::{DemoSize, create_demo_data};
+use app::{Config, DatabaseConfig, JobsConfig, PaymentsConfig, StripeTuning};
+
+#[tokio::test]
+async fn demo_sellers_are_onboarded_on_the_simulator_and_a_rerun_adds_nothing() {
+    let folder = std::env::temp_dir().join(format!("hc3-demo-{}", uuid::Uuid::now_v7().simple()));
+    let config = Config {
+        database: DatabaseConfig::Options(Box::new(fresh_database().await)),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        site_base_url: "http://127.0.0.1".into(),
+        db_max_connections: 4,
+        log_format: LogFormat::Pretty,
+        payments: PaymentsConfig::Simulator {
+            state_file: Some(folder.join("stripe-simulator.json")),
+        },
+        stripe: StripeTuning::default(),
+        jobs: JobsConfig::default(),
+        smtp_url: None,
+    };
+    let size = DemoSize {
+        sellers: 2,
+        products: 6,
+    };
+    let backend = app::connect_for_command(&config, true).await.unwrap();
+    let summary = create_demo_data(&backend.services, backend.simulator().unwrap(), size)
+        .await
+        .unwrap();
+    assert!(summary.contains("2 sellers"), "{summary}");
+    for name in ["demo-seller-01", "demo-seller-02"] {
+        let seller = backend
+            .services
+            .queries
+            .user_by_username(name)
+            .await
+            .unwrap()
+            .expect("the seller exists");
+        let account = backend
+            .services
+            .queries
+            .connect_account(seller.id)
+            .await
+            .unwrap()
+            .expect("the seller has an account");
+        assert!(account.status.is_ready(), "{name} is ready");
+        let id = account.status.stripe_account_id.unwrap();
+        assert!(id.starts_with("acct_sim"), "a simulator account: {id}");
+    }
+    let listed = backend
+        .services
+        .listings
+        .browse(
+            Default::default(),
+            marketplace_domain::pagination::PageRequest::first(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.total, 6);
+    assert!(listed.items.iter().all(|p| p.can_buy));
+    backend.shutdown().await;
+
+    // Again, after a restart: the simulator still knows the accounts and nothing is added.
+    let backend = app::connect_for_command(&config, true).await.unwrap();
+    create_demo_data(&backend.services, backend.simulator().unwrap(), size)
+        .await
+        .unwrap();
+    let listed = backend
+        .services
+        .listings
+        .browse(
+            Default::default(),
+            marketplace_domain::pagination::PageRequest::first(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.total, 6);
+    backend.shutdown().await;
+    let _ = std::fs::remove_dir_all(&folder);
+}
