@@ -6,6 +6,18 @@ use adapter_postgres::testing::fresh_database;
 use app::config::LogFormat;
 use app::demo::{DemoSize, create_demo_data};
 use app::{Config, DatabaseConfig, JobsConfig, PaymentsConfig, StripeTuning};
+use marketplace_domain::pagination::{Page, PageRequest};
+use marketplace_ports::use_cases::listings::ProductView;
+
+/// The first page of the public catalog.
+async fn listings(backend: &app::Backend) -> Page<ProductView> {
+    backend
+        .services
+        .listings
+        .browse(Default::default(), PageRequest::first())
+        .await
+        .unwrap()
+}
 
 #[tokio::test]
 async fn demo_sellers_are_onboarded_on_the_simulator_and_a_rerun_adds_nothing() {
@@ -51,15 +63,7 @@ async fn demo_sellers_are_onboarded_on_the_simulator_and_a_rerun_adds_nothing() 
         let id = account.status.stripe_account_id.unwrap();
         assert!(id.starts_with("acct_sim"), "a simulator account: {id}");
     }
-    let listed = backend
-        .services
-        .listings
-        .browse(
-            Default::default(),
-            marketplace_domain::pagination::PageRequest::first(),
-        )
-        .await
-        .unwrap();
+    let listed = listings(&backend).await;
     assert_eq!(listed.total, 6);
     assert!(listed.items.iter().all(|p| p.can_buy));
     backend.shutdown().await;
@@ -69,16 +73,7 @@ async fn demo_sellers_are_onboarded_on_the_simulator_and_a_rerun_adds_nothing() 
     create_demo_data(&backend.services, backend.simulator().unwrap(), size)
         .await
         .unwrap();
-    let listed = backend
-        .services
-        .listings
-        .browse(
-            Default::default(),
-            marketplace_domain::pagination::PageRequest::first(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(listed.total, 6);
+    assert_eq!(listings(&backend).await.total, 6);
     backend.shutdown().await;
     let _ = std::fs::remove_dir_all(&folder);
 }
