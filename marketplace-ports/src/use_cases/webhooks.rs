@@ -173,13 +173,43 @@ impl WebhookService {
         let Some(mut order) = tx.orders().get_order_for_update(order_id).await? else {
             return Ok(WebhookOutcome::Ignored(format!("unknown order {order_id}")));
         };
-        if order.stripe_session_id.is_none() {
+        let pays = session.payment_status == "paid";
+        if pays && !order.status.was_paid() {
+            // The session that pays is the order's payment, whatever an earlier attempt (a
+            // delayed payment that failed, say) left behind; its charge funds the payouts.
+            if order.stripe_payment_intent_id != session.payment_intent {
+                order.stripe_charge_id = None;
+            }
             order.stripe_session_id = Some(session.id.clone());
-        }
-        if order.stripe_payment_intent_id.is_none() {
             order
                 .stripe_payment_intent_id
                 .clone_from(&session.payment_intent);
+        } else {
+            if order.stripe_session_id.is_none() {
+                order.stripe_session_id = Some(session.id.clone());
+            }
+            if order.stripe_payment_intent_id.is_none() {
+                order
+                    .stripe_payment_intent_id
+                    .clone_from(&session.payment_intent);
+            }
+            if pays && order.stripe_payment_intent_id != session.payment_intent {
+                tx.orders()
+                    .add_event(
+                        order_id,
+                        "warning",
+                        &format!(
+                            "a second payment ({}) arrived through session {} for an order already paid: refund it",
+                            session.payment_intent.as_deref().unwrap_or("no payment intent"),
+                            session.id
+                        ),
+                        now,
+                    )
+                    .await?;
+                return Ok(WebhookOutcome::Applied(format!(
+                    "order {order_id} was already paid by another payment"
+                )));
+            }
         }
         if session.shipping.is_some() {
             order.shipping_address.clone_from(&session.shipping);

@@ -59,18 +59,6 @@ async fn file(app: &TestApp, shop: &Shop, seller: &User, body: Value) -> (String
     (product, asset)
 }
 
-/// The Stripe API requests the app made to `path_prefix`.
-async fn stripe_requests(app: &TestApp, method: &str, path_prefix: &str) -> Vec<Value> {
-    app.sim_get("/_sim/requests")
-        .await
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["method"] == method && r["path"].as_str().unwrap().starts_with(path_prefix))
-        .cloned()
-        .collect()
-}
-
 /// The value of one form parameter of a recorded request.
 fn param<'a>(request: &'a Value, name: &str) -> Option<&'a str> {
     request["params"]
@@ -176,7 +164,7 @@ async fn a_buyer_pays_two_sellers_and_each_receives_exactly_their_net() {
     )
     .await;
     assert_eq!(again["checkout_url"], url.as_str());
-    let sessions = stripe_requests(&app, "POST", "/v1/checkout/sessions").await;
+    let sessions = app.stripe_requests("POST", "/v1/checkout/sessions").await;
     assert_eq!(sessions.len(), 1);
     let session = &sessions[0];
     assert_eq!(session["idempotency_key"], format!("checkout:{order_id}:1"));
@@ -252,7 +240,7 @@ async fn a_buyer_pays_two_sellers_and_each_receives_exactly_their_net() {
         };
         assert_eq!(transfer["amount"], expected);
     }
-    let transfer_calls = stripe_requests(&app, "POST", "/v1/transfers").await;
+    let transfer_calls = app.stripe_requests("POST", "/v1/transfers").await;
     for call in &transfer_calls {
         let key = call["idempotency_key"].as_str().unwrap();
         assert!(
@@ -284,6 +272,32 @@ async fn a_buyer_pays_two_sellers_and_each_receives_exactly_their_net() {
         assert_eq!(payouts[0]["status"], "paid");
         assert_eq!(payouts[0]["amount_cents"], net);
     }
+    let transfers_only = expect_json(
+        app.get("/api/v1/seller/payouts?kind=transfer", Some(&alice.token))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let kinds: Vec<&Value> = transfers_only["entries"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["kind"])
+        .collect();
+    assert_eq!(kinds, [&json!("transfer")]);
+    let by_order = expect_json(
+        app.get(
+            &format!("/api/v1/seller/payouts?q={order_id}"),
+            Some(&alice.token),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        by_order["entries"]["total"], 2,
+        "order_paid and transfer of this order"
+    );
     app.assert_ledger_balanced().await;
 
     // The buyer downloads the file; the order shows in purchases and the dashboard.
@@ -467,7 +481,7 @@ async fn a_guest_buys_a_file_with_a_token_and_gets_the_links_by_mail() {
         landing.contains(&format!("t={token}")),
         "the guest lands with the token: {landing}"
     );
-    let session = stripe_requests(&app, "POST", "/v1/checkout/sessions").await;
+    let session = app.stripe_requests("POST", "/v1/checkout/sessions").await;
     assert_eq!(
         param(&session[0], "customer_email"),
         Some("guest@example.com")
@@ -571,7 +585,7 @@ async fn a_free_order_is_paid_without_stripe() {
     assert_eq!(detail["status"], "paid");
     assert_eq!(detail["payment_reference"], "FREE");
     assert!(
-        stripe_requests(&app, "POST", "/v1/checkout/sessions")
+        app.stripe_requests("POST", "/v1/checkout/sessions")
             .await
             .is_empty()
     );
@@ -592,7 +606,7 @@ async fn a_free_order_is_paid_without_stripe() {
     .await;
     app.assert_ledger_balanced().await;
     assert!(
-        stripe_requests(&app, "POST", "/v1/transfers")
+        app.stripe_requests("POST", "/v1/transfers")
             .await
             .is_empty(),
         "nothing to transfer"

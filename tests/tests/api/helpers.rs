@@ -314,10 +314,9 @@ impl TestApp {
         seller
     }
 
-    /// Starts (or continues) onboarding, completes it on the simulator's page, and waits until
-    /// `account.updated` made the seller ready. Returns the Connect account id.
-    pub async fn complete_onboarding(&self, seller: &User) -> String {
-        let link = expect_json(
+    /// `POST /seller/connect/start`: the simulator's onboarding page for the seller.
+    pub async fn onboarding_link(&self, seller: &User) -> String {
+        expect_json(
             self.post(
                 "/api/v1/seller/connect/start",
                 Some(&seller.token),
@@ -329,7 +328,28 @@ impl TestApp {
         .await["url"]
             .as_str()
             .unwrap()
-            .to_owned();
+            .to_owned()
+    }
+
+    /// The Stripe API requests the app made (`method`, path starting with `path_prefix`), oldest
+    /// first, as the simulator recorded them.
+    pub async fn stripe_requests(&self, method: &str, path_prefix: &str) -> Vec<Value> {
+        self.sim_get("/_sim/requests")
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| {
+                r["method"] == method && r["path"].as_str().unwrap().starts_with(path_prefix)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Starts (or continues) onboarding, completes it on the simulator's page, and waits until
+    /// `account.updated` made the seller ready. Returns the Connect account id.
+    pub async fn complete_onboarding(&self, seller: &User) -> String {
+        let link = self.onboarding_link(seller).await;
         let page = self.client.get(&link).send().await.unwrap();
         assert_eq!(page.status(), StatusCode::OK);
         assert!(page.text().await.unwrap().contains("SIMULATOR"));

@@ -8,6 +8,8 @@ mod catalog;
 mod checkout;
 mod helpers;
 mod listings;
+mod ordering;
 mod payouts;
+mod refunds;
 mod robustness;
 mod webhooks;

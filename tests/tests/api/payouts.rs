@@ -14,18 +14,6 @@ async fn paid_order(app: &TestApp) -> (User, String) {
     (open.seller, open.order_id)
 }
 
-/// Every `POST /v1/transfers` the app sent.
-async fn transfer_calls(app: &TestApp) -> Vec<Value> {
-    app.sim_get("/_sim/requests")
-        .await
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["method"] == "POST" && r["path"] == "/v1/transfers")
-        .cloned()
-        .collect()
-}
-
 async fn fault(app: &TestApp, kind: &str, count: u32) {
     app.sim_post(
         "/_sim/faults",
@@ -55,7 +43,7 @@ async fn server_errors_rate_limits_and_timeouts_end_in_exactly_one_transfer() {
     let transfers = transfers.as_array().unwrap();
     assert_eq!(transfers.len(), 1, "exactly one transfer");
     assert_eq!(transfers[0]["amount"], 2160, "3 × 8.00 less the 10 % fee");
-    let calls = transfer_calls(&app).await;
+    let calls = app.stripe_requests("POST", "/v1/transfers").await;
     let statuses: Vec<&Value> = calls.iter().map(|c| &c["status"]).collect();
     assert_eq!(
         statuses,
@@ -66,15 +54,7 @@ async fn server_errors_rate_limits_and_timeouts_end_in_exactly_one_transfer() {
         calls.iter().all(|c| c["idempotency_key"] == key.as_str()),
         "{calls:?}"
     );
-    let sessions: Vec<Value> = app
-        .sim_get("/_sim/requests")
-        .await
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["path"] == "/v1/checkout/sessions")
-        .cloned()
-        .collect();
+    let sessions = app.stripe_requests("POST", "/v1/checkout/sessions").await;
     assert_eq!(sessions.len(), 2, "one failure, one retry");
     assert_eq!(
         sessions[0]["idempotency_key"],
@@ -160,7 +140,7 @@ async fn a_payout_that_keeps_failing_ends_dead_and_the_owner_sends_it_again() {
             .len(),
         1
     );
-    let calls = transfer_calls(&app).await;
+    let calls = app.stripe_requests("POST", "/v1/transfers").await;
     let key = format!("payout:{order_id}:{}", seller.id);
     assert!(calls.len() > 4, "every attempt was retried");
     assert!(calls.iter().all(|c| c["idempotency_key"] == key.as_str()));

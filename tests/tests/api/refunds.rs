@@ -1,0 +1,152 @@
+//! Refunds and disputes made outside the app (Stripe dashboard) after the seller was paid: each is
+//! booked once whatever event carries it, the order's refunded amount and status move forward, and
+//! the seller's share comes back as a debt.
+
+use adapter_postgres::testing::query_i64;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{OpenCheckout, TestApp, eventually, expect_error, expect_json, spawn_app};
+
+/// A paid order of 2 × 8.00 (fee 1.60, net 14.40) whose payout went out; returns it with the
+/// payment intent.
+async fn paid_and_paid_out(app: &TestApp) -> (OpenCheckout, String) {
+    let open = app.open_checkout("8.00", 2).await;
+    let landing = app.pay(&open.url).await;
+    let session = landing.split("session_id=").nth(1).unwrap().to_owned();
+    app.payouts_paid(&open.order_id, 1).await;
+    let intent = app
+        .stripe_get(&format!("/v1/checkout/sessions/{session}"))
+        .await["payment_intent"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (open, intent)
+}
+
+async fn order_with(app: &TestApp, open: &OpenCheckout, refunded: i64) -> serde_json::Value {
+    app.order_until(
+        &open.order_id,
+        Some(&open.buyer),
+        None,
+        &format!("{refunded} cents are refunded"),
+        |o| o["refunded_cents"] == refunded,
+    )
+    .await
+}
+
+async fn fee_revenue_of(app: &TestApp, order: &str) -> i64 {
+    query_i64(
+        &app.db,
+        &format!(
+            "select coalesce(sum(p.amount_cents), 0)::bigint from journal_postings p
+             join journal_entries e on e.id = p.entry_id
+             where p.account = 'fee_revenue' and e.order_id = '{order}'"
+        ),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn dashboard_refunds_after_the_payout_are_booked_once_and_become_the_sellers_debt() {
+    let app = spawn_app().await;
+    let (open, intent) = paid_and_paid_out(&app).await;
+    assert_eq!(fee_revenue_of(&app, &open.order_id).await.abs(), 160);
+
+    // A partial refund: 4.00, of which 3.60 is the seller's and 0.40 the platform's fee.
+    app.sim_post(
+        "/_sim/refunds",
+        json!({"payment_intent": intent, "amount": 400}),
+    )
+    .await;
+    let partial = order_with(&app, &open, 400).await;
+    assert_eq!(partial["status"], "partially_refunded");
+    eventually("the seller owes their share", || async {
+        let money = app.seller_money(&open.seller).await;
+        (money["balance_cents"] == -360).then_some(())
+    })
+    .await;
+
+    // The rest, with every webhook delivered twice (refund.created and the cumulative
+    // charge.refunded both carry it).
+    app.sim_post("/_sim/webhooks/duplicate", json!({"count": 2}))
+        .await;
+    app.sim_post("/_sim/refunds", json!({"payment_intent": intent}))
+        .await;
+    let full = order_with(&app, &open, 1600).await;
+    assert_eq!(full["status"], "refunded");
+    eventually("the seller owes the whole net", || async {
+        let money = app.seller_money(&open.seller).await;
+        (money["balance_cents"] == -1440).then_some(())
+    })
+    .await;
+    let refunds = query_i64(
+        &app.db,
+        &format!(
+            "select count(*) from journal_entries where kind = 'refund' and order_id = '{}'",
+            open.order_id
+        ),
+    )
+    .await;
+    assert_eq!(refunds, 2, "each Stripe refund is booked once");
+    assert_eq!(
+        fee_revenue_of(&app, &open.order_id).await,
+        0,
+        "a refunded order earns no fee"
+    );
+    app.assert_ledger_balanced().await;
+    // Downloads and payouts are over for this order; the buyer's spending is back to 0.
+    let dashboard = expect_json(
+        app.get("/api/v1/me/dashboard", Some(&open.buyer.token))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(dashboard["total_spent_cents"], 0);
+    let checkout = app.checkout(&open.order_id, Some(&open.buyer), None).await;
+    expect_error(checkout, StatusCode::CONFLICT, "order_not_payable", None).await;
+}
+
+#[tokio::test]
+async fn a_lost_dispute_returns_the_money_and_books_the_fee_once() {
+    let app = spawn_app().await;
+    let (open, intent) = paid_and_paid_out(&app).await;
+    app.sim_post(
+        "/_sim/disputes",
+        json!({"payment_intent": intent, "status": "lost", "fee": 1500}),
+    )
+    .await;
+    let disputed = order_with(&app, &open, 1600).await;
+    assert_eq!(disputed["status"], "refunded");
+    assert!(
+        disputed["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "dispute")
+    );
+    let lost = query_i64(
+        &app.db,
+        &format!(
+            "select count(*) from journal_entries where kind = 'dispute_lost' and order_id = '{}'",
+            open.order_id
+        ),
+    )
+    .await;
+    assert_eq!(lost, 1);
+    assert_eq!(
+        query_i64(
+            &app.db,
+            "select coalesce(sum(amount_cents), 0)::bigint from journal_postings where account = 'dispute_costs'"
+        )
+        .await,
+        1500,
+        "the dispute fee is the platform's cost"
+    );
+    eventually("the seller owes the net", || async {
+        let money = app.seller_money(&open.seller).await;
+        (money["balance_cents"] == -1440).then_some(())
+    })
+    .await;
+    app.assert_ledger_balanced().await;
+}
