@@ -522,7 +522,7 @@ impl PayoutStore for PgTx {
         seller: UserId,
         except: OrderId,
     ) -> Result<Cents, StoreError> {
-        payouts::unconfirmed_total(&mut self.tx, seller, except).await
+        payouts::unconfirmed_total(&mut self.tx, seller, Some(except)).await
     }
     async fn skipped_not_ready(&mut self, seller: UserId) -> Result<Vec<OrderId>, StoreError> {
         payouts::skipped_not_ready(&mut self.tx, seller).await
@@ -724,6 +724,9 @@ impl Queries for PgStore {
         page: PageRequest,
     ) -> Result<Page<PayoutRecord>, StoreError> {
         payouts::seller_payouts(&mut *self.connection().await?, seller, page).await
+    }
+    async fn unconfirmed_payouts(&self, seller: UserId) -> Result<Cents, StoreError> {
+        payouts::unconfirmed_total(&mut *self.connection().await?, seller, None).await
     }
     async fn seller_sales(
         &self,

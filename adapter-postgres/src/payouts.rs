@@ -150,17 +150,19 @@ pub(crate) async fn update_payout(
     Ok(())
 }
 
+/// Σ of a seller's payouts decided but not confirmed (pending or failed), except one order's.
 pub(crate) async fn unconfirmed_total(
     conn: &mut PgConnection,
     seller: UserId,
-    except: OrderId,
+    except: Option<OrderId>,
 ) -> Result<Cents, StoreError> {
     let total: i64 = sqlx::query_scalar(
         "select coalesce(sum(amount_cents), 0)::bigint from payouts
-         where seller_id = $1 and status in ('pending', 'failed') and order_id <> $2",
+         where seller_id = $1 and status in ('pending', 'failed')
+           and ($2::uuid is null or order_id <> $2)",
     )
     .bind(seller.get())
-    .bind(except.get())
+    .bind(except.map(OrderId::get))
     .fetch_one(conn)
     .await
     .map_err(store_error)?;

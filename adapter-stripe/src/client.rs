@@ -190,8 +190,10 @@ impl StripeClient {
             .backoff
             .saturating_mul(2_u32.saturating_pow(attempt.saturating_sub(1)));
         let base = base.min(Duration::from_secs(8));
-        let jitter_ms = u64::from(uuid::Uuid::new_v4().as_bytes()[0])
-            % (u64::try_from(base.as_millis()).unwrap_or(1) / 2 + 1);
+        // Up to half the delay again, so many clients retrying at once spread out.
+        let random = uuid::Uuid::new_v4().as_u128();
+        let spread = base.as_millis() / 2 + 1;
+        let jitter_ms = u64::try_from(random % spread).unwrap_or(0);
         base + Duration::from_millis(jitter_ms)
     }
 }

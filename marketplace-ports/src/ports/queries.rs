@@ -233,6 +233,8 @@ pub trait Queries: Send + Sync {
         seller: UserId,
         page: PageRequest,
     ) -> Result<Page<PayoutRecord>, StoreError>;
+    /// Σ of a seller's payouts decided but not confirmed (pending or failed): money on its way.
+    async fn unconfirmed_payouts(&self, seller: UserId) -> Result<Cents, StoreError>;
     /// A seller's paid sales since a time.
     async fn seller_sales(
         &self,

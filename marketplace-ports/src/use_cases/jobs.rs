@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use marketplace_domain::connect::ConnectStatus;
 use marketplace_domain::ids::{OrderId, UserId};
 use marketplace_domain::ledger::{JournalEntry, refund_state, transfer_entry};
-use marketplace_domain::money::Cents;
 use marketplace_domain::payout::{
     PayoutContext, PayoutDecision, PayoutStatus, SkipReason, order_claim, payout_idempotency_key,
     plan_payout,
@@ -439,17 +438,6 @@ pub fn backoff(base: Duration, attempt: i32) -> Duration {
         .min(MAX_BACKOFF)
 }
 
-/// The total a set of payouts decided but not yet confirmed (for display).
-pub fn unconfirmed(payouts: &[PayoutRecord]) -> Cents {
-    payouts
-        .iter()
-        .filter_map(|p| match p.status {
-            PayoutStatus::Pending { amount } | PayoutStatus::Failed { amount } => Some(amount),
-            _ => None,
-        })
-        .fold(Cents::ZERO, |acc, a| acc.checked_add(a).unwrap_or(acc))
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
@@ -457,7 +445,7 @@ mod tests {
     use marketplace_domain::connect::ConnectStatus;
     use marketplace_domain::ids::{JobId, OrderItemId, ProductId};
     use marketplace_domain::ledger::order_paid_entry;
-    use marketplace_domain::money::{BasisPoints, Currency};
+    use marketplace_domain::money::{BasisPoints, Cents, Currency};
     use marketplace_domain::order::{OrderKind, OrderStatus};
     use marketplace_domain::product::ProductKind;
     use uuid::Uuid;

@@ -5,7 +5,6 @@ use marketplace_domain::money::{Cents, Currency};
 use marketplace_domain::pagination::{Page, PageRequest};
 use time::Duration;
 
-use super::jobs::unconfirmed;
 use super::{Actor, Deps};
 use crate::ports::{
     BuyerSummary, ConnectAccountRecord, LedgerFilter, OrderFilter, OrderRecord, PayoutRecord,
@@ -131,8 +130,8 @@ impl MoneyService {
         let since = self.deps.clock.now() - Duration::days(30);
         let (active_listings, inactive_listings) = queries.listing_counts(actor.user_id).await?;
         let balance = queries.seller_balance(actor.user_id, currency).await?;
-        let first = PageRequest::parse(Some(1), Some(100)).unwrap_or_else(|_| PageRequest::first());
-        let in_flight = unconfirmed(&queries.seller_payouts(actor.user_id, first).await?.items);
+        let in_flight = queries.unconfirmed_payouts(actor.user_id).await?;
+
         let payout_available = balance
             .checked_sub(in_flight)
             .unwrap_or(Cents::ZERO)

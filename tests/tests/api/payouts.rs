@@ -95,6 +95,17 @@ async fn a_payout_that_keeps_failing_ends_dead_and_the_owner_sends_it_again() {
     assert_eq!(money["payouts"][0]["status"], "failed");
     assert_eq!(money["payouts"][0]["amount_cents"], 2160);
     assert_eq!(money["balance_cents"], 2160, "still owed");
+    let dashboard = expect_json(
+        app.get("/api/v1/seller/dashboard", Some(&seller.token))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(dashboard["balance_cents"], 2160);
+    assert_eq!(
+        dashboard["payout_available_cents"], 0,
+        "the failed payout is still on its way"
+    );
     assert!(
         app.sim_get("/_sim/transfers")
             .await
