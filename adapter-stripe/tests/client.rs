@@ -209,6 +209,99 @@ async fn exhausted_retries_are_transient_and_refusals_are_not_retried() {
 }
 
 #[tokio::test]
+async fn lock_conflicts_are_retried_and_stripe_should_retry_is_obeyed() {
+    let h = Harness::start().await;
+    let client = h.client(3);
+    let account = h.ready_account(&client).await;
+
+    // 409 (another request holds the object) is retried with the same key.
+    h.control(
+        "/_sim/faults",
+        json!({"path_prefix": "/v1/transfers", "kind": "409", "count": 1}),
+    )
+    .await;
+    client
+        .create_transfer(&transfer(&account, 100), "k-409")
+        .await
+        .unwrap();
+    let statuses: Vec<i64> = h
+        .transfer_requests()
+        .await
+        .iter()
+        .map(|r| r["status"].as_i64().unwrap())
+        .collect();
+    assert_eq!(statuses, [409, 200]);
+
+    // A server error Stripe says not to retry is given up at once, still as transient: the
+    // caller (the payout job) decides when to try again.
+    h.control(
+        "/_sim/faults",
+        json!({"path_prefix": "/v1/transfers", "kind": "500", "count": 5, "should_retry": false}),
+    )
+    .await;
+    let given_up = client
+        .create_transfer(&transfer(&account, 200), "k-no-retry")
+        .await;
+    assert!(
+        matches!(given_up, Err(PaymentError::Transient { .. })),
+        "{given_up:?}"
+    );
+    assert_eq!(h.transfer_requests().await.len(), 3, "one attempt only");
+    h.http
+        .delete(format!("{}/_sim/faults", h.sim.base_url))
+        .send()
+        .await
+        .unwrap();
+
+    // A rate limit Stripe says to retry is retried like any other.
+    h.control(
+        "/_sim/faults",
+        json!({"path_prefix": "/v1/transfers", "kind": "429", "count": 2, "should_retry": true}),
+    )
+    .await;
+    client
+        .create_transfer(&transfer(&account, 300), "k-retry")
+        .await
+        .unwrap();
+    let last: Vec<(i64, String)> = h
+        .transfer_requests()
+        .await
+        .iter()
+        .skip(3)
+        .map(|r| {
+            (
+                r["status"].as_i64().unwrap(),
+                r["idempotency_key"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        last,
+        [
+            (429, "k-retry".to_owned()),
+            (429, "k-retry".to_owned()),
+            (200, "k-retry".to_owned())
+        ]
+    );
+    assert_eq!(h.read("/_sim/transfers").await.as_array().unwrap().len(), 2);
+
+    // An injected refusal carries its code and is not retried.
+    h.control(
+        "/_sim/faults",
+        json!({"path_prefix": "/v1/transfers", "kind": "400", "code": "balance_insufficient"}),
+    )
+    .await;
+    let refused = client
+        .create_transfer(&transfer(&account, 400), "k-refused")
+        .await;
+    assert!(
+        matches!(refused, Err(PaymentError::Rejected { ref code, .. }) if code == "balance_insufficient"),
+        "{refused:?}"
+    );
+    assert_eq!(h.transfer_requests().await.len(), 7, "one attempt only");
+}
+
+#[tokio::test]
 async fn a_wrong_key_and_unknown_objects_are_typed_errors() {
     let h = Harness::start().await;
     let wrong = StripeClient::new(ClientConfig {

@@ -238,34 +238,21 @@ pub(crate) async fn handle(sim: Arc<Sim>, mut request: Request) -> Response {
         });
         found.map(|f| {
             f.remaining = f.remaining.saturating_sub(1);
-            f.kind.clone()
+            f.clone()
         })
     };
-    match fault.as_deref() {
-        Some("500") => {
-            log(500, &sim);
-            let e = error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "api_error",
-                "simulated_failure",
-                "Simulated server error",
-                None,
+    if let Some(injected) = fault.as_ref().and_then(injected_error) {
+        log(injected.status.as_u16(), &sim);
+        let mut response = json_response(injected.status, &injected.body);
+        if let Some(should_retry) = fault.as_ref().and_then(|f| f.should_retry) {
+            response.headers_mut().insert(
+                "Stripe-Should-Retry",
+                poem::http::HeaderValue::from_static(if should_retry { "true" } else { "false" }),
             );
-            return json_response(e.status, &e.body);
         }
-        Some("429") => {
-            log(429, &sim);
-            let e = error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "invalid_request_error",
-                "rate_limit",
-                "Simulated rate limit",
-                None,
-            );
-            return json_response(e.status, &e.body);
-        }
-        _ => {}
+        return response;
     }
+    let timeout = fault.as_ref().is_some_and(|f| f.kind == "timeout");
     let fingerprint = format!("{method} {path} {params:?}");
     let replay = idempotency_key
         .as_ref()
@@ -307,11 +294,47 @@ pub(crate) async fn handle(sim: Arc<Sim>, mut request: Request) -> Response {
         }
     };
     log(status.as_u16(), &sim);
-    if fault.as_deref() == Some("timeout") {
+    if timeout {
         // The work is done; the answer comes too late for the client, who retries with the same key.
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
     json_response(status, &body)
+}
+
+/// The error an injected fault answers with instead of doing the work (none for a timeout,
+/// which does the work and answers too late).
+fn injected_error(fault: &Fault) -> Option<ApiError> {
+    match fault.kind.as_str() {
+        "500" => Some(error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "api_error",
+            "simulated_failure",
+            "Simulated server error",
+            None,
+        )),
+        "429" => Some(error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "invalid_request_error",
+            "rate_limit",
+            "Simulated rate limit",
+            None,
+        )),
+        "409" => Some(error(
+            StatusCode::CONFLICT,
+            "invalid_request_error",
+            "lock_timeout",
+            "Simulated lock timeout: another request is using this object",
+            None,
+        )),
+        "400" => Some(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            fault.code.as_deref().unwrap_or("simulated_refusal"),
+            "Simulated refusal",
+            None,
+        )),
+        _ => None,
+    }
 }
 
 fn segments(path: &str) -> Vec<&str> {
@@ -687,6 +710,8 @@ pub(crate) async fn control(sim: Arc<Sim>, mut request: Request) -> Response {
                 path_prefix: body["path_prefix"].as_str().unwrap_or("/v1/").to_owned(),
                 kind: body["kind"].as_str().unwrap_or("500").to_owned(),
                 remaining: u32::try_from(body["count"].as_u64().unwrap_or(1)).unwrap_or(1),
+                should_retry: body["should_retry"].as_bool(),
+                code: body["code"].as_str().map(str::to_owned),
             });
             ok(json!({"ok": true}))
         }

@@ -72,9 +72,13 @@ impl Drop for Simulator {
 pub(crate) struct Fault {
     pub(crate) method: Option<String>,
     pub(crate) path_prefix: String,
-    /// `"500"`, `"429"` or `"timeout"`.
+    /// `"500"`, `"429"`, `"409"`, `"400"` (a refusal) or `"timeout"`.
     pub(crate) kind: String,
+    /// The error code of a `"400"` refusal (`balance_insufficient`, say).
+    pub(crate) code: Option<String>,
     pub(crate) remaining: u32,
+    /// The `Stripe-Should-Retry` header to send with an injected error, when set.
+    pub(crate) should_retry: Option<bool>,
 }
 
 /// A webhook waiting to be sent.
