@@ -308,6 +308,17 @@ impl From<AdminError> for ApiError {
             AdminError::Forbidden => ApiError::forbidden("forbidden", error.to_string()),
             AdminError::NotFound => ApiError::not_found(error.to_string()),
             AdminError::Invalid(fields) => ApiError::invalid(fields),
+            AdminError::NotPaidOut => ApiError::conflict("not_paid_out", error.to_string()),
+            AdminError::NothingToRecover => {
+                ApiError::conflict("nothing_to_recover", error.to_string())
+            }
+            AdminError::Inconsistent(message) => {
+                tracing::error!(%message, "an order's money does not add up");
+                ApiError::conflict(
+                    "order_money_inconsistent",
+                    "this order's money does not add up; it needs a look before money moves",
+                )
+            }
             AdminError::Store(store) => store.into(),
         }
     }

@@ -7,7 +7,7 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::errors::{corrupt, store_error};
+use crate::errors::{corrupt, found, store_error};
 
 const COLUMNS: &str =
     "id, type, name, slug, parent_id, description, is_active, sort_order, created_at, updated_at";
@@ -101,10 +101,7 @@ pub(crate) async fn update_category(
     .execute(conn)
     .await
     .map_err(store_error)?;
-    if result.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    found(result.rows_affected())
 }
 
 pub(crate) async fn delete_category(

@@ -7,7 +7,7 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::errors::store_error;
+use crate::errors::{found, store_error};
 
 #[derive(sqlx::FromRow)]
 struct ConnectRow {
@@ -123,8 +123,5 @@ pub(crate) async fn update_connect(
     .execute(conn)
     .await
     .map_err(store_error)?;
-    if result.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    found(result.rows_affected())
 }

@@ -21,3 +21,12 @@ pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
 pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(format!("corrupt {what} row: {detail}"))
 }
+
+/// An update or delete that must have touched a row: none means the row does not exist.
+pub(crate) fn found(rows_affected: u64) -> Result<(), StoreError> {
+    if rows_affected == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}

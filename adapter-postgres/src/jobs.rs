@@ -35,13 +35,18 @@ impl TryFrom<JobRow> for JobRecord {
             .order_id
             .map(OrderId::from_uuid)
             .ok_or_else(|| corrupt("job", "missing order"));
+        let seller = row
+            .seller_id
+            .map(UserId::from_uuid)
+            .ok_or_else(|| corrupt("job", "missing seller"));
         let kind = match row.kind.as_str() {
             "payout" => JobKind::Payout {
                 order: order?,
-                seller: row
-                    .seller_id
-                    .map(UserId::from_uuid)
-                    .ok_or_else(|| corrupt("job", "missing seller"))?,
+                seller: seller?,
+            },
+            "reversal" => JobKind::Reversal {
+                order: order?,
+                seller: seller?,
             },
             "order_mail" => JobKind::OrderMail { order: order? },
             "refund_sync" => JobKind::RefundSync { order: order? },
@@ -63,7 +68,9 @@ impl TryFrom<JobRow> for JobRecord {
 
 fn refs(kind: &JobKind) -> (Option<Uuid>, Option<Uuid>) {
     match kind {
-        JobKind::Payout { order, seller } => (Some(order.get()), Some(seller.get())),
+        JobKind::Payout { order, seller } | JobKind::Reversal { order, seller } => {
+            (Some(order.get()), Some(seller.get()))
+        }
         JobKind::OrderMail { order } | JobKind::RefundSync { order } => (Some(order.get()), None),
     }
 }

@@ -530,6 +530,33 @@ impl PayoutStore for PgTx {
     async fn order_payouts(&mut self, order: OrderId) -> Result<Vec<PayoutRecord>, StoreError> {
         payouts::order_payouts(&mut self.tx, order).await
     }
+    async fn pending_reversal_for_update(
+        &mut self,
+        order: OrderId,
+        seller: UserId,
+    ) -> Result<Option<ReversalRecord>, StoreError> {
+        payouts::pending_reversal_for_update(&mut self.tx, order, seller).await
+    }
+    async fn reversed_total(
+        &mut self,
+        order: OrderId,
+        seller: UserId,
+    ) -> Result<Cents, StoreError> {
+        payouts::reversed_total(&mut self.tx, order, seller).await
+    }
+    async fn pending_reversals_total(
+        &mut self,
+        seller: UserId,
+        except: OrderId,
+    ) -> Result<Cents, StoreError> {
+        payouts::pending_reversals_total(&mut self.tx, seller, except).await
+    }
+    async fn insert_reversal(&mut self, reversal: &ReversalRecord) -> Result<(), StoreError> {
+        payouts::insert_reversal(&mut self.tx, reversal).await
+    }
+    async fn update_reversal(&mut self, reversal: &ReversalRecord) -> Result<(), StoreError> {
+        payouts::update_reversal(&mut self.tx, reversal).await
+    }
 }
 
 #[async_trait]
@@ -699,6 +726,9 @@ impl Queries for PgStore {
     }
     async fn order_payouts(&self, id: OrderId) -> Result<Vec<PayoutRecord>, StoreError> {
         payouts::order_payouts(&mut *self.connection().await?, id).await
+    }
+    async fn order_reversals(&self, id: OrderId) -> Result<Vec<ReversalRecord>, StoreError> {
+        payouts::order_reversals(&mut *self.connection().await?, id).await
     }
     async fn order_by_session(&self, session_id: &str) -> Result<Option<OrderId>, StoreError> {
         orders::order_by_session(&mut *self.connection().await?, session_id).await

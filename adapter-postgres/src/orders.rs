@@ -13,7 +13,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::errors::{corrupt, store_error};
+use crate::errors::{corrupt, found, store_error};
 
 pub(crate) const ORDER_COLUMNS: &str = "o.id, o.buyer_id, o.guest_email, o.access_token, o.status, o.kind, o.currency, \
      o.fee_bps, o.subtotal_cents, o.tax_cents, o.shipping_cents, o.total_cents, o.refunded_cents, o.payment_reference, \
@@ -294,9 +294,7 @@ pub(crate) async fn update_order(
     .execute(&mut *conn)
     .await
     .map_err(store_error)?;
-    if result.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
+    found(result.rows_affected())?;
     if let Some(session) = &order.stripe_session_id {
         sqlx::query("insert into order_sessions (session_id, order_id) values ($1, $2) on conflict do nothing")
             .bind(session)

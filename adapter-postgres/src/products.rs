@@ -14,7 +14,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::errors::{corrupt, store_error};
+use crate::errors::{corrupt, found, store_error};
 
 pub(crate) const PRODUCT_COLUMNS: &str = "p.id, p.seller_id, p.kind, p.title, p.slug, p.short_description, \
      p.description, p.category_id, p.price_cents, p.is_free, p.is_active, p.is_featured, p.is_trending, \
@@ -165,10 +165,7 @@ pub(crate) async fn update_product(
     .execute(conn)
     .await
     .map_err(store_error)?;
-    if result.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    found(result.rows_affected())
 }
 
 pub(crate) async fn get_product_for_update(
@@ -309,10 +306,7 @@ pub(crate) async fn set_primary_image(
     .execute(conn)
     .await
     .map_err(store_error)?;
-    if result.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    found(result.rows_affected())
 }
 
 pub(crate) async fn product_image(

@@ -7,7 +7,7 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::errors::store_error;
+use crate::errors::{found, store_error};
 
 /// The columns of a user with its profile's role flags.
 pub(crate) const USER_COLUMNS: &str = "u.id, u.username, u.email, u.password_hash, u.is_staff, \
@@ -197,10 +197,7 @@ pub(crate) async fn update_profile(
     .execute(conn)
     .await
     .map_err(store_error)?;
-    if result.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    found(result.rows_affected())
 }
 
 pub(crate) async fn set_avatar(
@@ -239,9 +236,7 @@ pub(crate) async fn set_roles(
         .execute(&mut *conn)
         .await
         .map_err(store_error)?;
-    if users.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
+    found(users.rows_affected())?;
     sqlx::query("update profiles set is_owner = $2, is_seller = $3 where user_id = $1")
         .bind(id.get())
         .bind(roles.is_owner)
@@ -263,8 +258,5 @@ pub(crate) async fn set_password_hash(
         .execute(conn)
         .await
         .map_err(store_error)?;
-    if result.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    found(result.rows_affected())
 }

@@ -87,3 +87,7 @@ id_type!(
     /// An owner-made ledger adjustment.
     AdjustmentId
 );
+id_type!(
+    /// A transfer reversal recovering a seller's part of refunds made after their payout.
+    ReversalId
+);

@@ -6,8 +6,13 @@
 //! payout never exceeds the balance. A payout that was decided keeps its amount on every retry so
 //! the idempotency key `payout:{order}:{seller}` always goes with the same request; a paid one is
 //! never paid again.
+//!
+//! When refunds or disputes reach an order after its seller was paid, the seller owes their share
+//! back. That debt is netted against later payouts, and an owner may also recover it at once with
+//! a Stripe transfer reversal: [`plan_reversal`] decides how much may be taken back, never more
+//! than the seller was overpaid for the order nor more than they owe overall.
 
-use crate::ids::{OrderId, UserId};
+use crate::ids::{OrderId, ReversalId, UserId};
 use crate::ledger::{Component, LineMoney, OrderMoney, RefundState};
 use crate::money::{Cents, MoneyError};
 
@@ -155,6 +160,68 @@ pub fn payout_idempotency_key(order: OrderId, seller: UserId) -> String {
     format!("payout:{order}:{seller}")
 }
 
+/// The state of one transfer reversal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReversalStatus {
+    /// Decided; Stripe's answer not known yet. Retries reuse its amount and key.
+    Pending,
+    /// Stripe reversed the transfer.
+    Reversed {
+        /// Stripe's reversal id (`trr_…`).
+        reversal_id: String,
+    },
+    /// Stripe refused (the seller's Stripe balance was too low, say); the debt stays and is netted
+    /// against later payouts.
+    Refused,
+}
+
+impl ReversalStatus {
+    /// Stored spelling.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ReversalStatus::Pending => "pending",
+            ReversalStatus::Reversed { .. } => "reversed",
+            ReversalStatus::Refused => "refused",
+        }
+    }
+}
+
+/// What [`plan_reversal`] needs to know about one (order, seller) whose payout was made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReversalContext {
+    /// The amount of the transfer that paid the seller for the order.
+    pub transferred: Cents,
+    /// What the order owes the seller today ([`order_claim`]: their part less refunds).
+    pub order_claim: Cents,
+    /// Already reversed (or being reversed) for this order and seller.
+    pub reversed: Cents,
+    /// The seller's balance as payouts see it (ledger balance less payouts under way plus
+    /// reversals under way): negative when they owe the platform.
+    pub seller_balance: Cents,
+}
+
+/// How much of a paid-out transfer to take back: what the seller was overpaid for this order
+/// (transferred − what the order owes them now − already reversed), at most what they owe
+/// overall (a debt already netted against later payouts is not recovered twice). Zero when there
+/// is nothing to recover.
+///
+/// # Errors
+/// Overflow.
+pub fn plan_reversal(context: &ReversalContext) -> Result<Cents, MoneyError> {
+    let overpaid = context
+        .transferred
+        .checked_sub(context.order_claim)?
+        .checked_sub(context.reversed)?;
+    let debt = Cents::ZERO.checked_sub(context.seller_balance)?;
+    Ok(overpaid.min(debt).max(Cents::ZERO))
+}
+
+/// The idempotency key of a transfer reversal: `reversal:{reversal record id}`, so a retry after
+/// an unknown outcome never reverses twice.
+pub fn reversal_idempotency_key(reversal: ReversalId) -> String {
+    format!("reversal:{reversal}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,5 +305,37 @@ mod tests {
             plan_payout(&context(true, 900, 900, netted)),
             PayoutDecision::Skip(SkipReason::NothingOwed)
         );
+    }
+
+    fn reversal(transferred: i64, claim: i64, reversed: i64, balance: i64) -> i64 {
+        plan_reversal(&ReversalContext {
+            transferred: Cents::new(transferred),
+            order_claim: Cents::new(claim),
+            reversed: Cents::new(reversed),
+            seller_balance: Cents::new(balance),
+        })
+        .unwrap()
+        .get()
+    }
+
+    #[test]
+    fn a_reversal_recovers_refunds_made_after_the_payout_only() {
+        // Paid 1440; a 400 refund took 360 of the seller's part: they owe 360.
+        assert_eq!(reversal(1440, 1080, 0, -360), 360);
+        // Refunded before the payout: the transfer was already smaller, nothing to recover.
+        assert_eq!(reversal(1080, 1080, 0, 0), 0);
+        // Fully refunded after the payout; 1000 already reversed.
+        assert_eq!(reversal(1440, 0, 1000, -440), 440);
+        assert_eq!(reversal(1440, 0, 1440, 0), 0, "never reversed twice");
+    }
+
+    #[test]
+    fn a_reversal_never_takes_more_than_the_seller_owes() {
+        // A later sale netted part of the debt already.
+        assert_eq!(reversal(1440, 0, 0, -500), 500);
+        // The debt is gone altogether.
+        assert_eq!(reversal(1440, 0, 0, 200), 0);
+        // The payout itself was netted down to 500: the seller was overpaid by 500 at most.
+        assert_eq!(reversal(500, 0, 0, -1440), 500);
     }
 }

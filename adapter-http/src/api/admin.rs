@@ -1,10 +1,13 @@
 //! Owner tools.
 
 use marketplace_domain::ids::{JobId, OrderId, UserId};
+use marketplace_domain::payout::ReversalStatus;
 use marketplace_domain::site::SiteConfig;
-use marketplace_ports::ports::{ConnectAccountRecord, JobKind, JobRecord, JobStatus, MailRecord};
+use marketplace_ports::ports::{
+    ConnectAccountRecord, JobKind, JobRecord, JobStatus, MailRecord, ReversalRecord,
+};
 use marketplace_ports::use_cases::Services;
-use marketplace_ports::use_cases::admin::ConnectOverride;
+use marketplace_ports::use_cases::admin::{ConnectOverride, ReversalPreview};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -108,11 +111,11 @@ pub struct SiteConfigRequest {
 pub struct JobDto {
     /// Id.
     pub id: Uuid,
-    /// `payout`, `order_mail` or `refund_sync`.
+    /// `payout`, `reversal`, `order_mail` or `refund_sync`.
     pub kind: String,
     /// The order it works on.
     pub order_id: Uuid,
-    /// The seller, for payouts.
+    /// The seller, for payouts and reversals.
     pub seller_id: Option<Uuid>,
     /// `queued`, `running`, `done` or `dead`.
     pub status: String,
@@ -156,6 +159,97 @@ pub struct RetriedPayoutsDto {
     pub queued: u64,
 }
 
+/// Which seller to take money back from.
+#[derive(Debug, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct ReversalRequest {
+    /// The seller whose payout of this order is reversed.
+    pub seller_id: Uuid,
+}
+
+/// A reversal the owner asked for: what it would take back now.
+#[derive(Debug, Object)]
+pub struct ReversalQueuedDto {
+    /// Order.
+    pub order_id: Uuid,
+    /// Seller.
+    pub seller_id: Uuid,
+    /// What the job will take back unless something changes first (a later payout netting the
+    /// debt, say).
+    pub amount_cents: i64,
+    /// Currency.
+    pub currency: String,
+    /// Always `queued`.
+    pub status: String,
+}
+
+/// A reversal was queued.
+#[derive(ApiResponse)]
+pub enum ReversalQueued {
+    /// Queued; follow it with `GET /admin/orders/{id}/reversals`.
+    #[oai(status = 202)]
+    Queued(Json<ReversalQueuedDto>),
+}
+
+/// A transfer reversal.
+#[derive(Debug, Object)]
+pub struct ReversalDto {
+    /// Id (its idempotency key is `reversal:{id}`).
+    pub id: Uuid,
+    /// Order.
+    pub order_id: Uuid,
+    /// Seller.
+    pub seller_id: Uuid,
+    /// The payout transfer being reversed.
+    pub transfer_id: String,
+    /// Amount taken back (or to take back).
+    pub amount_cents: i64,
+    /// Currency.
+    pub currency: String,
+    /// `pending`, `reversed` or `refused` (the debt then stays and is netted against later
+    /// payouts).
+    pub status: String,
+    /// Stripe's reversal id, once reversed.
+    pub stripe_reversal_id: Option<String>,
+    /// Why Stripe refused or failed.
+    pub last_error: Option<String>,
+    /// Created.
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    pub updated_at: OffsetDateTime,
+}
+
+fn reversal_dto(reversal: ReversalRecord) -> ReversalDto {
+    let stripe_reversal_id = match &reversal.status {
+        ReversalStatus::Reversed { reversal_id } => Some(reversal_id.clone()),
+        ReversalStatus::Pending | ReversalStatus::Refused => None,
+    };
+    ReversalDto {
+        id: reversal.id.get(),
+        order_id: reversal.order_id.get(),
+        seller_id: reversal.seller_id.get(),
+        transfer_id: reversal.transfer_id,
+        amount_cents: reversal.amount.get(),
+        currency: reversal.currency.to_string(),
+        status: reversal.status.as_str().to_owned(),
+        stripe_reversal_id,
+        last_error: reversal.last_error,
+        created_at: reversal.created_at,
+        updated_at: reversal.updated_at,
+    }
+}
+
+fn reversal_queued_dto(preview: ReversalPreview) -> ReversalQueuedDto {
+    ReversalQueuedDto {
+        order_id: preview.order_id.get(),
+        seller_id: preview.seller_id.get(),
+        amount_cents: preview.amount.get(),
+        currency: preview.currency.to_string(),
+        status: "queued".to_owned(),
+    }
+}
+
 /// Done, nothing to say.
 #[derive(ApiResponse)]
 pub enum Accepted {
@@ -174,7 +268,9 @@ fn site_config_dto(config: SiteConfig) -> SiteConfigDto {
 
 fn job_dto(job: JobRecord) -> JobDto {
     let (order, seller) = match &job.kind {
-        JobKind::Payout { order, seller } => (*order, Some(seller.get())),
+        JobKind::Payout { order, seller } | JobKind::Reversal { order, seller } => {
+            (*order, Some(seller.get()))
+        }
         JobKind::OrderMail { order } | JobKind::RefundSync { order } => (*order, None),
     };
     JobDto {
@@ -312,6 +408,40 @@ impl AdminApi {
         Ok(Json(RetriedPayoutsDto {
             queued: u64::try_from(queued).unwrap_or(u64::MAX),
         }))
+    }
+
+    /// Take back now, by reversing the seller's payout transfer, their part of refunds and lost
+    /// disputes that reached this order after they were paid (owners). Without it the debt is
+    /// netted against the seller's later payouts. Runs as a job; a reversal Stripe refuses
+    /// (seller balance too low) is shown as `refused` and leaves the debt to netting.
+    #[oai(path = "/admin/orders/:id/reversals", method = "post")]
+    async fn reverse_payout(
+        &self,
+        auth: Auth,
+        id: Path<Uuid>,
+        body: JsonBody<ReversalRequest>,
+    ) -> ApiResult<ReversalQueued> {
+        let preview = self
+            .services
+            .admin
+            .reverse_payout(
+                auth.actor(),
+                OrderId::from_uuid(id.0),
+                UserId::from_uuid(body.0.seller_id),
+            )
+            .await?;
+        Ok(ReversalQueued::Queued(Json(reversal_queued_dto(preview))))
+    }
+
+    /// The transfer reversals of an order, oldest first (owners).
+    #[oai(path = "/admin/orders/:id/reversals", method = "get")]
+    async fn reversals(&self, auth: Auth, id: Path<Uuid>) -> ApiResult<Json<Vec<ReversalDto>>> {
+        let reversals = self
+            .services
+            .admin
+            .order_reversals(auth.actor(), OrderId::from_uuid(id.0))
+            .await?;
+        Ok(Json(reversals.into_iter().map(reversal_dto).collect()))
     }
 
     /// The mail outbox (owners), newest first.

@@ -196,6 +196,9 @@ pub trait Queries: Send + Sync {
     /// True when the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// An order's transfer reversals, oldest first.
+    async fn order_reversals(&self, order: OrderId) -> Result<Vec<ReversalRecord>, StoreError>;
+
     /// An order with its lines.
     async fn order_detail(
         &self,

@@ -5,12 +5,12 @@ use marketplace_domain::catalog::CategoryType;
 use marketplace_domain::connect::ConnectStatus;
 use marketplace_domain::ids::{
     AssetId, BlobId, CartId, CategoryId, JobId, OrderId, OrderItemId, ProductId, ProductImageId,
-    SessionId, UserId,
+    ReversalId, SessionId, UserId,
 };
 use marketplace_domain::ledger::{LineMoney, OrderMoney};
 use marketplace_domain::money::{BasisPoints, Cents, Currency};
 use marketplace_domain::order::{OrderKind, OrderStatus};
-use marketplace_domain::payout::PayoutStatus;
+use marketplace_domain::payout::{PayoutStatus, ReversalStatus};
 use marketplace_domain::product::{PhysicalAttributes, ProductKind};
 use time::OffsetDateTime;
 
@@ -366,6 +366,31 @@ pub struct PayoutRecord {
     pub updated_at: OffsetDateTime,
 }
 
+/// A transfer reversal taking back a seller's part of refunds made after their payout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReversalRecord {
+    /// Id (its idempotency key is derived from it).
+    pub id: ReversalId,
+    /// Order.
+    pub order_id: OrderId,
+    /// Seller.
+    pub seller_id: UserId,
+    /// The transfer being reversed (the order's payout to the seller).
+    pub transfer_id: String,
+    /// Amount to take back.
+    pub amount: Cents,
+    /// The order's currency.
+    pub currency: Currency,
+    /// State.
+    pub status: ReversalStatus,
+    /// Stripe's last error, if any.
+    pub last_error: Option<String>,
+    /// Created.
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    pub updated_at: OffsetDateTime,
+}
+
 /// What a background job does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobKind {
@@ -386,6 +411,14 @@ pub enum JobKind {
         /// Order.
         order: OrderId,
     },
+    /// Take back from a seller, by reversing their payout transfer, what refunds after the payout
+    /// made them owe for one order.
+    Reversal {
+        /// Order.
+        order: OrderId,
+        /// Seller.
+        seller: UserId,
+    },
 }
 
 impl JobKind {
@@ -395,6 +428,7 @@ impl JobKind {
             JobKind::Payout { .. } => "payout",
             JobKind::OrderMail { .. } => "order_mail",
             JobKind::RefundSync { .. } => "refund_sync",
+            JobKind::Reversal { .. } => "reversal",
         }
     }
 
@@ -404,6 +438,7 @@ impl JobKind {
             JobKind::Payout { order, seller } => format!("payout:{order}:{seller}"),
             JobKind::OrderMail { order } => format!("order_mail:{order}"),
             JobKind::RefundSync { order } => format!("refund_sync:{order}"),
+            JobKind::Reversal { order, seller } => format!("reversal:{order}:{seller}"),
         }
     }
 }

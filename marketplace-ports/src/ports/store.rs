@@ -433,6 +433,29 @@ pub trait PayoutStore: Send {
     async fn skipped_not_ready(&mut self, seller: UserId) -> Result<Vec<OrderId>, StoreError>;
     /// The payouts of an order.
     async fn order_payouts(&mut self, order: OrderId) -> Result<Vec<PayoutRecord>, StoreError>;
+    /// The pending transfer reversal of (order, seller), locked.
+    async fn pending_reversal_for_update(
+        &mut self,
+        order: OrderId,
+        seller: UserId,
+    ) -> Result<Option<ReversalRecord>, StoreError>;
+    /// Σ amounts of (order, seller)'s reversals that are done or under way.
+    async fn reversed_total(&mut self, order: OrderId, seller: UserId)
+    -> Result<Cents, StoreError>;
+    /// Σ amounts of a seller's reversals under way (money on its way back), except one order.
+    async fn pending_reversals_total(
+        &mut self,
+        seller: UserId,
+        except: OrderId,
+    ) -> Result<Cents, StoreError>;
+    /// Inserts a reversal.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] on `transfer_reversals_one_pending`: one under way per
+    /// (order, seller).
+    async fn insert_reversal(&mut self, reversal: &ReversalRecord) -> Result<(), StoreError>;
+    /// Writes a reversal's state.
+    async fn update_reversal(&mut self, reversal: &ReversalRecord) -> Result<(), StoreError>;
 }
 
 /// The job queue.

@@ -1,5 +1,5 @@
 //! Owner tools: site configuration, a seller's Connect status override, the job queue (dead jobs
-//! and retries), payout retries and the mail outbox.
+//! and retries), payout retries, transfer reversals and the mail outbox.
 
 use marketplace_domain::connect::{ConnectStatus, parse_account_id};
 use marketplace_domain::ids::{JobId, OrderId, UserId};
@@ -11,9 +11,11 @@ use rust_decimal::Decimal;
 
 use super::booking::enqueue;
 use super::connect::requeue_skipped_payouts;
+use super::jobs::{JobFailure, Recovery, recoverable};
 use super::{Actor, Deps};
 use crate::ports::{
-    ConnectAccountRecord, JobKind, JobRecord, JobStatus, MailRecord, StoreError, order_money,
+    ConnectAccountRecord, JobKind, JobRecord, JobStatus, MailRecord, OrderRecord, ReversalRecord,
+    StoreError, Tx, order_money,
 };
 
 /// Why an owner operation failed.
@@ -28,9 +30,31 @@ pub enum AdminError {
     /// Some fields are invalid.
     #[error("invalid input: {0}")]
     Invalid(FieldErrors),
+    /// The seller was not paid for this order, so there is no transfer to reverse.
+    #[error("the seller was not paid for this order; refunds only lowered what it owes them")]
+    NotPaidOut,
+    /// The seller owes nothing back for this order (or it was already taken back or netted).
+    #[error("the seller owes nothing back for this order")]
+    NothingToRecover,
+    /// The order's money does not add up; the message is for logs.
+    #[error("inconsistent order money: {0}")]
+    Inconsistent(String),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// What a requested transfer reversal would take back now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReversalPreview {
+    /// Order.
+    pub order_id: OrderId,
+    /// Seller.
+    pub seller_id: UserId,
+    /// Amount the job will take back unless something changes first.
+    pub amount: marketplace_domain::money::Cents,
+    /// The order's currency.
+    pub currency: marketplace_domain::money::Currency,
 }
 
 /// The Connect status an owner sets for a seller.
@@ -193,14 +217,7 @@ impl AdminService {
         Self::require_owner(actor)?;
         let now = self.deps.clock.now();
         let mut tx = self.deps.uow.begin().await?;
-        let order = tx
-            .orders()
-            .get_order_for_update(order_id)
-            .await?
-            .ok_or(AdminError::NotFound)?;
-        if !order.status.was_paid() {
-            return Err(AdminError::NotFound);
-        }
+        let order = paid_order_for_update(tx.as_mut(), order_id).await?;
         let items = tx.orders().order_items(order_id).await?;
         let payouts = tx.payouts().order_payouts(order_id).await?;
         let mut queued = 0_usize;
@@ -234,6 +251,78 @@ impl AdminService {
         Ok(queued)
     }
 
+    /// Asks for the seller's part of refunds made after their payout of this order to be taken
+    /// back now by reversing the payout transfer (owners). The reversal runs as a job, which
+    /// decides the final amount under locks; this returns what would be taken back now.
+    ///
+    /// # Errors
+    /// [`AdminError::NotFound`] for an unknown or unpaid order, [`AdminError::NotPaidOut`],
+    /// [`AdminError::NothingToRecover`].
+    pub async fn reverse_payout(
+        &self,
+        actor: &Actor,
+        order_id: OrderId,
+        seller: UserId,
+    ) -> Result<ReversalPreview, AdminError> {
+        Self::require_owner(actor)?;
+        let now = self.deps.clock.now();
+        let mut tx = self.deps.uow.begin().await?;
+        let order = paid_order_for_update(tx.as_mut(), order_id).await?;
+        let amount = match recoverable(tx.as_mut(), &order, seller)
+            .await
+            .map_err(|e| match e {
+                JobFailure::Transient(message) => {
+                    AdminError::Store(StoreError::Unavailable(message))
+                }
+                JobFailure::Permanent(message) => AdminError::Inconsistent(message),
+            })? {
+            Recovery::NotPaidOut => return Err(AdminError::NotPaidOut),
+            Recovery::NothingOwed => return Err(AdminError::NothingToRecover),
+            Recovery::Recover { amount, .. } => amount,
+        };
+        enqueue(
+            tx.as_mut(),
+            &JobKind::Reversal {
+                order: order_id,
+                seller,
+            },
+            &self.deps.settings,
+            now,
+        )
+        .await?;
+        tx.orders()
+            .add_event(
+                order_id,
+                "reversal_requested",
+                &format!("owner asked to take back {amount} from seller {seller}"),
+                now,
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(ReversalPreview {
+            order_id,
+            seller_id: seller,
+            amount,
+            currency: order.currency,
+        })
+    }
+
+    /// The transfer reversals of an order, oldest first (owners).
+    ///
+    /// # Errors
+    /// [`AdminError::NotFound`] for an unknown order.
+    pub async fn order_reversals(
+        &self,
+        actor: &Actor,
+        order_id: OrderId,
+    ) -> Result<Vec<ReversalRecord>, AdminError> {
+        Self::require_owner(actor)?;
+        if self.deps.queries.order_detail(order_id).await?.is_none() {
+            return Err(AdminError::NotFound);
+        }
+        Ok(self.deps.queries.order_reversals(order_id).await?)
+    }
+
     /// The mail outbox (owners).
     ///
     /// # Errors
@@ -245,5 +334,23 @@ impl AdminService {
     ) -> Result<Page<MailRecord>, AdminError> {
         Self::require_owner(actor)?;
         Ok(self.deps.queries.list_outbox(page).await?)
+    }
+}
+
+/// The order, locked, if it exists and was paid; [`AdminError::NotFound`] otherwise (money tools
+/// have nothing to do with unpaid orders).
+async fn paid_order_for_update(
+    tx: &mut dyn Tx,
+    order_id: OrderId,
+) -> Result<OrderRecord, AdminError> {
+    let order = tx
+        .orders()
+        .get_order_for_update(order_id)
+        .await?
+        .ok_or(AdminError::NotFound)?;
+    if order.status.was_paid() {
+        Ok(order)
+    } else {
+        Err(AdminError::NotFound)
     }
 }

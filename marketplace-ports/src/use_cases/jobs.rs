@@ -6,11 +6,14 @@
 use std::collections::BTreeMap;
 
 use marketplace_domain::connect::ConnectStatus;
-use marketplace_domain::ids::{OrderId, UserId};
-use marketplace_domain::ledger::{JournalEntry, refund_state, transfer_entry};
+use marketplace_domain::ids::{OrderId, ReversalId, UserId};
+use marketplace_domain::ledger::{
+    JournalEntry, refund_state, transfer_entry, transfer_reversal_entry,
+};
+use marketplace_domain::money::Cents;
 use marketplace_domain::payout::{
-    PayoutContext, PayoutDecision, PayoutStatus, SkipReason, order_claim, payout_idempotency_key,
-    plan_payout,
+    PayoutContext, PayoutDecision, PayoutStatus, ReversalContext, ReversalStatus, SkipReason,
+    order_claim, payout_idempotency_key, plan_payout, plan_reversal, reversal_idempotency_key,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -18,8 +21,8 @@ use super::Deps;
 use super::booking::insert_entry;
 use super::webhooks::WebhookService;
 use crate::ports::{
-    JobKind, JobRecord, MailRecord, NewTransfer, PaymentError, PayoutRecord, StoreError,
-    order_money,
+    JobKind, JobRecord, MailRecord, NewTransfer, OrderRecord, PaymentError, PayoutRecord,
+    ReversalRecord, StoreError, Tx, order_money,
 };
 
 /// How long a claimed job stays reserved before another worker may take it over.
@@ -119,6 +122,7 @@ impl JobRunner {
             JobKind::Payout { order, seller } => self.pay_out(*order, *seller).await,
             JobKind::OrderMail { order } => self.order_mail(*order).await,
             JobKind::RefundSync { order } => self.sync_refunds(*order).await,
+            JobKind::Reversal { order, seller } => self.reverse(*order, *seller).await,
         }
     }
 
@@ -155,14 +159,13 @@ impl JobRunner {
             .ledger()
             .lock_seller_balance(seller, order.currency)
             .await?;
-        let unconfirmed = tx.payouts().unconfirmed_total(seller, order_id).await?;
+        let seller_balance =
+            balance_as_payouts_see_it(tx.as_mut(), seller, balance, order_id).await?;
         let existing = tx.payouts().get_payout_for_update(order_id, seller).await?;
         let decision = plan_payout(&PayoutContext {
             seller_ready: status.is_ready(),
             order_claim: claim,
-            seller_balance: balance
-                .checked_sub(unconfirmed)
-                .map_err(|e| JobFailure::Permanent(e.to_string()))?,
+            seller_balance,
             existing: existing.as_ref().map(|p| p.status.clone()),
         });
         let amount = match decision {
@@ -292,6 +295,129 @@ impl JobRunner {
         }
     }
 
+    /// Takes back from a seller what refunds after their payout made them owe for one order
+    /// (SPEC §4.4): decide under locks, reverse the transfer with no transaction open, book the
+    /// outcome. A reversal Stripe refuses is recorded as refused and leaves the debt to netting.
+    async fn reverse(&self, order_id: OrderId, seller: UserId) -> Result<(), JobFailure> {
+        let now = self.deps.clock.now();
+        let mut tx = self.deps.uow.begin().await?;
+        let Some(order) = tx.orders().get_order_for_update(order_id).await? else {
+            return Err(JobFailure::Permanent(format!(
+                "order {order_id} does not exist"
+            )));
+        };
+        let reversal = match tx
+            .payouts()
+            .pending_reversal_for_update(order_id, seller)
+            .await?
+        {
+            // An earlier attempt's outcome is unknown: the same amount under the same key.
+            Some(pending) => pending,
+            None => match recoverable(tx.as_mut(), &order, seller).await? {
+                Recovery::Recover {
+                    transfer_id,
+                    amount,
+                } => {
+                    let record = ReversalRecord {
+                        id: ReversalId::from_uuid(uuid::Uuid::now_v7()),
+                        order_id,
+                        seller_id: seller,
+                        transfer_id,
+                        amount,
+                        currency: order.currency,
+                        status: ReversalStatus::Pending,
+                        last_error: None,
+                        created_at: now,
+                        updated_at: now,
+                    };
+                    tx.payouts().insert_reversal(&record).await?;
+                    record
+                }
+                Recovery::NotPaidOut | Recovery::NothingOwed => {
+                    tx.orders()
+                        .add_event(
+                            order_id,
+                            "reversal_skipped",
+                            &format!("nothing to take back from seller {seller}"),
+                            now,
+                        )
+                        .await?;
+                    tx.commit().await?;
+                    return Ok(());
+                }
+            },
+        };
+        tx.commit().await?;
+
+        let result = self
+            .deps
+            .payments
+            .create_transfer_reversal(
+                &reversal.transfer_id,
+                reversal.amount,
+                &reversal_idempotency_key(reversal.id),
+            )
+            .await;
+
+        let now = self.deps.clock.now();
+        let mut tx = self.deps.uow.begin().await?;
+        let mut record = reversal;
+        record.updated_at = now;
+        let outcome = match result {
+            Ok(reversed) => {
+                let entry = transfer_reversal_entry(
+                    &reversed.id,
+                    Some(order_id),
+                    seller,
+                    reversed.amount,
+                    record.currency,
+                )
+                .map_err(|e| JobFailure::Permanent(e.to_string()))?;
+                insert_entry(tx.as_mut(), &entry, now).await?;
+                tx.orders()
+                    .add_event(
+                        order_id,
+                        "transfer_reversed",
+                        &format!(
+                            "reversal {} took back {} from seller {seller}",
+                            reversed.id, reversed.amount
+                        ),
+                        now,
+                    )
+                    .await?;
+                record.amount = reversed.amount;
+                record.status = ReversalStatus::Reversed {
+                    reversal_id: reversed.id,
+                };
+                record.last_error = None;
+                Ok(())
+            }
+            Err(error) if error.is_transient() => {
+                record.last_error = Some(error.to_string());
+                Err(JobFailure::Transient(error.to_string()))
+            }
+            Err(error) => {
+                tx.orders()
+                    .add_event(
+                        order_id,
+                        "warning",
+                        &format!(
+                            "reversal of {} from seller {seller} refused: {error}; the debt is netted against later payouts",
+                            record.amount
+                        ),
+                        now,
+                    )
+                    .await?;
+                record.status = ReversalStatus::Refused;
+                record.last_error = Some(error.to_string());
+                Ok(())
+            }
+        };
+        tx.payouts().update_reversal(&record).await?;
+        tx.commit().await?;
+        outcome
+    }
+
     /// The order's charge id, reading it from the payment intent (and remembering it) if needed.
     async fn charge_of(&self, order_id: OrderId) -> Result<Option<String>, JobFailure> {
         let Some((order, _)) = self.deps.queries.order_detail(order_id).await? else {
@@ -388,6 +514,87 @@ impl JobRunner {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// What [`recoverable`] found for one (order, seller).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Recovery {
+    /// The seller was not paid for this order: refunds only lowered what it owes them.
+    NotPaidOut,
+    /// Paid, but they owe nothing back (or it was already taken back or netted).
+    NothingOwed,
+    /// Take this amount back by reversing this transfer.
+    Recover {
+        /// The payout's transfer.
+        transfer_id: String,
+        /// Amount (positive).
+        amount: Cents,
+    },
+}
+
+/// What may be taken back from `seller` for `order` now. Locks the seller's balance: call inside
+/// the transaction that acts on the answer, after locking the order.
+pub(crate) async fn recoverable(
+    tx: &mut dyn Tx,
+    order: &OrderRecord,
+    seller: UserId,
+) -> Result<Recovery, JobFailure> {
+    // Locks in the payout job's order: order, seller balance, payout record.
+    let balance = tx
+        .ledger()
+        .lock_seller_balance(seller, order.currency)
+        .await?;
+    let payout = tx.payouts().get_payout_for_update(order.id, seller).await?;
+    let Some(PayoutStatus::Paid {
+        amount: transferred,
+        transfer_id,
+    }) = payout.map(|p| p.status)
+    else {
+        return Ok(Recovery::NotPaidOut);
+    };
+    let permanent = |e: &dyn std::fmt::Display| JobFailure::Permanent(e.to_string());
+    let items = tx.orders().order_items(order.id).await?;
+    let money = order_money(order, &items);
+    let entries = tx.ledger().order_entries(order.id).await?;
+    let state = refund_state(
+        &money,
+        &entries.iter().map(JournalEntry::fact).collect::<Vec<_>>(),
+    )
+    .map_err(|e| permanent(&e))?;
+    let claim = order_claim(&money, &state, seller).map_err(|e| permanent(&e))?;
+    let seller_balance = balance_as_payouts_see_it(tx, seller, balance, order.id).await?;
+    let reversed = tx.payouts().reversed_total(order.id, seller).await?;
+    let amount = plan_reversal(&ReversalContext {
+        transferred,
+        order_claim: claim,
+        reversed,
+        seller_balance,
+    })
+    .map_err(|e| permanent(&e))?;
+    Ok(if amount.is_positive() {
+        Recovery::Recover {
+            transfer_id,
+            amount,
+        }
+    } else {
+        Recovery::NothingOwed
+    })
+}
+
+/// The seller's ledger balance less payouts under way (money leaving) plus reversals under way
+/// (money coming back), except those of `except`: what payouts and reversals decide on.
+async fn balance_as_payouts_see_it(
+    tx: &mut dyn Tx,
+    seller: UserId,
+    ledger_balance: Cents,
+    except: OrderId,
+) -> Result<Cents, JobFailure> {
+    let leaving = tx.payouts().unconfirmed_total(seller, except).await?;
+    let coming_back = tx.payouts().pending_reversals_total(seller, except).await?;
+    ledger_balance
+        .checked_sub(leaving)
+        .and_then(|b| b.checked_add(coming_back))
+        .map_err(|e| JobFailure::Permanent(e.to_string()))
 }
 
 fn connected_account(status: &ConnectStatus) -> Result<String, JobFailure> {
@@ -548,32 +755,12 @@ mod tests {
             tx.jobs
                 .expect_claim()
                 .returning(move |_, _| Ok(Some(job(attempts))));
-            let returned = order.clone();
-            tx.orders
-                .expect_get_order_for_update()
-                .returning(move |_| Ok(Some(returned.clone())));
-            tx.orders
-                .expect_order_items()
-                .returning(move |_| Ok(items.clone()));
             tx.orders.expect_add_event().returning(|_, _, _, _| Ok(()));
-            let (order, items) = paid_order();
             let paid = order_paid_entry(&crate::ports::order_money(&order, &items)).unwrap();
-            tx.ledger
-                .expect_order_entries()
-                .returning(move |_| Ok(vec![paid.clone()]));
-            tx.ledger
-                .expect_lock_seller_balance()
-                .returning(|_, _| Ok(Cents::new(900)));
             let log = seen.clone();
-            tx.ledger
-                .expect_insert_entry()
-                .returning(move |_, entry, _| {
-                    log.lock()
-                        .unwrap()
-                        .entries
-                        .push(entry.key().as_str().to_owned());
-                    Ok(())
-                });
+            order_with_ledger(&mut tx, vec![paid], 900, move |key| {
+                log.lock().unwrap().entries.push(key);
+            });
             tx.connect.expect_get_connect().returning(|user| {
                 Ok(Some(ConnectAccountRecord {
                     user_id: user,
@@ -590,9 +777,7 @@ mod tests {
                     updated_at: fixed_clock().0,
                 }))
             });
-            tx.payouts
-                .expect_unconfirmed_total()
-                .returning(|_, _| Ok(Cents::ZERO));
+            nothing_else_under_way(&mut tx);
             let log = seen.clone();
             tx.payouts
                 .expect_get_payout_for_update()
@@ -728,6 +913,242 @@ mod tests {
         assert!(matches!(run, JobRun::Dead(_)));
         let seen = seen.lock().unwrap();
         assert!(seen.buried && seen.retried_at.is_none());
+    }
+
+    /// The order of [`paid_order`] (locked and its lines), its journal `entries` and the seller's
+    /// `balance`; the keys of entries booked are handed to `booked`.
+    fn order_with_ledger(
+        tx: &mut FakeTx,
+        entries: Vec<JournalEntry>,
+        balance: i64,
+        booked: impl Fn(String) + Send + 'static,
+    ) {
+        let (order, items) = paid_order();
+        tx.orders
+            .expect_get_order_for_update()
+            .returning(move |_| Ok(Some(order.clone())));
+        tx.orders
+            .expect_order_items()
+            .returning(move |_| Ok(items.clone()));
+        tx.ledger
+            .expect_order_entries()
+            .returning(move |_| Ok(entries.clone()));
+        tx.ledger
+            .expect_lock_seller_balance()
+            .returning(move |_, _| Ok(Cents::new(balance)));
+        tx.ledger
+            .expect_insert_entry()
+            .returning(move |_, entry, _| {
+                booked(entry.key().as_str().to_owned());
+                Ok(())
+            });
+    }
+
+    /// No other payout or reversal of the seller is in flight.
+    fn nothing_else_under_way(tx: &mut FakeTx) {
+        tx.payouts
+            .expect_unconfirmed_total()
+            .returning(|_, _| Ok(Cents::ZERO));
+        tx.payouts
+            .expect_pending_reversals_total()
+            .returning(|_, _| Ok(Cents::ZERO));
+    }
+
+    /// What the fake transactions of a reversal job saw.
+    #[derive(Default)]
+    struct ReversalSeen {
+        reversals: Vec<ReversalRecord>,
+        entries: Vec<String>,
+        events: Vec<String>,
+        completed: bool,
+        retried: bool,
+    }
+
+    /// Every transaction of a reversal job over the paid order of [`paid_order`], paid out (9.00)
+    /// and then refunded 4.00 from the Stripe dashboard: the seller owes 3.60.
+    fn reversal_runner(seen: Arc<Mutex<ReversalSeen>>, payments: MockPaymentGateway) -> JobRunner {
+        let uow = FakeUow::new(move || {
+            let (order, items) = paid_order();
+            let mut tx = FakeTx::default();
+            tx.jobs.expect_claim().returning(|_, _| {
+                let mut job = job(1);
+                job.kind = JobKind::Reversal {
+                    order: OrderId::from_uuid(id(1)),
+                    seller: seller(),
+                };
+                Ok(Some(job))
+            });
+            let log = seen.clone();
+            tx.orders
+                .expect_add_event()
+                .returning(move |_, kind, _, _| {
+                    log.lock().unwrap().events.push(kind.to_owned());
+                    Ok(())
+                });
+            let money = crate::ports::order_money(&order, &items);
+            let paid = order_paid_entry(&money).unwrap();
+            let refund = marketplace_domain::ledger::order_event_entry(
+                &money,
+                &[&paid],
+                marketplace_domain::ledger::Fact::Refund {
+                    refund_id: "re_1".to_owned(),
+                    order: order.id,
+                    amount: Cents::new(400),
+                    line: None,
+                    created: fixed_clock().0,
+                },
+            )
+            .unwrap();
+            let log = seen.clone();
+            order_with_ledger(&mut tx, vec![paid, refund], -360, move |key| {
+                log.lock().unwrap().entries.push(key);
+            });
+            tx.payouts.expect_get_payout_for_update().returning(|o, s| {
+                Ok(Some(PayoutRecord {
+                    order_id: o,
+                    seller_id: s,
+                    status: PayoutStatus::Paid {
+                        amount: Cents::new(900),
+                        transfer_id: "tr_1".to_owned(),
+                    },
+                    last_error: None,
+                    created_at: fixed_clock().0,
+                    updated_at: fixed_clock().0,
+                }))
+            });
+            nothing_else_under_way(&mut tx);
+            let log = seen.clone();
+            tx.payouts.expect_reversed_total().returning(move |_, _| {
+                let seen = log.lock().unwrap();
+                Cents::sum(
+                    seen.reversals
+                        .iter()
+                        .filter(|r| r.status != ReversalStatus::Refused)
+                        .map(|r| r.amount),
+                )
+                .map_err(|e| StoreError::Unavailable(e.to_string()))
+            });
+            let log = seen.clone();
+            tx.payouts
+                .expect_pending_reversal_for_update()
+                .returning(move |_, _| {
+                    Ok(log
+                        .lock()
+                        .unwrap()
+                        .reversals
+                        .last()
+                        .filter(|r| r.status == ReversalStatus::Pending)
+                        .cloned())
+                });
+            let log = seen.clone();
+            tx.payouts.expect_insert_reversal().returning(move |r| {
+                log.lock().unwrap().reversals.push(r.clone());
+                Ok(())
+            });
+            let log = seen.clone();
+            tx.payouts.expect_update_reversal().returning(move |r| {
+                let mut seen = log.lock().unwrap();
+                if let Some(last) = seen.reversals.iter_mut().find(|x| x.id == r.id) {
+                    *last = r.clone();
+                }
+                Ok(())
+            });
+            let log = seen.clone();
+            tx.jobs.expect_complete().returning(move |_, _| {
+                log.lock().unwrap().completed = true;
+                Ok(())
+            });
+            let log = seen.clone();
+            tx.jobs.expect_retry().returning(move |_, _, _, _| {
+                log.lock().unwrap().retried = true;
+                Ok(())
+            });
+            tx
+        });
+        JobRunner::new(deps(uow, MockQueries::new(), MockCrypto::new(), payments))
+    }
+
+    #[tokio::test]
+    async fn a_reversal_takes_back_the_sellers_part_of_a_later_refund_once() {
+        let seen = Arc::new(Mutex::new(ReversalSeen::default()));
+        let mut payments = MockPaymentGateway::new();
+        let keys = Arc::new(Mutex::new(Vec::new()));
+        let log = keys.clone();
+        payments
+            .expect_create_transfer_reversal()
+            .withf(|transfer, amount, _| transfer == "tr_1" && *amount == Cents::new(360))
+            .times(2)
+            .returning(move |_, amount, key| {
+                let mut keys = log.lock().unwrap();
+                keys.push(key.to_owned());
+                if keys.len() == 1 {
+                    // The first answer is lost: the job must retry with the same key.
+                    Err(PaymentError::Transient {
+                        message: "timeout".to_owned(),
+                    })
+                } else {
+                    Ok(crate::ports::TransferReversal {
+                        id: "trr_1".to_owned(),
+                        amount,
+                    })
+                }
+            });
+        let runner = reversal_runner(seen.clone(), payments);
+        assert!(matches!(
+            runner.run_next().await.unwrap(),
+            JobRun::Retrying(_)
+        ));
+        assert!(matches!(runner.run_next().await.unwrap(), JobRun::Done(_)));
+        // A third run finds nothing left to take back and calls nobody.
+        assert!(matches!(runner.run_next().await.unwrap(), JobRun::Done(_)));
+        let seen = seen.lock().unwrap();
+        let keys = keys.lock().unwrap();
+        assert_eq!(seen.reversals.len(), 1, "one reversal, retried");
+        let key = format!("reversal:{}", seen.reversals[0].id);
+        assert_eq!(*keys, [key.clone(), key]);
+        assert_eq!(
+            seen.reversals[0].status,
+            ReversalStatus::Reversed {
+                reversal_id: "trr_1".to_owned()
+            }
+        );
+        assert_eq!(seen.entries, ["transfer_reversal:trr_1"]);
+        assert_eq!(
+            seen.events,
+            ["transfer_reversed", "reversal_skipped"],
+            "booked once, then nothing to do"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_reversal_is_recorded_and_leaves_the_debt() {
+        let seen = Arc::new(Mutex::new(ReversalSeen::default()));
+        let mut payments = MockPaymentGateway::new();
+        payments
+            .expect_create_transfer_reversal()
+            .times(1)
+            .returning(|_, _, _| {
+                Err(PaymentError::Rejected {
+                    code: "balance_insufficient".to_owned(),
+                    message: "insufficient funds in the connected account".to_owned(),
+                })
+            });
+        let run = reversal_runner(seen.clone(), payments)
+            .run_next()
+            .await
+            .unwrap();
+        assert!(matches!(run, JobRun::Done(JobKind::Reversal { .. })));
+        let seen = seen.lock().unwrap();
+        assert!(seen.completed && !seen.retried);
+        assert_eq!(seen.reversals[0].status, ReversalStatus::Refused);
+        assert!(
+            seen.reversals[0]
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("insufficient"))
+        );
+        assert!(seen.entries.is_empty(), "nothing booked");
+        assert_eq!(seen.events, ["warning"]);
     }
 
     #[test]

@@ -150,3 +150,166 @@ async fn a_lost_dispute_returns_the_money_and_books_the_fee_once() {
     .await;
     app.assert_ledger_balanced().await;
 }
+
+async fn reversals_of(app: &TestApp, order: &str) -> Vec<serde_json::Value> {
+    expect_json(
+        app.get(
+            &format!("/api/v1/admin/orders/{order}/reversals"),
+            Some(&app.owner.token),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await
+    .as_array()
+    .unwrap()
+    .clone()
+}
+
+async fn ask_reversal(app: &TestApp, token: &str, order: &str, seller: &str) -> reqwest::Response {
+    app.post(
+        &format!("/api/v1/admin/orders/{order}/reversals"),
+        Some(token),
+        json!({"seller_id": seller}),
+    )
+    .await
+}
+
+/// Waits until the order has `count` reversals and none is under way.
+async fn settled_reversals(app: &TestApp, order: &str, count: usize) -> Vec<serde_json::Value> {
+    eventually("the reversals are settled", || async {
+        let reversals = reversals_of(app, order).await;
+        (reversals.len() == count && reversals.iter().all(|r| r["status"] != "pending"))
+            .then_some(reversals)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_owner_takes_back_refunds_after_the_payout_by_reversing_the_transfer() {
+    let app = spawn_app().await;
+    let (open, intent) = paid_and_paid_out(&app).await;
+    let order = open.order_id.clone();
+    let seller = open.seller.id.clone();
+
+    // Nothing to take back before a refund; only owners may ask; bad bodies change nothing.
+    let early = ask_reversal(&app, &app.owner.token, &order, &seller).await;
+    expect_error(early, StatusCode::CONFLICT, "nothing_to_recover", None).await;
+    let by_seller = ask_reversal(&app, &open.seller.token, &order, &seller).await;
+    expect_error(by_seller, StatusCode::FORBIDDEN, "forbidden", None).await;
+    let not_paid = ask_reversal(&app, &app.owner.token, &order, &open.buyer.id).await;
+    expect_error(not_paid, StatusCode::CONFLICT, "not_paid_out", None).await;
+    let unknown = ask_reversal(
+        &app,
+        &app.owner.token,
+        "00000000-0000-7000-8000-000000000000",
+        &seller,
+    )
+    .await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let malformed = app
+        .post(
+            &format!("/api/v1/admin/orders/{order}/reversals"),
+            Some(&app.owner.token),
+            json!({"seller_id": "not a uuid"}),
+        )
+        .await;
+    assert!(malformed.status().is_client_error());
+    assert!(reversals_of(&app, &order).await.is_empty());
+
+    // A 4.00 refund after the payout: the seller owes 3.60 and the owner takes it back.
+    app.sim_post(
+        "/_sim/refunds",
+        json!({"payment_intent": intent, "amount": 400}),
+    )
+    .await;
+    order_with(&app, &open, 400).await;
+    let queued = expect_json(
+        ask_reversal(&app, &app.owner.token, &order, &seller).await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    assert_eq!(queued["amount_cents"], 360);
+    assert_eq!(queued["status"], "queued");
+    let reversals = settled_reversals(&app, &order, 1).await;
+    assert_eq!(reversals[0]["status"], "reversed");
+    assert_eq!(reversals[0]["amount_cents"], 360);
+    let reversal_id = reversals[0]["id"].as_str().unwrap();
+    let requests = app.stripe_requests("POST", "/v1/transfers/").await;
+    assert!(
+        !requests.is_empty()
+            && requests
+                .iter()
+                .all(|r| r["idempotency_key"] == format!("reversal:{reversal_id}")),
+        "{requests:?}"
+    );
+    let money = app.seller_money(&open.seller).await;
+    assert_eq!(money["balance_cents"], 0, "the debt is repaid");
+    let transfers = app.sim_get("/_sim/transfers").await;
+    assert_eq!(transfers[0]["amount"], 1440);
+    assert_eq!(transfers[0]["amount_reversed"], 360);
+    let again = ask_reversal(&app, &app.owner.token, &order, &seller).await;
+    expect_error(again, StatusCode::CONFLICT, "nothing_to_recover", None).await;
+
+    // The rest is refunded; Stripe refuses the first reversal (the seller's Stripe balance is
+    // too low): shown as refused, the debt stays to be netted. A later try succeeds.
+    app.sim_post("/_sim/refunds", json!({"payment_intent": intent}))
+        .await;
+    order_with(&app, &open, 1600).await;
+    eventually("the seller owes the rest of the net", || async {
+        let money = app.seller_money(&open.seller).await;
+        (money["balance_cents"] == -1080).then_some(())
+    })
+    .await;
+    app.sim_post(
+        "/_sim/faults",
+        json!({"path_prefix": "/v1/transfers/", "kind": "400", "code": "balance_insufficient"}),
+    )
+    .await;
+    let queued = expect_json(
+        ask_reversal(&app, &app.owner.token, &order, &seller).await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    assert_eq!(queued["amount_cents"], 1080);
+    let reversals = settled_reversals(&app, &order, 2).await;
+    assert_eq!(reversals[1]["status"], "refused");
+    assert!(
+        reversals[1]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("balance_insufficient")),
+        "{reversals:?}"
+    );
+    assert_eq!(app.seller_money(&open.seller).await["balance_cents"], -1080);
+    let refused_order = order_with(&app, &open, 1600).await;
+    assert!(
+        refused_order["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "warning" && e["message"].as_str().unwrap().contains("refused")),
+        "{refused_order}"
+    );
+
+    expect_json(
+        ask_reversal(&app, &app.owner.token, &order, &seller).await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    let reversals = settled_reversals(&app, &order, 3).await;
+    assert_eq!(reversals[2]["status"], "reversed");
+    assert_eq!(reversals[2]["amount_cents"], 1080);
+    assert_eq!(app.seller_money(&open.seller).await["balance_cents"], 0);
+    let transfers = app.sim_get("/_sim/transfers").await;
+    assert_eq!(transfers[0]["amount_reversed"], 1440);
+    assert_eq!(transfers[0]["reversed"], true);
+    let booked = query_i64(
+        &app.db,
+        &format!(
+            "select count(*) from journal_entries where kind = 'transfer_reversal' and order_id = '{order}'"
+        ),
+    )
+    .await;
+    assert_eq!(booked, 2, "each reversal Stripe made is booked once");
+    app.assert_ledger_balanced().await;
+}
