@@ -11,12 +11,13 @@ use std::collections::{BTreeMap, HashSet};
 use marketplace_domain::ids::{AdjustmentId, OrderId, OrderItemId, ProductId, UserId};
 use marketplace_domain::ledger::{
     Account, Component, Fact, JournalEntry, Ledger, OrderMoney, Posted, adjustment_entry,
-    order_event_entry, order_paid_entry, refund_state, transfer_entry,
+    order_event_entry, order_paid_entry, refund_state, transfer_entry, transfer_reversal_entry,
 };
 use marketplace_domain::money::{BasisPoints, Cents, Currency, allocate};
 use marketplace_domain::order::{CartItem, price_order};
 use marketplace_domain::payout::{
-    PayoutContext, PayoutDecision, PayoutStatus, order_claim, plan_payout,
+    PayoutContext, PayoutDecision, PayoutStatus, ReversalContext, order_claim, plan_payout,
+    plan_reversal,
 };
 use marketplace_domain::product::ProductKind;
 use proptest::prelude::*;
@@ -250,6 +251,9 @@ enum Step {
     RefundFails,
     /// The owner adjusts seller `n` by `amount` (either sign).
     Adjustment { seller: u8, amount: i64 },
+    /// The owner takes back from seller `n`, by reversing their payout, what they owe for the
+    /// order (when the planner finds anything).
+    Reversal { seller: u8 },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -261,6 +265,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => Just(Step::DisputeWon),
         1 => Just(Step::RefundFails),
         1 => (0..3_u8, -3_000..3_000_i64).prop_map(|(seller, amount)| Step::Adjustment { seller, amount }),
+        2 => (0..3_u8).prop_map(|seller| Step::Reversal { seller }),
     ]
 }
 
@@ -296,7 +301,12 @@ fn book(ledger: &mut Ledger, order: &OrderMoney, fact: &Fact) -> Posted {
             let booked = ledger.order_entries(order.order);
             order_event_entry(order, &booked, fact.clone()).unwrap()
         }
-        Fact::TransferReversal { .. } => unreachable!("not generated"),
+        Fact::TransferReversal {
+            reversal_id,
+            seller,
+            amount,
+            order: o,
+        } => transfer_reversal_entry(reversal_id, *o, *seller, *amount, Currency::USD).unwrap(),
     };
     ledger.post(entry)
 }
@@ -309,6 +319,7 @@ fn run(order: OrderMoney, steps: &[Step]) -> Result<Scenario, TestCaseError> {
     book(&mut ledger, &order, &facts[0]);
     let total = order.total().unwrap();
     let mut payouts: BTreeMap<UserId, PayoutStatus> = BTreeMap::new();
+    let mut reversed: BTreeMap<UserId, Cents> = BTreeMap::new();
     let mut open_disputes: Vec<String> = Vec::new();
     let mut open_refunds: Vec<String> = Vec::new();
     for (n, step) in steps.iter().enumerate() {
@@ -404,6 +415,46 @@ fn run(order: OrderMoney, steps: &[Step]) -> Result<Scenario, TestCaseError> {
                         continue;
                     }
                     PayoutDecision::AlreadyPaid { .. } => continue,
+                }
+            }
+            Step::Reversal { seller: s } => {
+                let seller = seller(*s);
+                let Some(PayoutStatus::Paid {
+                    amount: transferred,
+                    ..
+                }) = payouts.get(&seller)
+                else {
+                    continue;
+                };
+                let claim = order_claim(&order, &state, seller).unwrap();
+                let balance = ledger.seller_balance(seller, Currency::USD).unwrap();
+                let already = reversed.get(&seller).copied().unwrap_or(Cents::ZERO);
+                let amount = plan_reversal(&ReversalContext {
+                    transferred: *transferred,
+                    order_claim: claim,
+                    reversed: already,
+                    seller_balance: balance,
+                })
+                .unwrap();
+                prop_assert!(!amount.is_negative());
+                if amount.is_zero() {
+                    continue;
+                }
+                prop_assert!(
+                    balance.checked_add(amount).unwrap() <= Cents::ZERO,
+                    "took back {amount} from a balance of {balance}"
+                );
+                let total_reversed = already.checked_add(amount).unwrap();
+                prop_assert!(
+                    total_reversed <= *transferred,
+                    "reversed {total_reversed} of a {transferred} transfer"
+                );
+                reversed.insert(seller, total_reversed);
+                Fact::TransferReversal {
+                    reversal_id: format!("trr_{n}"),
+                    order: Some(order.order),
+                    seller,
+                    amount,
                 }
             }
             _ => continue,
@@ -607,7 +658,8 @@ proptest! {
             prop_assert_eq!(sum, Cents::ZERO);
         }
 
-        // Conservation: clearing = charges − transfers − refunds − (lost dispute amounts and fees).
+        // Conservation: clearing = charges − transfers + reversals − refunds − (lost dispute amounts
+        // and fees).
         let won: HashSet<&str> = facts.iter().filter_map(|f| match f {
             Fact::DisputeWon { dispute_id, .. } => Some(dispute_id.as_str()),
             _ => None,
@@ -618,6 +670,10 @@ proptest! {
         }).collect();
         let mut expected = order.total().unwrap();
         for fact in &facts {
+            if let Fact::TransferReversal { amount, .. } = fact {
+                expected = expected.checked_add(*amount).unwrap();
+                continue;
+            }
             let out = match fact {
                 Fact::Transfer { amount, .. } => *amount,
                 Fact::Refund { refund_id, amount, .. } if !failed.contains(refund_id.as_str()) => *amount,
