@@ -40,11 +40,11 @@ impl TryFrom<JobRow> for JobRecord {
             .map(UserId::from_uuid)
             .ok_or_else(|| corrupt("job", "missing seller"));
         let kind = match row.kind.as_str() {
-            "payout" => JobKind::Payout {
+            JobKind::PAYOUT => JobKind::Payout {
                 order: order?,
                 seller: seller?,
             },
-            "reversal" => JobKind::Reversal {
+            JobKind::REVERSAL => JobKind::Reversal {
                 order: order?,
                 seller: seller?,
             },
@@ -204,6 +204,42 @@ pub(crate) async fn revive(
     .await
     .map_err(store_error)?;
     Ok(result.rows_affected() > 0)
+}
+
+pub(crate) async fn revive_all(
+    conn: &mut PgConnection,
+    kinds: &[&str],
+    now: OffsetDateTime,
+) -> Result<u64, StoreError> {
+    let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
+    // The newest dead job of each key not queued already goes back in the queue.
+    let revived = sqlx::query(
+        "with chosen as (
+             select distinct on (d.dedupe_key) d.id from jobs d
+             where d.status = 'dead' and d.kind = any($1)
+               and not exists (select 1 from jobs q where q.dedupe_key = d.dedupe_key and q.status = 'queued')
+             order by d.dedupe_key, d.updated_at desc, d.id desc
+         )
+         update jobs set status = 'queued', attempts = 0, run_at = $2, updated_at = $2
+         where id in (select id from chosen)",
+    )
+    .bind(&kinds)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    // Older dead copies of those keys are superseded.
+    sqlx::query(
+        "update jobs d set status = 'done', updated_at = $2
+         where d.status = 'dead' and d.kind = any($1)
+           and exists (select 1 from jobs q where q.dedupe_key = d.dedupe_key and q.status = 'queued')",
+    )
+    .bind(&kinds)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map_err(store_error)?;
+    Ok(revived.rows_affected())
 }
 
 pub(crate) async fn list_jobs(

@@ -600,6 +600,13 @@ impl JobStore for PgTx {
     async fn revive(&mut self, id: JobId, now: OffsetDateTime) -> Result<bool, StoreError> {
         jobs::revive(&mut self.tx, id, now).await
     }
+    async fn revive_all(
+        &mut self,
+        kinds: &[&'static str],
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        jobs::revive_all(&mut self.tx, kinds, now).await
+    }
 }
 
 #[async_trait]

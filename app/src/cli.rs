@@ -1,9 +1,11 @@
-//! The command line: `serve` (default), `migrate`, `create-owner`, `demo-data`.
+//! The command line: `serve` (default), `migrate`, `create-owner`, `demo-data`, `payouts retry`.
 
 use std::io::BufRead;
 
 use anyhow::{Context, anyhow, bail};
 use clap::{Parser, Subcommand};
+
+use marketplace_domain::ids::OrderId;
 
 use crate::config::{Config, PaymentsConfig};
 use crate::demo::{DemoSize, create_demo_data};
@@ -41,6 +43,24 @@ pub enum Command {
         /// Number of listings spread over the sellers.
         #[arg(long, default_value_t = 300)]
         products: u32,
+    },
+    /// Payout operations.
+    Payouts {
+        /// Which one.
+        #[command(subcommand)]
+        command: PayoutsCommand,
+    },
+}
+
+/// Payout operations (they queue jobs; the workers of `serve` run them).
+#[derive(Debug, Subcommand)]
+pub enum PayoutsCommand {
+    /// Put every dead payout and reversal job back in the queue, or with `--order`, queue that
+    /// paid order's unpaid payouts.
+    Retry {
+        /// Only this order (its id).
+        #[arg(long)]
+        order: Option<uuid::Uuid>,
     },
 }
 
@@ -88,6 +108,24 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                     .await;
             backend.shutdown().await;
             print!("{}", result?);
+            Ok(())
+        }
+        Command::Payouts {
+            command: PayoutsCommand::Retry { order },
+        } => {
+            let backend = crate::connect_for_command(&config, false).await?;
+            let queued = backend
+                .services
+                .admin
+                .operator_retry_payouts(order.map(OrderId::from_uuid))
+                .await;
+            backend.shutdown().await;
+            let queued = queued.map_err(|e| anyhow!("cannot retry payouts: {e}"))?;
+            match order {
+                Some(order) => println!("{queued} payout(s) of order {order} queued"),
+                None => println!("{queued} dead payout or reversal job(s) queued again"),
+            }
+            println!("the workers of `app serve` run them");
             Ok(())
         }
     }

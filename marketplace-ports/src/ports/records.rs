@@ -422,13 +422,18 @@ pub enum JobKind {
 }
 
 impl JobKind {
+    /// Stored name of [`JobKind::Payout`].
+    pub const PAYOUT: &'static str = "payout";
+    /// Stored name of [`JobKind::Reversal`].
+    pub const REVERSAL: &'static str = "reversal";
+
     /// Stored name of the kind.
     pub fn name(&self) -> &'static str {
         match self {
-            JobKind::Payout { .. } => "payout",
+            JobKind::Payout { .. } => Self::PAYOUT,
             JobKind::OrderMail { .. } => "order_mail",
             JobKind::RefundSync { .. } => "refund_sync",
-            JobKind::Reversal { .. } => "reversal",
+            JobKind::Reversal { .. } => Self::REVERSAL,
         }
     }
 

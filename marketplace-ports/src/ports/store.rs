@@ -492,6 +492,13 @@ pub trait JobStore: Send {
     -> Result<(), StoreError>;
     /// Requeues a dead job (an owner's retry), with a fresh attempt budget.
     async fn revive(&mut self, id: JobId, now: OffsetDateTime) -> Result<bool, StoreError>;
+    /// Requeues every dead job of these kinds (by [`JobKind::name`]), one per key; dead
+    /// duplicates of a key that is queued again are marked done. Returns how many were queued.
+    async fn revive_all(
+        &mut self,
+        kinds: &[&'static str],
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
 }
 
 /// Webhook events, the outbox and the site configuration.

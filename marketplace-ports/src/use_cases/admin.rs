@@ -24,8 +24,8 @@ pub enum AdminError {
     /// Only owners.
     #[error("only the marketplace owner can do this")]
     Forbidden,
-    /// No such user.
-    #[error("user not found")]
+    /// No such user, or no such paid order.
+    #[error("not found")]
     NotFound,
     /// Some fields are invalid.
     #[error("invalid input: {0}")]
@@ -215,6 +215,36 @@ impl AdminService {
         order_id: OrderId,
     ) -> Result<usize, AdminError> {
         Self::require_owner(actor)?;
+        self.queue_unpaid_payouts(order_id, "owner").await
+    }
+
+    /// The operator's `payouts retry` (the command line, which runs with the database's own
+    /// rights, so there is no actor to check): with an order, queues its unpaid payouts; without,
+    /// puts every dead payout and reversal job back in the queue. Returns how many were queued.
+    ///
+    /// # Errors
+    /// [`AdminError::NotFound`] for an unknown or unpaid order.
+    pub async fn operator_retry_payouts(&self, order: Option<OrderId>) -> Result<u64, AdminError> {
+        match order {
+            Some(order_id) => {
+                let queued = self.queue_unpaid_payouts(order_id, "operator").await?;
+                Ok(u64::try_from(queued).unwrap_or(u64::MAX))
+            }
+            None => {
+                let mut tx = self.deps.uow.begin().await?;
+                let kinds = [JobKind::PAYOUT, JobKind::REVERSAL];
+                let revived = tx.jobs().revive_all(&kinds, self.deps.clock.now()).await?;
+                tx.commit().await?;
+                Ok(revived)
+            }
+        }
+    }
+
+    async fn queue_unpaid_payouts(
+        &self,
+        order_id: OrderId,
+        who: &str,
+    ) -> Result<usize, AdminError> {
         let now = self.deps.clock.now();
         let mut tx = self.deps.uow.begin().await?;
         let order = paid_order_for_update(tx.as_mut(), order_id).await?;
@@ -243,7 +273,7 @@ impl AdminService {
             .add_event(
                 order_id,
                 "warning",
-                &format!("owner queued {queued} payout retry(ies)"),
+                &format!("{who} queued {queued} payout retry(ies)"),
                 now,
             )
             .await?;
