@@ -203,6 +203,20 @@ impl ListingService {
         ListingService { deps }
     }
 
+    /// Opens the transaction of a change to one of the caller's listings: the seller's Connect
+    /// account must be ready (owners need not) and the listing must be theirs; it comes back
+    /// locked.
+    async fn begin_listing_change(
+        &self,
+        actor: &Actor,
+        id: ProductId,
+    ) -> Result<(Box<dyn Tx>, ProductRecord), ListingError> {
+        let mut tx = self.deps.uow.begin().await?;
+        require_ready(tx.as_mut(), actor).await?;
+        let product = owned_for_update(tx.as_mut(), actor, id).await?;
+        Ok((tx, product))
+    }
+
     /// Active listings matching a query, one page.
     ///
     /// # Errors
@@ -369,9 +383,7 @@ impl ListingService {
         changes: ListingChanges,
     ) -> Result<ProductDetailView, ListingError> {
         require_seller(actor)?;
-        let mut tx = self.deps.uow.begin().await?;
-        require_ready(tx.as_mut(), actor).await?;
-        let current = owned_for_update(tx.as_mut(), actor, id).await?;
+        let (mut tx, current) = self.begin_listing_change(actor, id).await?;
         if changes.kind.is_some_and(|kind| kind != current.kind) {
             return Err(ListingError::Invalid(FieldErrors::single(
                 "kind",
@@ -450,9 +462,7 @@ impl ListingService {
         id: ProductId,
     ) -> Result<ProductDetailView, ListingError> {
         require_seller(actor)?;
-        let mut tx = self.deps.uow.begin().await?;
-        require_ready(tx.as_mut(), actor).await?;
-        let mut current = owned_for_update(tx.as_mut(), actor, id).await?;
+        let (mut tx, mut current) = self.begin_listing_change(actor, id).await?;
         current.is_active = !current.is_active;
         current.updated_at = self.deps.clock.now();
         tx.products().update_product(&current).await?;
@@ -475,9 +485,7 @@ impl ListingService {
         let format = check_image(image.file.size(), &image.file.bytes)?;
         let alt_text = validate_alt_text(image.alt_text.as_deref().unwrap_or_default())
             .map_err(ListingError::Invalid)?;
-        let mut tx = self.deps.uow.begin().await?;
-        require_ready(tx.as_mut(), actor).await?;
-        owned_for_update(tx.as_mut(), actor, id).await?;
+        let (mut tx, _) = self.begin_listing_change(actor, id).await?;
         let existing = tx.products().list_images(id).await?;
         let next_sort = existing
             .iter()
@@ -514,9 +522,7 @@ impl ListingService {
         image: ProductImageId,
     ) -> Result<(), ListingError> {
         require_seller(actor)?;
-        let mut tx = self.deps.uow.begin().await?;
-        require_ready(tx.as_mut(), actor).await?;
-        owned_for_update(tx.as_mut(), actor, id).await?;
+        let (mut tx, _) = self.begin_listing_change(actor, id).await?;
         if !tx
             .products()
             .list_images(id)
@@ -542,9 +548,7 @@ impl ListingService {
         image: ProductImageId,
     ) -> Result<(), ListingError> {
         require_seller(actor)?;
-        let mut tx = self.deps.uow.begin().await?;
-        require_ready(tx.as_mut(), actor).await?;
-        owned_for_update(tx.as_mut(), actor, id).await?;
+        let (mut tx, _) = self.begin_listing_change(actor, id).await?;
         let deleted = tx
             .products()
             .delete_image(id, image)
@@ -574,9 +578,7 @@ impl ListingService {
         require_seller(actor)?;
         let file_name = clean_file_name(&file.file_name, "download");
         let content_type = check_asset(file.size(), &file_name)?;
-        let mut tx = self.deps.uow.begin().await?;
-        require_ready(tx.as_mut(), actor).await?;
-        let product = owned_for_update(tx.as_mut(), actor, id).await?;
+        let (mut tx, product) = self.begin_listing_change(actor, id).await?;
         if product.kind != ProductKind::File {
             return Err(ListingError::Invalid(FieldErrors::single(
                 "file",
@@ -612,9 +614,7 @@ impl ListingService {
         asset: AssetId,
     ) -> Result<(), ListingError> {
         require_seller(actor)?;
-        let mut tx = self.deps.uow.begin().await?;
-        require_ready(tx.as_mut(), actor).await?;
-        owned_for_update(tx.as_mut(), actor, id).await?;
+        let (mut tx, _) = self.begin_listing_change(actor, id).await?;
         let deleted = tx
             .products()
             .delete_asset(id, asset)
