@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::errors::{corrupt, store_error};
+use crate::paging;
 
 const COLUMNS: &str = "id, kind, order_id, seller_id, status, attempts, max_attempts, run_at, last_error, created_at, updated_at";
 
@@ -259,17 +260,10 @@ pub(crate) async fn list_jobs(
     );
     let rows: Vec<JobRow> = sqlx::query_as(&sql)
         .bind(status)
-        .bind(i64::from(page.per_page()))
-        .bind(i64::try_from(page.offset()).unwrap_or(i64::MAX))
+        .bind(paging::limit(page))
+        .bind(paging::offset(page))
         .fetch_all(conn)
         .await
         .map_err(store_error)?;
-    Ok(Page {
-        items: rows
-            .into_iter()
-            .map(JobRecord::try_from)
-            .collect::<Result<_, _>>()?,
-        request: page,
-        total: u64::try_from(total).unwrap_or_default(),
-    })
+    paging::converted_page(rows, page, total)
 }

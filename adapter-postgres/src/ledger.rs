@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::errors::{corrupt, store_error};
+use crate::paging;
 
 /// The columns an entry's fact is stored in.
 struct FactColumns {
@@ -406,9 +407,9 @@ pub(crate) async fn seller_ledger(
     push_ledger_filter(&mut select, seller, filter);
     select
         .push(" group by e.id order by e.created_at desc, e.id desc limit ")
-        .push_bind(i64::from(page.per_page()))
+        .push_bind(paging::limit(page))
         .push(" offset ")
-        .push_bind(i64::try_from(page.offset()).unwrap_or(i64::MAX));
+        .push_bind(paging::offset(page));
     let rows: Vec<LedgerLineRow> = select
         .build_query_as()
         .fetch_all(conn)
@@ -428,11 +429,7 @@ pub(crate) async fn seller_ledger(
             })
         })
         .collect::<Result<_, StoreError>>()?;
-    Ok(Page {
-        items,
-        request: page,
-        total: u64::try_from(total).unwrap_or_default(),
-    })
+    Ok(paging::page_of(items, page, total))
 }
 
 /// One journal entry as a seller sees it (the signed sum of its postings to the seller's account).

@@ -36,6 +36,7 @@ mod jobs;
 mod ledger;
 pub mod local;
 mod orders;
+mod paging;
 mod payouts;
 mod platform;
 mod products;

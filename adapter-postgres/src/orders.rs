@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::errors::{corrupt, found, store_error};
+use crate::paging;
 
 pub(crate) const ORDER_COLUMNS: &str = "o.id, o.buyer_id, o.guest_email, o.access_token, o.status, o.kind, o.currency, \
      o.fee_bps, o.subtotal_cents, o.tax_cents, o.shipping_cents, o.total_cents, o.refunded_cents, o.payment_reference, \
@@ -383,22 +384,15 @@ pub(crate) async fn list_orders(
     select
         .push(order)
         .push(" limit ")
-        .push_bind(i64::from(page.per_page()))
+        .push_bind(paging::limit(page))
         .push(" offset ")
-        .push_bind(i64::try_from(page.offset()).unwrap_or(i64::MAX));
+        .push_bind(paging::offset(page));
     let rows: Vec<OrderRow> = select
         .build_query_as()
         .fetch_all(conn)
         .await
         .map_err(store_error)?;
-    Ok(Page {
-        items: rows
-            .into_iter()
-            .map(OrderRecord::try_from)
-            .collect::<Result<_, _>>()?,
-        request: page,
-        total: u64::try_from(total).unwrap_or_default(),
-    })
+    paging::converted_page(rows, page, total)
 }
 
 pub(crate) async fn order_assets(

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::errors::{corrupt, found, store_error};
+use crate::paging;
 
 const COLUMNS: &str = "order_id, seller_id, status, amount_cents, skip_reason, transfer_id, last_error, created_at, updated_at";
 
@@ -211,19 +212,12 @@ pub(crate) async fn seller_payouts(
     );
     let rows: Vec<PayoutRow> = sqlx::query_as(&sql)
         .bind(seller.get())
-        .bind(i64::from(page.per_page()))
-        .bind(i64::try_from(page.offset()).unwrap_or(i64::MAX))
+        .bind(paging::limit(page))
+        .bind(paging::offset(page))
         .fetch_all(conn)
         .await
         .map_err(store_error)?;
-    Ok(Page {
-        items: rows
-            .into_iter()
-            .map(PayoutRecord::try_from)
-            .collect::<Result<_, _>>()?,
-        request: page,
-        total: u64::try_from(total).unwrap_or_default(),
-    })
+    paging::converted_page(rows, page, total)
 }
 
 const REVERSAL_COLUMNS: &str = "id, order_id, seller_id, transfer_id, amount_cents, currency, status, stripe_reversal_id, last_error, created_at, updated_at";

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::errors::{corrupt, store_error};
+use crate::paging;
 
 pub(crate) async fn record_webhook_event(
     conn: &mut PgConnection,
@@ -82,27 +83,24 @@ pub(crate) async fn list_outbox(
         "select id, to_address, subject, body, status, order_id, created_at from outbox
          order by created_at desc, id desc limit $1 offset $2",
     )
-    .bind(i64::from(page.per_page()))
-    .bind(i64::try_from(page.offset()).unwrap_or(i64::MAX))
+    .bind(paging::limit(page))
+    .bind(paging::offset(page))
     .fetch_all(conn)
     .await
     .map_err(store_error)?;
-    Ok(Page {
-        items: rows
-            .into_iter()
-            .map(|row| MailRecord {
-                id: row.id,
-                to: row.to_address,
-                subject: row.subject,
-                body: row.body,
-                status: row.status,
-                order_id: row.order_id.map(OrderId::from_uuid),
-                created_at: row.created_at,
-            })
-            .collect(),
-        request: page,
-        total: u64::try_from(total).unwrap_or_default(),
-    })
+    let items = rows
+        .into_iter()
+        .map(|row| MailRecord {
+            id: row.id,
+            to: row.to_address,
+            subject: row.subject,
+            body: row.body,
+            status: row.status,
+            order_id: row.order_id.map(OrderId::from_uuid),
+            created_at: row.created_at,
+        })
+        .collect();
+    Ok(paging::page_of(items, page, total))
 }
 
 pub(crate) async fn site_config(conn: &mut PgConnection) -> Result<SiteConfig, StoreError> {

@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::errors::{corrupt, found, store_error};
+use crate::paging;
 
 pub(crate) const PRODUCT_COLUMNS: &str = "p.id, p.seller_id, p.kind, p.title, p.slug, p.short_description, \
      p.description, p.category_id, p.price_cents, p.is_free, p.is_active, p.is_featured, p.is_trending, \
@@ -562,22 +563,15 @@ pub(crate) async fn list_products(
     push_filter(&mut select, filter);
     select
         .push(" order by p.created_at desc, p.id desc limit ")
-        .push_bind(i64::from(page.per_page()))
+        .push_bind(paging::limit(page))
         .push(" offset ")
-        .push_bind(i64::try_from(page.offset()).unwrap_or(i64::MAX));
+        .push_bind(paging::offset(page));
     let rows: Vec<ListingRow> = select
         .build_query_as()
         .fetch_all(conn)
         .await
         .map_err(store_error)?;
-    Ok(Page {
-        items: rows
-            .into_iter()
-            .map(ProductListRow::try_from)
-            .collect::<Result<_, _>>()?,
-        request: page,
-        total: u64::try_from(total).unwrap_or_default(),
-    })
+    paging::converted_page(rows, page, total)
 }
 
 pub(crate) async fn product_detail(
