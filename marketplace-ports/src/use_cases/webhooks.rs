@@ -12,8 +12,8 @@ use super::Deps;
 use super::booking::{Booked, BookingError, Payment, book_order_fact, enqueue, mark_paid};
 use super::connect::apply_account_status;
 use crate::ports::{
-    ChargeData, CheckoutSessionData, DisputeData, EventPayload, JobKind, RefundData, StoreError,
-    StripeEvent, Tx, WebhookEndpoint, WebhookError, WebhookEventRecord,
+    ChargeData, CheckoutSessionData, DisputeData, EventPayload, JobKind, OrderRecord, RefundData,
+    StoreError, StripeEvent, Tx, WebhookEndpoint, WebhookError, WebhookEventRecord,
 };
 
 /// Why a webhook was not processed.
@@ -143,19 +143,28 @@ impl WebhookService {
         }
     }
 
-    async fn session_order(
+    /// The order a Checkout Session is for (by the session id we recorded, else by its metadata),
+    /// locked; or why the event is ignored.
+    async fn session_order_for_update(
         &self,
         tx: &mut dyn Tx,
         session: &CheckoutSessionData,
-    ) -> Result<Option<OrderId>, StoreError> {
-        if let Some(order) = tx.orders().find_order_by_stripe_id(&session.id).await? {
-            return Ok(Some(order));
-        }
-        Ok(session
-            .order_id
-            .as_deref()
-            .and_then(|id| Uuid::parse_str(id).ok())
-            .map(OrderId::from_uuid))
+    ) -> Result<Result<OrderRecord, String>, StoreError> {
+        let recorded = tx.orders().find_order_by_stripe_id(&session.id).await?;
+        let Some(order_id) = recorded.or_else(|| {
+            session
+                .order_id
+                .as_deref()
+                .and_then(|id| Uuid::parse_str(id).ok())
+                .map(OrderId::from_uuid)
+        }) else {
+            return Ok(Err(format!("no order for session {}", session.id)));
+        };
+        Ok(tx
+            .orders()
+            .get_order_for_update(order_id)
+            .await?
+            .ok_or_else(|| format!("unknown order {order_id}")))
     }
 
     async fn on_session_paid(
@@ -164,15 +173,11 @@ impl WebhookService {
         session: &CheckoutSessionData,
     ) -> Result<WebhookOutcome, StoreError> {
         let now = self.deps.clock.now();
-        let Some(order_id) = self.session_order(tx, session).await? else {
-            return Ok(WebhookOutcome::Ignored(format!(
-                "no order for session {}",
-                session.id
-            )));
+        let mut order = match self.session_order_for_update(tx, session).await? {
+            Ok(order) => order,
+            Err(reason) => return Ok(WebhookOutcome::Ignored(reason)),
         };
-        let Some(mut order) = tx.orders().get_order_for_update(order_id).await? else {
-            return Ok(WebhookOutcome::Ignored(format!("unknown order {order_id}")));
-        };
+        let order_id = order.id;
         let pays = session.payment_status == "paid";
         if pays && !order.status.was_paid() {
             // The session that pays is the order's payment, whatever an earlier attempt (a
@@ -277,15 +282,11 @@ impl WebhookService {
         kind: &str,
     ) -> Result<WebhookOutcome, StoreError> {
         let now = self.deps.clock.now();
-        let Some(order_id) = self.session_order(tx, session).await? else {
-            return Ok(WebhookOutcome::Ignored(format!(
-                "no order for session {}",
-                session.id
-            )));
+        let mut order = match self.session_order_for_update(tx, session).await? {
+            Ok(order) => order,
+            Err(reason) => return Ok(WebhookOutcome::Ignored(reason)),
         };
-        let Some(mut order) = tx.orders().get_order_for_update(order_id).await? else {
-            return Ok(WebhookOutcome::Ignored(format!("unknown order {order_id}")));
-        };
+        let order_id = order.id;
         // A new session may be created for the order, unless it is already paid.
         if order.stripe_session_id.as_deref() == Some(session.id.as_str()) {
             order.stripe_session_expired = true;
