@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, expect_error, expect_json, png_bytes, spawn_app};
+use crate::helpers::{PASSWORD, expect_error, expect_json, expect_not_found, png_bytes, spawn_app};
 
 #[tokio::test]
 async fn register_then_login_then_update_the_profile() {
@@ -347,13 +347,7 @@ async fn missing_or_bad_credentials_are_401() {
         .get(&format!("/api/v1/products/{product}"), Some("expired"))
         .await;
     expect_error(response, StatusCode::UNAUTHORIZED, "unauthenticated", None).await;
-    expect_error(
-        app.get(&format!("/api/v1/products/{product}"), None).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-        None,
-    )
-    .await;
+    expect_not_found(app.get(&format!("/api/v1/products/{product}"), None).await).await;
 }
 
 #[tokio::test]
@@ -408,11 +402,5 @@ async fn avatars_are_uploaded_served_and_removed() {
             .status(),
         StatusCode::NO_CONTENT
     );
-    expect_error(
-        app.get(&url, None).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-        None,
-    )
-    .await;
+    expect_not_found(app.get(&url, None).await).await;
 }

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{expect_error, expect_json, spawn_app};
+use crate::helpers::{expect_error, expect_json, expect_not_found, spawn_app};
 
 #[tokio::test]
 async fn owners_build_the_two_trees_and_the_rules_hold() {
@@ -218,13 +218,7 @@ async fn the_public_tree_and_category_pages_show_active_things_only() {
     .await;
     assert_eq!(child_page["products"]["total"], 1);
 
-    expect_error(
-        app.get(&format!("/api/v1/categories/{hidden}"), None).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-        None,
-    )
-    .await;
+    expect_not_found(app.get(&format!("/api/v1/categories/{hidden}"), None).await).await;
 }
 
 #[tokio::test]
@@ -263,12 +257,9 @@ async fn categories_in_use_cannot_be_deleted() {
             .status(),
         StatusCode::NO_CONTENT
     );
-    expect_error(
+    expect_not_found(
         app.delete(&format!("/api/v1/admin/categories/{empty}"), owner)
             .await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-        None,
     )
     .await;
 }

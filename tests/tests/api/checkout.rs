@@ -5,7 +5,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, User, eventually, expect_error, expect_json, spawn_app, stl_bytes};
+use crate::helpers::{
+    TestApp, User, eventually, expect_error, expect_json, expect_not_found, spawn_app, stl_bytes,
+};
 
 /// Categories of both trees.
 struct Shop {
@@ -360,13 +362,7 @@ async fn a_buyer_pays_two_sellers_and_each_receives_exactly_their_net() {
         format!("/api/v1/orders/{order_id}"),
         format!("/api/v1/seller/orders/{order_id}"),
     ] {
-        expect_error(
-            app.get(&path, Some(&stranger.token)).await,
-            StatusCode::NOT_FOUND,
-            "not_found",
-            None,
-        )
-        .await;
+        expect_not_found(app.get(&path, Some(&stranger.token)).await).await;
     }
 }
 
@@ -416,21 +412,12 @@ async fn a_guest_buys_a_file_with_a_token_and_gets_the_links_by_mail() {
         format!("/api/v1/orders/{order_id}"),
         format!("/api/v1/orders/{order_id}?t=wrong-token"),
     ] {
-        expect_error(
-            app.get(&path, None).await,
-            StatusCode::NOT_FOUND,
-            "not_found",
-            None,
-        )
-        .await;
+        expect_not_found(app.get(&path, None).await).await;
     }
     let stranger = app.register("nosy", false).await;
-    expect_error(
+    expect_not_found(
         app.get(&format!("/api/v1/orders/{order_id}"), Some(&stranger.token))
             .await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-        None,
     )
     .await;
     let by_header = app
@@ -454,23 +441,14 @@ async fn a_guest_buys_a_file_with_a_token_and_gets_the_links_by_mail() {
         None,
     )
     .await;
-    expect_error(
+    expect_not_found(
         app.get(&format!("/api/v1/orders/{order_id}/assets/{asset}"), None)
             .await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-        None,
     )
     .await;
 
     // Checkout needs the token too.
-    expect_error(
-        app.checkout(&order_id, None, None).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-        None,
-    )
-    .await;
+    expect_not_found(app.checkout(&order_id, None, None).await).await;
     let checkout = expect_json(
         app.checkout(&order_id, None, Some(&token)).await,
         StatusCode::OK,

@@ -657,6 +657,12 @@ pub async fn expect_error(
     body
 }
 
+/// Asserts a 404 with the `not_found` code: what anyone gets for something that does not exist or
+/// is not theirs to see.
+pub async fn expect_not_found(response: Response) -> Value {
+    expect_error(response, StatusCode::NOT_FOUND, "not_found", None).await
+}
+
 /// A tiny valid PNG (1×1, from the PNG test suite's structure).
 pub fn png_bytes() -> Vec<u8> {
     vec![

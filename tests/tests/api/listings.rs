@@ -3,7 +3,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, User, expect_error, expect_json, png_bytes, spawn_app, stl_bytes};
+use crate::helpers::{
+    TestApp, User, expect_error, expect_json, expect_not_found, png_bytes, spawn_app, stl_bytes,
+};
 
 struct Catalog {
     minis: String,
@@ -337,31 +339,19 @@ async fn another_seller_cannot_touch_my_listings() {
     let id = listing["id"].as_str().unwrap();
 
     let base = format!("/api/v1/seller/products/{id}");
-    expect_error(
-        app.get(&base, Some(&other.token)).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-        None,
-    )
-    .await;
-    expect_error(
+    expect_not_found(app.get(&base, Some(&other.token)).await).await;
+    expect_not_found(
         app.patch(&base, Some(&other.token), json!({"title": "Mine now"}))
             .await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-        None,
     )
     .await;
-    expect_error(
+    expect_not_found(
         app.post(
             &format!("{base}/toggle-active"),
             Some(&other.token),
             json!({}),
         )
         .await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-        None,
     )
     .await;
     let upload = app
@@ -373,7 +363,7 @@ async fn another_seller_cannot_touch_my_listings() {
             &[],
         )
         .await;
-    expect_error(upload, StatusCode::NOT_FOUND, "not_found", None).await;
+    expect_not_found(upload).await;
 
     let detail = expect_json(
         app.get(&format!("/api/v1/products/{id}"), None).await,
@@ -460,20 +450,11 @@ async fn inactive_listings_are_hidden_from_the_public_but_not_from_their_seller(
         expect_json(app.get("/api/v1/products", None).await, StatusCode::OK).await["total"],
         0
     );
-    expect_error(
-        app.get(&format!("/api/v1/products/{id}"), None).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-        None,
-    )
-    .await;
+    expect_not_found(app.get(&format!("/api/v1/products/{id}"), None).await).await;
     let stranger = app.register("stranger", false).await;
-    expect_error(
+    expect_not_found(
         app.get(&format!("/api/v1/products/{id}"), Some(&stranger.token))
             .await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-        None,
     )
     .await;
     let own_view = expect_json(

@@ -5,7 +5,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, User, eventually, expect_error, expect_json, spawn_app};
+use crate::helpers::{
+    TestApp, User, eventually, expect_error, expect_json, expect_not_found, spawn_app,
+};
 
 /// A paid order of three MODELs at 8.00 from one onboarded seller; returns (seller, order id).
 async fn paid_order(app: &TestApp) -> (User, String) {
@@ -156,13 +158,7 @@ async fn a_payout_that_keeps_failing_ends_dead_and_the_owner_sends_it_again() {
     assert!(calls.len() > 4, "every attempt was retried");
     assert!(calls.iter().all(|c| c["idempotency_key"] == key.as_str()));
     // A done job cannot be "retried" again.
-    expect_error(
-        app.post(&retry, Some(&app.owner.token), json!({})).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-        None,
-    )
-    .await;
+    expect_not_found(app.post(&retry, Some(&app.owner.token), json!({})).await).await;
     assert_eq!(app.seller_money(&seller).await["balance_cents"], 0);
     app.assert_ledger_balanced().await;
 }

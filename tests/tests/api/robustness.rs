@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{expect_error, expect_json, spawn_app};
+use crate::helpers::{expect_error, expect_json, expect_not_found, spawn_app};
 
 #[tokio::test]
 async fn health_readiness_and_documentation_are_served() {
@@ -55,13 +55,7 @@ async fn health_readiness_and_documentation_are_served() {
 #[tokio::test]
 async fn unknown_routes_oversized_bodies_and_bad_paging_get_clear_4xx() {
     let app = spawn_app().await;
-    expect_error(
-        app.get("/api/v1/nope", None).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-        None,
-    )
-    .await;
+    expect_not_found(app.get("/api/v1/nope", None).await).await;
     let wrong_method = app
         .send(Method::DELETE, "/api/v1/products", None, None)
         .await;
