@@ -8,6 +8,7 @@ mod catalog;
 mod checkout;
 mod helpers;
 mod listings;
+mod openapi;
 mod ordering;
 mod payouts;
 mod refunds;
