@@ -1,19 +1,17 @@
 //! # adapter-stripe
 //!
 //! Stripe behind the ports: [`client::StripeClient`] (our own, over reqwest) implements the payment
-//! gateway; [`webhook::StripeWebhooks`] verifies and parses webhook deliveries;
-//! [`simulator::Simulator`] is a loopback Stripe the app runs when no key is configured, so the same
-//! client code runs against it and against Stripe.
+//! gateway; [`webhook::StripeWebhooks`] verifies and parses webhook deliveries. The same client
+//! code runs against Stripe and against the `stripe-simulator` crate the app starts when no key is
+//! configured: only the base URL and keys differ.
 
 pub mod client;
 pub mod form;
 pub mod requests;
-pub mod simulator;
 pub mod webhook;
 mod wire;
 
 pub use client::{ClientConfig, StripeClient};
-pub use simulator::{Simulator, SimulatorConfig};
 pub use webhook::StripeWebhooks;
 
 /// Parses a webhook body into our typed event (exposed for the fixture tests).

@@ -70,7 +70,7 @@ pub fn verify_signature(
     Ok(())
 }
 
-/// The `Stripe-Signature` header for a payload (the simulator signs with it; tests too).
+/// The `Stripe-Signature` header for a payload (tests sign deliveries of their own with it).
 pub fn sign(payload: &[u8], secret: &str, timestamp: i64) -> String {
     let mut mac = match HmacSha256::new_from_slice(secret.as_bytes()) {
         Ok(mac) => mac,

@@ -6,10 +6,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use adapter_stripe::{ClientConfig, Simulator, SimulatorConfig, StripeClient};
+use adapter_stripe::{ClientConfig, StripeClient};
 use marketplace_domain::money::{Cents, Currency};
 use marketplace_ports::ports::{NewTransfer, PaymentError, PaymentGateway};
 use serde_json::{Value, json};
+use stripe_simulator::{Simulator, SimulatorConfig};
 
 struct Harness {
     sim: Simulator,
@@ -378,4 +379,12 @@ async fn the_simulator_keeps_its_objects_between_runs_and_refuses_a_second_proce
     assert_eq!(again.id, account.id);
     drop(restarted);
     let _ = std::fs::remove_dir_all(&folder);
+}
+
+#[test]
+fn the_simulator_speaks_the_api_version_the_client_pins() {
+    assert_eq!(
+        stripe_simulator::API_VERSION,
+        adapter_stripe::client::API_VERSION
+    );
 }

@@ -15,7 +15,7 @@ use marketplace_ports::use_cases::listings::{NewImage, NewListing};
 use marketplace_ports::use_cases::{Actor, Services, UploadedFile};
 use uuid::Uuid;
 
-use adapter_stripe::Simulator;
+use stripe_simulator::Simulator;
 
 use crate::crypto::Argon2Crypto;
 use crate::png::banded_png;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use adapter_http::HttpConfig;
 use adapter_postgres::local::LocalServer;
 use adapter_postgres::{PgStore, ensure_database};
-use adapter_stripe::{ClientConfig, Simulator, SimulatorConfig, StripeClient, StripeWebhooks};
+use adapter_stripe::{ClientConfig, StripeClient, StripeWebhooks};
 use anyhow::{Context, anyhow};
 use marketplace_ports::ports::{PaymentGateway, SystemClock, WebhookVerifier};
 use marketplace_ports::use_cases::jobs::{JobRun, JobRunner};
@@ -20,6 +20,7 @@ use marketplace_ports::use_cases::{Deps, Services, Settings};
 use poem::endpoint::BoxEndpoint;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{EndpointExt, Response, Server};
+use stripe_simulator::{Simulator, SimulatorConfig};
 use tokio::sync::watch;
 
 pub mod cli;

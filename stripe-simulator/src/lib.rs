@@ -1,3 +1,5 @@
+//! # stripe-simulator
+//!
 //! The Stripe simulator: a loopback HTTP server speaking the subset of Stripe's API we use, with a
 //! hosted checkout page (its Pay button completes the payment) and a Connect onboarding page (its
 //! button completes the account), sending correctly signed webhooks back to the app for every state
@@ -25,8 +27,12 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use tokio::task::JoinHandle;
 
-use crate::client::API_VERSION;
-use crate::webhook::sign;
+mod signing;
+
+use signing::sign;
+
+/// The API version stamped on the events the simulator sends (the version our client pins).
+pub const API_VERSION: &str = "2026-07-29.dahlia";
 
 /// Where the simulator listens and where it sends webhooks.
 #[derive(Clone, Debug)]
