@@ -122,7 +122,7 @@ async fn authenticate(request: &Request, token: &str) -> poem::Result<Authentica
     let services = request.data::<Services>().ok_or_else(|| {
         poem::Error::from_string("services missing", StatusCode::INTERNAL_SERVER_ERROR)
     })?;
-    match services.accounts.authenticate(token).await {
+    match services.sessions.authenticate(token).await {
         Ok(Some(actor)) => Ok(Authenticated {
             actor,
             token: token.to_owned(),

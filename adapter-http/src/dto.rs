@@ -2,10 +2,10 @@
 //! `currency`; prices are also given as decimal strings (`"12.50"`) for display.
 
 use marketplace_domain::catalog::CategoryType;
+use marketplace_domain::catalog::{PhysicalAttributes, ProductKind};
 use marketplace_domain::money::Currency;
 use marketplace_domain::pagination::{Page, PageRequest};
-use marketplace_domain::payout::PayoutStatus;
-use marketplace_domain::product::{PhysicalAttributes, ProductKind};
+use marketplace_domain::payouts::PayoutStatus;
 use marketplace_ports::ports::{
     AssetRecord, CategoryRecord, PayoutRecord, ProductImageRecord, UserRecord,
 };
@@ -371,6 +371,7 @@ pub fn image_url(product: Uuid, image: Uuid) -> String {
 /// Builds the list shape of a listing.
 pub fn product_dto(view: ProductView, currency: Currency) -> ProductDto {
     let p = view.product;
+    let listing = p.listing;
     let avg_rating = (p.review_count > 0).then(|| {
         // Ratings are display values, not money: a float rounded to two places is fine.
         let avg = p.rating_sum as f64 / p.review_count as f64;
@@ -378,22 +379,22 @@ pub fn product_dto(view: ProductView, currency: Currency) -> ProductDto {
     });
     ProductDto {
         id: p.id.get(),
-        kind: p.kind.into(),
-        title: p.title,
+        kind: listing.kind.into(),
+        title: listing.title,
         slug: p.slug,
-        short_description: p.short_description,
-        price: p.price.to_string(),
-        price_cents: p.price.get(),
+        short_description: listing.short_description,
+        price: listing.price.to_string(),
+        price_cents: listing.price.get(),
         currency: currency.as_str().to_owned(),
-        is_free: p.is_free,
-        is_active: p.is_active,
-        is_featured: p.is_featured,
-        is_trending: p.is_trending,
+        is_free: listing.is_free,
+        is_active: listing.is_active,
+        is_featured: listing.is_featured,
+        is_trending: listing.is_trending,
         seller: SellerRefDto {
             id: view.seller_id.get(),
             public_name: view.seller_name,
         },
-        category_id: p.category_id.get(),
+        category_id: listing.category_id.get(),
         category_name: view.category_name,
         primary_image_url: view.primary_image.map(|i| image_url(p.id.get(), i.get())),
         can_buy: view.can_buy,
@@ -427,9 +428,10 @@ pub fn asset_dto(asset: &AssetRecord) -> AssetDto {
 
 /// Builds the detail shape of a listing.
 pub fn product_detail_dto(detail: ProductDetailView, currency: Currency) -> ProductDetailDto {
-    let description = detail.view.product.description.clone();
-    let physical = detail.view.product.physical.clone().map(PhysicalDto::from);
-    let license_text = detail.view.product.license_text.clone();
+    let listing = &detail.view.product.listing;
+    let description = listing.description.clone();
+    let physical = listing.physical.clone().map(PhysicalDto::from);
+    let license_text = listing.license_text.clone();
     ProductDetailDto {
         images: detail.images.iter().map(image_dto).collect(),
         files: detail.assets.iter().map(asset_dto).collect(),

@@ -1,24 +1,13 @@
 //! The one error response of the API: `{"error": {"code", "message", "fields"}}` with the status
-//! that says what happened. Use-case errors map here exhaustively; request parsing errors (bad
-//! JSON, wrong types, bad path parameters, missing credentials) come through
-//! [`ApiError::from_request_error`], so no malformed input ever yields a 500.
+//! that says what happened. Use-case errors map here by their kind (every kind has its status, so
+//! no message is ever read to pick one); request parsing errors (bad JSON, wrong types, bad path
+//! parameters, missing credentials) come through [`ApiError::from_request_error`], so no malformed
+//! input ever yields a 500.
 
 use std::collections::BTreeMap;
 
-use marketplace_domain::cart::CartError;
-use marketplace_domain::files::UploadError;
 use marketplace_domain::validation::FieldErrors;
-use marketplace_ports::ports::{PaymentError, StoreError};
-use marketplace_ports::use_cases::accounts::AccountError;
-use marketplace_ports::use_cases::admin::AdminError;
-use marketplace_ports::use_cases::cart::CartFailure;
-use marketplace_ports::use_cases::catalog::CatalogError;
-use marketplace_ports::use_cases::connect::ConnectFailure;
-use marketplace_ports::use_cases::files::FileError;
-use marketplace_ports::use_cases::listings::ListingError;
-use marketplace_ports::use_cases::money::MoneyFailure;
-use marketplace_ports::use_cases::orders::OrderFailure;
-use marketplace_ports::use_cases::webhooks::WebhookFailure;
+use marketplace_ports::use_cases::{ErrorKind, UseCaseError};
 use poem::http::StatusCode;
 use poem_openapi::error::{ParseMultipartError, ParseParamError};
 use poem_openapi::payload::Json;
@@ -216,244 +205,43 @@ impl ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::NotFound => ApiError::not_found("not found"),
-            StoreError::Conflict { constraint } => ApiError::conflict(
-                "conflict",
-                format!("the change conflicts with existing data ({constraint})"),
-            ),
-            StoreError::Unavailable(cause) => {
-                tracing::error!(%cause, "store unavailable");
-                ApiError::Unavailable(body(
-                    "unavailable",
-                    "the database is unavailable; retry shortly",
-                ))
+impl<E: UseCaseError> From<E> for ApiError {
+    /// Every use case's error, by its kind: the status and code come from the kind, the message
+    /// from the error itself, except where the kind says the error is for the logs only.
+    fn from(error: E) -> Self {
+        match error.kind() {
+            ErrorKind::NotFound => ApiError::not_found(error.to_string()),
+            ErrorKind::BadRequest { code } => {
+                tracing::warn!(%error, "request refused");
+                ApiError::bad_request(code, error.to_string())
             }
-        }
-    }
-}
-
-impl From<UploadError> for ApiError {
-    fn from(error: UploadError) -> Self {
-        match error {
-            UploadError::TooLarge { .. } => ApiError::too_large(error.to_string()),
-            UploadError::Empty | UploadError::NotAnImage | UploadError::UnsupportedAsset { .. } => {
-                ApiError::invalid_field("file", error.to_string())
+            ErrorKind::Unauthenticated { code } => {
+                ApiError::Unauthorized(body(code, error.to_string()))
             }
-        }
-    }
-}
-
-impl From<AccountError> for ApiError {
-    fn from(error: AccountError) -> Self {
-        match error {
-            AccountError::Invalid(fields) => ApiError::invalid(fields),
-            AccountError::InvalidCredentials => {
-                ApiError::Unauthorized(body("invalid_credentials", error.to_string()))
+            ErrorKind::Forbidden { code } => ApiError::forbidden(code, error.to_string()),
+            ErrorKind::Conflict { code } => ApiError::conflict(code, error.to_string()),
+            ErrorKind::Invalid(fields) => ApiError::invalid(fields),
+            ErrorKind::Unprocessable { code } => {
+                ApiError::Unprocessable(body(code, error.to_string()))
             }
-            AccountError::Throttled {
+            ErrorKind::TooLarge => ApiError::too_large(error.to_string()),
+            ErrorKind::Throttled {
                 retry_after_seconds,
             } => {
                 ApiError::TooManyRequests(body("throttled", error.to_string()), retry_after_seconds)
             }
-            AccountError::NotFound => ApiError::not_found(error.to_string()),
-            AccountError::Upload(upload) => upload.into(),
-            AccountError::Store(store) => store.into(),
-            AccountError::Crypto(crypto) => ApiError::internal(&crypto),
-        }
-    }
-}
-
-impl From<CatalogError> for ApiError {
-    fn from(error: CatalogError) -> Self {
-        match error {
-            CatalogError::Invalid(fields) => ApiError::invalid(fields),
-            CatalogError::NotFound => ApiError::not_found(error.to_string()),
-            CatalogError::Forbidden => ApiError::forbidden("forbidden", error.to_string()),
-            CatalogError::InUse => ApiError::conflict("category_in_use", error.to_string()),
-            CatalogError::Store(store) => store.into(),
-        }
-    }
-}
-
-impl From<ListingError> for ApiError {
-    fn from(error: ListingError) -> Self {
-        match error {
-            ListingError::Invalid(fields) => ApiError::invalid(fields),
-            ListingError::NotFound => ApiError::not_found(error.to_string()),
-            ListingError::NotASeller => ApiError::forbidden("not_a_seller", error.to_string()),
-            ListingError::ConnectNotReady => {
-                ApiError::forbidden("connect_not_ready", error.to_string())
+            ErrorKind::Unavailable { code, message } => {
+                tracing::warn!(%error, code, "a dependency is unavailable");
+                ApiError::Unavailable(body(code, message))
             }
-            ListingError::Upload(upload) => upload.into(),
-            ListingError::Store(store) => store.into(),
-        }
-    }
-}
-
-impl From<FileError> for ApiError {
-    fn from(error: FileError) -> Self {
-        match error {
-            FileError::NotFound => ApiError::not_found(error.to_string()),
-            FileError::Store(store) => store.into(),
-        }
-    }
-}
-
-impl From<AdminError> for ApiError {
-    fn from(error: AdminError) -> Self {
-        match error {
-            AdminError::Forbidden => ApiError::forbidden("forbidden", error.to_string()),
-            AdminError::NotFound => ApiError::not_found(error.to_string()),
-            AdminError::Invalid(fields) => ApiError::invalid(fields),
-            AdminError::NotPaidOut => ApiError::conflict("not_paid_out", error.to_string()),
-            AdminError::NothingToRecover => {
-                ApiError::conflict("nothing_to_recover", error.to_string())
-            }
-            AdminError::Inconsistent(message) => {
-                tracing::error!(%message, "an order's money does not add up");
-                ApiError::conflict(
-                    "order_money_inconsistent",
-                    "this order's money does not add up; it needs a look before money moves",
-                )
-            }
-            AdminError::Store(store) => store.into(),
-        }
-    }
-}
-
-impl From<PaymentError> for ApiError {
-    fn from(error: PaymentError) -> Self {
-        match error {
-            PaymentError::Declined { message } => {
-                ApiError::Conflict(body("payment_declined", message))
-            }
-            PaymentError::Transient { message } => {
-                tracing::warn!(%message, "the payment provider is unavailable");
-                ApiError::Unavailable(body(
-                    "payment_provider_unavailable",
-                    "the payment provider is unavailable; retry shortly",
-                ))
-            }
-            PaymentError::Rejected { code, message } => {
-                tracing::error!(%code, %message, "the payment provider rejected a request");
+            ErrorKind::ProviderRejected => {
+                tracing::error!(%error, "the payment provider rejected a request");
                 ApiError::BadGateway(body(
                     "payment_provider_error",
                     "the payment provider refused the request; it has been logged",
                 ))
             }
-        }
-    }
-}
-
-/// The 409 answer for a product that cannot be bought, with a code per reason.
-fn cart_refusal(reason: &CartError, message: String) -> ApiError {
-    let code = match reason {
-        CartError::InvalidQuantity => {
-            return ApiError::invalid_field("quantity", message);
-        }
-        CartError::Inactive => "listing_unavailable",
-        CartError::SellerNotReady => "seller_not_ready",
-        CartError::OwnListing => "own_listing",
-    };
-    ApiError::Conflict(body(code, message))
-}
-
-impl From<CartFailure> for ApiError {
-    fn from(error: CartFailure) -> Self {
-        match error {
-            CartFailure::Invalid(fields) => ApiError::invalid(fields),
-            CartFailure::Refused(reason) => {
-                let message = reason.to_string();
-                cart_refusal(&reason, message)
-            }
-            CartFailure::NotFound => ApiError::not_found("no such product in the catalog or cart"),
-            CartFailure::Store(store) => store.into(),
-            CartFailure::Crypto(crypto) => ApiError::internal(&crypto),
-            CartFailure::Money(money) => ApiError::invalid_field("quantity", money.to_string()),
-        }
-    }
-}
-
-impl From<OrderFailure> for ApiError {
-    fn from(error: OrderFailure) -> Self {
-        match error {
-            OrderFailure::Invalid(fields) => ApiError::invalid(fields),
-            OrderFailure::EmptyCart => ApiError::conflict("cart_empty", error.to_string()),
-            OrderFailure::Refused {
-                ref title,
-                ref reason,
-            } => {
-                let message = if title.is_empty() {
-                    reason.to_string()
-                } else {
-                    error.to_string()
-                };
-                cart_refusal(reason, message)
-            }
-            OrderFailure::NotFound => ApiError::not_found(error.to_string()),
-            OrderFailure::NotPayable(_) => {
-                ApiError::conflict("order_not_payable", error.to_string())
-            }
-            OrderFailure::NotPaid => ApiError::forbidden("order_not_paid", error.to_string()),
-            OrderFailure::PaymentInProgress => {
-                ApiError::conflict("payment_in_progress", error.to_string())
-            }
-            OrderFailure::SellersNotReady(_) => {
-                ApiError::conflict("sellers_not_ready", error.to_string())
-            }
-            OrderFailure::Payment(payment) => payment.into(),
-            OrderFailure::Pricing(pricing) => {
-                ApiError::Unprocessable(body("cannot_price_order", pricing.to_string()))
-            }
-            OrderFailure::Store(store) => store.into(),
-            OrderFailure::Crypto(crypto) => ApiError::internal(&crypto),
-            OrderFailure::Booking(booking) => ApiError::internal(&booking),
-        }
-    }
-}
-
-impl From<ConnectFailure> for ApiError {
-    fn from(error: ConnectFailure) -> Self {
-        match error {
-            ConnectFailure::NotASeller => ApiError::forbidden("not_a_seller", error.to_string()),
-            ConnectFailure::Invalid(fields) => ApiError::invalid(fields),
-            ConnectFailure::NotStarted => {
-                ApiError::conflict("onboarding_not_started", error.to_string())
-            }
-            ConnectFailure::Payment(payment) => payment.into(),
-            ConnectFailure::Store(store) => store.into(),
-        }
-    }
-}
-
-impl From<MoneyFailure> for ApiError {
-    fn from(error: MoneyFailure) -> Self {
-        match error {
-            MoneyFailure::NotASeller => ApiError::forbidden("not_a_seller", error.to_string()),
-            MoneyFailure::Store(store) => store.into(),
-        }
-    }
-}
-
-impl From<WebhookFailure> for ApiError {
-    fn from(error: WebhookFailure) -> Self {
-        match error {
-            WebhookFailure::Verification(verification) => {
-                tracing::warn!(error = %verification, "webhook refused");
-                ApiError::bad_request("webhook_verification_failed", verification.to_string())
-            }
-            // Whatever failed was rolled back: a 5xx makes Stripe deliver the event again.
-            WebhookFailure::Store(store @ StoreError::Unavailable(_)) => store.into(),
-            WebhookFailure::Store(store) => {
-                tracing::warn!(error = %store, "webhook processing failed; Stripe will retry");
-                ApiError::Unavailable(body(
-                    "retry_later",
-                    "the event could not be applied now; deliver it again",
-                ))
-            }
+            ErrorKind::Internal => ApiError::internal(&error),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Streaming stored files to clients chunk by chunk.
 
 use marketplace_ports::ports::BlobMeta;
-use marketplace_ports::use_cases::files::FileService;
+use marketplace_ports::use_cases::files::FileServing;
 use poem::Body;
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Binary;
@@ -23,7 +23,7 @@ pub enum FileResponse {
 
 /// Streams a stored file. `download_name` makes it an attachment; `cache` is the Cache-Control.
 pub fn stream_file(
-    files: FileService,
+    files: FileServing,
     meta: BlobMeta,
     download_name: Option<&str>,
     cache: &str,

@@ -23,6 +23,8 @@ pub mod error;
 pub mod files;
 pub mod json;
 pub mod limits;
+pub mod links;
+pub mod mail;
 
 use api::accounts::AccountsApi;
 use api::admin::AdminApi;

@@ -1,15 +1,15 @@
 //! Sellers' Stripe Connect account rows.
 
+use async_trait::async_trait;
 use marketplace_domain::connect::ConnectStatus;
 use marketplace_domain::ids::UserId;
-use marketplace_ports::ports::{ConnectAccountRecord, StoreError};
-use sqlx::PgConnection;
+use marketplace_ports::ports::{ConnectAccountRecord, ConnectQueries, ConnectStore, StoreError};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::errors::{found, store_error};
+use crate::{PgStore, TxConn};
 
-#[derive(sqlx::FromRow)]
 struct ConnectRow {
     user_id: Uuid,
     stripe_account_id: Option<String>,
@@ -42,86 +42,108 @@ impl From<ConnectRow> for ConnectAccountRecord {
     }
 }
 
-const COLUMNS: &str = "user_id, stripe_account_id, details_submitted, charges_enabled, payouts_enabled, \
-     onboarding_started_at, onboarding_completed_at, status_event_at, synced_at, updated_at";
+/// The Connect accounts of one transaction.
+pub(crate) struct PgConnect(pub(crate) TxConn);
 
-pub(crate) async fn get_connect(
-    conn: &mut PgConnection,
-    user: UserId,
-    for_update: bool,
-) -> Result<Option<ConnectAccountRecord>, StoreError> {
-    let lock = if for_update { " for update" } else { "" };
-    let sql = format!("select {COLUMNS} from seller_connect_accounts where user_id = $1{lock}");
-    let row: Option<ConnectRow> = sqlx::query_as(&sql)
-        .bind(user.get())
-        .fetch_optional(conn)
+#[async_trait]
+impl ConnectStore for PgConnect {
+    async fn get_connect(
+        &mut self,
+        user: UserId,
+    ) -> Result<Option<ConnectAccountRecord>, StoreError> {
+        let row = sqlx::query_as!(
+            ConnectRow,
+            "select user_id, stripe_account_id, details_submitted, charges_enabled, payouts_enabled,
+                    onboarding_started_at, onboarding_completed_at, status_event_at, synced_at, updated_at
+             from seller_connect_accounts where user_id = $1",
+            user.get()
+        )
+        .fetch_optional(&mut **self.0.lock().await)
         .await
         .map_err(store_error)?;
-    Ok(row.map(ConnectAccountRecord::from))
-}
+        Ok(row.map(ConnectAccountRecord::from))
+    }
 
-pub(crate) async fn find_connect_by_account(
-    conn: &mut PgConnection,
-    account: &str,
-) -> Result<Option<ConnectAccountRecord>, StoreError> {
-    let sql = format!(
-        "select {COLUMNS} from seller_connect_accounts where stripe_account_id = $1 for update"
-    );
-    let row: Option<ConnectRow> = sqlx::query_as(&sql)
-        .bind(account)
-        .fetch_optional(conn)
+    async fn insert_connect(&mut self, record: &ConnectAccountRecord) -> Result<(), StoreError> {
+        sqlx::query!(
+            "insert into seller_connect_accounts (user_id, stripe_account_id, details_submitted,
+                charges_enabled, payouts_enabled, onboarding_started_at, onboarding_completed_at,
+                status_event_at, synced_at, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+            record.user_id.get(),
+            record.status.stripe_account_id,
+            record.status.details_submitted,
+            record.status.charges_enabled,
+            record.status.payouts_enabled,
+            record.onboarding_started_at,
+            record.onboarding_completed_at,
+            record.status_event_at,
+            record.synced_at,
+            record.updated_at,
+        )
+        .execute(&mut **self.0.lock().await)
         .await
         .map_err(store_error)?;
-    Ok(row.map(ConnectAccountRecord::from))
+        Ok(())
+    }
+
+    async fn update_connect(&mut self, record: &ConnectAccountRecord) -> Result<(), StoreError> {
+        let result = sqlx::query!(
+            "update seller_connect_accounts set stripe_account_id = $2, details_submitted = $3,
+                charges_enabled = $4, payouts_enabled = $5, onboarding_started_at = $6,
+                onboarding_completed_at = $7, status_event_at = $8, synced_at = $9, updated_at = $10
+             where user_id = $1",
+            record.user_id.get(),
+            record.status.stripe_account_id,
+            record.status.details_submitted,
+            record.status.charges_enabled,
+            record.status.payouts_enabled,
+            record.onboarding_started_at,
+            record.onboarding_completed_at,
+            record.status_event_at,
+            record.synced_at,
+            record.updated_at,
+        )
+        .execute(&mut **self.0.lock().await)
+        .await
+        .map_err(store_error)?;
+        found(result.rows_affected())
+    }
+
+    async fn find_connect_by_account(
+        &mut self,
+        account_id: &str,
+    ) -> Result<Option<ConnectAccountRecord>, StoreError> {
+        let row = sqlx::query_as!(
+            ConnectRow,
+            "select user_id, stripe_account_id, details_submitted, charges_enabled, payouts_enabled,
+                    onboarding_started_at, onboarding_completed_at, status_event_at, synced_at, updated_at
+             from seller_connect_accounts where stripe_account_id = $1 for update",
+            account_id
+        )
+        .fetch_optional(&mut **self.0.lock().await)
+        .await
+        .map_err(store_error)?;
+        Ok(row.map(ConnectAccountRecord::from))
+    }
 }
 
-pub(crate) async fn insert_connect(
-    conn: &mut PgConnection,
-    record: &ConnectAccountRecord,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "insert into seller_connect_accounts (user_id, stripe_account_id, details_submitted, charges_enabled,
-            payouts_enabled, onboarding_started_at, onboarding_completed_at, status_event_at, synced_at, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $9, $10, $8, $8)",
-    )
-    .bind(record.user_id.get())
-    .bind(&record.status.stripe_account_id)
-    .bind(record.status.details_submitted)
-    .bind(record.status.charges_enabled)
-    .bind(record.status.payouts_enabled)
-    .bind(record.onboarding_started_at)
-    .bind(record.onboarding_completed_at)
-    .bind(record.updated_at)
-    .bind(record.status_event_at)
-    .bind(record.synced_at)
-    .execute(conn)
-    .await
-    .map_err(store_error)?;
-    Ok(())
-}
-
-pub(crate) async fn update_connect(
-    conn: &mut PgConnection,
-    record: &ConnectAccountRecord,
-) -> Result<(), StoreError> {
-    let result = sqlx::query(
-        "update seller_connect_accounts set stripe_account_id = $2, details_submitted = $3, charges_enabled = $4,
-            payouts_enabled = $5, onboarding_started_at = $6, onboarding_completed_at = $7, updated_at = $8,
-            status_event_at = $9, synced_at = $10
-         where user_id = $1",
-    )
-    .bind(record.user_id.get())
-    .bind(&record.status.stripe_account_id)
-    .bind(record.status.details_submitted)
-    .bind(record.status.charges_enabled)
-    .bind(record.status.payouts_enabled)
-    .bind(record.onboarding_started_at)
-    .bind(record.onboarding_completed_at)
-    .bind(record.updated_at)
-    .bind(record.status_event_at)
-    .bind(record.synced_at)
-    .execute(conn)
-    .await
-    .map_err(store_error)?;
-    found(result.rows_affected())
+#[async_trait]
+impl ConnectQueries for PgStore {
+    async fn connect_account(
+        &self,
+        seller: UserId,
+    ) -> Result<Option<ConnectAccountRecord>, StoreError> {
+        let row = sqlx::query_as!(
+            ConnectRow,
+            "select user_id, stripe_account_id, details_submitted, charges_enabled, payouts_enabled,
+                    onboarding_started_at, onboarding_completed_at, status_event_at, synced_at, updated_at
+             from seller_connect_accounts where user_id = $1",
+            seller.get()
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(row.map(ConnectAccountRecord::from))
+    }
 }

@@ -1,20 +1,27 @@
-//! The journal: entries keyed by their fact, their postings, and running seller balances.
+//! The journal: append-only entries (one per fact key) with their postings, and the sellers'
+//! balances kept in step with them in the same transaction.
 
 use std::collections::BTreeMap;
 
+use async_trait::async_trait;
 use marketplace_domain::ids::{AdjustmentId, JournalEntryId, OrderId, OrderItemId, UserId};
 use marketplace_domain::ledger::{Account, Component, Fact, JournalEntry, Posting};
 use marketplace_domain::money::{Cents, Currency};
 use marketplace_domain::pagination::{Page, PageRequest};
-use marketplace_ports::ports::{LedgerFilter, SellerLedgerLine, StoreError};
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use marketplace_ports::ports::{
+    LedgerFilter, LedgerQueries, LedgerStore, SellerLedgerLine, StoreError,
+};
+use sqlx::{Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::errors::{corrupt, store_error};
+use crate::listings::like_pattern;
 use crate::paging;
+use crate::{PgStore, TxConn};
 
-/// The columns an entry's fact is stored in.
+/// The columns a fact is stored in (which are set depends on its kind).
+#[derive(Default)]
 struct FactColumns {
     order_id: Option<Uuid>,
     seller_id: Option<Uuid>,
@@ -29,13 +36,7 @@ struct FactColumns {
 fn columns(fact: &Fact) -> FactColumns {
     let mut c = FactColumns {
         order_id: fact.order().map(OrderId::get),
-        seller_id: None,
-        stripe_id: None,
-        adjustment_id: None,
-        amount: None,
-        fee: None,
-        order_item_id: None,
-        external_created_at: None,
+        ..FactColumns::default()
     };
     match fact {
         Fact::OrderPaid { .. } => {}
@@ -95,84 +96,6 @@ fn columns(fact: &Fact) -> FactColumns {
     c
 }
 
-pub(crate) async fn insert_entry(
-    conn: &mut PgConnection,
-    id: JournalEntryId,
-    entry: &JournalEntry,
-    now: OffsetDateTime,
-) -> Result<(), StoreError> {
-    let fact = entry.fact();
-    let c = columns(fact);
-    let inserted = sqlx::query(
-        "insert into journal_entries (id, key, kind, order_id, currency, seller_id, stripe_id, adjustment_id,
-            amount_cents, fee_cents, order_item_id, external_created_at, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-         on conflict (key) do nothing",
-    )
-    .bind(id.get())
-    .bind(entry.key().as_str())
-    .bind(fact.kind())
-    .bind(c.order_id)
-    .bind(entry.currency().as_str())
-    .bind(c.seller_id)
-    .bind(c.stripe_id)
-    .bind(c.adjustment_id)
-    .bind(c.amount)
-    .bind(c.fee)
-    .bind(c.order_item_id)
-    .bind(c.external_created_at)
-    .bind(now)
-    .execute(&mut *conn)
-    .await
-    .map_err(store_error)?;
-    // A key already booked is reported like the unique violation it is, without aborting the
-    // caller's transaction (which goes on, e.g. to record the webhook as a duplicate).
-    if inserted.rows_affected() == 0 {
-        return Err(StoreError::Conflict {
-            constraint: "journal_entries_key_key".to_owned(),
-        });
-    }
-    let mut seller_deltas: BTreeMap<UserId, i64> = BTreeMap::new();
-    for (seq, posting) in (0_i32..).zip(entry.postings()) {
-        sqlx::query(
-            "insert into journal_postings (entry_id, seq, account, amount_cents, order_item_id, component)
-             values ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id.get())
-        .bind(seq)
-        .bind(posting.account.code())
-        .bind(posting.amount.get())
-        .bind(posting.line.map(OrderItemId::get))
-        .bind(posting.component.map(Component::as_str))
-        .execute(&mut *conn)
-        .await
-        .map_err(store_error)?;
-        if let Account::SellerPayable(seller) = posting.account {
-            let slot = seller_deltas.entry(seller).or_insert(0);
-            // Payables are credit-normal: a credit (negative) raises what the seller is owed.
-            *slot = slot
-                .checked_sub(posting.amount.get())
-                .ok_or_else(|| StoreError::Unavailable("balance overflow".into()))?;
-        }
-    }
-    for (seller, delta) in seller_deltas {
-        sqlx::query(
-            "insert into seller_balances (seller_id, currency, balance_cents, updated_at) values ($1, $2, $3, $4)
-             on conflict (seller_id, currency)
-             do update set balance_cents = seller_balances.balance_cents + excluded.balance_cents, updated_at = excluded.updated_at",
-        )
-        .bind(seller.get())
-        .bind(entry.currency().as_str())
-        .bind(delta)
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .map_err(store_error)?;
-    }
-    Ok(())
-}
-
-#[derive(sqlx::FromRow)]
 struct EntryRow {
     id: Uuid,
     kind: String,
@@ -187,7 +110,6 @@ struct EntryRow {
     external_created_at: Option<OffsetDateTime>,
 }
 
-#[derive(sqlx::FromRow)]
 struct PostingRow {
     entry_id: Uuid,
     account: String,
@@ -279,83 +201,161 @@ fn posting_of(row: &PostingRow) -> Result<Posting, StoreError> {
     })
 }
 
-pub(crate) async fn order_entries(
-    conn: &mut PgConnection,
-    order: OrderId,
-) -> Result<Vec<JournalEntry>, StoreError> {
-    let entries: Vec<EntryRow> = sqlx::query_as(
-        "select id, kind, order_id, currency, seller_id, stripe_id, adjustment_id, amount_cents, fee_cents,
-                order_item_id, external_created_at
-         from journal_entries where order_id = $1 order by created_at, id",
-    )
-    .bind(order.get())
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(store_error)?;
-    let ids: Vec<Uuid> = entries.iter().map(|e| e.id).collect();
-    let postings: Vec<PostingRow> = sqlx::query_as(
-        "select entry_id, account, amount_cents, order_item_id, component
-         from journal_postings where entry_id = any($1) order by entry_id, seq",
-    )
-    .bind(&ids)
-    .fetch_all(conn)
-    .await
-    .map_err(store_error)?;
-    entries
-        .iter()
-        .map(|row| {
-            let postings = postings
-                .iter()
-                .filter(|p| p.entry_id == row.id)
-                .map(posting_of)
-                .collect::<Result<Vec<_>, _>>()?;
-            let currency =
-                Currency::parse(&row.currency).map_err(|e| corrupt("journal entry", e))?;
-            // Rebuilding through the checked constructor: a stored entry that does not balance is
-            // reported, never used.
-            JournalEntry::new(fact_of(row)?, currency, postings)
-                .map_err(|e| corrupt("journal entry", e))
-        })
-        .collect()
-}
+/// The journal of one transaction.
+pub(crate) struct PgLedger(pub(crate) TxConn);
 
-pub(crate) async fn lock_seller_balance(
-    conn: &mut PgConnection,
-    seller: UserId,
-    currency: Currency,
-) -> Result<Cents, StoreError> {
-    sqlx::query(
-        "insert into seller_balances (seller_id, currency, balance_cents, updated_at) values ($1, $2, 0, now())
-         on conflict (seller_id, currency) do nothing",
-    )
-    .bind(seller.get())
-    .bind(currency.as_str())
-    .execute(&mut *conn)
-    .await
-    .map_err(store_error)?;
-    let balance: i64 = sqlx::query_scalar("select balance_cents from seller_balances where seller_id = $1 and currency = $2 for update")
-        .bind(seller.get())
-        .bind(currency.as_str())
-        .fetch_one(conn)
+#[async_trait]
+impl LedgerStore for PgLedger {
+    async fn insert_entry(
+        &mut self,
+        id: JournalEntryId,
+        entry: &JournalEntry,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let fact = entry.fact();
+        let c = columns(fact);
+        let currency = entry.currency();
+        let key = entry.key();
+        let mut tx = self.0.lock().await;
+        let inserted = sqlx::query!(
+            "insert into journal_entries (id, key, kind, order_id, currency, seller_id, stripe_id,
+                adjustment_id, amount_cents, fee_cents, order_item_id, external_created_at, created_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             on conflict (key) do nothing",
+            id.get(),
+            key.as_str(),
+            fact.kind(),
+            c.order_id,
+            currency.as_str(),
+            c.seller_id,
+            c.stripe_id,
+            c.adjustment_id,
+            c.amount,
+            c.fee,
+            c.order_item_id,
+            c.external_created_at,
+            now,
+        )
+        .execute(&mut **tx)
         .await
         .map_err(store_error)?;
-    Ok(Cents::new(balance))
-}
+        // A key already booked is reported like the unique violation it is, without aborting the
+        // caller's transaction (which goes on, e.g. to record the webhook as a duplicate).
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                constraint: "journal_entries_key_key".to_owned(),
+            });
+        }
+        let mut seller_deltas: BTreeMap<UserId, i64> = BTreeMap::new();
+        for (seq, posting) in (0_i32..).zip(entry.postings()) {
+            sqlx::query!(
+                "insert into journal_postings (entry_id, seq, account, amount_cents, order_item_id,
+                    component)
+                 values ($1, $2, $3, $4, $5, $6)",
+                id.get(),
+                seq,
+                posting.account.code(),
+                posting.amount.get(),
+                posting.line.map(OrderItemId::get),
+                posting.component.map(Component::as_str),
+            )
+            .execute(&mut **tx)
+            .await
+            .map_err(store_error)?;
+            if let Account::SellerPayable(seller) = posting.account {
+                let slot = seller_deltas.entry(seller).or_insert(0);
+                // Payables are credit-normal: a credit (negative) raises what the seller is owed.
+                *slot = slot
+                    .checked_sub(posting.amount.get())
+                    .ok_or_else(|| StoreError::Unavailable("balance overflow".into()))?;
+            }
+        }
+        for (seller, delta) in seller_deltas {
+            sqlx::query!(
+                "insert into seller_balances (seller_id, currency, balance_cents, updated_at)
+                 values ($1, $2, $3, $4)
+                 on conflict (seller_id, currency) do update
+                 set balance_cents = seller_balances.balance_cents + excluded.balance_cents,
+                     updated_at = excluded.updated_at",
+                seller.get(),
+                currency.as_str(),
+                delta,
+                now,
+            )
+            .execute(&mut **tx)
+            .await
+            .map_err(store_error)?;
+        }
+        Ok(())
+    }
 
-pub(crate) async fn seller_balance(
-    conn: &mut PgConnection,
-    seller: UserId,
-    currency: Currency,
-) -> Result<Cents, StoreError> {
-    let balance: Option<i64> = sqlx::query_scalar(
-        "select balance_cents from seller_balances where seller_id = $1 and currency = $2",
-    )
-    .bind(seller.get())
-    .bind(currency.as_str())
-    .fetch_optional(conn)
-    .await
-    .map_err(store_error)?;
-    Ok(Cents::new(balance.unwrap_or(0)))
+    async fn order_entries(&mut self, order: OrderId) -> Result<Vec<JournalEntry>, StoreError> {
+        let mut tx = self.0.lock().await;
+        let entries = sqlx::query_as!(
+            EntryRow,
+            "select id, kind, order_id, currency, seller_id, stripe_id, adjustment_id, amount_cents,
+                    fee_cents, order_item_id, external_created_at
+             from journal_entries where order_id = $1 order by created_at, id",
+            order.get()
+        )
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(store_error)?;
+        let ids: Vec<Uuid> = entries.iter().map(|e| e.id).collect();
+        let postings = sqlx::query_as!(
+            PostingRow,
+            "select entry_id, account, amount_cents, order_item_id, component
+             from journal_postings where entry_id = any($1) order by entry_id, seq",
+            &ids
+        )
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(store_error)?;
+        entries
+            .iter()
+            .map(|row| {
+                let postings = postings
+                    .iter()
+                    .filter(|p| p.entry_id == row.id)
+                    .map(posting_of)
+                    .collect::<Result<Vec<_>, _>>()?;
+                let currency =
+                    Currency::parse(&row.currency).map_err(|e| corrupt("journal entry", e))?;
+                // Rebuilt through the checked constructor: a stored entry that does not balance is
+                // reported, never used.
+                JournalEntry::new(fact_of(row)?, currency, postings)
+                    .map_err(|e| corrupt("journal entry", e))
+            })
+            .collect()
+    }
+
+    async fn lock_seller_balance(
+        &mut self,
+        seller: UserId,
+        currency: Currency,
+    ) -> Result<Cents, StoreError> {
+        let mut tx = self.0.lock().await;
+        sqlx::query!(
+            "insert into seller_balances (seller_id, currency, balance_cents, updated_at)
+             values ($1, $2, 0, now())
+             on conflict (seller_id, currency) do nothing",
+            seller.get(),
+            currency.as_str(),
+        )
+        .execute(&mut **tx)
+        .await
+        .map_err(store_error)?;
+        let balance = sqlx::query_scalar!(
+            "select balance_cents from seller_balances
+             where seller_id = $1 and currency = $2 for update",
+            seller.get(),
+            currency.as_str(),
+        )
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(store_error)?;
+        Ok(Cents::new(balance))
+    }
 }
 
 fn push_ledger_filter(
@@ -370,12 +370,7 @@ fn push_ledger_filter(
         builder.push(" and e.kind = ").push_bind(kind.clone());
     }
     if let Some(text) = &filter.text {
-        let pattern = format!(
-            "%{}%",
-            text.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = like_pattern(text);
         builder
             .push(" and (e.key ilike ")
             .push_bind(pattern.clone())
@@ -385,54 +380,6 @@ fn push_ledger_filter(
     }
 }
 
-pub(crate) async fn seller_ledger(
-    conn: &mut PgConnection,
-    seller: UserId,
-    filter: &LedgerFilter,
-    page: PageRequest,
-) -> Result<Page<SellerLedgerLine>, StoreError> {
-    let mut count = QueryBuilder::<Postgres>::new(
-        "select count(distinct e.id) from journal_entries e join journal_postings p on p.entry_id = e.id",
-    );
-    push_ledger_filter(&mut count, seller, filter);
-    let total: i64 = count
-        .build_query_scalar()
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(store_error)?;
-    let mut select = QueryBuilder::<Postgres>::new(
-        "select e.key, e.kind, e.order_id, e.currency, -sum(p.amount_cents)::bigint as amount, e.created_at, e.id
-         from journal_entries e join journal_postings p on p.entry_id = e.id",
-    );
-    push_ledger_filter(&mut select, seller, filter);
-    select
-        .push(" group by e.id order by e.created_at desc, e.id desc limit ")
-        .push_bind(paging::limit(page))
-        .push(" offset ")
-        .push_bind(paging::offset(page));
-    let rows: Vec<LedgerLineRow> = select
-        .build_query_as()
-        .fetch_all(conn)
-        .await
-        .map_err(store_error)?;
-    let items = rows
-        .into_iter()
-        .map(|row| {
-            Ok(SellerLedgerLine {
-                key: row.key,
-                kind: row.kind,
-                order_id: row.order_id.map(OrderId::from_uuid),
-                amount: Cents::new(row.amount),
-                currency: Currency::parse(&row.currency)
-                    .map_err(|e| corrupt("journal entry", e))?,
-                created_at: row.created_at,
-            })
-        })
-        .collect::<Result<_, StoreError>>()?;
-    Ok(paging::page_of(items, page, total))
-}
-
-/// One journal entry as a seller sees it (the signed sum of its postings to the seller's account).
 #[derive(sqlx::FromRow)]
 struct LedgerLineRow {
     key: String,
@@ -441,4 +388,72 @@ struct LedgerLineRow {
     currency: String,
     amount: i64,
     created_at: OffsetDateTime,
+}
+
+#[async_trait]
+impl LedgerQueries for PgStore {
+    async fn seller_balance(
+        &self,
+        seller: UserId,
+        currency: Currency,
+    ) -> Result<Cents, StoreError> {
+        let balance = sqlx::query_scalar!(
+            "select balance_cents from seller_balances where seller_id = $1 and currency = $2",
+            seller.get(),
+            currency.as_str(),
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(Cents::new(balance.unwrap_or(0)))
+    }
+
+    async fn seller_ledger(
+        &self,
+        seller: UserId,
+        filter: &LedgerFilter,
+        page: PageRequest,
+    ) -> Result<Page<SellerLedgerLine>, StoreError> {
+        // The filter decides the SQL, so this one is built at run time.
+        let mut count = QueryBuilder::<Postgres>::new(
+            "select count(distinct e.id) from journal_entries e join journal_postings p on p.entry_id = e.id",
+        );
+        push_ledger_filter(&mut count, seller, filter);
+        let total: i64 = count
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)?;
+        let mut select = QueryBuilder::<Postgres>::new(
+            "select e.key, e.kind, e.order_id, e.currency, -sum(p.amount_cents)::bigint as amount,
+                    e.created_at, e.id
+             from journal_entries e join journal_postings p on p.entry_id = e.id",
+        );
+        push_ledger_filter(&mut select, seller, filter);
+        select
+            .push(" group by e.id order by e.created_at desc, e.id desc limit ")
+            .push_bind(paging::limit(page))
+            .push(" offset ")
+            .push_bind(paging::offset(page));
+        let rows: Vec<LedgerLineRow> = select
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        let items = rows
+            .into_iter()
+            .map(|row| {
+                Ok(SellerLedgerLine {
+                    key: row.key,
+                    kind: row.kind,
+                    order_id: row.order_id.map(OrderId::from_uuid),
+                    amount: Cents::new(row.amount),
+                    currency: Currency::parse(&row.currency)
+                        .map_err(|e| corrupt("journal entry", e))?,
+                    created_at: row.created_at,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(paging::page_of(items, page, total))
+    }
 }

@@ -1,13 +1,17 @@
-//! Orders, their lines and history, and the order queries.
+//! Orders: the order row (what was placed and where its payment stands), its lines and history,
+//! and every Checkout Session it ever had.
 
+use async_trait::async_trait;
+use marketplace_domain::catalog::ProductKind;
 use marketplace_domain::ids::{AssetId, BlobId, OrderId, OrderItemId, ProductId, UserId};
 use marketplace_domain::money::{BasisPoints, Cents, Currency};
-use marketplace_domain::order::{OrderKind, OrderStatus};
+use marketplace_domain::orders::{
+    CheckoutState, Order, OrderData, OrderEvent, OrderEventKind, OrderKind, OrderLine, OrderStatus,
+    PaymentReference, ShippingAddress,
+};
 use marketplace_domain::pagination::{Page, PageRequest};
-use marketplace_domain::product::ProductKind;
 use marketplace_ports::ports::{
-    AssetRecord, OrderEventRecord, OrderFilter, OrderItemRecord, OrderRecord, ShippingDetails,
-    StoreError,
+    AssetRecord, OrderEventRecord, OrderFilter, OrderQueries, OrderStore, StoreError,
 };
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use time::OffsetDateTime;
@@ -15,16 +19,13 @@ use uuid::Uuid;
 
 use crate::errors::{corrupt, found, store_error};
 use crate::paging;
+use crate::{PgStore, TxConn};
 
-pub(crate) const ORDER_COLUMNS: &str = "o.id, o.buyer_id, o.guest_email, o.access_token, o.status, o.kind, o.currency, \
-     o.fee_bps, o.subtotal_cents, o.tax_cents, o.shipping_cents, o.total_cents, o.refunded_cents, o.payment_reference, \
-     o.stripe_session_id, o.stripe_session_url, o.stripe_session_attempt, o.stripe_session_expired, \
-     o.stripe_payment_intent_id, o.stripe_charge_id, o.paid_at, o.shipping_name, o.shipping_phone, o.shipping_line1, \
-     o.shipping_line2, o.shipping_city, o.shipping_state, o.shipping_postal_code, o.shipping_country, o.created_at, \
-     o.updated_at";
+/// The stored spelling of a free checkout's payment reference.
+const FREE: &str = "FREE";
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct OrderRow {
+struct OrderRow {
     id: Uuid,
     buyer_id: Option<Uuid>,
     guest_email: Option<String>,
@@ -58,11 +59,11 @@ pub(crate) struct OrderRow {
     updated_at: OffsetDateTime,
 }
 
-impl TryFrom<OrderRow> for OrderRecord {
+impl TryFrom<OrderRow> for OrderData {
     type Error = StoreError;
 
     fn try_from(row: OrderRow) -> Result<Self, Self::Error> {
-        let shipping_address = row.shipping_line1.is_some().then(|| ShippingDetails {
+        let shipping_address = row.shipping_line1.is_some().then(|| ShippingAddress {
             name: row.shipping_name.unwrap_or_default(),
             phone: row.shipping_phone.unwrap_or_default(),
             line1: row.shipping_line1.unwrap_or_default(),
@@ -72,7 +73,15 @@ impl TryFrom<OrderRow> for OrderRecord {
             postal_code: row.shipping_postal_code.unwrap_or_default(),
             country: row.shipping_country.unwrap_or_default(),
         });
-        Ok(OrderRecord {
+        let payment = match (
+            row.payment_reference.as_deref(),
+            row.stripe_payment_intent_id,
+        ) {
+            (Some(FREE), _) => Some(PaymentReference::Free),
+            (Some(other), _) => return Err(corrupt("order", other)),
+            (None, intent) => intent.map(PaymentReference::StripePaymentIntent),
+        };
+        Ok(OrderData {
             id: OrderId::from_uuid(row.id),
             buyer_id: row.buyer_id.map(UserId::from_uuid),
             guest_email: row.guest_email,
@@ -87,13 +96,14 @@ impl TryFrom<OrderRow> for OrderRecord {
             shipping: Cents::new(row.shipping_cents),
             total: Cents::new(row.total_cents),
             refunded: Cents::new(row.refunded_cents),
-            payment_reference: row.payment_reference,
-            stripe_session_id: row.stripe_session_id,
-            stripe_session_url: row.stripe_session_url,
-            stripe_session_attempt: row.stripe_session_attempt,
-            stripe_session_expired: row.stripe_session_expired,
-            stripe_payment_intent_id: row.stripe_payment_intent_id,
-            stripe_charge_id: row.stripe_charge_id,
+            payment,
+            checkout: CheckoutState {
+                session_id: row.stripe_session_id,
+                url: row.stripe_session_url,
+                attempt: row.stripe_session_attempt,
+                expired: row.stripe_session_expired,
+            },
+            charge_id: row.stripe_charge_id,
             paid_at: row.paid_at,
             shipping_address,
             created_at: row.created_at,
@@ -102,11 +112,7 @@ impl TryFrom<OrderRow> for OrderRecord {
     }
 }
 
-const ITEM_COLUMNS: &str = "id, order_id, product_id, seller_id, title, kind, quantity, unit_price_cents, gross_cents, \
-     fee_cents, net_cents, tax_cents, shipping_cents, position";
-
-#[derive(sqlx::FromRow)]
-struct ItemRow {
+struct LineRow {
     id: Uuid,
     order_id: Uuid,
     product_id: Uuid,
@@ -123,11 +129,11 @@ struct ItemRow {
     position: i32,
 }
 
-impl TryFrom<ItemRow> for OrderItemRecord {
+impl TryFrom<LineRow> for OrderLine {
     type Error = StoreError;
 
-    fn try_from(row: ItemRow) -> Result<Self, Self::Error> {
-        Ok(OrderItemRecord {
+    fn try_from(row: LineRow) -> Result<Self, Self::Error> {
+        Ok(OrderLine {
             id: OrderItemId::from_uuid(row.id),
             order_id: OrderId::from_uuid(row.order_id),
             product_id: ProductId::from_uuid(row.product_id),
@@ -149,201 +155,228 @@ impl TryFrom<ItemRow> for OrderItemRecord {
     }
 }
 
-pub(crate) async fn insert_order(
+/// The lines of several orders, by order then position.
+pub(crate) async fn lines_of(
     conn: &mut PgConnection,
-    order: &OrderRecord,
-    items: &[OrderItemRecord],
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "insert into orders (id, buyer_id, guest_email, access_token, status, kind, currency, fee_bps, subtotal_cents,
-            tax_cents, shipping_cents, total_cents, refunded_cents, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+    orders: &[Uuid],
+) -> Result<Vec<OrderLine>, StoreError> {
+    let rows = sqlx::query_as!(
+        LineRow,
+        "select id, order_id, product_id, seller_id, title, kind, quantity, unit_price_cents,
+                gross_cents, fee_cents, net_cents, tax_cents, shipping_cents, position
+         from order_items where order_id = any($1) order by order_id, position",
+        orders
     )
-    .bind(order.id.get())
-    .bind(order.buyer_id.map(UserId::get))
-    .bind(&order.guest_email)
-    .bind(&order.access_token)
-    .bind(order.status.as_str())
-    .bind(order.kind.as_str())
-    .bind(order.currency.as_str())
-    .bind(i32::try_from(order.fee_rate.get()).unwrap_or(i32::MAX))
-    .bind(order.subtotal.get())
-    .bind(order.tax.get())
-    .bind(order.shipping.get())
-    .bind(order.total.get())
-    .bind(order.refunded.get())
-    .bind(order.created_at)
-    .execute(&mut *conn)
+    .fetch_all(conn)
     .await
     .map_err(store_error)?;
-    for item in items {
-        sqlx::query(
-            "insert into order_items (id, order_id, product_id, seller_id, title, kind, quantity, unit_price_cents,
-                gross_cents, fee_cents, net_cents, tax_cents, shipping_cents, position)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(item.id.get())
-        .bind(item.order_id.get())
-        .bind(item.product_id.get())
-        .bind(item.seller_id.get())
-        .bind(&item.title)
-        .bind(item.kind.as_str())
-        .bind(i32::try_from(item.quantity).unwrap_or(i32::MAX))
-        .bind(item.unit_price.get())
-        .bind(item.gross.get())
-        .bind(item.fee.get())
-        .bind(item.net.get())
-        .bind(item.tax.get())
-        .bind(item.shipping.get())
-        .bind(item.position)
-        .execute(&mut *conn)
-        .await
-        .map_err(store_error)?;
-    }
-    Ok(())
+    rows.into_iter().map(OrderLine::try_from).collect()
 }
 
-pub(crate) async fn get_order(
+/// Orders rebuilt from their rows and the lines of all of them.
+fn with_lines(rows: Vec<OrderRow>, lines: Vec<OrderLine>) -> Result<Vec<Order>, StoreError> {
+    rows.into_iter()
+        .map(|row| {
+            let data = OrderData::try_from(row)?;
+            let own = lines
+                .iter()
+                .filter(|l| l.order_id == data.id)
+                .cloned()
+                .collect();
+            Ok(Order::restore(data, own))
+        })
+        .collect()
+}
+
+async fn get_order(
     conn: &mut PgConnection,
     id: OrderId,
     for_update: bool,
-) -> Result<Option<OrderRecord>, StoreError> {
-    let lock = if for_update { " for update" } else { "" };
-    let sql = format!("select {ORDER_COLUMNS} from orders o where o.id = $1{lock}");
-    let row: Option<OrderRow> = sqlx::query_as(&sql)
-        .bind(id.get())
-        .fetch_optional(conn)
+) -> Result<Option<Order>, StoreError> {
+    // Two spellings of one statement, because `query_as!` wants its SQL literal.
+    let row = if for_update {
+        sqlx::query_as!(
+            OrderRow,
+            "select * from orders where id = $1 for update",
+            id.get()
+        )
+        .fetch_optional(&mut *conn)
         .await
-        .map_err(store_error)?;
-    row.map(OrderRecord::try_from).transpose()
-}
-
-pub(crate) async fn order_items(
-    conn: &mut PgConnection,
-    id: OrderId,
-) -> Result<Vec<OrderItemRecord>, StoreError> {
-    items_of_orders(conn, &[id]).await
-}
-
-pub(crate) async fn items_of_orders(
-    conn: &mut PgConnection,
-    ids: &[OrderId],
-) -> Result<Vec<OrderItemRecord>, StoreError> {
-    let ids: Vec<Uuid> = ids.iter().map(|id| id.get()).collect();
-    let sql = format!(
-        "select {ITEM_COLUMNS} from order_items where order_id = any($1) order by order_id, position"
-    );
-    let rows: Vec<ItemRow> = sqlx::query_as(&sql)
-        .bind(ids)
-        .fetch_all(conn)
-        .await
-        .map_err(store_error)?;
-    rows.into_iter().map(OrderItemRecord::try_from).collect()
-}
-
-pub(crate) async fn find_order_by_stripe_id(
-    conn: &mut PgConnection,
-    stripe_id: &str,
-) -> Result<Option<OrderId>, StoreError> {
-    let id: Option<Uuid> = sqlx::query_scalar(
-        "select order_id from order_sessions where session_id = $1
-         union all select id from orders where stripe_payment_intent_id = $1
-         union all select id from orders where stripe_charge_id = $1
-         limit 1",
-    )
-    .bind(stripe_id)
-    .fetch_optional(conn)
-    .await
-    .map_err(store_error)?;
-    Ok(id.map(OrderId::from_uuid))
-}
-
-pub(crate) async fn update_order(
-    conn: &mut PgConnection,
-    order: &OrderRecord,
-) -> Result<(), StoreError> {
-    let address = order.shipping_address.clone();
-    let field = |f: fn(&ShippingDetails) -> &String| address.as_ref().map(|a| f(a).clone());
-    let result = sqlx::query(
-        "update orders set status = $2, refunded_cents = $3, payment_reference = $4, stripe_session_id = $5,
-            stripe_session_url = $6, stripe_session_attempt = $7, stripe_session_expired = $8,
-            stripe_payment_intent_id = $9, stripe_charge_id = $10, paid_at = $11, shipping_name = $12,
-            shipping_phone = $13, shipping_line1 = $14, shipping_line2 = $15, shipping_city = $16,
-            shipping_state = $17, shipping_postal_code = $18, shipping_country = $19, updated_at = $20
-         where id = $1",
-    )
-    .bind(order.id.get())
-    .bind(order.status.as_str())
-    .bind(order.refunded.get())
-    .bind(&order.payment_reference)
-    .bind(&order.stripe_session_id)
-    .bind(&order.stripe_session_url)
-    .bind(order.stripe_session_attempt)
-    .bind(order.stripe_session_expired)
-    .bind(&order.stripe_payment_intent_id)
-    .bind(&order.stripe_charge_id)
-    .bind(order.paid_at)
-    .bind(field(|a| &a.name))
-    .bind(field(|a| &a.phone))
-    .bind(field(|a| &a.line1))
-    .bind(field(|a| &a.line2))
-    .bind(field(|a| &a.city))
-    .bind(field(|a| &a.state))
-    .bind(field(|a| &a.postal_code))
-    .bind(field(|a| &a.country))
-    .bind(order.updated_at)
-    .execute(&mut *conn)
-    .await
-    .map_err(store_error)?;
-    found(result.rows_affected())?;
-    if let Some(session) = &order.stripe_session_id {
-        sqlx::query("insert into order_sessions (session_id, order_id) values ($1, $2) on conflict do nothing")
-            .bind(session)
-            .bind(order.id.get())
-            .execute(conn)
+    } else {
+        sqlx::query_as!(OrderRow, "select * from orders where id = $1", id.get())
+            .fetch_optional(&mut *conn)
             .await
-            .map_err(store_error)?;
     }
-    Ok(())
+    .map_err(store_error)?;
+    let Some(row) = row else { return Ok(None) };
+    let lines = lines_of(conn, &[row.id]).await?;
+    Ok(with_lines(vec![row], lines)?.pop())
 }
 
-pub(crate) async fn add_event(
-    conn: &mut PgConnection,
-    order: OrderId,
-    kind: &str,
-    message: &str,
-    now: OffsetDateTime,
-) -> Result<(), StoreError> {
-    sqlx::query("insert into order_events (id, order_id, kind, message, created_at) values ($1, $2, $3, $4, $5)")
-        .bind(Uuid::now_v7())
-        .bind(order.get())
-        .bind(kind)
-        .bind(message)
-        .bind(now)
-        .execute(conn)
+/// The orders of one transaction.
+pub(crate) struct PgOrders(pub(crate) TxConn);
+
+#[async_trait]
+impl OrderStore for PgOrders {
+    async fn insert_order(&mut self, order: &Order) -> Result<(), StoreError> {
+        let mut tx = self.0.lock().await;
+        let fee_bps = i32::try_from(order.fee_rate.get())
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        sqlx::query!(
+            "insert into orders (id, buyer_id, guest_email, access_token, status, kind, currency, fee_bps,
+                subtotal_cents, tax_cents, shipping_cents, total_cents, refunded_cents, created_at,
+                updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            order.id.get(),
+            order.buyer_id.map(UserId::get),
+            order.guest_email,
+            order.access_token,
+            order.status.as_str(),
+            order.kind.as_str(),
+            order.currency.as_str(),
+            fee_bps,
+            order.subtotal.get(),
+            order.tax.get(),
+            order.shipping.get(),
+            order.total.get(),
+            order.refunded.get(),
+            order.created_at,
+            order.updated_at,
+        )
+        .execute(&mut **tx)
         .await
         .map_err(store_error)?;
-    Ok(())
-}
-
-pub(crate) async fn order_events(
-    conn: &mut PgConnection,
-    order: OrderId,
-) -> Result<Vec<OrderEventRecord>, StoreError> {
-    let rows: Vec<(String, String, OffsetDateTime)> =
-        sqlx::query_as("select kind, message, created_at from order_events where order_id = $1 order by created_at, id")
-            .bind(order.get())
-            .fetch_all(conn)
+        for line in order.lines() {
+            let quantity =
+                i32::try_from(line.quantity).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            sqlx::query!(
+                "insert into order_items (id, order_id, product_id, seller_id, title, kind, quantity,
+                    unit_price_cents, gross_cents, fee_cents, net_cents, tax_cents, shipping_cents,
+                    position)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                line.id.get(),
+                line.order_id.get(),
+                line.product_id.get(),
+                line.seller_id.get(),
+                line.title,
+                line.kind.as_str(),
+                quantity,
+                line.unit_price.get(),
+                line.gross.get(),
+                line.fee.get(),
+                line.net.get(),
+                line.tax.get(),
+                line.shipping.get(),
+                line.position,
+            )
+            .execute(&mut **tx)
             .await
             .map_err(store_error)?;
-    Ok(rows
-        .into_iter()
-        .map(|(kind, message, created_at)| OrderEventRecord {
-            kind,
-            message,
-            created_at,
-        })
-        .collect())
+        }
+        Ok(())
+    }
+
+    async fn get_order_for_update(&mut self, id: OrderId) -> Result<Option<Order>, StoreError> {
+        get_order(&mut *self.0.lock().await, id, true).await
+    }
+
+    async fn find_order_by_stripe_id(
+        &mut self,
+        stripe_id: &str,
+    ) -> Result<Option<OrderId>, StoreError> {
+        let id = sqlx::query_scalar!(
+            r#"select order_id as "order_id!" from order_sessions where session_id = $1
+               union all select id from orders where stripe_payment_intent_id = $1
+               union all select id from orders where stripe_charge_id = $1
+               limit 1"#,
+            stripe_id
+        )
+        .fetch_optional(&mut **self.0.lock().await)
+        .await
+        .map_err(store_error)?;
+        Ok(id.map(OrderId::from_uuid))
+    }
+
+    async fn update_order(&mut self, order: &Order) -> Result<(), StoreError> {
+        let address = order.shipping_address.as_ref();
+        let field = |f: fn(&ShippingAddress) -> &String| address.map(|a| f(a).clone());
+        let (reference, intent) = match &order.payment {
+            Some(PaymentReference::Free) => (Some(FREE), None),
+            Some(PaymentReference::StripePaymentIntent(intent)) => (None, Some(intent.as_str())),
+            None => (None, None),
+        };
+        let checkout = &order.checkout;
+        let mut tx = self.0.lock().await;
+        let result = sqlx::query!(
+            "update orders set status = $2, refunded_cents = $3, payment_reference = $4,
+                stripe_session_id = $5, stripe_session_url = $6, stripe_session_attempt = $7,
+                stripe_session_expired = $8, stripe_payment_intent_id = $9, stripe_charge_id = $10,
+                paid_at = $11, shipping_name = $12, shipping_phone = $13, shipping_line1 = $14,
+                shipping_line2 = $15, shipping_city = $16, shipping_state = $17,
+                shipping_postal_code = $18, shipping_country = $19, updated_at = $20
+             where id = $1",
+            order.id.get(),
+            order.status.as_str(),
+            order.refunded.get(),
+            reference,
+            checkout.session_id,
+            checkout.url,
+            checkout.attempt,
+            checkout.expired,
+            intent,
+            order.charge_id,
+            order.paid_at,
+            field(|a| &a.name),
+            field(|a| &a.phone),
+            field(|a| &a.line1),
+            field(|a| &a.line2),
+            field(|a| &a.city),
+            field(|a| &a.state),
+            field(|a| &a.postal_code),
+            field(|a| &a.country),
+            order.updated_at,
+        )
+        .execute(&mut **tx)
+        .await
+        .map_err(store_error)?;
+        found(result.rows_affected())?;
+        if let Some(session) = &checkout.session_id {
+            sqlx::query!(
+                "insert into order_sessions (session_id, order_id) values ($1, $2)
+                 on conflict do nothing",
+                session,
+                order.id.get()
+            )
+            .execute(&mut **tx)
+            .await
+            .map_err(store_error)?;
+        }
+        Ok(())
+    }
+
+    async fn add_events(
+        &mut self,
+        order: OrderId,
+        events: &[OrderEvent],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.0.lock().await;
+        for event in events {
+            sqlx::query!(
+                "insert into order_events (id, order_id, kind, message, created_at)
+                 values ($1, $2, $3, $4, $5)",
+                Uuid::now_v7(),
+                order.get(),
+                event.kind.as_str(),
+                event.message,
+                now,
+            )
+            .execute(&mut **tx)
+            .await
+            .map_err(store_error)?;
+        }
+        Ok(())
+    }
 }
 
 fn push_order_filter(builder: &mut QueryBuilder<'_, Postgres>, filter: OrderFilter) {
@@ -362,77 +395,103 @@ fn push_order_filter(builder: &mut QueryBuilder<'_, Postgres>, filter: OrderFilt
     }
 }
 
-pub(crate) async fn list_orders(
-    conn: &mut PgConnection,
-    filter: OrderFilter,
-    page: PageRequest,
-) -> Result<Page<OrderRecord>, StoreError> {
-    let mut count = QueryBuilder::<Postgres>::new("select count(*) from orders o");
-    push_order_filter(&mut count, filter);
-    let total: i64 = count
-        .build_query_scalar()
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(store_error)?;
-    let mut select = QueryBuilder::<Postgres>::new(format!("select {ORDER_COLUMNS} from orders o"));
-    push_order_filter(&mut select, filter);
-    let order = if filter.paid_only {
-        " order by o.paid_at desc, o.id desc"
-    } else {
-        " order by o.created_at desc, o.id desc"
-    };
-    select
-        .push(order)
-        .push(" limit ")
-        .push_bind(paging::limit(page))
-        .push(" offset ")
-        .push_bind(paging::offset(page));
-    let rows: Vec<OrderRow> = select
-        .build_query_as()
-        .fetch_all(conn)
-        .await
-        .map_err(store_error)?;
-    paging::converted_page(rows, page, total)
-}
+#[async_trait]
+impl OrderQueries for PgStore {
+    async fn order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(store_error)?;
+        get_order(&mut conn, id, false).await
+    }
 
-pub(crate) async fn order_assets(
-    conn: &mut PgConnection,
-    order: OrderId,
-) -> Result<Vec<AssetRecord>, StoreError> {
-    let rows: Vec<(Uuid, Uuid, Uuid, String, i64, OffsetDateTime)> = sqlx::query_as(
-        "select a.id, a.product_id, a.blob_id, a.original_filename, a.size_bytes, a.created_at
-         from order_items i join digital_assets a on a.product_id = i.product_id
-         where i.order_id = $1 and i.kind = 'FILE'
-         order by i.position, a.created_at, a.id",
-    )
-    .bind(order.get())
-    .fetch_all(conn)
-    .await
-    .map_err(store_error)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, product_id, blob_id, original_filename, size_bytes, created_at)| AssetRecord {
-                id: AssetId::from_uuid(id),
-                product_id: ProductId::from_uuid(product_id),
-                blob_id: BlobId::from_uuid(blob_id),
-                original_filename,
-                size_bytes,
-                created_at,
-            },
+    async fn order_events(&self, id: OrderId) -> Result<Vec<OrderEventRecord>, StoreError> {
+        let rows = sqlx::query!(
+            "select kind, message, created_at from order_events
+             where order_id = $1 order by created_at, id",
+            id.get()
         )
-        .collect())
-}
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(OrderEventRecord {
+                    kind: OrderEventKind::parse(&row.kind)
+                        .ok_or_else(|| corrupt("order event", &row.kind))?,
+                    message: row.message,
+                    created_at: row.created_at,
+                })
+            })
+            .collect()
+    }
 
-pub(crate) async fn order_by_session(
-    conn: &mut PgConnection,
-    session: &str,
-) -> Result<Option<OrderId>, StoreError> {
-    let id: Option<Uuid> =
-        sqlx::query_scalar("select order_id from order_sessions where session_id = $1")
-            .bind(session)
-            .fetch_optional(conn)
+    async fn list_orders(
+        &self,
+        filter: OrderFilter,
+        page: PageRequest,
+    ) -> Result<Page<Order>, StoreError> {
+        // The filter decides the SQL, so this one is built at run time.
+        let mut conn = self.pool.acquire().await.map_err(store_error)?;
+        let mut count = QueryBuilder::<Postgres>::new("select count(*) from orders o");
+        push_order_filter(&mut count, filter);
+        let total: i64 = count
+            .build_query_scalar()
+            .fetch_one(&mut *conn)
             .await
             .map_err(store_error)?;
-    Ok(id.map(OrderId::from_uuid))
+        let mut select = QueryBuilder::<Postgres>::new("select o.* from orders o");
+        push_order_filter(&mut select, filter);
+        let order = if filter.paid_only {
+            " order by o.paid_at desc, o.id desc"
+        } else {
+            " order by o.created_at desc, o.id desc"
+        };
+        select
+            .push(order)
+            .push(" limit ")
+            .push_bind(paging::limit(page))
+            .push(" offset ")
+            .push_bind(paging::offset(page));
+        let rows: Vec<OrderRow> = select
+            .build_query_as()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(store_error)?;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let lines = lines_of(&mut conn, &ids).await?;
+        Ok(paging::page_of(with_lines(rows, lines)?, page, total))
+    }
+
+    async fn order_assets(&self, id: OrderId) -> Result<Vec<AssetRecord>, StoreError> {
+        let rows = sqlx::query!(
+            "select a.id, a.product_id, a.blob_id, a.original_filename, a.size_bytes, a.created_at
+             from order_items i join digital_assets a on a.product_id = i.product_id
+             where i.order_id = $1 and i.kind = 'FILE'
+             order by i.position, a.created_at, a.id",
+            id.get()
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| AssetRecord {
+                id: AssetId::from_uuid(row.id),
+                product_id: ProductId::from_uuid(row.product_id),
+                blob_id: BlobId::from_uuid(row.blob_id),
+                original_filename: row.original_filename,
+                size_bytes: row.size_bytes,
+                created_at: row.created_at,
+            })
+            .collect())
+    }
+
+    async fn order_by_session(&self, session_id: &str) -> Result<Option<OrderId>, StoreError> {
+        let id = sqlx::query_scalar!(
+            "select order_id from order_sessions where session_id = $1",
+            session_id
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(id.map(OrderId::from_uuid))
+    }
 }

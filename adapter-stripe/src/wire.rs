@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 
 use marketplace_domain::money::Cents;
+use marketplace_domain::orders::{CheckoutPaymentStatus, ShippingAddress};
 use marketplace_ports::ports::{
-    ChargeData, CheckoutSession, CheckoutSessionData, ConnectedAccount, DisputeData, EventPayload,
-    PaymentIntent, RefundData, ShippingDetails, StripeEvent,
+    ChargeData, CheckoutSession, CheckoutSessionData, CheckoutSessionStatus, ConnectedAccount,
+    DisputeData, DisputeStatus, EventPayload, PaymentIntent, RefundData, RefundStatus, StripeEvent,
 };
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -107,8 +108,8 @@ impl SessionWire {
         CheckoutSession {
             id: self.id,
             url: self.url,
-            status: self.status.unwrap_or_default(),
-            payment_status: self.payment_status.unwrap_or_default(),
+            status: CheckoutSessionStatus::parse(&self.status.unwrap_or_default()),
+            payment_status: CheckoutPaymentStatus::parse(&self.payment_status.unwrap_or_default()),
             payment_intent: id_of(self.payment_intent),
             expires_at: self.expires_at.map(timestamp),
         }
@@ -123,7 +124,7 @@ impl SessionWire {
             .and_then(|s| {
                 let address = s.address.unwrap_or_default();
                 address.line1.as_ref()?;
-                Some(ShippingDetails {
+                Some(ShippingAddress {
                     name: s.name.unwrap_or_default(),
                     phone: s.phone.or(phone).unwrap_or_default(),
                     line1: address.line1.unwrap_or_default(),
@@ -141,8 +142,8 @@ impl SessionWire {
             .or(self.client_reference_id);
         CheckoutSessionData {
             id: self.id,
-            status: self.status.unwrap_or_default(),
-            payment_status: self.payment_status.unwrap_or_default(),
+            status: CheckoutSessionStatus::parse(&self.status.unwrap_or_default()),
+            payment_status: CheckoutPaymentStatus::parse(&self.payment_status.unwrap_or_default()),
             payment_intent: id_of(self.payment_intent),
             amount_total: self.amount_total.map(Cents::new),
             currency: self.currency,
@@ -191,7 +192,7 @@ impl RefundWire {
         RefundData {
             id: self.id,
             amount: Cents::new(self.amount),
-            status: self.status.unwrap_or_default(),
+            status: RefundStatus::parse(&self.status.unwrap_or_default()),
             charge: id_of(self.charge),
             payment_intent: id_of(self.payment_intent),
             order_id: metadata.get("order_id").cloned(),
@@ -259,7 +260,7 @@ impl DisputeWire {
             id: self.id,
             amount: Cents::new(self.amount),
             fee: Cents::new(self.balance_transactions.iter().map(|b| b.fee).sum()),
-            status: self.status.unwrap_or_default(),
+            status: DisputeStatus::parse(&self.status.unwrap_or_default()),
             charge: id_of(self.charge),
             payment_intent: id_of(self.payment_intent),
             created: timestamp(self.created),

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use adapter_stripe::parse_event;
 use marketplace_domain::money::Cents;
+use marketplace_domain::orders::CheckoutPaymentStatus;
 use marketplace_ports::ports::{EventPayload, StripeEvent};
 use serde_json::{Value, json};
 
@@ -57,7 +58,7 @@ fn every_sample_event_parses_into_its_typed_payload() {
                 assert_eq!(session.id, id);
                 assert_eq!(
                     session.payment_status,
-                    object["payment_status"].as_str().unwrap()
+                    CheckoutPaymentStatus::parse(object["payment_status"].as_str().unwrap())
                 );
                 assert_eq!(
                     session.payment_intent.as_deref(),
@@ -127,7 +128,7 @@ fn our_metadata_and_the_shipping_address_are_read_from_a_completed_session() {
     let EventPayload::CheckoutCompleted(session) = parse(&raw).payload else {
         panic!("not a completed session");
     };
-    assert_eq!(session.payment_status, "paid");
+    assert_eq!(session.payment_status, CheckoutPaymentStatus::Paid);
     assert_eq!(session.amount_total, Some(Cents::new(5503)));
     assert_eq!(
         session.order_id.as_deref(),

@@ -82,7 +82,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             let backend = crate::connect_for_command(&config, false).await?;
             let created = backend
                 .services
-                .accounts
+                .registration
                 .create_owner(&username, email.as_deref(), &password)
                 .await;
             backend.shutdown().await;
@@ -103,9 +103,13 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             let simulator = backend
                 .simulator()
                 .context("the Stripe simulator did not start")?;
-            let result =
-                create_demo_data(&backend.services, simulator, DemoSize { sellers, products })
-                    .await;
+            let result = create_demo_data(
+                &backend.services,
+                &backend.queries(),
+                simulator,
+                DemoSize { sellers, products },
+            )
+            .await;
             backend.shutdown().await;
             print!("{}", result?);
             Ok(())
@@ -116,7 +120,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             let backend = crate::connect_for_command(&config, false).await?;
             let queued = backend
                 .services
-                .admin
+                .payout_admin
                 .operator_retry_payouts(order.map(OrderId::from_uuid))
                 .await;
             backend.shutdown().await;

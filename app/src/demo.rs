@@ -6,12 +6,13 @@
 use anyhow::{Context, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
 use marketplace_domain::catalog::CategoryType;
+use marketplace_domain::catalog::ListingDraft;
+use marketplace_domain::catalog::ProductKind;
 use marketplace_domain::ids::{CategoryId, SessionId};
-use marketplace_domain::product::ProductKind;
-use marketplace_ports::ports::{CategoryRecord, Crypto, UserRecord};
+use marketplace_ports::ports::{CategoryRecord, Crypto, Queries, UserRecord};
 use marketplace_ports::use_cases::accounts::Register;
 use marketplace_ports::use_cases::catalog::NewCategory;
-use marketplace_ports::use_cases::listings::{NewImage, NewListing};
+use marketplace_ports::use_cases::listings::NewImage;
 use marketplace_ports::use_cases::{Actor, Services, UploadedFile};
 use uuid::Uuid;
 
@@ -157,12 +158,13 @@ fn actor_for(user: &UserRecord) -> Actor {
 /// When a use case refuses (which would be a bug in the demo data) or storage fails.
 pub async fn create_demo_data(
     services: &Services,
+    queries: &Queries,
     simulator: &Simulator,
     size: DemoSize,
 ) -> anyhow::Result<String> {
-    let queries = &services.queries;
+    let accounts = queries.accounts().map_err(|e| anyhow!(e))?;
     let mut summary = String::new();
-    let owner = match queries
+    let owner = match accounts
         .user_by_username(DEMO_OWNER)
         .await
         .map_err(|e| anyhow!(e))?
@@ -172,7 +174,7 @@ pub async fn create_demo_data(
             let token = Argon2Crypto.new_token().map_err(|e| anyhow!(e))?;
             let password = format!("Owner-{}", &token[..24]);
             let owner = services
-                .accounts
+                .registration
                 .create_owner(DEMO_OWNER, Some("owner@demo.homecraft3d.test"), &password)
                 .await
                 .map_err(|e| anyhow!("creating the demo owner: {e}"))?;
@@ -204,7 +206,7 @@ pub async fn create_demo_data(
     let per_seller = size.products.div_ceil(size.sellers.max(1));
     for n in 1..=size.sellers {
         let username = format!("demo-seller-{n:02}");
-        if queries
+        if accounts
             .user_by_username(&username)
             .await
             .map_err(|e| anyhow!(e))?
@@ -220,7 +222,7 @@ pub async fn create_demo_data(
             continue;
         }
         let signed_in = services
-            .accounts
+            .registration
             .register(Register {
                 username: username.clone(),
                 password: DEMO_SELLER_PASSWORD.to_owned(),
@@ -232,10 +234,10 @@ pub async fn create_demo_data(
         let seller = actor_for(&signed_in.user);
         let shop = SHOPS[usize::try_from(n - 1).unwrap_or(0) % SHOPS.len()];
         services
-            .accounts
+            .profiles
             .update_profile(
                 &seller,
-                marketplace_domain::account::ProfileChanges {
+                marketplace_domain::accounts::ProfileChanges {
                     shop_name: Some(shop.to_owned()),
                     ..Default::default()
                 },
@@ -271,12 +273,12 @@ pub async fn create_demo_data(
 /// on the simulator, and read back (the seller becomes ready).
 async fn onboard(services: &Services, simulator: &Simulator, seller: &Actor) -> anyhow::Result<()> {
     services
-        .connect
+        .onboarding
         .start(seller)
         .await
         .map_err(|e| anyhow!("starting onboarding: {e}"))?;
     let account = services
-        .connect
+        .onboarding
         .status(seller)
         .await
         .map_err(|e| anyhow!("reading the account: {e}"))?
@@ -287,7 +289,7 @@ async fn onboard(services: &Services, simulator: &Simulator, seller: &Actor) -> 
         anyhow::bail!("the simulator does not know account {account}");
     }
     let view = services
-        .connect
+        .onboarding
         .sync(seller)
         .await
         .map_err(|e| anyhow!("reading the account back: {e}"))?;
@@ -301,7 +303,11 @@ async fn ensure_categories(
     services: &Services,
     owner: &Actor,
 ) -> anyhow::Result<Vec<CategoryRecord>> {
-    let mut existing = services.catalog.all(owner).await.map_err(|e| anyhow!(e))?;
+    let mut existing = services
+        .category_admin
+        .all(owner)
+        .await
+        .map_err(|e| anyhow!(e))?;
     let find =
         |all: &[CategoryRecord], kind: CategoryType, parent: Option<CategoryId>, name: &str| {
             all.iter()
@@ -338,7 +344,7 @@ async fn create_category(
     sort_order: i32,
 ) -> anyhow::Result<CategoryRecord> {
     services
-        .catalog
+        .category_admin
         .create(
             owner,
             NewCategory {
@@ -376,10 +382,10 @@ async fn create_listing(
     let price_cents = 199 + rng.below(9_800);
     let price = format!("{}.{:02}", price_cents / 100, price_cents % 100);
     let listing = services
-        .listings
+        .my_listings
         .create(
             seller,
-            NewListing {
+            ListingDraft {
                 kind,
                 title: title.clone(),
                 slug: None,
@@ -407,7 +413,7 @@ async fn create_listing(
     let colour =
         [rng.below(200), rng.below(200), rng.below(200)].map(|c| u8::try_from(c).unwrap_or(0));
     services
-        .listings
+        .listing_media
         .add_image(
             seller,
             product,
@@ -425,7 +431,7 @@ async fn create_listing(
     if kind == ProductKind::File {
         let stl = "solid demo\n  facet normal 0 0 1\n    outer loop\n      vertex 0 0 0\n      vertex 1 0 0\n      vertex 0 1 0\n    endloop\n  endfacet\nendsolid demo\n";
         services
-            .listings
+            .listing_media
             .add_asset(
                 seller,
                 product,

@@ -10,11 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_http::HttpConfig;
+use adapter_http::links::ApiLinks;
+use adapter_http::mail::MarketplaceMail;
 use adapter_postgres::local::LocalServer;
 use adapter_postgres::{PgStore, ensure_database};
 use adapter_stripe::{ClientConfig, StripeClient, StripeWebhooks};
 use anyhow::{Context, anyhow};
-use marketplace_ports::ports::{PaymentGateway, SystemClock, WebhookVerifier};
+use marketplace_ports::ports::{PaymentGateway, Queries, SystemClock, WebhookVerifier};
 use marketplace_ports::use_cases::jobs::{JobRun, JobRunner};
 use marketplace_ports::use_cases::{Deps, Services, Settings};
 use poem::endpoint::BoxEndpoint;
@@ -150,7 +152,6 @@ pub async fn connect(config: &Config, payments: Payments) -> anyhow::Result<Back
         .map_err(|e| anyhow!(e))
         .context("applying database migrations")?;
     let settings = Settings {
-        site_base_url: config.site_base_url.clone(),
         stripe_livemode: config.stripe_livemode(),
         job_retry_base: time::Duration::try_from(config.jobs.retry_base)
             .context("the job retry delay is too long")?,
@@ -159,11 +160,13 @@ pub async fn connect(config: &Config, payments: Payments) -> anyhow::Result<Back
     };
     let deps = Deps {
         uow: Arc::new(store.clone()),
-        queries: Arc::new(store.clone()),
+        queries: store.queries(),
         clock: Arc::new(SystemClock),
         crypto: Arc::new(crypto::Argon2Crypto),
         payments: payments.gateway,
         webhooks: payments.webhooks,
+        links: Arc::new(ApiLinks::new(&config.site_base_url)),
+        mail: Arc::new(MarketplaceMail),
         settings,
     };
     Ok(Backend {
@@ -195,6 +198,11 @@ pub async fn connect_for_command(config: &Config, uses_payments: bool) -> anyhow
 }
 
 impl Backend {
+    /// Every feature's read queries (for commands that look things up).
+    pub fn queries(&self) -> Queries {
+        self.store.queries()
+    }
+
     /// The simulator's base URL, when payments are simulated.
     pub fn simulator_url(&self) -> Option<&str> {
         self.simulator.as_ref().map(|s| s.base_url.as_str())

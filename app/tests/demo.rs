@@ -40,21 +40,27 @@ async fn demo_sellers_are_onboarded_on_the_simulator_and_a_rerun_adds_nothing() 
         products: 6,
     };
     let backend = app::connect_for_command(&config, true).await.unwrap();
-    let summary = create_demo_data(&backend.services, backend.simulator().unwrap(), size)
-        .await
-        .unwrap();
+    let summary = create_demo_data(
+        &backend.services,
+        &backend.queries(),
+        backend.simulator().unwrap(),
+        size,
+    )
+    .await
+    .unwrap();
     assert!(summary.contains("2 sellers"), "{summary}");
     for name in ["demo-seller-01", "demo-seller-02"] {
-        let seller = backend
-            .services
-            .queries
+        let queries = backend.queries();
+        let seller = queries
+            .accounts()
+            .unwrap()
             .user_by_username(name)
             .await
             .unwrap()
             .expect("the seller exists");
-        let account = backend
-            .services
-            .queries
+        let account = queries
+            .connect()
+            .unwrap()
             .connect_account(seller.id)
             .await
             .unwrap()
@@ -70,9 +76,14 @@ async fn demo_sellers_are_onboarded_on_the_simulator_and_a_rerun_adds_nothing() 
 
     // Again, after a restart: the simulator still knows the accounts and nothing is added.
     let backend = app::connect_for_command(&config, true).await.unwrap();
-    create_demo_data(&backend.services, backend.simulator().unwrap(), size)
-        .await
-        .unwrap();
+    create_demo_data(
+        &backend.services,
+        &backend.queries(),
+        backend.simulator().unwrap(),
+        size,
+    )
+    .await
+    .unwrap();
     assert_eq!(listings(&backend).await.total, 6);
     backend.shutdown().await;
     let _ = std::fs::remove_dir_all(&folder);

@@ -1,12 +1,12 @@
 //! Cart rules (SPEC §3.4): quantities, merging an anonymous cart into a user's, and which products
 //! may be added.
 
-use crate::order::MAX_QUANTITY;
-use crate::product::ProductKind;
+use crate::catalog::ProductKind;
+use crate::orders::MAX_QUANTITY;
 
-/// Why a product cannot go into a cart.
+/// Why a product cannot go into a cart (or stay in it when its quantity changes).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CartError {
+pub enum CartRefusal {
     /// Quantity outside 1..=99.
     #[error("quantity must be between 1 and {MAX_QUANTITY}")]
     InvalidQuantity,
@@ -24,15 +24,15 @@ pub enum CartError {
 /// The quantity stored for a request: files are always 1; others must be 1..=99.
 ///
 /// # Errors
-/// [`CartError::InvalidQuantity`].
-pub fn cart_quantity(kind: ProductKind, requested: i64) -> Result<u32, CartError> {
+/// [`CartRefusal::InvalidQuantity`].
+pub fn cart_quantity(kind: ProductKind, requested: i64) -> Result<u32, CartRefusal> {
     if kind.is_digital() {
         return Ok(1);
     }
     u32::try_from(requested)
         .ok()
         .filter(|q| (1..=MAX_QUANTITY).contains(q))
-        .ok_or(CartError::InvalidQuantity)
+        .ok_or(CartRefusal::InvalidQuantity)
 }
 
 /// Adding to a line already in the cart: the quantities add up, capped at 99 (files stay 1).
@@ -61,15 +61,15 @@ pub struct Addable {
 ///
 /// # Errors
 /// The first refusal that applies.
-pub fn check_addable(facts: Addable) -> Result<(), CartError> {
+pub fn check_addable(facts: Addable) -> Result<(), CartRefusal> {
     if !facts.is_active {
-        return Err(CartError::Inactive);
+        return Err(CartRefusal::Inactive);
     }
     if facts.is_own_listing {
-        return Err(CartError::OwnListing);
+        return Err(CartRefusal::OwnListing);
     }
     if !facts.seller_can_sell && !facts.buyer_is_owner {
-        return Err(CartError::SellerNotReady);
+        return Err(CartRefusal::SellerNotReady);
     }
     Ok(())
 }
@@ -84,15 +84,15 @@ mod tests {
         assert_eq!(cart_quantity(ProductKind::Model, 3), Ok(3));
         assert_eq!(
             cart_quantity(ProductKind::Model, 0),
-            Err(CartError::InvalidQuantity)
+            Err(CartRefusal::InvalidQuantity)
         );
         assert_eq!(
             cart_quantity(ProductKind::Model, 100),
-            Err(CartError::InvalidQuantity)
+            Err(CartRefusal::InvalidQuantity)
         );
         assert_eq!(
             cart_quantity(ProductKind::Model, -1),
-            Err(CartError::InvalidQuantity)
+            Err(CartRefusal::InvalidQuantity)
         );
         assert_eq!(added_quantity(ProductKind::Model, 60, 60), 99);
         assert_eq!(added_quantity(ProductKind::File, 1, 1), 1);
@@ -112,21 +112,21 @@ mod tests {
                 is_active: false,
                 ..ok
             }),
-            Err(CartError::Inactive)
+            Err(CartRefusal::Inactive)
         );
         assert_eq!(
             check_addable(Addable {
                 is_own_listing: true,
                 ..ok
             }),
-            Err(CartError::OwnListing)
+            Err(CartRefusal::OwnListing)
         );
         assert_eq!(
             check_addable(Addable {
                 seller_can_sell: false,
                 ..ok
             }),
-            Err(CartError::SellerNotReady)
+            Err(CartRefusal::SellerNotReady)
         );
         assert_eq!(
             check_addable(Addable {

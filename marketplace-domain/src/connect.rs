@@ -1,6 +1,6 @@
 //! Stripe Connect readiness: who may sell, and whose listings can be bought.
 
-use crate::account::Roles;
+use crate::accounts::Roles;
 
 /// What we know of a seller's Stripe Connect Express account.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -91,3 +91,7 @@ id_type!(
     /// A transfer reversal recovering a seller's part of refunds made after their payout.
     ReversalId
 );
+id_type!(
+    /// An e-mail in the outbox.
+    MailId
+);

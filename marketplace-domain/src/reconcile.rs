@@ -7,8 +7,8 @@
 use crate::ids::{OrderItemId, UserId};
 use crate::ledger::Posting;
 use crate::money::{BasisPoints, Cents, MoneyError};
-use crate::order::OrderStatus;
-use crate::payout::{PayoutStatus, SkipReason};
+use crate::orders::OrderStatus;
+use crate::payouts::{PayoutStatus, SkipReason};
 
 /// The order figures as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! Properties of the money rules (SPEC §4.6), each with an example beside it.
+//! Properties of the money rules (docs/money.md), each with an example beside it.
 #![allow(
     clippy::unwrap_used,
     clippy::arithmetic_side_effects,
@@ -8,18 +8,18 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use marketplace_domain::catalog::ProductKind;
 use marketplace_domain::ids::{AdjustmentId, OrderId, OrderItemId, ProductId, UserId};
 use marketplace_domain::ledger::{
     Account, Component, Fact, JournalEntry, Ledger, OrderMoney, Posted, adjustment_entry,
     order_event_entry, order_paid_entry, refund_state, transfer_entry, transfer_reversal_entry,
 };
 use marketplace_domain::money::{BasisPoints, Cents, Currency, allocate};
-use marketplace_domain::order::{CartItem, price_order};
-use marketplace_domain::payout::{
-    PayoutContext, PayoutDecision, PayoutStatus, ReversalContext, order_claim, plan_payout,
+use marketplace_domain::orders::{CartItem, PricingTerms, price_order};
+use marketplace_domain::payouts::{
+    PayoutContext, PayoutDecision, PayoutStatus, ReversalContext, claim_given, plan_payout,
     plan_reversal,
 };
-use marketplace_domain::product::ProductKind;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use time::OffsetDateTime;
@@ -53,7 +53,7 @@ fn cart_item() -> impl Strategy<Value = CartItem> {
         .prop_map(
             |(seller_n, physical, unit, quantity, is_free, product)| CartItem {
                 product: ProductId::from_uuid(Uuid::from_u128(u128::from(product))),
-                seller: Some(seller(seller_n)),
+                seller: seller(seller_n),
                 kind: if physical {
                     ProductKind::Model
                 } else {
@@ -83,7 +83,16 @@ fn priced_order() -> impl Strategy<Value = OrderMoney> {
                 let any_physical = items.iter().any(|i| i.kind == ProductKind::Model);
                 let tax = if any_gross { tax } else { Cents::ZERO };
                 let shipping = if any_physical { shipping } else { Cents::ZERO };
-                let priced = price_order(&items, rate, Currency::USD, tax, shipping).ok()?;
+                let priced = price_order(
+                    &items,
+                    &PricingTerms {
+                        fee_rate: rate,
+                        currency: Currency::USD,
+                        tax,
+                        shipping,
+                    },
+                )
+                .ok()?;
                 let ids: Vec<OrderItemId> = (0..priced.lines.len())
                     .map(|i| OrderItemId::from_uuid(Uuid::from_u128(1_000 + i as u128)))
                     .collect();
@@ -171,7 +180,7 @@ fn created(n: i64) -> OffsetDateTime {
 fn example_half_refund_returns_half_the_fee() {
     let items = [CartItem {
         product: ProductId::from_uuid(Uuid::from_u128(1)),
-        seller: Some(seller(0)),
+        seller: seller(0),
         kind: ProductKind::Model,
         unit_price: Cents::new(1000),
         is_free: false,
@@ -179,10 +188,7 @@ fn example_half_refund_returns_half_the_fee() {
     }];
     let priced = price_order(
         &items,
-        BasisPoints::new(1000).unwrap(),
-        Currency::USD,
-        Cents::ZERO,
-        Cents::ZERO,
+        &PricingTerms::new(BasisPoints::new(1000).unwrap(), Currency::USD),
     )
     .unwrap();
     let line = OrderItemId::from_uuid(Uuid::from_u128(7));
@@ -316,7 +322,7 @@ fn book(ledger: &mut Ledger, order: &OrderMoney, fact: &Fact) -> Posted {
 fn run(order: OrderMoney, steps: &[Step]) -> Result<Scenario, TestCaseError> {
     let mut ledger = Ledger::new();
     let mut facts = vec![Fact::OrderPaid { order: order.order }];
-    book(&mut ledger, &order, &facts[0]);
+    assert_eq!(book(&mut ledger, &order, &facts[0]), Posted::Booked);
     let total = order.total().unwrap();
     let mut payouts: BTreeMap<UserId, PayoutStatus> = BTreeMap::new();
     let mut reversed: BTreeMap<UserId, Cents> = BTreeMap::new();
@@ -380,7 +386,7 @@ fn run(order: OrderMoney, steps: &[Step]) -> Result<Scenario, TestCaseError> {
                 if !order.sellers().contains(&seller) {
                     continue;
                 }
-                let claim = order_claim(&order, &state, seller).unwrap();
+                let claim = claim_given(&order, &state, seller).unwrap();
                 let balance = ledger.seller_balance(seller, Currency::USD).unwrap();
                 let decision = plan_payout(&PayoutContext {
                     seller_ready: true,
@@ -426,7 +432,7 @@ fn run(order: OrderMoney, steps: &[Step]) -> Result<Scenario, TestCaseError> {
                 else {
                     continue;
                 };
-                let claim = order_claim(&order, &state, seller).unwrap();
+                let claim = claim_given(&order, &state, seller).unwrap();
                 let balance = ledger.seller_balance(seller, Currency::USD).unwrap();
                 let already = reversed.get(&seller).copied().unwrap_or(Cents::ZERO);
                 let amount = plan_reversal(&ReversalContext {
@@ -548,7 +554,7 @@ fn example_a_refund_delivered_twice_and_late_books_once() {
         let items = [
             CartItem {
                 product: ProductId::from_uuid(Uuid::from_u128(1)),
-                seller: Some(seller(0)),
+                seller: seller(0),
                 kind: ProductKind::Model,
                 unit_price: Cents::new(1000),
                 is_free: false,
@@ -556,7 +562,7 @@ fn example_a_refund_delivered_twice_and_late_books_once() {
             },
             CartItem {
                 product: ProductId::from_uuid(Uuid::from_u128(2)),
-                seller: Some(seller(1)),
+                seller: seller(1),
                 kind: ProductKind::Model,
                 unit_price: Cents::new(1000),
                 is_free: false,
@@ -565,10 +571,7 @@ fn example_a_refund_delivered_twice_and_late_books_once() {
         ];
         let priced = price_order(
             &items,
-            BasisPoints::new(1000).unwrap(),
-            Currency::USD,
-            Cents::ZERO,
-            Cents::ZERO,
+            &PricingTerms::new(BasisPoints::new(1000).unwrap(), Currency::USD),
         )
         .unwrap();
         let ids = [
@@ -595,12 +598,18 @@ fn example_a_refund_delivered_twice_and_late_books_once() {
 
     let mut in_order = Ledger::new();
     for fact in [&paid, &dashboard, &named] {
-        book(&mut in_order, &order, fact);
+        assert_eq!(book(&mut in_order, &order, fact), Posted::Booked);
     }
     let mut shuffled = Ledger::new();
-    for fact in [&named, &dashboard, &named, &paid, &dashboard] {
-        book(&mut shuffled, &order, fact);
-    }
+    let posted: Vec<Posted> = [&named, &dashboard, &named, &paid, &dashboard]
+        .into_iter()
+        .map(|fact| book(&mut shuffled, &order, fact))
+        .collect();
+    use Posted::{AlreadyBooked, Booked};
+    assert_eq!(
+        posted,
+        [Booked, Booked, AlreadyBooked, Booked, AlreadyBooked]
+    );
     assert_eq!(balances(&in_order, &order), balances(&shuffled, &order));
     // In real order: 250/250 from the dashboard refund, then the named line's remaining 750 and
     // the 250 that did not fit on it spill to the other line.
@@ -622,7 +631,7 @@ proptest! {
         ..ProptestConfig::default()
     })]
 
-    /// SPEC §4.6: any order and number of deliveries of the same facts gives the same ledger as
+    /// Any order and number of deliveries of the same facts gives the same ledger as
     /// applying each once; money is conserved; every entry balances; a fully refunded order leaves
     /// no fee revenue. (Payout rules are checked while the scenario runs.)
     #[test]
@@ -636,12 +645,13 @@ proptest! {
         let mut replayed = Ledger::new();
         for delivery in &deliveries(facts.len(), &extra, seed) {
             match delivery {
+                // Replays are the point here: whichever copy comes first books.
                 Delivery::Single(index) => {
-                    book(&mut replayed, &order, &facts[*index]);
+                    let _ = book(&mut replayed, &order, &facts[*index]);
                 }
                 Delivery::CumulativeRefunds(upto) => {
                     for fact in facts.iter().take(upto + 1).filter(|f| matches!(f, Fact::Refund { .. })) {
-                        book(&mut replayed, &order, fact);
+                        let _ = book(&mut replayed, &order, fact);
                     }
                 }
             }

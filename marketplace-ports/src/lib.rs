@@ -5,6 +5,4 @@
 //! written only against those traits and the rules of `marketplace-domain`.
 
 pub mod ports;
-#[cfg(any(test, feature = "mocks"))]
-pub mod testing;
 pub mod use_cases;

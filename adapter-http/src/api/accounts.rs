@@ -1,6 +1,6 @@
 //! Registration, login, logout, the current user, profile and avatar.
 
-use marketplace_domain::account::ProfileChanges;
+use marketplace_domain::accounts::ProfileChanges;
 use marketplace_domain::files::IMAGE_MAX_BYTES;
 use marketplace_domain::ids::UserId;
 use marketplace_ports::ports::{Profile, UserRecord};
@@ -175,7 +175,7 @@ pub enum NoContent {
 fn profile_dto(user: &UserRecord, profile: Profile) -> ProfileDto {
     ProfileDto {
         user: UserDto::from(user),
-        public_name: marketplace_domain::account::public_seller_name(
+        public_name: marketplace_domain::accounts::public_seller_name(
             &profile.shop_name,
             &user.username,
         ),
@@ -222,7 +222,7 @@ impl AccountsApi {
     /// Moves an anonymous cart into the user's cart. The login stands even if this fails (the
     /// cart is merged by the next cart request that sends the token). True when merged.
     async fn merge_cart(&self, session_token: &str, cart_token: &str) -> bool {
-        let merged = match self.services.accounts.authenticate(session_token).await {
+        let merged = match self.services.sessions.authenticate(session_token).await {
             Ok(Some(actor)) => self
                 .services
                 .cart
@@ -267,7 +267,7 @@ impl AccountsApi {
         let body = body.0;
         let signed_in = self
             .services
-            .accounts
+            .registration
             .register(Register {
                 username: body.username,
                 password: body.password,
@@ -292,7 +292,7 @@ impl AccountsApi {
     ) -> ApiResult<Json<SessionDto>> {
         let signed_in = self
             .services
-            .accounts
+            .sessions
             .login(Login {
                 username: body.0.username,
                 password: body.0.password,
@@ -312,7 +312,7 @@ impl AccountsApi {
     #[oai(path = "/auth/logout", method = "post")]
     async fn logout(&self, auth: Auth, jar: &CookieJar) -> ApiResult<NoContent> {
         self.services
-            .accounts
+            .sessions
             .logout(&auth.authenticated().token)
             .await?;
         jar.remove(SESSION_COOKIE);
@@ -323,7 +323,7 @@ impl AccountsApi {
     /// The current user.
     #[oai(path = "/me", method = "get")]
     async fn me(&self, auth: Auth) -> ApiResult<Json<MeDto>> {
-        let (user, _) = self.services.accounts.profile(auth.actor()).await?;
+        let (user, _) = self.services.profiles.profile(auth.actor()).await?;
         Ok(Json(MeDto {
             user: UserDto::from(&user),
             csrf_token: auth.actor().csrf_token.clone(),
@@ -333,7 +333,7 @@ impl AccountsApi {
     /// The current user's profile.
     #[oai(path = "/me/profile", method = "get")]
     async fn profile(&self, auth: Auth) -> ApiResult<Json<ProfileDto>> {
-        let (user, profile) = self.services.accounts.profile(auth.actor()).await?;
+        let (user, profile) = self.services.profiles.profile(auth.actor()).await?;
         Ok(Json(profile_dto(&user, profile)))
     }
 
@@ -361,7 +361,7 @@ impl AccountsApi {
         };
         let (user, profile) = self
             .services
-            .accounts
+            .profiles
             .update_profile(auth.actor(), changes)
             .await?;
         Ok(Json(profile_dto(&user, profile)))
@@ -372,17 +372,17 @@ impl AccountsApi {
     async fn set_avatar(&self, auth: Auth, upload: AvatarUpload) -> ApiResult<Json<ProfileDto>> {
         let file = read_upload(upload.file, IMAGE_MAX_BYTES).await?;
         self.services
-            .accounts
+            .profiles
             .set_avatar(auth.actor(), file)
             .await?;
-        let (user, profile) = self.services.accounts.profile(auth.actor()).await?;
+        let (user, profile) = self.services.profiles.profile(auth.actor()).await?;
         Ok(Json(profile_dto(&user, profile)))
     }
 
     /// Remove the avatar.
     #[oai(path = "/me/avatar", method = "delete")]
     async fn delete_avatar(&self, auth: Auth) -> ApiResult<NoContent> {
-        self.services.accounts.delete_avatar(auth.actor()).await?;
+        self.services.profiles.delete_avatar(auth.actor()).await?;
         Ok(NoContent::Done)
     }
 

@@ -1,10 +1,10 @@
 //! Owner tools.
 
 use marketplace_domain::ids::{JobId, OrderId, UserId};
-use marketplace_domain::payout::ReversalStatus;
+use marketplace_domain::payouts::ReversalStatus;
 use marketplace_domain::site::SiteConfig;
 use marketplace_ports::ports::{
-    ConnectAccountRecord, JobKind, JobRecord, JobStatus, MailRecord, ReversalRecord,
+    ConnectAccountRecord, JobRecord, JobStatus, MailRecord, ReversalRecord,
 };
 use marketplace_ports::use_cases::Services;
 use marketplace_ports::use_cases::admin::{ConnectOverride, ReversalPreview};
@@ -144,6 +144,8 @@ pub struct MailDto {
     pub subject: String,
     /// Plain-text body.
     pub body: String,
+    /// HTML body.
+    pub html_body: String,
     /// `queued`, `sent` or `failed`.
     pub status: String,
     /// The order it is about.
@@ -267,17 +269,11 @@ fn site_config_dto(config: SiteConfig) -> SiteConfigDto {
 }
 
 fn job_dto(job: JobRecord) -> JobDto {
-    let (order, seller) = match &job.kind {
-        JobKind::Payout { order, seller } | JobKind::Reversal { order, seller } => {
-            (*order, Some(seller.get()))
-        }
-        JobKind::OrderMail { order } | JobKind::RefundSync { order } => (*order, None),
-    };
     JobDto {
         id: job.id.get(),
-        kind: job.kind.name().to_owned(),
-        order_id: order.get(),
-        seller_id: seller,
+        kind: job.kind.name().as_str().to_owned(),
+        order_id: job.kind.order().get(),
+        seller_id: job.kind.seller().map(|s| s.get()),
         status: job.status.as_str().to_owned(),
         attempts: job.attempts,
         max_attempts: job.max_attempts,
@@ -290,11 +286,12 @@ fn job_dto(job: JobRecord) -> JobDto {
 
 fn mail_dto(mail: MailRecord) -> MailDto {
     MailDto {
-        id: mail.id,
+        id: mail.id.get(),
         to: mail.to,
         subject: mail.subject,
-        body: mail.body,
-        status: mail.status,
+        body: mail.text_body,
+        html_body: mail.html_body,
+        status: mail.status.as_str().to_owned(),
         order_id: mail.order_id.map(|o| o.get()),
         created_at: mail.created_at,
     }
@@ -313,7 +310,7 @@ impl AdminApi {
         let b = body.0;
         let record = self
             .services
-            .admin
+            .seller_admin
             .set_connect_status(
                 auth.actor(),
                 UserId::from_uuid(user_id.0),
@@ -331,7 +328,7 @@ impl AdminApi {
     /// The site configuration (owners).
     #[oai(path = "/admin/site-config", method = "get")]
     async fn site_config(&self, auth: Auth) -> ApiResult<Json<SiteConfigDto>> {
-        let config = self.services.admin.site_config(auth.actor()).await?;
+        let config = self.services.site_admin.site_config(auth.actor()).await?;
         Ok(Json(site_config_dto(config)))
     }
 
@@ -348,7 +345,7 @@ impl AdminApi {
         })?;
         let config = self
             .services
-            .admin
+            .site_admin
             .update_site_config(
                 auth.actor(),
                 fee,
@@ -377,7 +374,7 @@ impl AdminApi {
         };
         let jobs = self
             .services
-            .admin
+            .job_admin
             .jobs(auth.actor(), status, request)
             .await?;
         Ok(Json(PageDto::from_page(jobs, job_dto)))
@@ -387,7 +384,7 @@ impl AdminApi {
     #[oai(path = "/admin/jobs/:id/retry", method = "post")]
     async fn retry_job(&self, auth: Auth, id: Path<Uuid>) -> ApiResult<Accepted> {
         self.services
-            .admin
+            .job_admin
             .retry_job(auth.actor(), JobId::from_uuid(id.0))
             .await?;
         Ok(Accepted::Queued)
@@ -402,7 +399,7 @@ impl AdminApi {
     ) -> ApiResult<Json<RetriedPayoutsDto>> {
         let queued = self
             .services
-            .admin
+            .payout_admin
             .retry_payouts(auth.actor(), OrderId::from_uuid(id.0))
             .await?;
         Ok(Json(RetriedPayoutsDto {
@@ -423,7 +420,7 @@ impl AdminApi {
     ) -> ApiResult<ReversalQueued> {
         let preview = self
             .services
-            .admin
+            .payout_admin
             .reverse_payout(
                 auth.actor(),
                 OrderId::from_uuid(id.0),
@@ -438,7 +435,7 @@ impl AdminApi {
     async fn reversals(&self, auth: Auth, id: Path<Uuid>) -> ApiResult<Json<Vec<ReversalDto>>> {
         let reversals = self
             .services
-            .admin
+            .payout_admin
             .order_reversals(auth.actor(), OrderId::from_uuid(id.0))
             .await?;
         Ok(Json(reversals.into_iter().map(reversal_dto).collect()))
@@ -453,7 +450,11 @@ impl AdminApi {
         per_page: Query<Option<i64>>,
     ) -> ApiResult<Json<PageDto<MailDto>>> {
         let request = page_request(page.0, per_page.0)?;
-        let mails = self.services.admin.outbox(auth.actor(), request).await?;
+        let mails = self
+            .services
+            .site_admin
+            .outbox(auth.actor(), request)
+            .await?;
         Ok(Json(PageDto::from_page(mails, mail_dto)))
     }
 }

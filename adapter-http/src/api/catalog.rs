@@ -174,7 +174,7 @@ impl CatalogApi {
     /// Every category, active or not (owners).
     #[oai(path = "/admin/categories", method = "get")]
     async fn all(&self, auth: Auth) -> ApiResult<Json<Vec<CategoryDto>>> {
-        let all = self.services.catalog.all(auth.actor()).await?;
+        let all = self.services.category_admin.all(auth.actor()).await?;
         Ok(Json(all.into_iter().map(CategoryDto::from).collect()))
     }
 
@@ -188,7 +188,7 @@ impl CatalogApi {
         let b = body.0;
         let created = self
             .services
-            .catalog
+            .category_admin
             .create(
                 auth.actor(),
                 NewCategory {
@@ -221,7 +221,7 @@ impl CatalogApi {
         };
         let updated = self
             .services
-            .catalog
+            .category_admin
             .update(
                 auth.actor(),
                 CategoryId::from_uuid(id.0),
@@ -243,7 +243,7 @@ impl CatalogApi {
     #[oai(path = "/admin/categories/:id", method = "delete")]
     async fn delete(&self, auth: Auth, id: Path<Uuid>) -> ApiResult<Deleted> {
         self.services
-            .catalog
+            .category_admin
             .delete(auth.actor(), CategoryId::from_uuid(id.0))
             .await?;
         Ok(Deleted::Done)

@@ -1,7 +1,8 @@
 //! Sellers' payout setup (Stripe Connect onboarding, SPEC §3.6), their money (balance, ledger,
 //! payouts, dashboard, SPEC §3.7), and the buyer dashboard.
 
-use marketplace_ports::ports::{LedgerFilter, OrderRecord, SaleRow, SellerLedgerLine};
+use marketplace_domain::orders::Order;
+use marketplace_ports::ports::{LedgerFilter, SaleRow, SellerLedgerLine};
 use marketplace_ports::use_cases::Services;
 use marketplace_ports::use_cases::connect::ConnectView;
 use poem_openapi::param::Query;
@@ -184,7 +185,7 @@ fn sale_dto(sale: SaleRow) -> SaleDto {
     }
 }
 
-fn order_summary_dto(order: OrderRecord) -> OrderSummaryDto {
+fn order_summary_dto(order: Order) -> OrderSummaryDto {
     OrderSummaryDto {
         id: order.id.get(),
         status: order.status.as_str().to_owned(),
@@ -220,7 +221,7 @@ impl MoneyApi {
     /// Your payout setup (refreshed from Stripe at most once a minute while not ready).
     #[oai(path = "/seller/connect", method = "get")]
     async fn connect_status(&self, auth: Auth) -> ApiResult<Json<ConnectDto>> {
-        let view = self.services.connect.status(auth.actor()).await?;
+        let view = self.services.onboarding.status(auth.actor()).await?;
         Ok(Json(connect_dto(view, "")))
     }
 
@@ -228,25 +229,25 @@ impl MoneyApi {
     /// profile or account needs an e-mail) and returns the onboarding page to send you to.
     #[oai(path = "/seller/connect/start", method = "post")]
     async fn connect_start(&self, auth: Auth) -> ApiResult<Json<OnboardingLinkDto>> {
-        let url = self.services.connect.start(auth.actor()).await?;
+        let url = self.services.onboarding.start(auth.actor()).await?;
         Ok(Json(OnboardingLinkDto { url }))
     }
 
     /// Read your account from Stripe now (if a webhook is late).
     #[oai(path = "/seller/connect/sync", method = "post")]
     async fn connect_sync(&self, auth: Auth) -> ApiResult<Json<ConnectDto>> {
-        let view = self.services.connect.sync(auth.actor()).await?;
+        let view = self.services.onboarding.sync(auth.actor()).await?;
         Ok(Json(connect_dto(view, "")))
     }
 
     /// Where Stripe sends you after onboarding: your status, read from Stripe now.
     #[oai(path = "/seller/connect/return", method = "get")]
     async fn connect_return(&self, auth: Auth) -> ApiResult<Json<ConnectDto>> {
-        let view = match self.services.connect.sync(auth.actor()).await {
+        let view = match self.services.onboarding.sync(auth.actor()).await {
             Ok(view) => view,
             Err(error) => {
                 tracing::warn!(%error, "refreshing the Connect status on return failed");
-                self.services.connect.status(auth.actor()).await?
+                self.services.onboarding.status(auth.actor()).await?
             }
         };
         Ok(Json(connect_dto(view, "")))
@@ -255,7 +256,7 @@ impl MoneyApi {
     /// Where Stripe sends you when the onboarding link expired or was abandoned.
     #[oai(path = "/seller/connect/refresh", method = "get")]
     async fn connect_refresh(&self, auth: Auth) -> ApiResult<Json<ConnectDto>> {
-        let view = self.services.connect.status(auth.actor()).await?;
+        let view = self.services.onboarding.status(auth.actor()).await?;
         Ok(Json(connect_dto(
             view,
             "Your Stripe onboarding link expired: POST /api/v1/seller/connect/start for a new one.",
@@ -283,8 +284,8 @@ impl MoneyApi {
         };
         let money = self
             .services
-            .money
-            .seller_payouts(auth.actor(), &filter, request)
+            .seller_money
+            .payouts(auth.actor(), &filter, request)
             .await?;
         Ok(Json(SellerPayoutsDto {
             balance_cents: money.balance.get(),
@@ -298,7 +299,7 @@ impl MoneyApi {
     /// Your seller dashboard.
     #[oai(path = "/seller/dashboard", method = "get")]
     async fn seller_dashboard(&self, auth: Auth) -> ApiResult<Json<SellerDashboardDto>> {
-        let d = self.services.money.seller_dashboard(auth.actor()).await?;
+        let d = self.services.seller_money.dashboard(auth.actor()).await?;
         Ok(Json(SellerDashboardDto {
             active_listings: d.active_listings,
             inactive_listings: d.inactive_listings,
@@ -321,7 +322,11 @@ impl MoneyApi {
     /// Your buyer dashboard: latest orders and what you spent.
     #[oai(path = "/me/dashboard", method = "get", tag = "ApiTags::Orders")]
     async fn consumer_dashboard(&self, auth: Auth) -> ApiResult<Json<ConsumerDashboardDto>> {
-        let d = self.services.money.consumer_dashboard(auth.actor()).await?;
+        let d = self
+            .services
+            .buyer_dashboard
+            .dashboard(auth.actor())
+            .await?;
         Ok(Json(ConsumerDashboardDto {
             recent_orders: d.recent_orders.into_iter().map(order_summary_dto).collect(),
             total_spent_cents: d.summary.total_spent.get(),

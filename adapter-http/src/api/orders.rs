@@ -5,9 +5,8 @@ use std::collections::HashMap;
 
 use marketplace_domain::ids::{AssetId, OrderId};
 use marketplace_domain::money::FeePercent;
-use marketplace_ports::ports::{
-    AssetRecord, OrderEventRecord, OrderItemRecord, OrderRecord, ShippingDetails,
-};
+use marketplace_domain::orders::{Order, OrderLine, PaymentReference, ShippingAddress};
+use marketplace_ports::ports::{AssetRecord, OrderEventRecord};
 use marketplace_ports::use_cases::Services;
 use marketplace_ports::use_cases::orders::{CheckoutOutcome, OrderAccess, OrderDetail, OrderView};
 use poem::{Request, RequestBody};
@@ -252,12 +251,12 @@ pub enum PlaceOrderResponse {
     Existing(Json<OrderDto>),
 }
 
-fn item_dto(item: OrderItemRecord) -> OrderItemDto {
+fn item_dto(item: &OrderLine) -> OrderItemDto {
     OrderItemDto {
         id: item.id.get(),
         product_id: item.product_id.get(),
         seller_id: item.seller_id.get(),
-        title: item.title,
+        title: item.title.clone(),
         kind: item.kind.into(),
         quantity: item.quantity,
         unit_price_cents: item.unit_price.get(),
@@ -271,23 +270,32 @@ fn item_dto(item: OrderItemRecord) -> OrderItemDto {
     }
 }
 
-fn address_dto(address: ShippingDetails) -> ShippingAddressDto {
+fn address_dto(address: &ShippingAddress) -> ShippingAddressDto {
     ShippingAddressDto {
-        name: address.name,
-        phone: address.phone,
-        line1: address.line1,
-        line2: address.line2,
-        city: address.city,
-        state: address.state,
-        postal_code: address.postal_code,
-        country: address.country,
+        name: address.name.clone(),
+        phone: address.phone.clone(),
+        line1: address.line1.clone(),
+        line2: address.line2.clone(),
+        city: address.city.clone(),
+        state: address.state.clone(),
+        postal_code: address.postal_code.clone(),
+        country: address.country.clone(),
     }
 }
 
-/// The wire shape of an order; `access_token` only for callers who may see it.
-pub fn order_dto(
-    order: OrderRecord,
-    items: Vec<OrderItemRecord>,
+/// The wire spelling of how an order was paid: `FREE` for free checkouts, nothing otherwise.
+fn payment_reference(order: &Order) -> Option<String> {
+    match order.payment {
+        Some(PaymentReference::Free) => Some("FREE".to_owned()),
+        Some(PaymentReference::StripePaymentIntent(_)) | None => None,
+    }
+}
+
+/// The wire shape of an order with the lines shown; `access_token` only for callers who may see
+/// it.
+pub fn order_dto<'a>(
+    order: &Order,
+    lines: impl Iterator<Item = &'a OrderLine>,
     token: Option<String>,
 ) -> OrderDto {
     OrderDto {
@@ -304,19 +312,19 @@ pub fn order_dto(
             .get()
             .to_string(),
         buyer_id: order.buyer_id.map(|b| b.get()),
-        guest_email: order.guest_email,
-        payment_reference: order.payment_reference,
+        guest_email: order.guest_email.clone(),
+        payment_reference: payment_reference(order),
         paid_at: order.paid_at,
-        shipping_address: order.shipping_address.map(address_dto),
+        shipping_address: order.shipping_address.as_ref().map(address_dto),
         created_at: order.created_at,
         updated_at: order.updated_at,
-        items: items.into_iter().map(item_dto).collect(),
+        items: lines.map(item_dto).collect(),
         access_token: token,
     }
 }
 
 fn view_dto(view: OrderView) -> OrderDto {
-    order_dto(view.order, view.items, None)
+    order_dto(&view.order, view.lines(), None)
 }
 
 fn download_dto(order: OrderId, asset: AssetRecord, token: Option<&str>) -> DownloadDto {
@@ -332,7 +340,7 @@ fn download_dto(order: OrderId, asset: AssetRecord, token: Option<&str>) -> Down
 
 fn event_dto(event: OrderEventRecord) -> OrderEventDto {
     OrderEventDto {
-        kind: event.kind,
+        kind: event.kind.as_str().to_owned(),
         message: event.message,
         created_at: event.created_at,
     }
@@ -350,7 +358,7 @@ pub fn detail_dto(detail: OrderDetail) -> OrderDetailDto {
             .collect(),
         events: detail.events.into_iter().map(event_dto).collect(),
         payouts: detail.payouts.into_iter().map(payout_dto).collect(),
-        order: order_dto(detail.view.order, detail.view.items, token),
+        order: order_dto(&detail.view.order, detail.view.lines(), token),
     }
 }
 
@@ -368,10 +376,15 @@ impl OrdersApi {
     ) -> ApiResult<PlaceOrderResponse> {
         let placed = self
             .services
-            .orders
+            .order_placement
             .place(cart.owner(&auth), body.0.guest_email.as_deref())
             .await?;
-        let dto = order_dto(placed.view.order, placed.view.items, placed.access_token);
+        let order = &placed.order;
+        let dto = order_dto(
+            order,
+            order.lines().iter(),
+            order.guest_token().map(str::to_owned),
+        );
         Ok(if placed.created {
             PlaceOrderResponse::Created(Json(dto))
         } else {
@@ -439,7 +452,7 @@ impl OrdersApi {
     ) -> ApiResult<Json<CheckoutDto>> {
         let outcome = self
             .services
-            .orders
+            .checkout
             .checkout(OrderId::from_uuid(id.0), token.access(&auth))
             .await?;
         Ok(Json(match outcome {

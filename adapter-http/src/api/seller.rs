@@ -1,11 +1,12 @@
 //! Sellers managing their listings, images and digital files. Creating, editing and uploading need
 //! a ready Stripe Connect account (owners bypass); another seller's listing is a 404.
 
+use marketplace_domain::catalog::{ListingChanges, ListingDraft};
 use marketplace_domain::files::{ASSET_MAX_BYTES, IMAGE_MAX_BYTES};
 use marketplace_domain::ids::{AssetId, CategoryId, ProductId, ProductImageId};
 use marketplace_domain::money::Currency;
 use marketplace_ports::use_cases::Services;
-use marketplace_ports::use_cases::listings::{ListingChanges, NewImage, NewListing};
+use marketplace_ports::use_cases::listings::NewImage;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::multipart::Upload;
@@ -164,7 +165,7 @@ impl SellerApi {
         let request = page_request(page.0, per_page.0)?;
         let found = self
             .services
-            .listings
+            .my_listings
             .mine(auth.actor(), q.0, request)
             .await?;
         let currency = self.currency;
@@ -183,10 +184,10 @@ impl SellerApi {
         let b = body.0;
         let created = self
             .services
-            .listings
+            .my_listings
             .create(
                 auth.actor(),
-                NewListing {
+                ListingDraft {
                     kind: b.kind.into(),
                     title: b.title,
                     slug: b.slug,
@@ -214,7 +215,7 @@ impl SellerApi {
     async fn get(&self, auth: Auth, id: Path<Uuid>) -> ApiResult<Json<ProductDetailDto>> {
         let detail = self
             .services
-            .listings
+            .my_listings
             .get_mine(auth.actor(), ProductId::from_uuid(id.0))
             .await?;
         Ok(Json(product_detail_dto(detail, self.currency)))
@@ -231,7 +232,7 @@ impl SellerApi {
         let b = body.0;
         let updated = self
             .services
-            .listings
+            .my_listings
             .update(
                 auth.actor(),
                 ProductId::from_uuid(id.0),
@@ -260,7 +261,7 @@ impl SellerApi {
     async fn toggle(&self, auth: Auth, id: Path<Uuid>) -> ApiResult<Json<ProductDetailDto>> {
         let detail = self
             .services
-            .listings
+            .my_listings
             .toggle_active(auth.actor(), ProductId::from_uuid(id.0))
             .await?;
         Ok(Json(product_detail_dto(detail, self.currency)))
@@ -277,7 +278,7 @@ impl SellerApi {
         let file = read_upload(upload.file, IMAGE_MAX_BYTES).await?;
         let image = self
             .services
-            .listings
+            .listing_media
             .add_image(
                 auth.actor(),
                 ProductId::from_uuid(id.0),
@@ -303,7 +304,7 @@ impl SellerApi {
         image_id: Path<Uuid>,
     ) -> ApiResult<Done> {
         self.services
-            .listings
+            .listing_media
             .set_primary_image(
                 auth.actor(),
                 ProductId::from_uuid(id.0),
@@ -322,7 +323,7 @@ impl SellerApi {
         image_id: Path<Uuid>,
     ) -> ApiResult<Done> {
         self.services
-            .listings
+            .listing_media
             .delete_image(
                 auth.actor(),
                 ProductId::from_uuid(id.0),
@@ -337,7 +338,7 @@ impl SellerApi {
     async fn assets(&self, auth: Auth, id: Path<Uuid>) -> ApiResult<Json<Vec<AssetDto>>> {
         let detail = self
             .services
-            .listings
+            .my_listings
             .get_mine(auth.actor(), ProductId::from_uuid(id.0))
             .await?;
         Ok(Json(detail.assets.iter().map(asset_dto).collect()))
@@ -354,7 +355,7 @@ impl SellerApi {
         let file = read_upload(upload.file, ASSET_MAX_BYTES).await?;
         let asset = self
             .services
-            .listings
+            .listing_media
             .add_asset(auth.actor(), ProductId::from_uuid(id.0), file)
             .await?;
         Ok(CreatedAsset::Created(Json(asset_dto(&asset))))
@@ -370,7 +371,7 @@ impl SellerApi {
     ) -> ApiResult<FileResponse> {
         let asset = self
             .services
-            .listings
+            .listing_media
             .my_asset(
                 auth.actor(),
                 ProductId::from_uuid(id.0),
@@ -395,7 +396,7 @@ impl SellerApi {
         asset_id: Path<Uuid>,
     ) -> ApiResult<Done> {
         self.services
-            .listings
+            .listing_media
             .delete_asset(
                 auth.actor(),
                 ProductId::from_uuid(id.0),

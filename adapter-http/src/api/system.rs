@@ -43,7 +43,7 @@ impl SystemApi {
     /// The process can serve: the database is reachable.
     #[oai(path = "/readyz", method = "get")]
     async fn readyz(&self) -> ReadyResponse {
-        match self.services.queries.ping().await {
+        match self.services.health.ready().await {
             Ok(()) => ReadyResponse::Ready(Json(HealthDto {
                 status: "ok".into(),
             })),

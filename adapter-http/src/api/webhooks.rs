@@ -6,7 +6,7 @@
 
 use marketplace_ports::ports::WebhookEndpoint;
 use marketplace_ports::use_cases::Services;
-use marketplace_ports::use_cases::webhooks::WebhookOutcome;
+use marketplace_ports::use_cases::money_flow::WebhookOutcome;
 use poem_openapi::param::Header;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 
 use crate::ids::{AdjustmentId, OrderId, OrderItemId, UserId};
 use crate::money::{Cents, Currency, MoneyError, allocate};
-use crate::order::PricedOrder;
+use crate::orders::PricedOrder;
 
 use super::{Account, Component, Fact, JournalEntry, LedgerError, Posting};
 
@@ -484,9 +484,12 @@ fn is_order_event(fact: &Fact) -> bool {
 /// The entry booking a refund, a failed refund, a lost or a won dispute for `order`, given the entries
 /// already booked for it: the difference between the refund states with and without the new fact.
 ///
+/// A fact that is among `booked` already gives an entry with no postings under the same key:
+/// posting it is [`Posted::AlreadyBooked`](super::Posted::AlreadyBooked), like any replay.
+///
 /// # Errors
-/// [`LedgerError::AlreadyBooked`] when the fact is among `booked`, [`LedgerError::WrongOrder`],
-/// [`LedgerError::NotAnOrderEvent`], and the errors of [`refund_state`].
+/// [`LedgerError::WrongOrder`], [`LedgerError::NotAnOrderEvent`], and the errors of
+/// [`refund_state`].
 pub fn order_event_entry(
     order: &OrderMoney,
     booked: &[&JournalEntry],
@@ -501,15 +504,11 @@ pub fn order_event_entry(
             fact_order: fact.order(),
         });
     }
-    let key = fact.key();
     let before: Vec<&Fact> = booked
         .iter()
         .map(|e| e.fact())
         .filter(|f| f.order() == Some(order.order))
         .collect();
-    if before.iter().any(|f| f.key() == key) {
-        return Err(LedgerError::AlreadyBooked(key));
-    }
     let mut after = before.clone();
     after.push(&fact);
     let old = state_postings(order, &refund_state(order, &before)?)?;

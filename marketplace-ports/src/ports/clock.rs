@@ -3,7 +3,6 @@
 use time::OffsetDateTime;
 
 /// The current time.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait Clock: Send + Sync {
     /// Now, in UTC.
     fn now(&self) -> OffsetDateTime;

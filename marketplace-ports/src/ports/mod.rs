@@ -1,19 +1,46 @@
-//! The ports: what the application needs from the outside world, as traits.
-//!
-//! Writes go through a [`UnitOfWork`]: `begin()` opens a transaction ([`Tx`]) through which every
-//! store is reached, and nothing is visible until `commit()`; dropping a `Tx` rolls it back.
-//! Read-only listings use [`Queries`] on the connection pool. Neither knows any SQL type.
+//! The ports: what the application needs from the outside world, as traits, one module per
+//! feature. Each feature module holds that feature's records, its store trait (writes, inside a
+//! transaction) and its query trait (reads, on the pool), named for their role, and the accessors
+//! that reach them (`tx.orders()?`, `queries.orders()?`). [`uow`] holds the unit of work they all
+//! share; [`payments`], [`links`], [`clock`] and [`crypto`] are the services that are not storage.
+//! Nothing here knows a SQL, HTTP or Stripe type.
 
-mod clock;
-mod crypto;
-mod payments;
-mod queries;
-mod records;
-mod store;
+pub mod accounts;
+pub mod carts;
+pub mod catalog;
+pub mod clock;
+pub mod connect;
+pub mod crypto;
+pub mod files;
+pub mod jobs;
+pub mod ledger;
+pub mod links;
+pub mod listings;
+pub mod mail;
+pub mod orders;
+pub mod payments;
+pub mod payouts;
+pub mod sales;
+pub mod site;
+pub mod uow;
+pub mod webhooks;
 
+pub use accounts::*;
+pub use carts::*;
+pub use catalog::*;
 pub use clock::*;
+pub use connect::*;
 pub use crypto::*;
+pub use files::*;
+pub use jobs::*;
+pub use ledger::*;
+pub use links::*;
+pub use listings::*;
+pub use mail::*;
+pub use orders::*;
 pub use payments::*;
-pub use queries::*;
-pub use records::*;
-pub use store::*;
+pub use payouts::*;
+pub use sales::*;
+pub use site::*;
+pub use uow::*;
+pub use webhooks::*;

@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use marketplace_domain::money::{Cents, Currency};
+use marketplace_domain::orders::{CheckoutPaymentStatus, ShippingAddress};
 use time::OffsetDateTime;
 
 /// Why a call to the payment provider failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PaymentError {
     /// The provider refused for a business reason (card declined, insufficient funds).
-    #[error("declined: {message}")]
+    #[error("{message}")]
     Declined {
         /// The provider's message.
         message: String,
@@ -73,6 +74,31 @@ pub struct NewCheckoutSession {
     pub shipping_countries: Option<Vec<String>>,
 }
 
+/// Where a Checkout Session stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckoutSessionStatus {
+    /// The buyer can still pay on its page.
+    Open,
+    /// The buyer went through with it (the payment may still be settling).
+    Complete,
+    /// It expired unpaid.
+    Expired,
+    /// A status this version does not know.
+    Other(String),
+}
+
+impl CheckoutSessionStatus {
+    /// Parses Stripe's `status`.
+    pub fn parse(text: &str) -> CheckoutSessionStatus {
+        match text {
+            "open" => CheckoutSessionStatus::Open,
+            "complete" => CheckoutSessionStatus::Complete,
+            "expired" => CheckoutSessionStatus::Expired,
+            other => CheckoutSessionStatus::Other(other.to_owned()),
+        }
+    }
+}
+
 /// A Checkout Session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckoutSession {
@@ -80,10 +106,10 @@ pub struct CheckoutSession {
     pub id: String,
     /// Hosted payment page.
     pub url: Option<String>,
-    /// `open`, `complete` or `expired`.
-    pub status: String,
-    /// `paid`, `unpaid` or `no_payment_required`.
-    pub payment_status: String,
+    /// Where it stands.
+    pub status: CheckoutSessionStatus,
+    /// Whether it was paid.
+    pub payment_status: CheckoutPaymentStatus,
     /// The payment intent, once there is one.
     pub payment_intent: Option<String>,
     /// When it expires.
@@ -147,6 +173,80 @@ pub struct NewRefund {
     pub metadata: BTreeMap<String, String>,
 }
 
+/// Where a refund stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RefundStatus {
+    /// Not settled yet.
+    Pending,
+    /// Waiting for the buyer to act.
+    RequiresAction,
+    /// The money went back to the buyer.
+    Succeeded,
+    /// It failed: the money stayed with us.
+    Failed,
+    /// It was canceled: the money stayed with us.
+    Canceled,
+    /// A status this version does not know (treated as not settled).
+    Other(String),
+}
+
+impl RefundStatus {
+    /// Parses Stripe's `status`.
+    pub fn parse(text: &str) -> RefundStatus {
+        match text {
+            "pending" => RefundStatus::Pending,
+            "requires_action" => RefundStatus::RequiresAction,
+            "succeeded" => RefundStatus::Succeeded,
+            "failed" => RefundStatus::Failed,
+            "canceled" => RefundStatus::Canceled,
+            other => RefundStatus::Other(other.to_owned()),
+        }
+    }
+
+    /// Stripe's spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            RefundStatus::Pending => "pending",
+            RefundStatus::RequiresAction => "requires_action",
+            RefundStatus::Succeeded => "succeeded",
+            RefundStatus::Failed => "failed",
+            RefundStatus::Canceled => "canceled",
+            RefundStatus::Other(other) => other,
+        }
+    }
+}
+
+/// Where a dispute stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DisputeStatus {
+    /// Closed in the buyer's favour: the money is gone.
+    Lost,
+    /// Closed in ours: the money is back.
+    Won,
+    /// Anything else (`needs_response`, `under_review`, `warning_*`, …), as Stripe spells it.
+    Open(String),
+}
+
+impl DisputeStatus {
+    /// Parses Stripe's `status`.
+    pub fn parse(text: &str) -> DisputeStatus {
+        match text {
+            "lost" => DisputeStatus::Lost,
+            "won" => DisputeStatus::Won,
+            other => DisputeStatus::Open(other.to_owned()),
+        }
+    }
+
+    /// Stripe's spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            DisputeStatus::Lost => "lost",
+            DisputeStatus::Won => "won",
+            DisputeStatus::Open(other) => other,
+        }
+    }
+}
+
 /// A refund.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refund {
@@ -154,8 +254,8 @@ pub struct Refund {
     pub id: String,
     /// Amount.
     pub amount: Cents,
-    /// `pending`, `succeeded`, `failed`, `canceled`, `requires_action`.
-    pub status: String,
+    /// Where it stands.
+    pub status: RefundStatus,
 }
 
 /// A connected (Express) account's state.
@@ -173,7 +273,7 @@ pub struct ConnectedAccount {
 
 /// The calls we make to the payment provider. Every creating call carries an idempotency key: the
 /// same key always means the same request, so retries can never do a thing twice.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 #[async_trait]
 pub trait PaymentGateway: Send + Sync {
     /// Creates a Checkout Session.
@@ -264,6 +364,23 @@ pub enum WebhookEndpoint {
     Connect,
 }
 
+impl WebhookEndpoint {
+    /// Stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookEndpoint::Payments => "payments",
+            WebhookEndpoint::Connect => "connect",
+        }
+    }
+
+    /// Parses [`WebhookEndpoint::as_str`].
+    pub fn parse(text: &str) -> Option<WebhookEndpoint> {
+        [WebhookEndpoint::Payments, WebhookEndpoint::Connect]
+            .into_iter()
+            .find(|e| e.as_str() == text)
+    }
+}
+
 /// Why a webhook request was refused before anything was recorded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookError {
@@ -326,36 +443,15 @@ pub enum EventPayload {
     },
 }
 
-/// A shipping address collected at checkout.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ShippingDetails {
-    /// Recipient.
-    pub name: String,
-    /// Phone.
-    pub phone: String,
-    /// Line 1.
-    pub line1: String,
-    /// Line 2.
-    pub line2: String,
-    /// City.
-    pub city: String,
-    /// State.
-    pub state: String,
-    /// Postal code.
-    pub postal_code: String,
-    /// Country.
-    pub country: String,
-}
-
 /// The parts of a Checkout Session we use.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckoutSessionData {
     /// `cs_…`.
     pub id: String,
-    /// `open` / `complete` / `expired`.
-    pub status: String,
-    /// `paid` / `unpaid` / `no_payment_required`.
-    pub payment_status: String,
+    /// Where it stands.
+    pub status: CheckoutSessionStatus,
+    /// Whether it was paid.
+    pub payment_status: CheckoutPaymentStatus,
     /// Payment intent.
     pub payment_intent: Option<String>,
     /// Amount charged.
@@ -365,7 +461,7 @@ pub struct CheckoutSessionData {
     /// Our order id (`metadata.order_id`, else `client_reference_id`).
     pub order_id: Option<String>,
     /// Shipping address, when collected.
-    pub shipping: Option<ShippingDetails>,
+    pub shipping: Option<ShippingAddress>,
     /// The buyer's e-mail.
     pub customer_email: Option<String>,
 }
@@ -377,8 +473,8 @@ pub struct RefundData {
     pub id: String,
     /// Amount.
     pub amount: Cents,
-    /// Status.
-    pub status: String,
+    /// Where it stands.
+    pub status: RefundStatus,
     /// The charge.
     pub charge: Option<String>,
     /// The payment intent.
@@ -415,8 +511,8 @@ pub struct DisputeData {
     pub amount: Cents,
     /// Σ fees of its balance transactions (Stripe's dispute fee).
     pub fee: Cents,
-    /// `needs_response`, `under_review`, `won`, `lost`, ….
-    pub status: String,
+    /// Where it stands.
+    pub status: DisputeStatus,
     /// The charge.
     pub charge: Option<String>,
     /// The payment intent.
@@ -426,7 +522,7 @@ pub struct DisputeData {
 }
 
 /// Verifies and parses webhook requests.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 pub trait WebhookVerifier: Send + Sync {
     /// Checks the `Stripe-Signature` header against the endpoint's secrets (any `v1` may match,
     /// compared in constant time; the timestamp must be within the tolerance of `now`), then

@@ -1,29 +1,32 @@
-//! The server-side cart (SPEC §3.4): one per logged-in user, or an anonymous one known by a cart
-//! token; an anonymous cart sent by a logged-in user is merged into theirs.
+//! The server-side cart: one per logged-in user, or an anonymous one known by a cart token; an
+//! anonymous cart sent by a logged-in user is merged into theirs. Lines whose listing became
+//! unavailable are dropped when the cart is read, and reported.
 
-use marketplace_domain::account::public_seller_name;
-use marketplace_domain::cart::{Addable, CartError, added_quantity, cart_quantity, check_addable};
-use marketplace_domain::connect::seller_can_sell;
-use marketplace_domain::ids::{CartId, ProductId, UserId};
+use marketplace_domain::cart::{
+    Addable, CartRefusal, added_quantity, cart_quantity, check_addable,
+};
+use marketplace_domain::catalog::ProductKind;
+use marketplace_domain::ids::{ProductId, UserId};
 use marketplace_domain::money::{Cents, Currency, MoneyError};
-use marketplace_domain::product::ProductKind;
 use marketplace_domain::validation::FieldErrors;
-use uuid::Uuid;
 
-use super::{Actor, Deps};
-use crate::ports::{CartLineRow, CartRecord, CryptoError, StoreError, Tx};
+pub use super::shared::carts::CartOwner;
+use super::shared::carts::{OpenCart, OpenCartError, open_cart};
+use super::shared::sellers::can_sell;
+use crate::ports::{CartLineRow, CryptoError, ProductRecord, StoreError, Tx};
+use crate::use_cases::{Actor, ErrorKind, UseCaseError};
 
 /// Why a cart operation failed.
 #[derive(Debug, thiserror::Error)]
-pub enum CartFailure {
+pub enum CartError {
     /// Bad input (quantity).
     #[error("invalid input: {0}")]
     Invalid(FieldErrors),
     /// The product cannot go into the cart, for this reason.
     #[error("{0}")]
-    Refused(CartError),
+    Refused(CartRefusal),
     /// No such product, or no such line in the cart.
-    #[error("not found")]
+    #[error("no such product in the catalog or cart")]
     NotFound,
     /// Storage failed.
     #[error(transparent)]
@@ -36,14 +39,42 @@ pub enum CartFailure {
     Money(#[from] MoneyError),
 }
 
-/// Who the cart belongs to: a logged-in user, the holder of a cart token, or both (then the
-/// token's cart is merged into the user's).
-#[derive(Clone, Copy, Debug)]
-pub struct CartOwner<'a> {
-    /// The logged-in user.
-    pub actor: Option<&'a Actor>,
-    /// The anonymous cart token sent.
-    pub token: Option<&'a str>,
+impl From<OpenCartError> for CartError {
+    fn from(error: OpenCartError) -> Self {
+        match error {
+            OpenCartError::Store(e) => CartError::Store(e),
+            OpenCartError::Crypto(e) => CartError::Crypto(e),
+        }
+    }
+}
+
+/// The kind of a refusal to sell a product to this buyer, with a code per reason (shared by the
+/// cart and by placing an order).
+pub fn refusal_kind(reason: &CartRefusal, message: String) -> ErrorKind {
+    let code = match reason {
+        CartRefusal::InvalidQuantity => {
+            return ErrorKind::Invalid(FieldErrors::single("quantity", message));
+        }
+        CartRefusal::Inactive => "listing_unavailable",
+        CartRefusal::SellerNotReady => "seller_not_ready",
+        CartRefusal::OwnListing => "own_listing",
+    };
+    ErrorKind::Conflict { code }
+}
+
+impl UseCaseError for CartError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            CartError::Invalid(fields) => ErrorKind::Invalid(fields.clone()),
+            CartError::Refused(reason) => refusal_kind(reason, reason.to_string()),
+            CartError::NotFound => ErrorKind::NotFound,
+            CartError::Store(e) => e.kind(),
+            CartError::Crypto(e) => e.kind(),
+            CartError::Money(e) => {
+                ErrorKind::Invalid(FieldErrors::single("quantity", e.to_string()))
+            }
+        }
+    }
 }
 
 /// A line of the cart as shown.
@@ -100,113 +131,60 @@ pub struct CartView {
     pub removed: Vec<RemovedLine>,
 }
 
-/// A resolved cart inside a transaction.
-pub(crate) struct OpenCart {
-    pub(crate) record: CartRecord,
-    /// The token to hand back (anonymous carts).
-    pub(crate) token: Option<String>,
-}
+operation_group!(
+    /// Carts.
+    Carts
+);
 
-/// Cart operations.
-#[derive(Clone)]
-pub struct CartService {
-    deps: Deps,
-}
-
-impl CartService {
-    /// Builds the service.
-    pub fn new(deps: Deps) -> Self {
-        CartService { deps }
-    }
-
-    /// Finds (or, with `create`, makes) the owner's cart, merging an anonymous cart into a user's.
-    pub(crate) async fn open(
-        &self,
-        tx: &mut dyn Tx,
-        owner: CartOwner<'_>,
-        create: bool,
-    ) -> Result<Option<OpenCart>, CartFailure> {
-        let now = self.deps.clock.now();
-        let anonymous = match owner.token.filter(|t| !t.is_empty() && t.len() <= 256) {
-            Some(token) => tx
-                .carts()
-                .token_cart(&self.deps.crypto.digest(token))
-                .await?
-                .map(|c| (c, token)),
-            None => None,
-        };
-        if let Some(actor) = owner.actor {
-            let cart = tx.carts().user_cart(actor.user_id, now).await?;
-            if let Some((guest_cart, _)) = anonymous.filter(|(c, _)| c.id != cart.id) {
-                merge(tx, guest_cart.id, cart.id, now).await?;
-            }
-            return Ok(Some(OpenCart {
-                record: cart,
-                token: None,
-            }));
-        }
-        if let Some((cart, token)) = anonymous {
-            return Ok(Some(OpenCart {
-                record: cart,
-                token: Some(token.to_owned()),
-            }));
-        }
-        if !create {
-            return Ok(None);
-        }
-        let token = self.deps.crypto.new_token()?;
-        let record = tx
-            .carts()
-            .insert_token_cart(
-                CartId::from_uuid(Uuid::now_v7()),
-                &self.deps.crypto.digest(&token),
-                now,
-            )
-            .await?;
-        Ok(Some(OpenCart {
-            record,
-            token: Some(token),
-        }))
-    }
-
+impl Carts {
     /// The cart, dropping lines whose listing became unavailable.
     ///
     /// # Errors
     /// Storage failures.
-    pub async fn view(&self, owner: CartOwner<'_>) -> Result<CartView, CartFailure> {
+    pub async fn view(&self, owner: CartOwner<'_>) -> Result<CartView, CartError> {
         let mut tx = self.deps.uow.begin().await?;
         let cart = self.open(tx.as_mut(), owner, false).await?;
-        let view = self.render(tx.as_mut(), cart.as_ref(), owner.actor).await?;
+        let view = render(tx.as_mut(), cart.as_ref(), owner.actor).await?;
         tx.commit().await?;
         Ok(view)
+    }
+
+    async fn open(
+        &self,
+        tx: &mut dyn Tx,
+        owner: CartOwner<'_>,
+        create: bool,
+    ) -> Result<Option<OpenCart>, CartError> {
+        let now = self.deps.clock.now();
+        Ok(open_cart(tx, self.deps.crypto.as_ref(), owner, create, now).await?)
     }
 
     /// Adds a product (quantities add up; files stay at 1).
     ///
     /// # Errors
-    /// [`CartFailure::Refused`] with the reason (inactive, seller not ready, own listing),
-    /// [`CartFailure::Invalid`] for a bad quantity, [`CartFailure::NotFound`].
+    /// [`CartError::Refused`] with the reason (inactive, seller not ready, own listing),
+    /// [`CartError::Invalid`] for a bad quantity, [`CartError::NotFound`].
     pub async fn add(
         &self,
         owner: CartOwner<'_>,
         product: ProductId,
         quantity: i64,
-    ) -> Result<CartView, CartFailure> {
+    ) -> Result<CartView, CartError> {
         let mut tx = self.deps.uow.begin().await?;
         let record = tx
-            .products()
+            .products()?
             .get_product_for_update(product)
             .await?
-            .ok_or(CartFailure::NotFound)?;
-        let quantity = cart_quantity(record.kind, quantity)
-            .map_err(|e| CartFailure::Invalid(FieldErrors::single("quantity", e.to_string())))?;
+            .ok_or(CartError::NotFound)?;
+        let quantity = cart_quantity(record.listing.kind, quantity)
+            .map_err(|e| CartError::Invalid(FieldErrors::single("quantity", e.to_string())))?;
         check_addable(addable(tx.as_mut(), &record, owner.actor).await?)
-            .map_err(CartFailure::Refused)?;
+            .map_err(CartError::Refused)?;
         let cart = self
             .open(tx.as_mut(), owner, true)
             .await?
-            .ok_or(CartFailure::NotFound)?;
-        let lines = tx.carts().cart_lines(cart.record.id).await?;
+            .ok_or(CartError::NotFound)?;
+        let lines = tx.carts()?.cart_lines(cart.record.id).await?;
         let existing = lines
             .iter()
             .find(|l| l.product.id == product)
@@ -214,13 +192,13 @@ impl CartService {
         let quantity = if existing == 0 {
             quantity
         } else {
-            added_quantity(record.kind, existing, quantity)
+            added_quantity(record.listing.kind, existing, quantity)
         };
         let now = self.deps.clock.now();
-        tx.carts()
+        tx.carts()?
             .set_quantity(cart.record.id, product, quantity, now)
             .await?;
-        let view = self.render(tx.as_mut(), Some(&cart), owner.actor).await?;
+        let view = render(tx.as_mut(), Some(&cart), owner.actor).await?;
         tx.commit().await?;
         Ok(view)
     }
@@ -229,48 +207,47 @@ impl CartService {
     /// reported in `removed`.
     ///
     /// # Errors
-    /// [`CartFailure::NotFound`] when the product is not in the cart.
+    /// [`CartError::NotFound`] when the product is not in the cart.
     pub async fn set_quantity(
         &self,
         owner: CartOwner<'_>,
         product: ProductId,
         quantity: i64,
-    ) -> Result<CartView, CartFailure> {
+    ) -> Result<CartView, CartError> {
         let mut tx = self.deps.uow.begin().await?;
         let cart = self
             .open(tx.as_mut(), owner, false)
             .await?
-            .ok_or(CartFailure::NotFound)?;
-        let lines = tx.carts().cart_lines(cart.record.id).await?;
+            .ok_or(CartError::NotFound)?;
+        let lines = tx.carts()?.cart_lines(cart.record.id).await?;
         let line = lines
             .iter()
             .find(|l| l.product.id == product)
-            .ok_or(CartFailure::NotFound)?;
+            .ok_or(CartError::NotFound)?;
         let now = self.deps.clock.now();
         let mut removed = Vec::new();
         if quantity == 0 {
-            tx.carts().remove_line(cart.record.id, product).await?;
+            tx.carts()?.remove_line(cart.record.id, product).await?;
         } else {
-            let quantity = cart_quantity(line.product.kind, quantity).map_err(|e| {
-                CartFailure::Invalid(FieldErrors::single("quantity", e.to_string()))
-            })?;
+            let quantity = cart_quantity(line.product.listing.kind, quantity)
+                .map_err(|e| CartError::Invalid(FieldErrors::single("quantity", e.to_string())))?;
             match check_addable(addable(tx.as_mut(), &line.product, owner.actor).await?) {
                 Ok(()) => {
-                    tx.carts()
+                    tx.carts()?
                         .set_quantity(cart.record.id, product, quantity, now)
                         .await?
                 }
                 Err(reason) => {
-                    tx.carts().remove_line(cart.record.id, product).await?;
+                    tx.carts()?.remove_line(cart.record.id, product).await?;
                     removed.push(RemovedLine {
                         product_id: product,
-                        title: line.product.title.clone(),
+                        title: line.product.listing.title.clone(),
                         reason: reason.to_string(),
                     });
                 }
             }
         }
-        let mut view = self.render(tx.as_mut(), Some(&cart), owner.actor).await?;
+        let mut view = render(tx.as_mut(), Some(&cart), owner.actor).await?;
         view.removed.extend(removed);
         tx.commit().await?;
         Ok(view)
@@ -284,13 +261,13 @@ impl CartService {
         &self,
         owner: CartOwner<'_>,
         product: ProductId,
-    ) -> Result<CartView, CartFailure> {
+    ) -> Result<CartView, CartError> {
         let mut tx = self.deps.uow.begin().await?;
         let cart = self.open(tx.as_mut(), owner, false).await?;
         if let Some(cart) = &cart {
-            tx.carts().remove_line(cart.record.id, product).await?;
+            tx.carts()?.remove_line(cart.record.id, product).await?;
         }
-        let view = self.render(tx.as_mut(), cart.as_ref(), owner.actor).await?;
+        let view = render(tx.as_mut(), cart.as_ref(), owner.actor).await?;
         tx.commit().await?;
         Ok(view)
     }
@@ -299,15 +276,15 @@ impl CartService {
     ///
     /// # Errors
     /// Storage failures.
-    pub async fn clear(&self, owner: CartOwner<'_>) -> Result<CartView, CartFailure> {
+    pub async fn clear(&self, owner: CartOwner<'_>) -> Result<CartView, CartError> {
         let mut tx = self.deps.uow.begin().await?;
         let cart = self.open(tx.as_mut(), owner, false).await?;
         if let Some(cart) = &cart {
-            tx.carts()
+            tx.carts()?
                 .clear(cart.record.id, None, self.deps.clock.now())
                 .await?;
         }
-        let view = self.render(tx.as_mut(), cart.as_ref(), owner.actor).await?;
+        let view = render(tx.as_mut(), cart.as_ref(), owner.actor).await?;
         tx.commit().await?;
         Ok(view)
     }
@@ -316,133 +293,95 @@ impl CartService {
     ///
     /// # Errors
     /// Storage failures.
-    pub async fn merge_into_user(&self, actor: &Actor, token: &str) -> Result<(), CartFailure> {
+    pub async fn merge_into_user(&self, actor: &Actor, token: &str) -> Result<(), CartError> {
         let mut tx = self.deps.uow.begin().await?;
-        self.open(
-            tx.as_mut(),
-            CartOwner {
-                actor: Some(actor),
-                token: Some(token),
-            },
-            false,
-        )
-        .await?;
+        let owner = CartOwner {
+            actor: Some(actor),
+            token: Some(token),
+        };
+        self.open(tx.as_mut(), owner, false).await?;
         tx.commit().await?;
         Ok(())
     }
+}
 
-    /// Builds the view, dropping lines whose listing became inactive.
-    async fn render(
-        &self,
-        tx: &mut dyn Tx,
-        cart: Option<&OpenCart>,
-        actor: Option<&Actor>,
-    ) -> Result<CartView, CartFailure> {
-        let currency = tx.platform().site_config().await?.currency;
-        let Some(cart) = cart else {
-            return Ok(CartView {
-                token: None,
-                lines: Vec::new(),
-                subtotal: Cents::ZERO,
-                currency,
-                can_checkout: false,
-                unready_sellers: Vec::new(),
-                removed: Vec::new(),
-            });
-        };
-        let buyer_is_owner = actor.is_some_and(|a| a.roles.is_owner());
-        let mut lines = Vec::new();
-        let mut removed = Vec::new();
-        let mut unready_sellers: Vec<String> = Vec::new();
-        for row in tx.carts().cart_lines(cart.record.id).await? {
-            if !row.product.is_active {
-                tx.carts()
-                    .remove_line(cart.record.id, row.product.id)
-                    .await?;
-                removed.push(RemovedLine {
-                    product_id: row.product.id,
-                    title: row.product.title.clone(),
-                    reason: CartError::Inactive.to_string(),
-                });
-                continue;
-            }
-            let view = line_view(&row, buyer_is_owner)?;
-            if !view.can_buy && !unready_sellers.contains(&view.seller_name) {
-                unready_sellers.push(view.seller_name.clone());
-            }
-            lines.push(view);
-        }
-        let subtotal = Cents::sum(lines.iter().map(|l| l.line_total))?;
-        Ok(CartView {
-            token: cart.token.clone(),
-            can_checkout: !lines.is_empty() && unready_sellers.is_empty(),
-            lines,
-            subtotal,
+/// Builds the view, dropping lines whose listing became inactive.
+async fn render(
+    tx: &mut dyn Tx,
+    cart: Option<&OpenCart>,
+    actor: Option<&Actor>,
+) -> Result<CartView, CartError> {
+    let currency = tx.site_config()?.site_config().await?.currency;
+    let Some(cart) = cart else {
+        return Ok(CartView {
+            token: None,
+            lines: Vec::new(),
+            subtotal: Cents::ZERO,
             currency,
-            unready_sellers,
-            removed,
-        })
+            can_checkout: false,
+            unready_sellers: Vec::new(),
+            removed: Vec::new(),
+        });
+    };
+    let buyer_is_owner = actor.is_some_and(|a| a.roles.is_owner());
+    let mut lines = Vec::new();
+    let mut removed = Vec::new();
+    let mut unready_sellers: Vec<String> = Vec::new();
+    for row in tx.carts()?.cart_lines(cart.record.id).await? {
+        if !row.product.listing.is_active {
+            tx.carts()?
+                .remove_line(cart.record.id, row.product.id)
+                .await?;
+            removed.push(RemovedLine {
+                product_id: row.product.id,
+                title: row.product.listing.title.clone(),
+                reason: CartRefusal::Inactive.to_string(),
+            });
+            continue;
+        }
+        let view = line_view(&row, buyer_is_owner)?;
+        if !view.can_buy && !unready_sellers.contains(&view.seller_name) {
+            unready_sellers.push(view.seller_name.clone());
+        }
+        lines.push(view);
     }
+    let subtotal = Cents::sum(lines.iter().map(|l| l.line_total))?;
+    Ok(CartView {
+        token: cart.token.clone(),
+        can_checkout: !lines.is_empty() && unready_sellers.is_empty(),
+        lines,
+        subtotal,
+        currency,
+        unready_sellers,
+        removed,
+    })
 }
 
 fn line_view(row: &CartLineRow, buyer_is_owner: bool) -> Result<CartLineView, MoneyError> {
-    let unit_price = if row.product.is_free {
-        Cents::ZERO
-    } else {
-        row.product.price
-    };
+    let unit_price = row.product.listing.unit_price();
     Ok(CartLineView {
         product_id: row.product.id,
-        title: row.product.title.clone(),
-        kind: row.product.kind,
+        title: row.product.listing.title.clone(),
+        kind: row.product.listing.kind,
         seller_id: row.seller.id,
-        seller_name: public_seller_name(&row.seller.shop_name, &row.seller.username),
+        seller_name: row.seller.public_name(),
         quantity: row.quantity,
         unit_price,
         line_total: unit_price.checked_mul(row.quantity)?,
-        can_buy: buyer_is_owner || seller_can_sell(row.seller.roles, row.seller.connect.as_ref()),
+        can_buy: buyer_is_owner || row.seller.can_sell(),
     })
 }
 
 /// What the cart rules need about a product for this buyer.
 async fn addable(
     tx: &mut dyn Tx,
-    product: &crate::ports::ProductRecord,
+    product: &ProductRecord,
     actor: Option<&Actor>,
-) -> Result<Addable, CartFailure> {
-    let seller = tx.users().get_user(product.seller_id).await?;
-    let connect = tx.connect().get_connect(product.seller_id).await?;
-    let seller_roles = seller.map(|s| s.roles).unwrap_or_default();
+) -> Result<Addable, StoreError> {
     Ok(Addable {
-        is_active: product.is_active,
-        seller_can_sell: seller_can_sell(seller_roles, connect.as_ref().map(|c| &c.status)),
+        is_active: product.listing.is_active,
+        seller_can_sell: can_sell(tx, product.seller_id).await?,
         buyer_is_owner: actor.is_some_and(|a| a.roles.is_owner()),
         is_own_listing: actor.is_some_and(|a| a.user_id == product.seller_id),
     })
-}
-
-/// Moves an anonymous cart's lines into another cart (quantities add, capped) and deletes it.
-async fn merge(
-    tx: &mut dyn Tx,
-    from: CartId,
-    into: CartId,
-    now: time::OffsetDateTime,
-) -> Result<(), CartFailure> {
-    let target = tx.carts().cart_lines(into).await?;
-    for line in tx.carts().cart_lines(from).await? {
-        let existing = target
-            .iter()
-            .find(|t| t.product.id == line.product.id)
-            .map_or(0, |t| t.quantity);
-        let quantity = if existing == 0 {
-            line.quantity
-        } else {
-            added_quantity(line.product.kind, existing, line.quantity)
-        };
-        tx.carts()
-            .set_quantity(into, line.product.id, quantity, now)
-            .await?;
-    }
-    tx.carts().delete_cart(from).await?;
-    Ok(())
 }

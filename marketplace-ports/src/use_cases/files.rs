@@ -1,10 +1,10 @@
-//! Serving stored files: listing images, avatars and (to their owners) digital assets. Files are
-//! read chunk by chunk so a large download never sits whole in memory.
+//! Serving stored files: listing images, avatars and (to whoever may have them) digital assets.
+//! Files are read chunk by chunk so a large download never sits whole in memory.
 
 use marketplace_domain::ids::{BlobId, ProductId, ProductImageId, UserId};
 
-use super::Deps;
 use crate::ports::{BlobMeta, StoreError};
+use crate::use_cases::{ErrorKind, UseCaseError};
 
 /// Why a file could not be served.
 #[derive(Debug, thiserror::Error)]
@@ -17,18 +17,21 @@ pub enum FileError {
     Store(#[from] StoreError),
 }
 
-/// Reads stored files.
-#[derive(Clone)]
-pub struct FileService {
-    deps: Deps,
+impl UseCaseError for FileError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            FileError::NotFound => ErrorKind::NotFound,
+            FileError::Store(e) => e.kind(),
+        }
+    }
 }
 
-impl FileService {
-    /// Builds the service.
-    pub fn new(deps: Deps) -> Self {
-        FileService { deps }
-    }
+operation_group!(
+    /// Serving stored files.
+    FileServing
+);
 
+impl FileServing {
     /// The bytes' metadata of a listing image.
     ///
     /// # Errors
@@ -41,6 +44,7 @@ impl FileService {
         let image = self
             .deps
             .queries
+            .listings()?
             .product_image(product, image)
             .await?
             .ok_or(FileError::NotFound)?;
@@ -55,6 +59,7 @@ impl FileService {
         let (_, profile) = self
             .deps
             .queries
+            .accounts()?
             .user_profile(user)
             .await?
             .ok_or(FileError::NotFound)?;
@@ -68,6 +73,7 @@ impl FileService {
     pub async fn blob(&self, id: BlobId) -> Result<BlobMeta, FileError> {
         self.deps
             .queries
+            .files()?
             .blob_meta(id)
             .await?
             .ok_or(FileError::NotFound)
@@ -78,6 +84,6 @@ impl FileService {
     /// # Errors
     /// Storage failures only.
     pub async fn chunk(&self, id: BlobId, seq: i32) -> Result<Option<Vec<u8>>, FileError> {
-        Ok(self.deps.queries.blob_chunk(id, seq).await?)
+        Ok(self.deps.queries.files()?.blob_chunk(id, seq).await?)
     }
 }

@@ -1,25 +1,56 @@
-//! The application's use cases, one service per area. Each call checks who may do it, applies the
-//! domain rules, and draws its own transaction boundary; none touches SQL or HTTP.
+//! The application's use cases, one module per feature and one file per operation group. Each
+//! operation checks who may do it, applies the domain's rules, and draws its own transaction
+//! boundary; none touches SQL or HTTP. Each file has one error enum (`*Error`) whose variants carry
+//! an [`errors::ErrorKind`] adapters answer without reading messages.
+//!
+//! A use case calls ports and domain functions, never another use case's service: steps several
+//! features share (booking a money fact, queueing payouts, opening a cart) are functions in
+//! [`shared`]. Background work is a job whose handler lives with its feature; [`jobs`] claims and
+//! dispatches them.
 
 use std::sync::Arc;
 
-use marketplace_domain::account::Roles;
+use marketplace_domain::accounts::Roles;
 use marketplace_domain::ids::{SessionId, UserId};
 
-use crate::ports::{Clock, Crypto, PaymentGateway, Queries, UnitOfWork, WebhookVerifier};
+use crate::ports::{
+    Clock, Crypto, Links, MailTemplates, PaymentGateway, Queries, UnitOfWork, WebhookVerifier,
+};
+
+/// Declares an operation group: a struct holding the ports, and its constructor.
+macro_rules! operation_group {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name {
+            deps: crate::use_cases::Deps,
+        }
+
+        impl $name {
+            /// Builds the group over the application's ports.
+            pub fn new(deps: crate::use_cases::Deps) -> Self {
+                Self { deps }
+            }
+        }
+    };
+}
 
 pub mod accounts;
 pub mod admin;
-pub mod booking;
 pub mod cart;
 pub mod catalog;
 pub mod connect;
+pub mod errors;
 pub mod files;
 pub mod jobs;
 pub mod listings;
 pub mod money;
+pub mod money_flow;
 pub mod orders;
-pub mod webhooks;
+pub mod shared;
+pub mod system;
+
+pub use errors::{ErrorKind, UseCaseError};
 
 /// The authenticated caller of a use case.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,10 +70,10 @@ pub struct Actor {
 /// The ports every use case may need, shared by cheap clones.
 #[derive(Clone)]
 pub struct Deps {
-    /// Transactions.
+    /// Transactions and the stores inside them.
     pub uow: Arc<dyn UnitOfWork>,
     /// Read-only queries.
-    pub queries: Arc<dyn Queries>,
+    pub queries: Queries,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Passwords and tokens.
@@ -51,6 +82,10 @@ pub struct Deps {
     pub payments: Arc<dyn PaymentGateway>,
     /// Webhook verification and parsing.
     pub webhooks: Arc<dyn WebhookVerifier>,
+    /// Public URLs of our own pages.
+    pub links: Arc<dyn Links>,
+    /// Mail templates.
+    pub mail: Arc<dyn MailTemplates>,
     /// Deployment settings the use cases need.
     pub settings: Settings,
 }
@@ -58,8 +93,6 @@ pub struct Deps {
 /// Deployment settings the use cases need.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
-    /// Public base URL of the API (links in e-mails, Stripe return URLs), without trailing slash.
-    pub site_base_url: String,
     /// Whether the payment provider runs in live mode (events of the other mode are ignored).
     pub stripe_livemode: bool,
     /// First retry delay of a failed job (doubles each attempt, capped at ten minutes).
@@ -73,7 +106,6 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            site_base_url: "http://127.0.0.1:8000".to_owned(),
             stripe_livemode: false,
             job_retry_base: time::Duration::seconds(2),
             job_max_attempts: 8,
@@ -99,51 +131,84 @@ impl UploadedFile {
     }
 }
 
-/// Every service, built once by the application and handed to the HTTP adapter.
+/// Every operation group, built once by the application and handed to the delivery adapters.
 #[derive(Clone)]
 pub struct Services {
-    /// Registration, login, sessions, profiles.
-    pub accounts: accounts::AccountService,
-    /// Categories.
-    pub catalog: catalog::CatalogService,
-    /// Public listings and seller listing management.
-    pub listings: listings::ListingService,
+    /// Registration and the first owner.
+    pub registration: accounts::Registration,
+    /// Login, logout, authentication.
+    pub sessions: accounts::Sessions,
+    /// Profiles and avatars.
+    pub profiles: accounts::Profiles,
+    /// Owners managing categories.
+    pub category_admin: catalog::CategoryAdmin,
+    /// The public category trees and pages.
+    pub catalog: catalog::CatalogBrowsing,
+    /// Public listings.
+    pub listings: listings::ListingBrowsing,
+    /// Sellers managing their listings.
+    pub my_listings: listings::ListingManagement,
+    /// Listing images and digital assets.
+    pub listing_media: listings::ListingMedia,
     /// Serving stored files.
-    pub files: files::FileService,
-    /// Owner tools.
-    pub admin: admin::AdminService,
+    pub files: files::FileServing,
     /// Carts.
-    pub cart: cart::CartService,
-    /// Orders, checkout, downloads.
-    pub orders: orders::OrderService,
+    pub cart: cart::Carts,
+    /// Placing orders.
+    pub order_placement: orders::OrderPlacement,
+    /// Paying orders.
+    pub checkout: orders::Checkout,
+    /// Reading orders, lists and downloads.
+    pub orders: orders::OrderReading,
     /// Stripe webhooks.
-    pub webhooks: webhooks::WebhookService,
+    pub webhooks: money_flow::WebhookReceiver,
     /// Background jobs.
     pub jobs: jobs::JobRunner,
     /// Stripe Connect onboarding.
-    pub connect: connect::ConnectService,
-    /// Seller payouts, ledger and dashboards.
-    pub money: money::MoneyService,
-    /// Health checks.
-    pub queries: Arc<dyn Queries>,
+    pub onboarding: connect::Onboarding,
+    /// Sellers' balances, payouts and dashboard.
+    pub seller_money: money::SellerMoney,
+    /// The buyer dashboard.
+    pub buyer_dashboard: money::BuyerDashboard,
+    /// Owners: site configuration and outbox.
+    pub site_admin: admin::SiteAdmin,
+    /// Owners: sellers' Connect status.
+    pub seller_admin: admin::SellerAdmin,
+    /// Owners: the job queue.
+    pub job_admin: admin::JobAdmin,
+    /// Owners and operators: payout retries and transfer reversals.
+    pub payout_admin: admin::PayoutAdmin,
+    /// Readiness.
+    pub health: system::Health,
 }
 
 impl Services {
-    /// Builds every service over the same ports.
+    /// Builds every operation group over the same ports.
     pub fn new(deps: Deps) -> Services {
         Services {
-            accounts: accounts::AccountService::new(deps.clone()),
-            catalog: catalog::CatalogService::new(deps.clone()),
-            listings: listings::ListingService::new(deps.clone()),
-            files: files::FileService::new(deps.clone()),
-            admin: admin::AdminService::new(deps.clone()),
-            cart: cart::CartService::new(deps.clone()),
-            orders: orders::OrderService::new(deps.clone()),
-            webhooks: webhooks::WebhookService::new(deps.clone()),
+            registration: accounts::Registration::new(deps.clone()),
+            sessions: accounts::Sessions::new(deps.clone()),
+            profiles: accounts::Profiles::new(deps.clone()),
+            category_admin: catalog::CategoryAdmin::new(deps.clone()),
+            catalog: catalog::CatalogBrowsing::new(deps.clone()),
+            listings: listings::ListingBrowsing::new(deps.clone()),
+            my_listings: listings::ListingManagement::new(deps.clone()),
+            listing_media: listings::ListingMedia::new(deps.clone()),
+            files: files::FileServing::new(deps.clone()),
+            cart: cart::Carts::new(deps.clone()),
+            order_placement: orders::OrderPlacement::new(deps.clone()),
+            checkout: orders::Checkout::new(deps.clone()),
+            orders: orders::OrderReading::new(deps.clone()),
+            webhooks: money_flow::WebhookReceiver::new(deps.clone()),
             jobs: jobs::JobRunner::new(deps.clone()),
-            connect: connect::ConnectService::new(deps.clone()),
-            money: money::MoneyService::new(deps.clone()),
-            queries: deps.queries,
+            onboarding: connect::Onboarding::new(deps.clone()),
+            seller_money: money::SellerMoney::new(deps.clone()),
+            buyer_dashboard: money::BuyerDashboard::new(deps.clone()),
+            site_admin: admin::SiteAdmin::new(deps.clone()),
+            seller_admin: admin::SellerAdmin::new(deps.clone()),
+            job_admin: admin::JobAdmin::new(deps.clone()),
+            payout_admin: admin::PayoutAdmin::new(deps.clone()),
+            health: system::Health::new(deps),
         }
     }
 }

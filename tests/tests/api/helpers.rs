@@ -80,7 +80,7 @@ pub async fn spawn_app() -> TestApp {
     );
     let owner_record = application
         .services()
-        .accounts
+        .registration
         .create_owner("owner", Some("owner@example.com"), PASSWORD)
         .await
         .expect("create the owner");

@@ -1,0 +1,144 @@
+//! The marketplace's e-mails, rendered as plain text and HTML. The use cases decide what to say
+//! (a [`Mail`] with its facts and links); the wording lives here, in one place.
+
+use std::fmt::Write as _;
+
+use marketplace_ports::ports::{Mail, MailTemplates, RenderedMail};
+
+/// The site's name as mails spell it.
+const SITE: &str = "Home Craft 3D";
+
+/// The mail templates of the marketplace.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MarketplaceMail;
+
+impl MailTemplates for MarketplaceMail {
+    fn render(&self, mail: &Mail) -> RenderedMail {
+        match mail {
+            Mail::OrderPaid {
+                order_id,
+                order_url,
+                lines,
+                currency,
+                downloads,
+            } => {
+                let subject = format!("Your {SITE} order {order_id}");
+                let mut text = format!(
+                    "Thanks for your purchase at {SITE}!\n\nAccess your order here:\n{order_url}\n\nItems:\n"
+                );
+                let mut html = format!(
+                    "<p>Thanks for your purchase at {SITE}!</p>\n<p><a href=\"{url}\">Access your order here</a></p>\n<h2>Items</h2>\n<ul>\n",
+                    url = escape(order_url)
+                );
+                for line in lines {
+                    let _ = writeln!(
+                        text,
+                        "- {} × {} ({} {currency})",
+                        line.quantity, line.title, line.gross
+                    );
+                    let _ = writeln!(
+                        html,
+                        "<li>{} × {} ({} {currency})</li>",
+                        line.quantity,
+                        escape(&line.title),
+                        line.gross
+                    );
+                }
+                html.push_str("</ul>\n");
+                if !downloads.is_empty() {
+                    text.push_str("\nYour digital downloads (links are tied to your order):\n");
+                    html.push_str(
+                        "<h2>Your digital downloads</h2>\n<p>These links are tied to your order.</p>\n<ul>\n",
+                    );
+                    for download in downloads {
+                        let _ = writeln!(text, "- {}: {}", download.file_name, download.url);
+                        let _ = writeln!(
+                            html,
+                            "<li><a href=\"{}\">{}</a></li>",
+                            escape(&download.url),
+                            escape(&download.file_name)
+                        );
+                    }
+                    html.push_str("</ul>\n");
+                }
+                text.push_str("\nIf you didn't make this purchase, you can ignore this email.\n");
+                html.push_str(
+                    "<p>If you didn't make this purchase, you can ignore this email.</p>\n",
+                );
+                RenderedMail {
+                    subject,
+                    text,
+                    html,
+                }
+            }
+        }
+    }
+}
+
+/// Escapes text for HTML (titles and file names come from sellers).
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use marketplace_domain::ids::OrderId;
+    use marketplace_domain::money::{Cents, Currency};
+    use marketplace_ports::ports::{MailDownload, MailLine};
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn paid_mail() -> Mail {
+        Mail::OrderPaid {
+            order_id: OrderId::from_uuid(Uuid::from_u128(1)),
+            order_url: "https://shop.example/api/v1/orders/1?t=tok".into(),
+            lines: vec![MailLine {
+                quantity: 2,
+                title: "Owl <script>".into(),
+                gross: Cents::new(1250),
+            }],
+            currency: Currency::USD,
+            downloads: vec![MailDownload {
+                file_name: "owl.stl".into(),
+                url: "https://shop.example/api/v1/orders/1/assets/9?t=tok".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn the_paid_order_mail_has_the_links_in_text_and_html() {
+        let rendered = MarketplaceMail.render(&paid_mail());
+        assert!(rendered.subject.starts_with("Your Home Craft 3D order "));
+        assert!(
+            rendered
+                .text
+                .contains("https://shop.example/api/v1/orders/1?t=tok")
+        );
+        assert!(rendered.text.contains("- 2 × Owl <script> (12.50 usd)"));
+        assert!(
+            rendered
+                .text
+                .contains("- owl.stl: https://shop.example/api/v1/orders/1/assets/9?t=tok")
+        );
+        assert!(
+            rendered.html.contains("Owl &lt;script&gt;"),
+            "seller text is escaped"
+        );
+        assert!(!rendered.html.contains("<script>"));
+        assert!(rendered.html.contains(
+            "<a href=\"https://shop.example/api/v1/orders/1/assets/9?t=tok\">owl.stl</a>"
+        ));
+    }
+}

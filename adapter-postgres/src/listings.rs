@@ -1,0 +1,700 @@
+//! Listings: products with their images and digital assets, and the public listing queries.
+
+use async_trait::async_trait;
+use marketplace_domain::catalog::Listing;
+use marketplace_domain::ids::{AssetId, BlobId, ProductId, ProductImageId, UserId};
+use marketplace_domain::pagination::{Page, PageRequest};
+use marketplace_ports::ports::{
+    AssetRecord, ListingCounts, ListingQueries, ProductDetailRow, ProductFilter,
+    ProductImageRecord, ProductListRow, ProductMediaStore, ProductRecord, ProductStore, StoreError,
+};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::errors::{found, store_error};
+use crate::paging;
+use crate::{PgStore, TxConn};
+
+/// Builds a [`ProductRecord`] from any row struct carrying the product columns (the rows of
+/// different queries are different structs, as `query_as!` wants them flat).
+macro_rules! product_record {
+    ($row:ident) => {{
+        let row = $row;
+        let has_physical = row.material.is_some()
+            || row.color.is_some()
+            || row.width_mm.is_some()
+            || row.height_mm.is_some()
+            || row.depth_mm.is_some();
+        marketplace_ports::ports::ProductRecord {
+            id: marketplace_domain::ids::ProductId::from_uuid(row.id),
+            seller_id: marketplace_domain::ids::UserId::from_uuid(row.seller_id),
+            slug: row.slug,
+            listing: marketplace_domain::catalog::Listing {
+                kind: row
+                    .kind
+                    .parse::<marketplace_domain::catalog::ProductKind>()
+                    .map_err(|e| $crate::errors::corrupt("product", e))?,
+                title: row.title,
+                short_description: row.short_description,
+                description: row.description,
+                category_id: marketplace_domain::ids::CategoryId::from_uuid(row.category_id),
+                price: marketplace_domain::money::Cents::new(row.price_cents),
+                is_free: row.is_free,
+                is_active: row.is_active,
+                is_featured: row.is_featured,
+                is_trending: row.is_trending,
+                physical: has_physical.then(|| marketplace_domain::catalog::PhysicalAttributes {
+                    material: row.material.unwrap_or_default(),
+                    color: row.color.unwrap_or_default(),
+                    width_mm: row.width_mm,
+                    height_mm: row.height_mm,
+                    depth_mm: row.depth_mm,
+                }),
+                license_text: row.license_text,
+            },
+            review_count: row.review_count,
+            rating_sum: row.rating_sum,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }};
+}
+
+/// Builds the [`SellerRow`](marketplace_ports::ports::SellerRow) of a row carrying the seller
+/// columns of [`LISTING_SELECT`].
+macro_rules! seller_row {
+    ($row:ident, $id:expr) => {{
+        let id = $id;
+        let row = &mut $row;
+        marketplace_ports::ports::SellerRow {
+            id,
+            username: std::mem::take(&mut row.seller_username),
+            shop_name: std::mem::take(&mut row.seller_shop_name),
+            roles: marketplace_domain::accounts::Roles {
+                is_staff: row.seller_is_staff,
+                is_superuser: row.seller_is_superuser,
+                is_owner: row.seller_is_owner,
+                is_seller: row.seller_is_seller,
+            },
+            connect: row
+                .seller_has_connect
+                .then_some(marketplace_domain::connect::ConnectStatus {
+                    stripe_account_id: row.seller_stripe_account_id.take(),
+                    details_submitted: row.seller_details_submitted,
+                    charges_enabled: row.seller_charges_enabled,
+                    payouts_enabled: row.seller_payouts_enabled,
+                }),
+        }
+    }};
+}
+pub(crate) use {product_record, seller_row};
+
+struct ProductRow {
+    id: Uuid,
+    seller_id: Uuid,
+    kind: String,
+    title: String,
+    slug: String,
+    short_description: String,
+    description: String,
+    category_id: Uuid,
+    price_cents: i64,
+    is_free: bool,
+    is_active: bool,
+    is_featured: bool,
+    is_trending: bool,
+    material: Option<String>,
+    color: Option<String>,
+    width_mm: Option<i32>,
+    height_mm: Option<i32>,
+    depth_mm: Option<i32>,
+    license_text: Option<String>,
+    review_count: i64,
+    rating_sum: i64,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+/// A listing with its seller, category name and primary image, as lists and detail pages show it.
+#[derive(sqlx::FromRow)]
+struct ListingRow {
+    id: Uuid,
+    seller_id: Uuid,
+    kind: String,
+    title: String,
+    slug: String,
+    short_description: String,
+    description: String,
+    category_id: Uuid,
+    price_cents: i64,
+    is_free: bool,
+    is_active: bool,
+    is_featured: bool,
+    is_trending: bool,
+    material: Option<String>,
+    color: Option<String>,
+    width_mm: Option<i32>,
+    height_mm: Option<i32>,
+    depth_mm: Option<i32>,
+    license_text: Option<String>,
+    review_count: i64,
+    rating_sum: i64,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+    seller_username: String,
+    seller_shop_name: String,
+    seller_is_staff: bool,
+    seller_is_superuser: bool,
+    seller_is_owner: bool,
+    seller_is_seller: bool,
+    seller_has_connect: bool,
+    seller_stripe_account_id: Option<String>,
+    seller_details_submitted: bool,
+    seller_charges_enabled: bool,
+    seller_payouts_enabled: bool,
+    category_name: String,
+    primary_image_id: Option<Uuid>,
+}
+
+impl TryFrom<ListingRow> for ProductListRow {
+    type Error = StoreError;
+
+    fn try_from(mut row: ListingRow) -> Result<Self, Self::Error> {
+        let seller = seller_row!(row, UserId::from_uuid(row.seller_id));
+        let category_name = std::mem::take(&mut row.category_name);
+        let primary_image = row.primary_image_id.map(ProductImageId::from_uuid);
+        Ok(ProductListRow {
+            product: product_record!(row),
+            seller,
+            category_name,
+            primary_image,
+        })
+    }
+}
+
+/// The select list and joins of a listing with its seller, category and primary image. Used as
+/// is by the run-time list query; the detail query spells the same text for `query_as!`.
+const LISTING_SELECT: &str = "select p.id, p.seller_id, p.kind, p.title, p.slug, p.short_description, \
+     p.description, p.category_id, p.price_cents, p.is_free, p.is_active, p.is_featured, p.is_trending, \
+     p.material, p.color, p.width_mm, p.height_mm, p.depth_mm, p.license_text, p.review_count, \
+     p.rating_sum, p.created_at, p.updated_at, \
+     u.username as seller_username, pr.shop_name as seller_shop_name, \
+     u.is_staff as seller_is_staff, u.is_superuser as seller_is_superuser, pr.is_owner as seller_is_owner, \
+     pr.is_seller as seller_is_seller, (ca.user_id is not null) as seller_has_connect, \
+     ca.stripe_account_id as seller_stripe_account_id, \
+     coalesce(ca.details_submitted, false) as seller_details_submitted, \
+     coalesce(ca.charges_enabled, false) as seller_charges_enabled, \
+     coalesce(ca.payouts_enabled, false) as seller_payouts_enabled, \
+     c.name as category_name, \
+     (select i.id from product_images i where i.product_id = p.id \
+      order by i.is_primary desc, i.sort_order, i.created_at, i.id limit 1) as primary_image_id \
+     from products p \
+     join users u on u.id = p.seller_id \
+     join profiles pr on pr.user_id = p.seller_id \
+     join categories c on c.id = p.category_id \
+     left join seller_connect_accounts ca on ca.user_id = p.seller_id";
+
+/// The physical attribute columns of a listing (all null when it has none).
+struct PhysicalColumns {
+    material: Option<String>,
+    color: Option<String>,
+    width_mm: Option<i32>,
+    height_mm: Option<i32>,
+    depth_mm: Option<i32>,
+}
+
+impl PhysicalColumns {
+    fn of(listing: &Listing) -> PhysicalColumns {
+        let physical = listing.physical.as_ref();
+        PhysicalColumns {
+            material: physical.map(|p| p.material.clone()),
+            color: physical.map(|p| p.color.clone()),
+            width_mm: physical.and_then(|p| p.width_mm),
+            height_mm: physical.and_then(|p| p.height_mm),
+            depth_mm: physical.and_then(|p| p.depth_mm),
+        }
+    }
+}
+
+/// The listings of one transaction.
+pub(crate) struct PgProducts(pub(crate) TxConn);
+
+#[async_trait]
+impl ProductStore for PgProducts {
+    async fn insert_product(&mut self, product: &ProductRecord) -> Result<(), StoreError> {
+        let listing = &product.listing;
+        let physical = PhysicalColumns::of(listing);
+        sqlx::query!(
+            "insert into products (id, seller_id, kind, title, slug, short_description, description,
+                category_id, price_cents, is_free, is_active, is_featured, is_trending, material, color,
+                width_mm, height_mm, depth_mm, license_text, review_count, rating_sum, created_at,
+                updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                $19, $20, $21, $22, $23)",
+            product.id.get(),
+            product.seller_id.get(),
+            listing.kind.as_str(),
+            listing.title,
+            product.slug,
+            listing.short_description,
+            listing.description,
+            listing.category_id.get(),
+            listing.price.get(),
+            listing.is_free,
+            listing.is_active,
+            listing.is_featured,
+            listing.is_trending,
+            physical.material,
+            physical.color,
+            physical.width_mm,
+            physical.height_mm,
+            physical.depth_mm,
+            listing.license_text,
+            product.review_count,
+            product.rating_sum,
+            product.created_at,
+            product.updated_at,
+        )
+        .execute(&mut **self.0.lock().await)
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn update_product(&mut self, product: &ProductRecord) -> Result<(), StoreError> {
+        let listing = &product.listing;
+        let physical = PhysicalColumns::of(listing);
+        let result = sqlx::query!(
+            "update products set title = $2, slug = $3, short_description = $4, description = $5,
+                category_id = $6, price_cents = $7, is_free = $8, is_active = $9, is_featured = $10,
+                is_trending = $11, material = $12, color = $13, width_mm = $14, height_mm = $15,
+                depth_mm = $16, license_text = $17, updated_at = $18
+             where id = $1",
+            product.id.get(),
+            listing.title,
+            product.slug,
+            listing.short_description,
+            listing.description,
+            listing.category_id.get(),
+            listing.price.get(),
+            listing.is_free,
+            listing.is_active,
+            listing.is_featured,
+            listing.is_trending,
+            physical.material,
+            physical.color,
+            physical.width_mm,
+            physical.height_mm,
+            physical.depth_mm,
+            listing.license_text,
+            product.updated_at,
+        )
+        .execute(&mut **self.0.lock().await)
+        .await
+        .map_err(store_error)?;
+        found(result.rows_affected())
+    }
+
+    async fn get_product_for_update(
+        &mut self,
+        id: ProductId,
+    ) -> Result<Option<ProductRecord>, StoreError> {
+        let row = sqlx::query_as!(
+            ProductRow,
+            "select id, seller_id, kind, title, slug, short_description, description, category_id,
+                    price_cents, is_free, is_active, is_featured, is_trending, material, color, width_mm,
+                    height_mm, depth_mm, license_text, review_count, rating_sum, created_at, updated_at
+             from products where id = $1 for update",
+            id.get()
+        )
+        .fetch_optional(&mut **self.0.lock().await)
+        .await
+        .map_err(store_error)?;
+        Ok(match row {
+            Some(row) => Some(product_record!(row)),
+            None => None,
+        })
+    }
+
+    async fn slug_taken(
+        &mut self,
+        seller: UserId,
+        slug: &str,
+        except: Option<ProductId>,
+    ) -> Result<bool, StoreError> {
+        sqlx::query_scalar!(
+            r#"select exists (select 1 from products
+                              where seller_id = $1 and slug = $2 and id is distinct from $3) as "taken!""#,
+            seller.get(),
+            slug,
+            except.map(ProductId::get) as Option<Uuid>,
+        )
+        .fetch_one(&mut **self.0.lock().await)
+        .await
+        .map_err(store_error)
+    }
+}
+
+struct ImageRow {
+    id: Uuid,
+    product_id: Uuid,
+    blob_id: Uuid,
+    alt_text: String,
+    is_primary: bool,
+    sort_order: i32,
+    created_at: OffsetDateTime,
+}
+
+impl From<ImageRow> for ProductImageRecord {
+    fn from(row: ImageRow) -> Self {
+        ProductImageRecord {
+            id: ProductImageId::from_uuid(row.id),
+            product_id: ProductId::from_uuid(row.product_id),
+            blob_id: BlobId::from_uuid(row.blob_id),
+            alt_text: row.alt_text,
+            is_primary: row.is_primary,
+            sort_order: row.sort_order,
+            created_at: row.created_at,
+        }
+    }
+}
+
+struct AssetRow {
+    id: Uuid,
+    product_id: Uuid,
+    blob_id: Uuid,
+    original_filename: String,
+    size_bytes: i64,
+    created_at: OffsetDateTime,
+}
+
+impl From<AssetRow> for AssetRecord {
+    fn from(row: AssetRow) -> Self {
+        AssetRecord {
+            id: AssetId::from_uuid(row.id),
+            product_id: ProductId::from_uuid(row.product_id),
+            blob_id: BlobId::from_uuid(row.blob_id),
+            original_filename: row.original_filename,
+            size_bytes: row.size_bytes,
+            created_at: row.created_at,
+        }
+    }
+}
+
+async fn clear_primary(conn: &mut PgConnection, product: ProductId) -> Result<(), StoreError> {
+    sqlx::query!(
+        "update product_images set is_primary = false where product_id = $1 and is_primary",
+        product.get()
+    )
+    .execute(conn)
+    .await
+    .map_err(store_error)?;
+    Ok(())
+}
+
+async fn list_images(
+    conn: &mut PgConnection,
+    product: ProductId,
+) -> Result<Vec<ProductImageRecord>, StoreError> {
+    let rows = sqlx::query_as!(
+        ImageRow,
+        "select id, product_id, blob_id, alt_text, is_primary, sort_order, created_at
+         from product_images where product_id = $1 order by sort_order, created_at, id",
+        product.get()
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(store_error)?;
+    Ok(rows.into_iter().map(ProductImageRecord::from).collect())
+}
+
+async fn list_assets(
+    conn: &mut PgConnection,
+    product: ProductId,
+) -> Result<Vec<AssetRecord>, StoreError> {
+    let rows = sqlx::query_as!(
+        AssetRow,
+        "select id, product_id, blob_id, original_filename, size_bytes, created_at
+         from digital_assets where product_id = $1 order by created_at, id",
+        product.get()
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(store_error)?;
+    Ok(rows.into_iter().map(AssetRecord::from).collect())
+}
+
+/// The images and assets of one transaction.
+pub(crate) struct PgProductMedia(pub(crate) TxConn);
+
+#[async_trait]
+impl ProductMediaStore for PgProductMedia {
+    async fn insert_image(&mut self, image: &ProductImageRecord) -> Result<(), StoreError> {
+        let mut tx = self.0.lock().await;
+        if image.is_primary {
+            clear_primary(&mut tx, image.product_id).await?;
+        }
+        sqlx::query!(
+            "insert into product_images (id, product_id, blob_id, alt_text, is_primary, sort_order, created_at)
+             values ($1, $2, $3, $4, $5, $6, $7)",
+            image.id.get(),
+            image.product_id.get(),
+            image.blob_id.get(),
+            image.alt_text,
+            image.is_primary,
+            image.sort_order,
+            image.created_at,
+        )
+        .execute(&mut **tx)
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn list_images(
+        &mut self,
+        product: ProductId,
+    ) -> Result<Vec<ProductImageRecord>, StoreError> {
+        list_images(&mut *self.0.lock().await, product).await
+    }
+
+    async fn delete_image(
+        &mut self,
+        product: ProductId,
+        image: ProductImageId,
+    ) -> Result<Option<ProductImageRecord>, StoreError> {
+        let row = sqlx::query_as!(
+            ImageRow,
+            "delete from product_images where product_id = $1 and id = $2
+             returning id, product_id, blob_id, alt_text, is_primary, sort_order, created_at",
+            product.get(),
+            image.get()
+        )
+        .fetch_optional(&mut **self.0.lock().await)
+        .await
+        .map_err(store_error)?;
+        Ok(row.map(ProductImageRecord::from))
+    }
+
+    async fn set_primary_image(
+        &mut self,
+        product: ProductId,
+        image: ProductImageId,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.0.lock().await;
+        clear_primary(&mut tx, product).await?;
+        let result = sqlx::query!(
+            "update product_images set is_primary = true where product_id = $1 and id = $2",
+            product.get(),
+            image.get()
+        )
+        .execute(&mut **tx)
+        .await
+        .map_err(store_error)?;
+        found(result.rows_affected())
+    }
+
+    async fn insert_asset(&mut self, asset: &AssetRecord) -> Result<(), StoreError> {
+        sqlx::query!(
+            "insert into digital_assets (id, product_id, blob_id, original_filename, size_bytes, created_at)
+             values ($1, $2, $3, $4, $5, $6)",
+            asset.id.get(),
+            asset.product_id.get(),
+            asset.blob_id.get(),
+            asset.original_filename,
+            asset.size_bytes,
+            asset.created_at,
+        )
+        .execute(&mut **self.0.lock().await)
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn delete_asset(
+        &mut self,
+        product: ProductId,
+        asset: AssetId,
+    ) -> Result<Option<AssetRecord>, StoreError> {
+        let row = sqlx::query_as!(
+            AssetRow,
+            "delete from digital_assets where product_id = $1 and id = $2
+             returning id, product_id, blob_id, original_filename, size_bytes, created_at",
+            product.get(),
+            asset.get()
+        )
+        .fetch_optional(&mut **self.0.lock().await)
+        .await
+        .map_err(store_error)?;
+        Ok(row.map(AssetRecord::from))
+    }
+}
+
+/// `%text%` for `ilike`, with the pattern characters of `text` escaped.
+pub(crate) fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+fn push_filter(builder: &mut QueryBuilder<'_, Postgres>, filter: &ProductFilter) {
+    builder.push(" where true");
+    if !filter.include_inactive {
+        builder.push(" and p.is_active");
+    }
+    if let Some(kind) = filter.kind {
+        builder.push(" and p.kind = ").push_bind(kind.as_str());
+    }
+    if let Some(seller) = filter.seller {
+        builder.push(" and p.seller_id = ").push_bind(seller.get());
+    }
+    if let Some(categories) = &filter.categories {
+        let ids: Vec<Uuid> = categories.iter().map(|c| c.get()).collect();
+        builder
+            .push(" and p.category_id = any(")
+            .push_bind(ids)
+            .push(")");
+    }
+    if let Some(text) = &filter.text {
+        builder
+            .push(" and (p.title || ' ' || p.short_description || ' ' || p.description) ilike ")
+            .push_bind(like_pattern(text));
+    }
+}
+
+#[async_trait]
+impl ListingQueries for PgStore {
+    async fn list_products(
+        &self,
+        filter: &ProductFilter,
+        page: PageRequest,
+    ) -> Result<Page<ProductListRow>, StoreError> {
+        // The filter decides the SQL, so this one is built at run time (the contract tests run
+        // every filter against PostgreSQL).
+        let mut count = QueryBuilder::<Postgres>::new("select count(*) from products p");
+        push_filter(&mut count, filter);
+        let total: i64 = count
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)?;
+        let mut select = QueryBuilder::<Postgres>::new(LISTING_SELECT);
+        push_filter(&mut select, filter);
+        select
+            .push(" order by p.created_at desc, p.id desc limit ")
+            .push_bind(paging::limit(page))
+            .push(" offset ")
+            .push_bind(paging::offset(page));
+        let rows: Vec<ListingRow> = select
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        paging::converted_page(rows, page, total)
+    }
+
+    async fn product_detail(&self, id: ProductId) -> Result<Option<ProductDetailRow>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(store_error)?;
+        let row = sqlx::query_as!(
+            ListingRow,
+            r#"select p.id, p.seller_id, p.kind, p.title, p.slug, p.short_description,
+                    p.description, p.category_id, p.price_cents, p.is_free, p.is_active, p.is_featured,
+                    p.is_trending, p.material, p.color, p.width_mm, p.height_mm, p.depth_mm,
+                    p.license_text, p.review_count, p.rating_sum, p.created_at, p.updated_at,
+                    u.username as seller_username, pr.shop_name as seller_shop_name,
+                    u.is_staff as seller_is_staff, u.is_superuser as seller_is_superuser,
+                    pr.is_owner as seller_is_owner, pr.is_seller as seller_is_seller,
+                    (ca.user_id is not null) as "seller_has_connect!",
+                    ca.stripe_account_id as "seller_stripe_account_id?",
+                    coalesce(ca.details_submitted, false) as "seller_details_submitted!",
+                    coalesce(ca.charges_enabled, false) as "seller_charges_enabled!",
+                    coalesce(ca.payouts_enabled, false) as "seller_payouts_enabled!",
+                    c.name as category_name,
+                    (select i.id from product_images i where i.product_id = p.id
+                     order by i.is_primary desc, i.sort_order, i.created_at, i.id limit 1)
+                        as primary_image_id
+             from products p
+             join users u on u.id = p.seller_id
+             join profiles pr on pr.user_id = p.seller_id
+             join categories c on c.id = p.category_id
+             left join seller_connect_accounts ca on ca.user_id = p.seller_id
+             where p.id = $1"#,
+            id.get()
+        )
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(store_error)?;
+        let Some(row) = row else { return Ok(None) };
+        let row = ProductListRow::try_from(row)?;
+        Ok(Some(ProductDetailRow {
+            row,
+            images: list_images(&mut conn, id).await?,
+            assets: list_assets(&mut conn, id).await?,
+        }))
+    }
+
+    async fn product_image(
+        &self,
+        product: ProductId,
+        image: ProductImageId,
+    ) -> Result<Option<ProductImageRecord>, StoreError> {
+        let row = sqlx::query_as!(
+            ImageRow,
+            "select id, product_id, blob_id, alt_text, is_primary, sort_order, created_at
+             from product_images where product_id = $1 and id = $2",
+            product.get(),
+            image.get()
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(row.map(ProductImageRecord::from))
+    }
+
+    async fn product_asset(
+        &self,
+        product: ProductId,
+        asset: AssetId,
+    ) -> Result<Option<AssetRecord>, StoreError> {
+        let row = sqlx::query_as!(
+            AssetRow,
+            "select id, product_id, blob_id, original_filename, size_bytes, created_at
+             from digital_assets where product_id = $1 and id = $2",
+            product.get(),
+            asset.get()
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(row.map(AssetRecord::from))
+    }
+
+    async fn listing_counts(&self, seller: UserId) -> Result<ListingCounts, StoreError> {
+        let counts = sqlx::query!(
+            r#"select count(*) filter (where is_active) as "active!",
+                      count(*) filter (where not is_active) as "inactive!"
+               from products where seller_id = $1"#,
+            seller.get()
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(ListingCounts {
+            active: counts.active,
+            inactive: counts.inactive,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+}

@@ -1,0 +1,155 @@
+//! The external facts the ledger books, and the unique key each one is booked under.
+
+use std::fmt;
+
+use time::OffsetDateTime;
+
+use crate::ids::{AdjustmentId, OrderId, OrderItemId, UserId};
+use crate::money::Cents;
+
+/// The external fact an entry books. Its [`EntryKey`] is unique in the ledger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fact {
+    /// An order was paid (confirmed by Stripe, or free).
+    OrderPaid {
+        /// The order.
+        order: OrderId,
+    },
+    /// A Stripe transfer to a seller's connected account.
+    Transfer {
+        /// `tr_…`.
+        transfer_id: String,
+        /// The order it pays out, if any.
+        order: Option<OrderId>,
+        /// The seller.
+        seller: UserId,
+        /// Amount transferred.
+        amount: Cents,
+    },
+    /// A Stripe transfer reversal (money recovered from a seller).
+    TransferReversal {
+        /// `trr_…`.
+        reversal_id: String,
+        /// The order concerned, if any.
+        order: Option<OrderId>,
+        /// The seller.
+        seller: UserId,
+        /// Amount recovered.
+        amount: Cents,
+    },
+    /// A Stripe refund on an order's charge.
+    Refund {
+        /// `re_…`.
+        refund_id: String,
+        /// The order.
+        order: OrderId,
+        /// Amount returned to the buyer.
+        amount: Cents,
+        /// The line it names (our refunds carry `order_item_id`), or `None` (dashboard refunds).
+        line: Option<OrderItemId>,
+        /// When Stripe created it: the canonical order of refunds.
+        created: OffsetDateTime,
+    },
+    /// A refund Stripe reported earlier failed or was canceled: its money stayed with us.
+    RefundFailed {
+        /// `re_…` of the refund.
+        refund_id: String,
+        /// The order.
+        order: OrderId,
+    },
+    /// A dispute closed as lost: the disputed amount and the fee are gone.
+    DisputeLost {
+        /// `dp_…`.
+        dispute_id: String,
+        /// The order.
+        order: OrderId,
+        /// Disputed amount withdrawn.
+        amount: Cents,
+        /// Stripe's dispute fee.
+        fee: Cents,
+        /// When the dispute was created.
+        created: OffsetDateTime,
+    },
+    /// A dispute closed as won: whatever its loss booked is reinstated.
+    DisputeWon {
+        /// `dp_…`.
+        dispute_id: String,
+        /// The order.
+        order: OrderId,
+    },
+    /// An owner's adjustment of a seller's balance.
+    Adjustment {
+        /// Its id.
+        adjustment_id: AdjustmentId,
+        /// The seller.
+        seller: UserId,
+        /// Positive credits the seller (the platform owes more), negative debits.
+        amount: Cents,
+        /// The order concerned, if any.
+        order: Option<OrderId>,
+    },
+}
+
+impl Fact {
+    /// The unique key of the fact.
+    pub fn key(&self) -> EntryKey {
+        EntryKey(match self {
+            Fact::OrderPaid { order } => format!("order_paid:{order}"),
+            Fact::Transfer { transfer_id, .. } => format!("transfer:{transfer_id}"),
+            Fact::TransferReversal { reversal_id, .. } => {
+                format!("transfer_reversal:{reversal_id}")
+            }
+            Fact::Refund { refund_id, .. } => format!("refund:{refund_id}"),
+            Fact::RefundFailed { refund_id, .. } => format!("refund_failed:{refund_id}"),
+            Fact::DisputeLost { dispute_id, .. } => format!("dispute_lost:{dispute_id}"),
+            Fact::DisputeWon { dispute_id, .. } => format!("dispute_won:{dispute_id}"),
+            Fact::Adjustment { adjustment_id, .. } => format!("adjustment:{adjustment_id}"),
+        })
+    }
+
+    /// The kind of fact, as stored: `order_paid`, `transfer`, `transfer_reversal`, `refund`,
+    /// `refund_failed`, `dispute_lost`, `dispute_won`, `adjustment`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fact::OrderPaid { .. } => "order_paid",
+            Fact::Transfer { .. } => "transfer",
+            Fact::TransferReversal { .. } => "transfer_reversal",
+            Fact::Refund { .. } => "refund",
+            Fact::RefundFailed { .. } => "refund_failed",
+            Fact::DisputeLost { .. } => "dispute_lost",
+            Fact::DisputeWon { .. } => "dispute_won",
+            Fact::Adjustment { .. } => "adjustment",
+        }
+    }
+
+    /// The order the fact concerns, if any.
+    pub fn order(&self) -> Option<OrderId> {
+        match self {
+            Fact::OrderPaid { order }
+            | Fact::Refund { order, .. }
+            | Fact::RefundFailed { order, .. }
+            | Fact::DisputeLost { order, .. }
+            | Fact::DisputeWon { order, .. } => Some(*order),
+            Fact::Transfer { order, .. }
+            | Fact::TransferReversal { order, .. }
+            | Fact::Adjustment { order, .. } => *order,
+        }
+    }
+}
+
+/// The unique key of an entry (`refund:re_…`), enforced by the ledger and by storage.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EntryKey(String);
+
+impl EntryKey {
+    /// The key text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EntryKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}

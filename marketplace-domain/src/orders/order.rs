@@ -1,0 +1,741 @@
+//! An order as the marketplace keeps it, and every change to it.
+//!
+//! [`Order`] holds what was placed (buyer, lines, totals) and where its payment stands (status,
+//! refunds, Stripe ids). Its fields can be read by anyone ([`OrderData`] through `Deref`) but only
+//! its methods change them: placing, opening and ending checkout sessions, applying a payment, a
+//! refund or a dispute outcome. Each method returns what the caller must persist besides the order
+//! itself: the journal entry of a money fact and the events for the order's history. Facts that
+//! were booked before change nothing, so every method can be replayed.
+
+use std::ops::Deref;
+
+use time::OffsetDateTime;
+
+use crate::catalog::ProductKind;
+use crate::ids::{OrderId, OrderItemId, ProductId, UserId};
+use crate::ledger::{
+    Fact, JournalEntry, LedgerError, LineMoney, OrderMoney, order_event_entry, order_paid_entry,
+    refund_state,
+};
+use crate::money::{BasisPoints, Cents, Currency};
+
+use super::events::{OrderEvent, OrderEventKind};
+use super::pricing::{OrderKind, PricedOrder};
+use super::status::{OrderStateError, OrderStatus};
+
+/// A shipping address collected at checkout.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ShippingAddress {
+    /// Recipient.
+    pub name: String,
+    /// Phone.
+    pub phone: String,
+    /// Line 1.
+    pub line1: String,
+    /// Line 2.
+    pub line2: String,
+    /// City.
+    pub city: String,
+    /// State or region.
+    pub state: String,
+    /// Postal code.
+    pub postal_code: String,
+    /// Country code.
+    pub country: String,
+}
+
+/// What an order's payment is tied to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PaymentReference {
+    /// Nothing was to be paid: the order was paid at checkout without Stripe.
+    Free,
+    /// A Stripe payment intent (`pi_…`), known once a checkout completes.
+    StripePaymentIntent(String),
+}
+
+impl PaymentReference {
+    /// The payment intent, for Stripe payments.
+    pub fn stripe_payment_intent(&self) -> Option<&str> {
+        match self {
+            PaymentReference::Free => None,
+            PaymentReference::StripePaymentIntent(id) => Some(id),
+        }
+    }
+}
+
+/// How a payment was made, as it is confirmed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Payment {
+    /// Nothing to pay.
+    Free,
+    /// Through Stripe.
+    Stripe {
+        /// The payment intent, when Stripe named one.
+        payment_intent: Option<String>,
+    },
+}
+
+/// The order's Stripe Checkout: the current session and how many were opened.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckoutState {
+    /// The current session (`cs_…`).
+    pub session_id: Option<String>,
+    /// Its hosted page.
+    pub url: Option<String>,
+    /// How many sessions were opened (part of the idempotency key of the next one).
+    pub attempt: i32,
+    /// The current session expired or its payment failed: a new one may be opened.
+    pub expired: bool,
+}
+
+/// Whether Stripe says a completed checkout was paid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckoutPaymentStatus {
+    /// The money is there.
+    Paid,
+    /// Not yet (a delayed payment method).
+    Unpaid,
+    /// Nothing was to be paid.
+    NoPaymentRequired,
+    /// A status this version does not know (treated as not paid).
+    Other(String),
+}
+
+impl CheckoutPaymentStatus {
+    /// Parses Stripe's `payment_status`.
+    pub fn parse(text: &str) -> CheckoutPaymentStatus {
+        match text {
+            "paid" => CheckoutPaymentStatus::Paid,
+            "unpaid" => CheckoutPaymentStatus::Unpaid,
+            "no_payment_required" => CheckoutPaymentStatus::NoPaymentRequired,
+            other => CheckoutPaymentStatus::Other(other.to_owned()),
+        }
+    }
+
+    /// Stripe's spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            CheckoutPaymentStatus::Paid => "paid",
+            CheckoutPaymentStatus::Unpaid => "unpaid",
+            CheckoutPaymentStatus::NoPaymentRequired => "no_payment_required",
+            CheckoutPaymentStatus::Other(other) => other,
+        }
+    }
+}
+
+/// A checkout session Stripe reports complete.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompletedCheckout {
+    /// `cs_…`.
+    pub session_id: String,
+    /// Its payment intent.
+    pub payment_intent: Option<String>,
+    /// Whether the money is there.
+    pub payment_status: CheckoutPaymentStatus,
+    /// What Stripe charged.
+    pub amount_total: Option<Cents>,
+    /// The shipping address collected.
+    pub shipping: Option<ShippingAddress>,
+}
+
+/// How a checkout session ended without paying.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// Its delayed payment failed.
+    PaymentFailed,
+    /// It expired.
+    Expired,
+}
+
+/// One line of an order: a snapshot of the product, its seller, price and money split.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderLine {
+    /// Id.
+    pub id: OrderItemId,
+    /// The order.
+    pub order_id: OrderId,
+    /// The product.
+    pub product_id: ProductId,
+    /// The seller when ordered.
+    pub seller_id: UserId,
+    /// The title when ordered.
+    pub title: String,
+    /// Kind.
+    pub kind: ProductKind,
+    /// Quantity.
+    pub quantity: u32,
+    /// Unit price.
+    pub unit_price: Cents,
+    /// `quantity × unit_price`.
+    pub gross: Cents,
+    /// The platform's fee.
+    pub fee: Cents,
+    /// The seller's net.
+    pub net: Cents,
+    /// The line's share of the order's tax.
+    pub tax: Cents,
+    /// The line's share of the order's shipping.
+    pub shipping: Cents,
+    /// Position in the order.
+    pub position: i32,
+}
+
+impl OrderLine {
+    /// The line as money.
+    pub fn money(&self) -> LineMoney {
+        LineMoney {
+            line: self.id,
+            seller: self.seller_id,
+            net: self.net,
+            fee: self.fee,
+            tax: self.tax,
+            shipping: self.shipping,
+            requires_shipping: self.kind.requires_shipping(),
+        }
+    }
+}
+
+/// Everything an order records. Read it through an [`Order`]; change it only with `Order`'s
+/// methods. Stores build it from their rows and [`Order::restore`] it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderData {
+    /// Id.
+    pub id: OrderId,
+    /// Registered buyer.
+    pub buyer_id: Option<UserId>,
+    /// Guest e-mail (lower case), for guest orders.
+    pub guest_email: Option<String>,
+    /// Secret giving guests access to the order (compared in constant time).
+    pub access_token: String,
+    /// Status.
+    pub status: OrderStatus,
+    /// Digital, physical or mixed.
+    pub kind: OrderKind,
+    /// Currency.
+    pub currency: Currency,
+    /// The fee rate when it was placed.
+    pub fee_rate: BasisPoints,
+    /// Σ line gross.
+    pub subtotal: Cents,
+    /// Tax.
+    pub tax: Cents,
+    /// Shipping.
+    pub shipping: Cents,
+    /// What the buyer pays.
+    pub total: Cents,
+    /// Returned to the buyer so far (refunds and lost disputes).
+    pub refunded: Cents,
+    /// What the payment is tied to.
+    pub payment: Option<PaymentReference>,
+    /// The Stripe Checkout state.
+    pub checkout: CheckoutState,
+    /// The charge (`ch_…`) that funds the sellers' transfers.
+    pub charge_id: Option<String>,
+    /// When the payment was confirmed.
+    pub paid_at: Option<OffsetDateTime>,
+    /// Where it ships.
+    pub shipping_address: Option<ShippingAddress>,
+    /// Placed.
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    pub updated_at: OffsetDateTime,
+}
+
+/// What a change to an order asks its caller to persist besides the order: the journal entry of a
+/// new money fact (none for a replay) and the events for its history.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[must_use = "the entry and events must be stored with the order"]
+pub struct OrderChange {
+    /// The entry to append (absent when the fact was booked before).
+    pub entry: Option<JournalEntry>,
+    /// Events to append to the order's history.
+    pub events: Vec<OrderEvent>,
+}
+
+impl OrderChange {
+    /// True when a new money fact was booked.
+    pub fn booked_something(&self) -> bool {
+        self.entry.is_some()
+    }
+}
+
+/// What a completed checkout did to the order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckoutCompletion {
+    /// Completed with a payment that has not settled.
+    AwaitingPayment,
+    /// Another payment had paid the order already: this one must be refunded by staff.
+    PaidByAnotherPayment,
+    /// The payment was applied (`newly` false when it had been before).
+    Paid {
+        /// First time this payment was booked.
+        newly: bool,
+    },
+    /// The money core refused the payment (recorded as a warning on the order).
+    NotBooked(LedgerError),
+}
+
+/// A new order's lines: the id and title given to each priced line, in the same order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewLine {
+    /// The line's id.
+    pub id: OrderItemId,
+    /// The product's title when ordered.
+    pub title: String,
+}
+
+/// An order to place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewOrder {
+    /// Its id.
+    pub id: OrderId,
+    /// The registered buyer.
+    pub buyer_id: Option<UserId>,
+    /// The guest's e-mail (lower case).
+    pub guest_email: Option<String>,
+    /// The guest access secret.
+    pub access_token: String,
+    /// The priced cart.
+    pub priced: PricedOrder,
+    /// One per priced line.
+    pub lines: Vec<NewLine>,
+}
+
+/// An order: its data (read through `Deref`) and its lines; changed only by its methods.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Order {
+    data: OrderData,
+    lines: Vec<OrderLine>,
+}
+
+impl Deref for Order {
+    type Target = OrderData;
+
+    fn deref(&self) -> &OrderData {
+        &self.data
+    }
+}
+
+impl Order {
+    /// Rebuilds a stored order.
+    pub fn restore(data: OrderData, lines: Vec<OrderLine>) -> Order {
+        Order { data, lines }
+    }
+
+    /// Places an order: pending, with the priced lines. Returns it with its first event.
+    ///
+    /// # Errors
+    /// [`OrderStateError::LinesMismatch`] when `lines` does not name each priced line once.
+    pub fn place(
+        new: NewOrder,
+        now: OffsetDateTime,
+    ) -> Result<(Order, OrderEvent), OrderStateError> {
+        if new.lines.len() != new.priced.lines.len() {
+            return Err(OrderStateError::LinesMismatch {
+                priced: new.priced.lines.len(),
+                named: new.lines.len(),
+            });
+        }
+        let lines: Vec<OrderLine> = new
+            .priced
+            .lines
+            .iter()
+            .zip(new.lines)
+            .zip(0_i32..)
+            .map(|((priced, named), position)| OrderLine {
+                id: named.id,
+                order_id: new.id,
+                product_id: priced.product,
+                seller_id: priced.seller,
+                title: named.title,
+                kind: priced.kind,
+                quantity: priced.quantity,
+                unit_price: priced.unit_price,
+                gross: priced.gross,
+                fee: priced.fee,
+                net: priced.net,
+                tax: priced.tax,
+                shipping: priced.shipping,
+                position,
+            })
+            .collect();
+        let priced = new.priced;
+        let event = OrderEvent::created(lines.len(), priced.total);
+        let data = OrderData {
+            id: new.id,
+            buyer_id: new.buyer_id,
+            guest_email: new.guest_email,
+            access_token: new.access_token,
+            status: OrderStatus::Pending,
+            kind: priced.kind,
+            currency: priced.currency,
+            fee_rate: priced.fee_rate,
+            subtotal: priced.subtotal,
+            tax: priced.tax,
+            shipping: priced.shipping,
+            total: priced.total,
+            refunded: Cents::ZERO,
+            payment: None,
+            checkout: CheckoutState::default(),
+            charge_id: None,
+            paid_at: None,
+            shipping_address: None,
+            created_at: now,
+            updated_at: now,
+        };
+        Ok((Order { data, lines }, event))
+    }
+
+    /// The lines, in position order.
+    pub fn lines(&self) -> &[OrderLine] {
+        &self.lines
+    }
+
+    /// The data and the lines, for storing.
+    pub fn into_parts(self) -> (OrderData, Vec<OrderLine>) {
+        (self.data, self.lines)
+    }
+
+    /// The order's money: what each line paid, by component.
+    pub fn money(&self) -> OrderMoney {
+        OrderMoney {
+            order: self.data.id,
+            currency: self.data.currency,
+            lines: self.lines.iter().map(OrderLine::money).collect(),
+        }
+    }
+
+    /// The sellers of the order, each once, in line order.
+    pub fn sellers(&self) -> Vec<UserId> {
+        self.money().sellers()
+    }
+
+    /// The guest access token, for guest orders (registered buyers' orders have none to show).
+    pub fn guest_token(&self) -> Option<&str> {
+        self.data
+            .guest_email
+            .as_ref()
+            .map(|_| self.data.access_token.as_str())
+    }
+
+    /// True when nothing is to be paid.
+    pub fn is_free(&self) -> bool {
+        self.data.total.is_zero()
+    }
+
+    /// True when it was paid at checkout without Stripe.
+    pub fn paid_free(&self) -> bool {
+        self.data.payment == Some(PaymentReference::Free)
+    }
+
+    /// Files can be downloaded once paid, unless the whole order was refunded.
+    pub fn downloadable(&self) -> bool {
+        matches!(
+            self.data.status,
+            OrderStatus::Paid | OrderStatus::PartiallyRefunded
+        )
+    }
+
+    /// True when anything in it ships.
+    pub fn ships(&self) -> bool {
+        self.lines.iter().any(|l| l.kind.requires_shipping())
+    }
+
+    /// Checks the order can be paid now.
+    ///
+    /// # Errors
+    /// [`OrderStateError::NotPayable`] unless it is pending.
+    pub fn ensure_payable(&self) -> Result<(), OrderStateError> {
+        if self.data.status == OrderStatus::Pending {
+            Ok(())
+        } else {
+            Err(OrderStateError::NotPayable {
+                status: self.data.status,
+            })
+        }
+    }
+
+    /// The current checkout session, unless it ended (then a new one may be opened).
+    pub fn open_session(&self) -> Option<&str> {
+        match &self.data.checkout {
+            CheckoutState {
+                session_id: Some(id),
+                expired: false,
+                ..
+            } => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The attempt number of the next checkout session (its idempotency key includes it).
+    pub fn next_checkout_attempt(&self) -> i32 {
+        let checkout = &self.data.checkout;
+        if checkout.session_id.is_some() {
+            checkout.attempt.saturating_add(1)
+        } else {
+            checkout.attempt.max(1)
+        }
+    }
+
+    /// Records a newly opened checkout session, unless a later attempt was recorded meanwhile.
+    pub fn record_checkout_session(
+        &mut self,
+        attempt: i32,
+        session_id: &str,
+        url: Option<String>,
+        now: OffsetDateTime,
+    ) -> Option<OrderEvent> {
+        if attempt < self.data.checkout.attempt {
+            return None;
+        }
+        self.data.checkout = CheckoutState {
+            session_id: Some(session_id.to_owned()),
+            url,
+            attempt,
+            expired: false,
+        };
+        self.data.updated_at = now;
+        Some(OrderEvent::checkout_session_created(session_id))
+    }
+
+    /// A checkout session ended unpaid: if it is the current one, a new one may be opened.
+    pub fn end_session(
+        &mut self,
+        session_id: &str,
+        how: SessionEnd,
+        now: OffsetDateTime,
+    ) -> OrderEvent {
+        if self.data.checkout.session_id.as_deref() == Some(session_id) {
+            self.data.checkout.expired = true;
+            self.data.updated_at = now;
+        }
+        let kind = match how {
+            SessionEnd::PaymentFailed => OrderEventKind::PaymentFailed,
+            SessionEnd::Expired => OrderEventKind::CheckoutExpired,
+        };
+        OrderEvent::new(kind, format!("session {session_id}"))
+    }
+
+    /// Remembers the charge that funds the sellers' transfers (the first one named). Returns
+    /// whether it was new.
+    pub fn remember_charge(&mut self, charge: &str, now: OffsetDateTime) -> bool {
+        if self.data.charge_id.is_some() {
+            return false;
+        }
+        self.data.charge_id = Some(charge.to_owned());
+        self.data.updated_at = now;
+        true
+    }
+
+    /// A checkout session completed: records its session, payment intent and shipping address,
+    /// and applies its payment when the money is there. The session that pays is the order's
+    /// payment, whatever an earlier attempt (a delayed payment that failed, say) left behind; a
+    /// second payment of an order already paid is flagged for a refund.
+    pub fn complete_checkout(
+        &mut self,
+        session: &CompletedCheckout,
+        booked: &[JournalEntry],
+        now: OffsetDateTime,
+    ) -> (CheckoutCompletion, OrderChange) {
+        let pays = session.payment_status == CheckoutPaymentStatus::Paid;
+        let intent = session.payment_intent.clone();
+        let mut events = Vec::new();
+        if pays && !self.data.status.was_paid() {
+            if self.stripe_payment_intent() != intent.as_deref() {
+                // Its charge belonged to the earlier attempt.
+                self.data.charge_id = None;
+            }
+            self.data.checkout.session_id = Some(session.session_id.clone());
+            self.data.payment = intent.clone().map(PaymentReference::StripePaymentIntent);
+        } else {
+            if self.data.checkout.session_id.is_none() {
+                self.data.checkout.session_id = Some(session.session_id.clone());
+            }
+            if self.data.payment.is_none() {
+                self.data.payment = intent.clone().map(PaymentReference::StripePaymentIntent);
+            }
+            if pays && self.stripe_payment_intent() != intent.as_deref() {
+                events.push(OrderEvent::warning(format!(
+                    "a second payment ({}) arrived through session {} for an order already paid: refund it",
+                    intent.as_deref().unwrap_or("no payment intent"),
+                    session.session_id
+                )));
+                return (
+                    CheckoutCompletion::PaidByAnotherPayment,
+                    OrderChange {
+                        entry: None,
+                        events,
+                    },
+                );
+            }
+        }
+        if session.shipping.is_some() {
+            self.data.shipping_address.clone_from(&session.shipping);
+        }
+        self.data.updated_at = now;
+        if !pays {
+            events.push(OrderEvent::new(
+                OrderEventKind::PaymentPending,
+                format!(
+                    "session {} completed, payment {}",
+                    session.session_id,
+                    session.payment_status.as_str()
+                ),
+            ));
+            return (
+                CheckoutCompletion::AwaitingPayment,
+                OrderChange {
+                    entry: None,
+                    events,
+                },
+            );
+        }
+        if let Some(amount) = session.amount_total.filter(|a| *a != self.data.total) {
+            events.push(OrderEvent::warning(format!(
+                "session {} charged {amount}, the order total is {}",
+                session.session_id, self.data.total
+            )));
+        }
+        let payment = Payment::Stripe {
+            payment_intent: intent,
+        };
+        match self.apply_payment(&payment, booked, now) {
+            Ok(mut change) => {
+                events.append(&mut change.events);
+                let newly = change.booked_something();
+                (
+                    CheckoutCompletion::Paid { newly },
+                    OrderChange {
+                        entry: change.entry,
+                        events,
+                    },
+                )
+            }
+            Err(error) => {
+                events.push(OrderEvent::warning(format!("payment not booked: {error}")));
+                (
+                    CheckoutCompletion::NotBooked(error),
+                    OrderChange {
+                        entry: None,
+                        events,
+                    },
+                )
+            }
+        }
+    }
+
+    /// The payment intent, for Stripe payments.
+    pub fn stripe_payment_intent(&self) -> Option<&str> {
+        self.data
+            .payment
+            .as_ref()
+            .and_then(PaymentReference::stripe_payment_intent)
+    }
+
+    /// Applies a confirmed payment: books the order-paid entry once (none when `booked` has it),
+    /// moves the status forward (refunds seen before the payment still count) and records how it
+    /// was paid. A payment for a canceled order is booked as paid, with a warning. On error
+    /// nothing changed.
+    ///
+    /// # Errors
+    /// [`LedgerError`] when the order's money cannot be booked (overflow).
+    pub fn apply_payment(
+        &mut self,
+        payment: &Payment,
+        booked: &[JournalEntry],
+        now: OffsetDateTime,
+    ) -> Result<OrderChange, LedgerError> {
+        let money = self.money();
+        let entry = order_paid_entry(&money)?;
+        let facts: Vec<&Fact> = booked.iter().map(JournalEntry::fact).collect();
+        let state = refund_state(&money, &facts)?;
+        let newly = !booked.iter().any(|e| e.key() == entry.key());
+        let mut events = Vec::new();
+        self.data.status = match self.data.status.on_payment() {
+            Ok(status) => status,
+            Err(_) => {
+                events.push(OrderEvent::warning(
+                    "payment received for a canceled order: booked as paid",
+                ));
+                OrderStatus::Paid
+            }
+        };
+        self.data.paid_at = self.data.paid_at.or(Some(now));
+        match payment {
+            Payment::Free => self.data.payment = Some(PaymentReference::Free),
+            Payment::Stripe { payment_intent } => {
+                if self.data.payment.is_none() {
+                    self.data.payment = payment_intent
+                        .clone()
+                        .map(PaymentReference::StripePaymentIntent);
+                }
+            }
+        }
+        self.data.refunded = state.refunded;
+        if let Ok(status) = self.data.status.on_refunds(state.refunded, self.data.total) {
+            self.data.status = status;
+        }
+        self.data.updated_at = now;
+        if !newly {
+            return Ok(OrderChange {
+                entry: None,
+                events,
+            });
+        }
+        let how = match payment {
+            Payment::Free => "free checkout".to_owned(),
+            Payment::Stripe { payment_intent } => format!(
+                "Stripe payment {}",
+                payment_intent.as_deref().unwrap_or("(no payment intent)")
+            ),
+        };
+        events.push(OrderEvent::new(
+            OrderEventKind::Paid,
+            format!("paid via {how}"),
+        ));
+        Ok(OrderChange {
+            entry: Some(entry),
+            events,
+        })
+    }
+
+    /// Applies a refund, a failed refund or a dispute outcome ([`Fact::Refund`],
+    /// [`Fact::RefundFailed`], [`Fact::DisputeLost`], [`Fact::DisputeWon`]): books it once, moves
+    /// the refunded amount and the status forward, and describes it in the history. A replay
+    /// changes nothing.
+    ///
+    /// # Errors
+    /// [`LedgerError`] when the money core refuses the fact (another order's, not an order event,
+    /// a non-positive amount); nothing changed then.
+    pub fn apply_money_event(
+        &mut self,
+        fact: Fact,
+        booked: &[JournalEntry],
+        now: OffsetDateTime,
+    ) -> Result<OrderChange, LedgerError> {
+        if booked.iter().any(|e| e.key() == fact.key()) {
+            return Ok(OrderChange::default());
+        }
+        let money = self.money();
+        let booked_refs: Vec<&JournalEntry> = booked.iter().collect();
+        let entry = order_event_entry(&money, &booked_refs, fact)?;
+        let mut facts: Vec<&Fact> = booked.iter().map(JournalEntry::fact).collect();
+        facts.push(entry.fact());
+        let state = refund_state(&money, &facts)?;
+        let mut events = Vec::new();
+        self.data.refunded = state.refunded;
+        match self.data.status.on_refunds(state.refunded, self.data.total) {
+            Ok(status) => self.data.status = status,
+            Err(error) => events.push(OrderEvent::warning(error.to_string())),
+        }
+        self.data.updated_at = now;
+        events.push(OrderEvent::booked(entry.fact()));
+        Ok(OrderChange {
+            entry: Some(entry),
+            events,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,152 @@
+//! Mail: messages written to an outbox in the same transaction as the change they announce, and
+//! the templates that turn a message into text (rendered by an adapter: wording and links are
+//! presentation).
+
+use async_trait::async_trait;
+use marketplace_domain::ids::{MailId, OrderId};
+use marketplace_domain::money::{Cents, Currency};
+use marketplace_domain::pagination::{Page, PageRequest};
+use time::OffsetDateTime;
+
+use super::uow::{Queries, StoreError, Tx};
+
+/// Where a mail stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailStatus {
+    /// Waiting for delivery.
+    Queued,
+    /// Delivered.
+    Sent,
+    /// Delivery failed for good.
+    Failed,
+}
+
+impl MailStatus {
+    /// Stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailStatus::Queued => "queued",
+            MailStatus::Sent => "sent",
+            MailStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses [`MailStatus::as_str`].
+    pub fn parse(text: &str) -> Option<MailStatus> {
+        [MailStatus::Queued, MailStatus::Sent, MailStatus::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// An e-mail in the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailRecord {
+    /// Id.
+    pub id: MailId,
+    /// Recipient.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text body.
+    pub text_body: String,
+    /// HTML body.
+    pub html_body: String,
+    /// Status.
+    pub status: MailStatus,
+    /// The order it is about, if any.
+    pub order_id: Option<OrderId>,
+    /// At most one mail per key: a job that runs twice writes its mail once.
+    pub dedupe_key: Option<String>,
+    /// Created.
+    pub created_at: OffsetDateTime,
+}
+
+/// One line of an order, in a mail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailLine {
+    /// Quantity.
+    pub quantity: u32,
+    /// Title.
+    pub title: String,
+    /// What it cost.
+    pub gross: Cents,
+}
+
+/// A file to download, in a mail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailDownload {
+    /// File name.
+    pub file_name: String,
+    /// Where to download it.
+    pub url: String,
+}
+
+/// The mails the marketplace sends. Each template renders one variant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mail {
+    /// A guest's order was paid: where to find it and its downloads.
+    OrderPaid {
+        /// The order.
+        order_id: OrderId,
+        /// Its page (with the guest token).
+        order_url: String,
+        /// Its lines.
+        lines: Vec<MailLine>,
+        /// The order's currency.
+        currency: Currency,
+        /// Files bought.
+        downloads: Vec<MailDownload>,
+    },
+}
+
+/// A mail ready to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedMail {
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// HTML body.
+    pub html: String,
+}
+
+/// Turns a mail into its subject and bodies.
+pub trait MailTemplates: Send + Sync {
+    /// Renders `mail` as plain text and HTML.
+    fn render(&self, mail: &Mail) -> RenderedMail;
+}
+
+/// The outbox, inside a transaction.
+#[async_trait]
+pub trait MailOutbox: Send {
+    /// Queues an e-mail; `false` when one with the same dedupe key was queued before.
+    async fn insert_mail(&mut self, mail: &MailRecord) -> Result<bool, StoreError>;
+}
+
+/// Outbox reads.
+#[async_trait]
+pub trait MailQueries: Send + Sync {
+    /// The outbox, newest first.
+    async fn list_outbox(&self, page: PageRequest) -> Result<Page<MailRecord>, StoreError>;
+}
+
+impl dyn Tx + '_ {
+    /// The outbox of this transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the adapter wired none.
+    pub fn mail(&mut self) -> Result<&mut (dyn MailOutbox + 'static), StoreError> {
+        self.store()
+    }
+}
+
+impl Queries {
+    /// Outbox reads.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the adapter wired none.
+    pub fn mail(&self) -> Result<&dyn MailQueries, StoreError> {
+        self.get()
+    }
+}

@@ -1,0 +1,20 @@
+//! Owner tools: the site configuration and the mail outbox ([`site`]), a seller's Connect status
+//! override ([`sellers`]), the job queue ([`jobs`]), payout retries and transfer reversals
+//! ([`payouts`]).
+
+pub mod jobs;
+pub mod payouts;
+pub mod sellers;
+pub mod site;
+
+pub use jobs::{JobAdmin, JobAdminError};
+pub use payouts::{PayoutAdmin, PayoutAdminError, ReversalPreview};
+pub use sellers::{ConnectOverride, SellerAdmin, SellerAdminError};
+pub use site::{SiteAdmin, SiteAdminError};
+
+use crate::use_cases::Actor;
+
+/// Only owners use these tools.
+pub(crate) fn is_owner(actor: &Actor) -> bool {
+    actor.roles.is_owner()
+}

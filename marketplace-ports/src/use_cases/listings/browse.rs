@@ -1,0 +1,180 @@
+//! Public listings: a paginated search and a detail page.
+
+use marketplace_domain::catalog::ProductKind;
+use marketplace_domain::ids::{CategoryId, ProductId, ProductImageId, UserId};
+use marketplace_domain::pagination::{Page, PageRequest};
+
+use super::may_manage;
+use crate::ports::{
+    AssetRecord, ProductDetailRow, ProductFilter, ProductImageRecord, ProductListRow,
+    ProductRecord, StoreError,
+};
+use crate::use_cases::{Actor, ErrorKind, UseCaseError};
+
+/// Why a listing could not be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum ListingBrowseError {
+    /// No such listing (or an inactive one, to anyone but its seller and owners).
+    #[error("not found")]
+    NotFound,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl UseCaseError for ListingBrowseError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ListingBrowseError::NotFound => ErrorKind::NotFound,
+            ListingBrowseError::Store(e) => e.kind(),
+        }
+    }
+}
+
+/// A listing as shown in lists: the product, seller label, category name, primary image and
+/// whether it can be bought now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProductView {
+    /// The listing.
+    pub product: ProductRecord,
+    /// Seller id.
+    pub seller_id: UserId,
+    /// Seller's public label.
+    pub seller_name: String,
+    /// Category name.
+    pub category_name: String,
+    /// Primary image.
+    pub primary_image: Option<ProductImageId>,
+    /// True when the seller can sell (owner, or Connect account ready).
+    pub can_buy: bool,
+}
+
+/// A listing's detail page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProductDetailView {
+    /// The listing as in lists.
+    pub view: ProductView,
+    /// Every image.
+    pub images: Vec<ProductImageRecord>,
+    /// Digital files (names and sizes; downloads come with a paid order).
+    pub assets: Vec<AssetRecord>,
+}
+
+/// Builds the list view of a row; `can_buy` is the domain's readiness rule.
+pub fn product_view(row: ProductListRow) -> ProductView {
+    ProductView {
+        seller_id: row.seller.id,
+        seller_name: row.seller.public_name(),
+        can_buy: row.seller.can_sell(),
+        category_name: row.category_name,
+        primary_image: row.primary_image,
+        product: row.product,
+    }
+}
+
+/// Builds the detail view of a row.
+pub(crate) fn detail_view(detail: ProductDetailRow) -> ProductDetailView {
+    ProductDetailView {
+        view: product_view(detail.row),
+        images: detail.images,
+        assets: detail.assets,
+    }
+}
+
+/// How a public list is ordered. Only `new` exists so far; trending and top rated come with
+/// engagement tracking and reviews.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ProductSort {
+    /// Newest first.
+    #[default]
+    New,
+}
+
+/// A public product search.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProductQuery {
+    /// Only this kind.
+    pub kind: Option<ProductKind>,
+    /// Text to look for.
+    pub text: Option<String>,
+    /// A category (its direct children are included).
+    pub category: Option<CategoryId>,
+    /// Ordering.
+    pub sort: ProductSort,
+}
+
+operation_group!(
+    /// Public listings.
+    ListingBrowsing
+);
+
+impl ListingBrowsing {
+    /// Active listings matching a query, one page.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    pub async fn browse(
+        &self,
+        query: ProductQuery,
+        page: PageRequest,
+    ) -> Result<Page<ProductView>, ListingBrowseError> {
+        let categories = match query.category {
+            None => None,
+            Some(id) => Some(self.category_with_children(id).await?),
+        };
+        let filter = ProductFilter {
+            kind: query.kind,
+            text: query
+                .text
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty()),
+            categories,
+            seller: None,
+            include_inactive: false,
+        };
+        Ok(self
+            .deps
+            .queries
+            .listings()?
+            .list_products(&filter, page)
+            .await?
+            .map(product_view))
+    }
+
+    async fn category_with_children(
+        &self,
+        id: CategoryId,
+    ) -> Result<Vec<CategoryId>, ListingBrowseError> {
+        let tree = self.deps.queries.catalog()?.active_category_tree().await?;
+        let mut ids = vec![id];
+        if let Some(root) = tree.into_iter().find(|root| root.category.id == id) {
+            ids.extend(root.children.iter().map(|c| c.id));
+        }
+        Ok(ids)
+    }
+
+    /// A listing's detail page. Inactive listings are visible only to their seller and owners.
+    ///
+    /// # Errors
+    /// [`ListingBrowseError::NotFound`].
+    pub async fn detail(
+        &self,
+        viewer: Option<&Actor>,
+        id: ProductId,
+    ) -> Result<ProductDetailView, ListingBrowseError> {
+        let detail = self
+            .deps
+            .queries
+            .listings()?
+            .product_detail(id)
+            .await?
+            .ok_or(ListingBrowseError::NotFound)?;
+        let product = &detail.row.product;
+        let visible =
+            product.listing.is_active || viewer.is_some_and(|actor| may_manage(actor, product));
+        if !visible {
+            return Err(ListingBrowseError::NotFound);
+        }
+        Ok(detail_view(detail))
+    }
+}

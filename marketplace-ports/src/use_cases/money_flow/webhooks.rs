@@ -1,0 +1,421 @@
+//! Stripe webhooks: verify, then in ONE transaction record the event id and apply its effects
+//! (journal entries, order state, queued jobs), then commit. A duplicate event id changes
+//! nothing; any failure rolls everything back and answers "retry" so Stripe delivers it again.
+//! Unknown types and events for unknown orders are recorded and acknowledged. Every effect only
+//! moves state forward, so events may arrive in any order.
+
+use marketplace_domain::ids::OrderId;
+use marketplace_domain::ledger::Fact;
+use marketplace_domain::orders::{
+    CheckoutCompletion, CompletedCheckout, Order, OrderEvent, SessionEnd,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::ports::{
+    ChargeData, CheckoutSessionData, DisputeData, DisputeStatus, EventPayload, JobKind, RefundData,
+    RefundStatus, StoreError, StripeEvent, Tx, WebhookEndpoint, WebhookError, WebhookEventRecord,
+};
+use crate::use_cases::shared::booking::{
+    book, book_refund, enqueue, persist, queue_after_payment, record_events,
+};
+use crate::use_cases::shared::sellers::apply_account_status;
+use crate::use_cases::{ErrorKind, UseCaseError};
+
+/// Why a webhook was not processed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiveWebhookError {
+    /// Not a genuine, fresh Stripe event: refused, nothing recorded.
+    #[error(transparent)]
+    Verification(#[from] WebhookError),
+    /// Applying it failed: rolled back, Stripe will deliver it again.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl UseCaseError for ReceiveWebhookError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ReceiveWebhookError::Verification(_) => ErrorKind::BadRequest {
+                code: "webhook_verification_failed",
+            },
+            ReceiveWebhookError::Store(e @ StoreError::Unavailable(_)) => e.kind(),
+            // Whatever failed was rolled back: asking for a retry makes Stripe deliver it again.
+            ReceiveWebhookError::Store(_) => ErrorKind::Unavailable {
+                code: "retry_later",
+                message: "the event could not be applied now; deliver it again",
+            },
+        }
+    }
+}
+
+/// What happened to an event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WebhookOutcome {
+    /// Its effects were applied.
+    Applied(String),
+    /// Seen before: nothing done.
+    Duplicate,
+    /// Recorded, nothing to do.
+    Ignored(String),
+}
+
+operation_group!(
+    /// Stripe webhooks.
+    WebhookReceiver
+);
+
+impl WebhookReceiver {
+    /// Verifies, records and applies one delivery.
+    ///
+    /// # Errors
+    /// [`ReceiveWebhookError::Verification`] or [`ReceiveWebhookError::Store`].
+    pub async fn handle(
+        &self,
+        endpoint: WebhookEndpoint,
+        payload: &[u8],
+        signature: &str,
+    ) -> Result<WebhookOutcome, ReceiveWebhookError> {
+        let now = self.deps.clock.now();
+        let event = self
+            .deps
+            .webhooks
+            .verify(endpoint, payload, signature, now)?;
+        let mut tx = self.deps.uow.begin().await?;
+        let record = WebhookEventRecord {
+            id: event.id.clone(),
+            endpoint,
+            event_type: event.event_type.clone(),
+            created: event.created,
+            outcome: "processing".to_owned(),
+            received_at: now,
+        };
+        // A concurrent delivery of the same event waits here on the unique key until the first
+        // commits (then finds it) or rolls back (then processes it).
+        if !tx.webhooks()?.record_webhook_event(&record).await? {
+            return Ok(WebhookOutcome::Duplicate);
+        }
+        let outcome = if event.livemode != self.deps.settings.stripe_livemode {
+            WebhookOutcome::Ignored("livemode does not match the configured key".to_owned())
+        } else {
+            self.apply(tx.as_mut(), &event, now).await?
+        };
+        let described = match &outcome {
+            WebhookOutcome::Applied(what) => format!("applied: {what}"),
+            WebhookOutcome::Ignored(why) => format!("ignored: {why}"),
+            WebhookOutcome::Duplicate => "duplicate".to_owned(),
+        };
+        tx.webhooks()?
+            .set_webhook_outcome(&event.id, &described)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(event = %event.id, kind = %event.event_type, outcome = %described, "webhook");
+        Ok(outcome)
+    }
+
+    async fn apply(
+        &self,
+        tx: &mut dyn Tx,
+        event: &StripeEvent,
+        now: OffsetDateTime,
+    ) -> Result<WebhookOutcome, StoreError> {
+        match &event.payload {
+            EventPayload::CheckoutCompleted(session)
+            | EventPayload::CheckoutAsyncSucceeded(session) => {
+                self.on_session_completed(tx, session, now).await
+            }
+            EventPayload::CheckoutAsyncFailed(session) => {
+                on_session_ended(tx, session, SessionEnd::PaymentFailed, now).await
+            }
+            EventPayload::CheckoutExpired(session) => {
+                on_session_ended(tx, session, SessionEnd::Expired, now).await
+            }
+            EventPayload::ChargeRefunded(charge) => self.on_charge_refunded(tx, charge, now).await,
+            EventPayload::RefundChanged(refund) => on_refund(tx, refund, now).await,
+            EventPayload::DisputeOpened(dispute) => {
+                on_dispute_opened(tx, dispute, &event.event_type, now).await
+            }
+            EventPayload::DisputeClosed(dispute) => on_dispute_closed(tx, dispute, now).await,
+            EventPayload::AccountUpdated(account) => {
+                let applied = apply_account_status(
+                    tx,
+                    account,
+                    Some(event.created),
+                    &self.deps.settings,
+                    now,
+                )
+                .await?;
+                Ok(match applied {
+                    Some(what) => WebhookOutcome::Applied(what),
+                    None => {
+                        WebhookOutcome::Ignored(format!("no seller has account {}", account.id))
+                    }
+                })
+            }
+            EventPayload::Ignored { reason } => Ok(WebhookOutcome::Ignored(reason.clone())),
+        }
+    }
+
+    async fn on_session_completed(
+        &self,
+        tx: &mut dyn Tx,
+        session: &CheckoutSessionData,
+        now: OffsetDateTime,
+    ) -> Result<WebhookOutcome, StoreError> {
+        let mut order = match session_order_for_update(tx, session).await? {
+            Ok(order) => order,
+            Err(reason) => return Ok(WebhookOutcome::Ignored(reason)),
+        };
+        let order_id = order.id;
+        let booked = tx.ledger()?.order_entries(order_id).await?;
+        let completed = CompletedCheckout {
+            session_id: session.id.clone(),
+            payment_intent: session.payment_intent.clone(),
+            payment_status: session.payment_status.clone(),
+            amount_total: session.amount_total,
+            shipping: session.shipping.clone(),
+        };
+        let (completion, change) = order.complete_checkout(&completed, &booked, now);
+        persist(tx, &order, &change, now).await?;
+        Ok(match completion {
+            CheckoutCompletion::AwaitingPayment => {
+                WebhookOutcome::Applied(format!("order {order_id} awaits its payment"))
+            }
+            CheckoutCompletion::PaidByAnotherPayment => WebhookOutcome::Applied(format!(
+                "order {order_id} was already paid by another payment"
+            )),
+            CheckoutCompletion::Paid { newly: true } => {
+                queue_after_payment(tx, &order, &self.deps.settings, now).await?;
+                WebhookOutcome::Applied(format!("order {order_id} paid"))
+            }
+            CheckoutCompletion::Paid { newly: false } => {
+                WebhookOutcome::Applied(format!("order {order_id} was already paid"))
+            }
+            CheckoutCompletion::NotBooked(error) => WebhookOutcome::Ignored(error.to_string()),
+        })
+    }
+
+    async fn on_charge_refunded(
+        &self,
+        tx: &mut dyn Tx,
+        charge: &ChargeData,
+        now: OffsetDateTime,
+    ) -> Result<WebhookOutcome, StoreError> {
+        let Some(order_id) =
+            order_of_charge(tx, Some(&charge.id), charge.payment_intent.as_deref()).await?
+        else {
+            return Ok(WebhookOutcome::Ignored(format!(
+                "no order for charge {}",
+                charge.id
+            )));
+        };
+        remember_charge(tx, order_id, &charge.id, now).await?;
+        for refund in &charge.refunds {
+            book_refund(tx, order_id, refund, now).await?;
+        }
+        // The cumulative amount tells us whether refunds are missing from the list (it is not
+        // expanded by default): fetch them in a job, outside this transaction.
+        let listed: i64 = charge
+            .refunds
+            .iter()
+            .filter(|r| r.status == RefundStatus::Succeeded)
+            .map(|r| r.amount.get())
+            .sum();
+        if charge.amount_refunded.get() > listed {
+            let sync = JobKind::RefundSync { order: order_id };
+            enqueue(tx, &sync, &self.deps.settings, now).await?;
+        }
+        Ok(WebhookOutcome::Applied(format!(
+            "charge {} refunded {} (order {order_id})",
+            charge.id, charge.amount_refunded
+        )))
+    }
+}
+
+/// The order a Checkout Session is for (by the session id we recorded, else by its metadata),
+/// locked; or why the event is ignored.
+async fn session_order_for_update(
+    tx: &mut dyn Tx,
+    session: &CheckoutSessionData,
+) -> Result<Result<Order, String>, StoreError> {
+    let recorded = tx.orders()?.find_order_by_stripe_id(&session.id).await?;
+    let Some(order_id) = recorded.or_else(|| {
+        session
+            .order_id
+            .as_deref()
+            .and_then(|id| Uuid::parse_str(id).ok())
+            .map(OrderId::from_uuid)
+    }) else {
+        return Ok(Err(format!("no order for session {}", session.id)));
+    };
+    Ok(tx
+        .orders()?
+        .get_order_for_update(order_id)
+        .await?
+        .ok_or_else(|| format!("unknown order {order_id}")))
+}
+
+async fn on_session_ended(
+    tx: &mut dyn Tx,
+    session: &CheckoutSessionData,
+    how: SessionEnd,
+    now: OffsetDateTime,
+) -> Result<WebhookOutcome, StoreError> {
+    let mut order = match session_order_for_update(tx, session).await? {
+        Ok(order) => order,
+        Err(reason) => return Ok(WebhookOutcome::Ignored(reason)),
+    };
+    let event = order.end_session(&session.id, how, now);
+    tx.orders()?.update_order(&order).await?;
+    let kind = event.kind;
+    record_events(tx, order.id, &[event], now).await?;
+    Ok(WebhookOutcome::Applied(format!(
+        "order {}: {kind}",
+        order.id
+    )))
+}
+
+async fn order_of_charge(
+    tx: &mut dyn Tx,
+    charge: Option<&str>,
+    payment_intent: Option<&str>,
+) -> Result<Option<OrderId>, StoreError> {
+    for id in [charge, payment_intent].into_iter().flatten() {
+        if let Some(order) = tx.orders()?.find_order_by_stripe_id(id).await? {
+            return Ok(Some(order));
+        }
+    }
+    Ok(None)
+}
+
+async fn on_refund(
+    tx: &mut dyn Tx,
+    refund: &RefundData,
+    now: OffsetDateTime,
+) -> Result<WebhookOutcome, StoreError> {
+    let by_metadata = refund
+        .order_id
+        .as_deref()
+        .and_then(|id| Uuid::parse_str(id).ok())
+        .map(OrderId::from_uuid);
+    let order_id = match by_metadata {
+        Some(id) => Some(id),
+        None => {
+            order_of_charge(
+                tx,
+                refund.charge.as_deref(),
+                refund.payment_intent.as_deref(),
+            )
+            .await?
+        }
+    };
+    let Some(order_id) = order_id else {
+        return Ok(WebhookOutcome::Ignored(format!(
+            "no order for refund {}",
+            refund.id
+        )));
+    };
+    if let Some(charge) = &refund.charge {
+        remember_charge(tx, order_id, charge, now).await?;
+    }
+    Ok(match book_refund(tx, order_id, refund, now).await? {
+        Some(key) => WebhookOutcome::Applied(format!("booked {key}")),
+        None => WebhookOutcome::Ignored(format!(
+            "refund {} is {}",
+            refund.id,
+            refund.status.as_str()
+        )),
+    })
+}
+
+/// The order a dispute is about (disputes carry no metadata of ours: look up the charge), or the
+/// outcome to record when it is not one of ours.
+async fn order_of_dispute(
+    tx: &mut dyn Tx,
+    dispute: &DisputeData,
+) -> Result<Result<OrderId, WebhookOutcome>, StoreError> {
+    let order = order_of_charge(
+        tx,
+        dispute.charge.as_deref(),
+        dispute.payment_intent.as_deref(),
+    )
+    .await?;
+    Ok(
+        order
+            .ok_or_else(|| WebhookOutcome::Ignored(format!("no order for dispute {}", dispute.id))),
+    )
+}
+
+async fn on_dispute_opened(
+    tx: &mut dyn Tx,
+    dispute: &DisputeData,
+    event_type: &str,
+    now: OffsetDateTime,
+) -> Result<WebhookOutcome, StoreError> {
+    let order_id = match order_of_dispute(tx, dispute).await? {
+        Ok(order_id) => order_id,
+        Err(ignored) => return Ok(ignored),
+    };
+    let event = OrderEvent::dispute_noted(
+        event_type,
+        &dispute.id,
+        dispute.amount,
+        dispute.status.as_str(),
+    );
+    record_events(tx, order_id, &[event], now).await?;
+    Ok(WebhookOutcome::Applied(format!(
+        "dispute {} noted on order {order_id}",
+        dispute.id
+    )))
+}
+
+async fn on_dispute_closed(
+    tx: &mut dyn Tx,
+    dispute: &DisputeData,
+    now: OffsetDateTime,
+) -> Result<WebhookOutcome, StoreError> {
+    let order_id = match order_of_dispute(tx, dispute).await? {
+        Ok(order_id) => order_id,
+        Err(ignored) => return Ok(ignored),
+    };
+    let fact = match &dispute.status {
+        DisputeStatus::Lost => Fact::DisputeLost {
+            dispute_id: dispute.id.clone(),
+            order: order_id,
+            amount: dispute.amount,
+            fee: dispute.fee,
+            created: dispute.created,
+        },
+        DisputeStatus::Won => Fact::DisputeWon {
+            dispute_id: dispute.id.clone(),
+            order: order_id,
+        },
+        DisputeStatus::Open(other) => {
+            let event = OrderEvent::dispute_closed(&dispute.id, other);
+            record_events(tx, order_id, &[event], now).await?;
+            return Ok(WebhookOutcome::Applied(format!(
+                "dispute {} closed as {other}",
+                dispute.id
+            )));
+        }
+    };
+    Ok(match book(tx, order_id, fact, now).await? {
+        Some(key) => WebhookOutcome::Applied(format!("booked {key}")),
+        None => WebhookOutcome::Ignored(format!("dispute {} already booked", dispute.id)),
+    })
+}
+
+/// Remembers an order's charge id (transfers use it as their source).
+async fn remember_charge(
+    tx: &mut dyn Tx,
+    order_id: OrderId,
+    charge: &str,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    if let Some(mut order) = tx.orders()?.get_order_for_update(order_id).await?
+        && order.remember_charge(charge, now)
+    {
+        tx.orders()?.update_order(&order).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,279 @@
+//! Reading orders: one order's page (buyer, staff, or the holder of its guest token), the order a
+//! Checkout Session returns to, buyers' and sellers' lists, and downloads of bought files.
+
+use marketplace_domain::ids::{AssetId, OrderId};
+use marketplace_domain::pagination::{Page, PageRequest};
+
+use super::{OrderAccess, OrderView, may_see};
+use crate::ports::{
+    AssetRecord, BlobMeta, OrderEventRecord, OrderFilter, PayoutRecord, StoreError,
+};
+use crate::use_cases::{Actor, ErrorKind, UseCaseError};
+
+/// Why an order could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum OrderReadError {
+    /// No such order, or not the caller's (the same answer, on purpose).
+    #[error("order not found")]
+    NotFound,
+    /// Downloads open once the order is paid (and close when it is fully refunded).
+    #[error("downloads are available once the order is paid")]
+    NotPaid,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl UseCaseError for OrderReadError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            OrderReadError::NotFound => ErrorKind::NotFound,
+            OrderReadError::NotPaid => ErrorKind::Forbidden {
+                code: "order_not_paid",
+            },
+            OrderReadError::Store(e) => e.kind(),
+        }
+    }
+}
+
+/// An order with everything its page shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderDetail {
+    /// The order and the lines shown.
+    pub view: OrderView,
+    /// Downloadable files (paid orders, FILE lines).
+    pub downloads: Vec<AssetRecord>,
+    /// History.
+    pub events: Vec<OrderEventRecord>,
+    /// Payouts (owners and sellers).
+    pub payouts: Vec<PayoutRecord>,
+    /// The guest token, shown to whoever already proved they may see the order.
+    pub access_token: Option<String>,
+}
+
+/// A file to download.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Download {
+    /// The file's bytes metadata.
+    pub blob: BlobMeta,
+    /// The name to save it as.
+    pub file_name: String,
+}
+
+operation_group!(
+    /// Reading orders, lists and downloads.
+    OrderReading
+);
+
+impl OrderReading {
+    /// An order and everything its page shows.
+    ///
+    /// # Errors
+    /// [`OrderReadError::NotFound`] also when the caller may not see it.
+    pub async fn get(
+        &self,
+        id: OrderId,
+        access: OrderAccess<'_>,
+    ) -> Result<OrderDetail, OrderReadError> {
+        let orders = self.deps.queries.orders()?;
+        let order = orders
+            .order(id)
+            .await?
+            .filter(|order| may_see(self.deps.crypto.as_ref(), order, access))
+            .ok_or(OrderReadError::NotFound)?;
+        let downloads = if order.downloadable() {
+            orders.order_assets(id).await?
+        } else {
+            Vec::new()
+        };
+        let events = orders.order_events(id).await?;
+        let payouts = self.deps.queries.payouts()?.order_payouts(id).await?;
+        let access_token = order.guest_token().map(str::to_owned);
+        Ok(OrderDetail {
+            view: OrderView::whole(order),
+            downloads,
+            events,
+            payouts,
+            access_token,
+        })
+    }
+
+    /// The order of a Checkout Session (the page Stripe sends the buyer back to).
+    ///
+    /// # Errors
+    /// [`OrderReadError::NotFound`].
+    pub async fn by_session(
+        &self,
+        session_id: &str,
+        access: OrderAccess<'_>,
+    ) -> Result<OrderDetail, OrderReadError> {
+        let id = self
+            .deps
+            .queries
+            .orders()?
+            .order_by_session(session_id)
+            .await?
+            .ok_or(OrderReadError::NotFound)?;
+        self.get(id, access).await
+    }
+
+    /// The caller's orders, newest first.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn mine(
+        &self,
+        actor: &Actor,
+        page: PageRequest,
+    ) -> Result<Page<OrderView>, OrderReadError> {
+        let filter = OrderFilter {
+            buyer: Some(actor.user_id),
+            ..OrderFilter::default()
+        };
+        self.list(filter, page).await
+    }
+
+    /// The caller's paid orders (purchases).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn purchases(
+        &self,
+        actor: &Actor,
+        page: PageRequest,
+    ) -> Result<Page<OrderView>, OrderReadError> {
+        let filter = OrderFilter {
+            buyer: Some(actor.user_id),
+            paid_only: true,
+            ..OrderFilter::default()
+        };
+        self.list(filter, page).await
+    }
+
+    /// Paid orders containing the caller's lines (owners: every paid order), with only their lines.
+    ///
+    /// # Errors
+    /// [`OrderReadError::NotFound`] for non-sellers.
+    pub async fn seller_orders(
+        &self,
+        actor: &Actor,
+        page: PageRequest,
+    ) -> Result<Page<OrderView>, OrderReadError> {
+        if !actor.roles.is_seller() {
+            return Err(OrderReadError::NotFound);
+        }
+        let seller = (!actor.roles.is_owner()).then_some(actor.user_id);
+        let filter = OrderFilter {
+            seller,
+            paid_only: true,
+            ..OrderFilter::default()
+        };
+        Ok(self.list(filter, page).await?.map(|view| OrderView {
+            only_seller: seller,
+            ..view
+        }))
+    }
+
+    /// One paid order as its seller sees it: only their lines and payouts (owners: all, with the
+    /// history).
+    ///
+    /// # Errors
+    /// [`OrderReadError::NotFound`] when none of its lines are the caller's.
+    pub async fn seller_order(
+        &self,
+        actor: &Actor,
+        id: OrderId,
+    ) -> Result<OrderDetail, OrderReadError> {
+        if !actor.roles.is_seller() {
+            return Err(OrderReadError::NotFound);
+        }
+        let orders = self.deps.queries.orders()?;
+        let order = orders
+            .order(id)
+            .await?
+            .filter(|order| order.status.was_paid())
+            .ok_or(OrderReadError::NotFound)?;
+        let owner = actor.roles.is_owner();
+        let view = OrderView {
+            order,
+            only_seller: (!owner).then_some(actor.user_id),
+        };
+        if view.lines().next().is_none() {
+            return Err(OrderReadError::NotFound);
+        }
+        let payouts = self
+            .deps
+            .queries
+            .payouts()?
+            .order_payouts(id)
+            .await?
+            .into_iter()
+            .filter(|p| owner || p.seller_id == actor.user_id)
+            .collect();
+        let events = if owner {
+            orders.order_events(id).await?
+        } else {
+            Vec::new()
+        };
+        Ok(OrderDetail {
+            view,
+            downloads: Vec::new(),
+            events,
+            payouts,
+            access_token: None,
+        })
+    }
+
+    async fn list(
+        &self,
+        filter: OrderFilter,
+        page: PageRequest,
+    ) -> Result<Page<OrderView>, OrderReadError> {
+        Ok(self
+            .deps
+            .queries
+            .orders()?
+            .list_orders(filter, page)
+            .await?
+            .map(OrderView::whole))
+    }
+
+    /// A digital file of a paid order, for whoever may see the order.
+    ///
+    /// # Errors
+    /// [`OrderReadError::NotFound`] when the order is not the caller's or the file is not part of
+    /// it, [`OrderReadError::NotPaid`] before payment.
+    pub async fn download(
+        &self,
+        id: OrderId,
+        asset: AssetId,
+        access: OrderAccess<'_>,
+    ) -> Result<Download, OrderReadError> {
+        let orders = self.deps.queries.orders()?;
+        let order = orders
+            .order(id)
+            .await?
+            .filter(|order| may_see(self.deps.crypto.as_ref(), order, access))
+            .ok_or(OrderReadError::NotFound)?;
+        if !order.downloadable() {
+            return Err(OrderReadError::NotPaid);
+        }
+        let asset = orders
+            .order_assets(id)
+            .await?
+            .into_iter()
+            .find(|a| a.id == asset)
+            .ok_or(OrderReadError::NotFound)?;
+        let blob = self
+            .deps
+            .queries
+            .files()?
+            .blob_meta(asset.blob_id)
+            .await?
+            .ok_or(OrderReadError::NotFound)?;
+        Ok(Download {
+            blob,
+            file_name: asset.original_filename,
+        })
+    }
+}

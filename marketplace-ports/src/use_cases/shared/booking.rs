@@ -1,0 +1,235 @@
+//! Booking money facts on an order inside an open transaction: payment, refunds and disputes, and
+//! the jobs they trigger. Free checkout, the webhooks and the background jobs all book through
+//! here, so the same fact is always booked the same way. The rules themselves are the domain's
+//! ([`Order::apply_payment`], [`Order::apply_money_event`]); this module loads, persists and
+//! queues.
+
+use marketplace_domain::ids::{JournalEntryId, OrderId, OrderItemId};
+use marketplace_domain::ledger::{EntryKey, Fact, JournalEntry, LedgerError};
+use marketplace_domain::orders::{Order, OrderChange, OrderEvent, Payment};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::ports::{JobKind, RefundData, RefundStatus, StoreError, Tx};
+use crate::use_cases::Settings;
+
+/// Why booking failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BookingError {
+    /// The money core refused the fact.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// Storage failed (the whole transaction must roll back).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Whether a fact was booked now or before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Booked {
+    /// Appended to the journal.
+    New,
+    /// The fact was booked before.
+    Already,
+}
+
+/// Appends an entry; a key already in the journal (a replay) is not an error.
+///
+/// # Errors
+/// Storage failures.
+pub async fn insert_entry(
+    tx: &mut dyn Tx,
+    entry: &JournalEntry,
+    now: OffsetDateTime,
+) -> Result<Booked, StoreError> {
+    match tx
+        .ledger()?
+        .insert_entry(JournalEntryId::from_uuid(Uuid::now_v7()), entry, now)
+        .await
+    {
+        Ok(()) => Ok(Booked::New),
+        Err(e) if e.is_conflict_on("journal_entries_key_key") => Ok(Booked::Already),
+        Err(e) => Err(e),
+    }
+}
+
+/// Queues a job (a no-op when the same job is queued already).
+///
+/// # Errors
+/// Storage failures.
+pub async fn enqueue(
+    tx: &mut dyn Tx,
+    kind: &JobKind,
+    settings: &Settings,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    tx.jobs()?
+        .enqueue(kind, now, settings.job_max_attempts, now)
+        .await
+}
+
+/// Appends events to an order's history.
+///
+/// # Errors
+/// Storage failures.
+pub async fn record_events(
+    tx: &mut dyn Tx,
+    order: OrderId,
+    events: &[OrderEvent],
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    tx.orders()?.add_events(order, events, now).await
+}
+
+/// Persists an order after a change: the order itself, the change's entry and its events.
+///
+/// # Errors
+/// Storage failures.
+pub async fn persist(
+    tx: &mut dyn Tx,
+    order: &Order,
+    change: &OrderChange,
+    now: OffsetDateTime,
+) -> Result<Booked, StoreError> {
+    let booked = match &change.entry {
+        Some(entry) => insert_entry(tx, entry, now).await?,
+        None => Booked::Already,
+    };
+    tx.orders()?.update_order(order).await?;
+    record_events(tx, order.id, &change.events, now).await?;
+    Ok(booked)
+}
+
+/// Queues what a newly paid order needs: a payout per seller (unless nothing was charged) and the
+/// guest's e-mail.
+///
+/// # Errors
+/// Storage failures.
+pub async fn queue_after_payment(
+    tx: &mut dyn Tx,
+    order: &Order,
+    settings: &Settings,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    if !order.paid_free() && order.total.is_positive() {
+        for seller in order.sellers() {
+            let payout = JobKind::Payout {
+                order: order.id,
+                seller,
+            };
+            enqueue(tx, &payout, settings, now).await?;
+        }
+    }
+    if order.guest_email.is_some() {
+        enqueue(tx, &JobKind::OrderMail { order: order.id }, settings, now).await?;
+    }
+    Ok(())
+}
+
+/// Marks a (locked) order paid: books the order-paid entry once, moves its status forward, and the
+/// first time queues its payouts and the guest's e-mail. Idempotent.
+///
+/// # Errors
+/// [`BookingError::Ledger`] when the money core refuses (nothing changed then).
+pub async fn mark_paid(
+    tx: &mut dyn Tx,
+    order: &mut Order,
+    payment: &Payment,
+    settings: &Settings,
+    now: OffsetDateTime,
+) -> Result<Booked, BookingError> {
+    let booked = tx.ledger()?.order_entries(order.id).await?;
+    let change = order.apply_payment(payment, &booked, now)?;
+    let outcome = persist(tx, order, &change, now).await?;
+    if change.booked_something() {
+        queue_after_payment(tx, order, settings, now).await?;
+    }
+    Ok(outcome)
+}
+
+/// Books a refund, failed refund or dispute outcome on an order (locking it) and moves its refunded
+/// amount and status forward.
+///
+/// # Errors
+/// [`StoreError::NotFound`] for an unknown order, [`BookingError::Ledger`] when the money core
+/// refuses the fact (nothing changed then).
+pub async fn book_order_fact(
+    tx: &mut dyn Tx,
+    order_id: OrderId,
+    fact: Fact,
+    now: OffsetDateTime,
+) -> Result<Booked, BookingError> {
+    let mut order = tx
+        .orders()?
+        .get_order_for_update(order_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let booked = tx.ledger()?.order_entries(order_id).await?;
+    let change = order.apply_money_event(fact, &booked, now)?;
+    if !change.booked_something() {
+        return Ok(Booked::Already);
+    }
+    Ok(persist(tx, &order, &change, now).await?)
+}
+
+/// Books an order fact; the money core's refusals become warnings on the order (the event that
+/// carried it is still acknowledged), storage failures propagate. Returns what was booked, if
+/// anything.
+///
+/// # Errors
+/// Storage failures.
+pub async fn book(
+    tx: &mut dyn Tx,
+    order_id: OrderId,
+    fact: Fact,
+    now: OffsetDateTime,
+) -> Result<Option<EntryKey>, StoreError> {
+    let key = fact.key();
+    match book_order_fact(tx, order_id, fact, now).await {
+        Ok(Booked::New) => Ok(Some(key)),
+        Ok(Booked::Already) | Err(BookingError::Store(StoreError::NotFound)) => Ok(None),
+        Err(BookingError::Store(e)) => Err(e),
+        Err(BookingError::Ledger(e)) => {
+            record_events(tx, order_id, &[OrderEvent::not_booked(&key, &e)], now).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Books a Stripe refund by its id once, whatever event carries it: a succeeded refund is booked
+/// against the line its metadata names (else spread over the order), a failed or canceled one
+/// cancels it, a pending one waits for its update. Returns what was booked, if anything.
+///
+/// # Errors
+/// Storage failures.
+pub async fn book_refund(
+    tx: &mut dyn Tx,
+    order_id: OrderId,
+    refund: &RefundData,
+    now: OffsetDateTime,
+) -> Result<Option<EntryKey>, StoreError> {
+    let fact = match refund.status {
+        RefundStatus::Succeeded => Fact::Refund {
+            refund_id: refund.id.clone(),
+            order: order_id,
+            amount: refund.amount,
+            line: refund
+                .order_item_id
+                .as_deref()
+                .and_then(|id| Uuid::parse_str(id).ok())
+                .map(OrderItemId::from_uuid),
+            created: refund.created,
+        },
+        RefundStatus::Failed | RefundStatus::Canceled => Fact::RefundFailed {
+            refund_id: refund.id.clone(),
+            order: order_id,
+        },
+        RefundStatus::Pending | RefundStatus::RequiresAction | RefundStatus::Other(_) => {
+            return Ok(None);
+        }
+    };
+    book(tx, order_id, fact, now).await
+}
