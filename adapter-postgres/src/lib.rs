@@ -16,12 +16,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use marketplace_ports::ports::{
-    AccountQueries, BlobStore, CartStore, CatalogQueries, CategoryStore, ConnectQueries,
-    ConnectStore, FileQueries, HealthQueries, JobQueries, JobQueue, LedgerQueries, LedgerStore,
-    ListingQueries, MailOutbox, MailQueries, OrderQueries, OrderStore, PayoutQueries, PayoutStore,
-    ProductMediaStore, ProductStore, Queries, ReversalStore, SalesQueries, SessionStore,
-    SiteConfigQueries, SiteConfigStore, StoreError, Stores, Tx, UnitOfWork, UserStore,
-    WebhookInbox,
+    BlobStore, CartStore, CategoryStore, ConnectStore, JobQueue, LedgerStore, MailOutbox,
+    OrderStore, PayoutStore, ProductMediaStore, ProductStore, Queries, ReversalStore, SessionStore,
+    SiteConfigStore, StoreError, Stores, Tx, UnitOfWork, UserStore, WebhookInbox,
 };
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -110,21 +107,7 @@ impl PgStore {
 
     /// Every feature's read queries, on the pool.
     pub fn queries(&self) -> Queries {
-        let store = Arc::new(self.clone());
-        Queries::default()
-            .with::<dyn AccountQueries>(store.clone())
-            .with::<dyn CatalogQueries>(store.clone())
-            .with::<dyn ListingQueries>(store.clone())
-            .with::<dyn FileQueries>(store.clone())
-            .with::<dyn ConnectQueries>(store.clone())
-            .with::<dyn OrderQueries>(store.clone())
-            .with::<dyn LedgerQueries>(store.clone())
-            .with::<dyn PayoutQueries>(store.clone())
-            .with::<dyn JobQueries>(store.clone())
-            .with::<dyn MailQueries>(store.clone())
-            .with::<dyn SiteConfigQueries>(store.clone())
-            .with::<dyn HealthQueries>(store.clone())
-            .with::<dyn SalesQueries>(store)
+        Queries::every(Arc::new(self.clone()))
     }
 }
 

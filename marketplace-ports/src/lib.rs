@@ -5,4 +5,6 @@
 //! written only against those traits and the rules of `marketplace-domain`.
 
 pub mod ports;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod use_cases;

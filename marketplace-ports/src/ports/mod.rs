@@ -44,3 +44,41 @@ pub use sales::*;
 pub use site::*;
 pub use uow::*;
 pub use webhooks::*;
+
+impl Queries {
+    /// Every feature's queries, answered by one `store` (both the PostgreSQL adapter and the
+    /// in-memory stores implement them all on one type). A new feature's query trait is added
+    /// here once.
+    pub fn every<S>(store: std::sync::Arc<S>) -> Queries
+    where
+        S: AccountQueries
+            + CatalogQueries
+            + ListingQueries
+            + FileQueries
+            + ConnectQueries
+            + OrderQueries
+            + LedgerQueries
+            + PayoutQueries
+            + JobQueries
+            + MailQueries
+            + SiteConfigQueries
+            + HealthQueries
+            + SalesQueries
+            + 'static,
+    {
+        Queries::default()
+            .with::<dyn AccountQueries>(store.clone())
+            .with::<dyn CatalogQueries>(store.clone())
+            .with::<dyn ListingQueries>(store.clone())
+            .with::<dyn FileQueries>(store.clone())
+            .with::<dyn ConnectQueries>(store.clone())
+            .with::<dyn OrderQueries>(store.clone())
+            .with::<dyn LedgerQueries>(store.clone())
+            .with::<dyn PayoutQueries>(store.clone())
+            .with::<dyn JobQueries>(store.clone())
+            .with::<dyn MailQueries>(store.clone())
+            .with::<dyn SiteConfigQueries>(store.clone())
+            .with::<dyn HealthQueries>(store.clone())
+            .with::<dyn SalesQueries>(store)
+    }
+}
