@@ -49,6 +49,8 @@ pub mod money_flow;
 pub mod orders;
 pub mod shared;
 pub mod system;
+#[cfg(test)]
+mod tests;
 
 pub use errors::{ErrorKind, UseCaseError};
 

@@ -1,0 +1,301 @@
+//! Stripe webhooks: verification, exactly-once effects, rollback, and what each event books.
+
+use marketplace_domain::catalog::ProductKind;
+use marketplace_domain::money::Cents;
+use marketplace_domain::orders::{CheckoutPaymentStatus, Order, OrderStatus};
+
+use super::World;
+use crate::ports::{
+    CheckoutSessionData, CheckoutSessionStatus, Clock, DisputeData, DisputeStatus, EventPayload,
+    JobKind, StoreError, WebhookEndpoint, WebhookError,
+};
+use crate::use_cases::money_flow::webhooks::{ReceiveWebhookError, WebhookOutcome};
+use crate::use_cases::{Actor, ErrorKind, UseCaseError};
+
+/// A ready seller's print (12.50) bought by a registered buyer, not paid yet.
+async fn placed(world: &World) -> (Actor, Order) {
+    let (seller, buyer, print) = world.shop().await;
+    let order = world.place(Some(&buyer), &[(print, 1)]).await;
+    (seller, order)
+}
+
+fn completed(order: &Order) -> EventPayload {
+    EventPayload::CheckoutCompleted(CheckoutSessionData {
+        id: "cs_1".into(),
+        status: CheckoutSessionStatus::Complete,
+        payment_status: CheckoutPaymentStatus::Paid,
+        payment_intent: Some("pi_1".into()),
+        amount_total: Some(order.total),
+        currency: Some("usd".into()),
+        order_id: Some(order.id.to_string()),
+        shipping: None,
+        customer_email: None,
+    })
+}
+
+#[tokio::test]
+async fn a_forged_delivery_is_refused_before_any_transaction() {
+    let world = World::new();
+    let result = world
+        .services
+        .webhooks
+        .handle(WebhookEndpoint::Payments, b"evt_forged", "t=1,v1=00")
+        .await;
+    let error = result.unwrap_err();
+    assert!(matches!(
+        error,
+        ReceiveWebhookError::Verification(WebhookError::SignatureMismatch)
+    ));
+    assert_eq!(
+        error.kind(),
+        ErrorKind::BadRequest {
+            code: "webhook_verification_failed"
+        }
+    );
+    assert!(world.state().webhooks.is_empty());
+}
+
+#[tokio::test]
+async fn a_paid_checkout_books_the_payment_and_queues_payouts_and_mail() {
+    let world = World::new();
+    let alice = world.seller("alice").await;
+    let bob = world.seller("bob").await;
+    let print = world
+        .listing(&alice, ProductKind::Model, "Owl", "12.50")
+        .await;
+    let file = world.listing(&bob, ProductKind::File, "Scan", "3.00").await;
+    let order = world.place(None, &[(print, 1), (file, 1)]).await;
+    let outcome = world.pay(&order, 1).await;
+    assert_eq!(
+        outcome,
+        WebhookOutcome::Applied(format!("order {} paid", order.id))
+    );
+    let state = world.state();
+    let paid = &state.orders[&order.id];
+    assert_eq!(paid.status, OrderStatus::Paid);
+    assert_eq!(paid.stripe_payment_intent(), Some("pi_1"));
+    let keys: Vec<String> = state
+        .journal
+        .iter()
+        .map(|(_, e, _)| e.key().to_string())
+        .collect();
+    assert_eq!(keys, [format!("order_paid:{}", order.id)]);
+    assert_eq!(
+        (world.balance(&alice), world.balance(&bob)),
+        (Cents::new(1125), Cents::new(270))
+    );
+    let mut jobs: Vec<JobKind> = state.jobs.iter().map(|j| j.record.kind.clone()).collect();
+    jobs.sort_by_key(JobKind::dedupe_key);
+    let mut expected = vec![
+        JobKind::Payout {
+            order: order.id,
+            seller: alice.user_id,
+        },
+        JobKind::Payout {
+            order: order.id,
+            seller: bob.user_id,
+        },
+        JobKind::OrderMail { order: order.id },
+    ];
+    expected.sort_by_key(JobKind::dedupe_key);
+    assert_eq!(jobs, expected);
+    let recorded = &state.webhooks["evt_paid_1"];
+    assert_eq!(
+        recorded.outcome,
+        format!("applied: order {} paid", order.id)
+    );
+}
+
+#[tokio::test]
+async fn a_duplicate_event_is_acknowledged_and_changes_nothing() {
+    let world = World::new();
+    let (_, order) = placed(&world).await;
+    world.pay(&order, 1).await;
+    let before = world.state();
+    let event = world.event(
+        "evt_paid_1",
+        "checkout.session.completed",
+        completed(&order),
+    );
+    let outcome = world
+        .deliver(WebhookEndpoint::Payments, event)
+        .await
+        .unwrap();
+    assert_eq!(outcome, WebhookOutcome::Duplicate);
+    // The same payment under a new event id is applied once too: the journal key is the fact.
+    let event = world.event("evt_again", "checkout.session.completed", completed(&order));
+    let outcome = world
+        .deliver(WebhookEndpoint::Payments, event)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        WebhookOutcome::Applied(format!("order {} was already paid", order.id))
+    );
+    let after = world.state();
+    assert_eq!(after.journal.len(), before.journal.len());
+    assert_eq!(after.jobs.len(), before.jobs.len());
+}
+
+#[tokio::test]
+async fn a_failure_while_applying_rolls_everything_back() {
+    let world = World::new();
+    let (seller, order) = placed(&world).await;
+    world.store.fail("orders.update_order");
+    let event = world.event("evt_1", "checkout.session.completed", completed(&order));
+    let error = world
+        .deliver(WebhookEndpoint::Payments, event.clone())
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        error,
+        ReceiveWebhookError::Store(StoreError::Unavailable(_))
+    ));
+    assert!(
+        matches!(error.kind(), ErrorKind::Unavailable { .. }),
+        "Stripe delivers it again"
+    );
+    let state = world.state();
+    assert!(state.webhooks.is_empty(), "not even recorded");
+    assert!(state.journal.is_empty() && state.jobs.is_empty());
+    assert_eq!(state.orders[&order.id].status, OrderStatus::Pending);
+    assert_eq!(world.balance(&seller), Cents::ZERO);
+
+    let retried = world
+        .deliver(WebhookEndpoint::Payments, event)
+        .await
+        .unwrap();
+    assert!(matches!(retried, WebhookOutcome::Applied(_)));
+    assert_eq!(world.balance(&seller), Cents::new(1125));
+}
+
+#[tokio::test]
+async fn an_event_of_the_other_mode_is_recorded_and_ignored() {
+    let world = World::new();
+    let (_, order) = placed(&world).await;
+    let mut event = world.event("evt_live", "checkout.session.completed", completed(&order));
+    event.livemode = true;
+    let outcome = world
+        .deliver(WebhookEndpoint::Payments, event)
+        .await
+        .unwrap();
+    assert!(matches!(outcome, WebhookOutcome::Ignored(_)));
+    let state = world.state();
+    assert!(
+        state.webhooks["evt_live"]
+            .outcome
+            .starts_with("ignored: livemode")
+    );
+    assert_eq!(state.orders[&order.id].status, OrderStatus::Pending);
+    assert!(state.journal.is_empty());
+}
+
+#[tokio::test]
+async fn refunds_are_booked_once_whichever_event_brings_them() {
+    let world = World::new();
+    let (seller, order) = placed(&world).await;
+    world.pay(&order, 1).await;
+    let event = world.charge_refunded("evt_charge", &order, 500, vec![world.refund("re_1", 500)]);
+    world
+        .deliver(WebhookEndpoint::Payments, event)
+        .await
+        .unwrap();
+    let state = world.state();
+    let refunded = &state.orders[&order.id];
+    assert_eq!(
+        (refunded.status, refunded.refunded),
+        (OrderStatus::PartiallyRefunded, Cents::new(500))
+    );
+    assert_eq!(
+        refunded.charge_id.as_deref(),
+        Some("ch_1"),
+        "the charge is remembered"
+    );
+    assert_eq!(
+        world.balance(&seller),
+        Cents::new(675),
+        "1125 less the net part of 500 (450)"
+    );
+
+    let updated = world.event(
+        "evt_refund",
+        "refund.updated",
+        EventPayload::RefundChanged(world.refund("re_1", 500)),
+    );
+    let outcome = world
+        .deliver(WebhookEndpoint::Payments, updated)
+        .await
+        .unwrap();
+    assert!(matches!(outcome, WebhookOutcome::Ignored(_)), "{outcome:?}");
+    assert_eq!(world.state().orders[&order.id].refunded, Cents::new(500));
+    assert_eq!(world.balance(&seller), Cents::new(675));
+
+    // A refund reported by the total only is fetched by a job.
+    let event = world.charge_refunded("evt_charge_2", &order, 700, vec![world.refund("re_1", 500)]);
+    world
+        .deliver(WebhookEndpoint::Payments, event)
+        .await
+        .unwrap();
+    let queued = world
+        .state()
+        .jobs
+        .iter()
+        .any(|j| j.record.kind == JobKind::RefundSync { order: order.id });
+    assert!(queued);
+}
+
+#[tokio::test]
+async fn a_lost_dispute_is_booked_and_a_won_one_reinstates_it() {
+    let world = World::new();
+    let (seller, order) = placed(&world).await;
+    world.pay(&order, 1).await;
+    let dispute = |status: DisputeStatus| DisputeData {
+        id: "dp_1".into(),
+        amount: order.total,
+        fee: Cents::new(1500),
+        status,
+        charge: Some("ch_1".into()),
+        payment_intent: Some("pi_1".into()),
+        created: world.clock.now(),
+    };
+    let opened = world.event(
+        "evt_dp_open",
+        "charge.dispute.created",
+        EventPayload::DisputeOpened(dispute(DisputeStatus::Open("needs_response".into()))),
+    );
+    world
+        .deliver(WebhookEndpoint::Payments, opened)
+        .await
+        .unwrap();
+    assert_eq!(
+        world.state().journal.len(),
+        1,
+        "an open dispute only notes the order"
+    );
+    let lost = world.event(
+        "evt_dp_lost",
+        "charge.dispute.closed",
+        EventPayload::DisputeClosed(dispute(DisputeStatus::Lost)),
+    );
+    let outcome = world
+        .deliver(WebhookEndpoint::Payments, lost)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        WebhookOutcome::Applied("booked dispute_lost:dp_1".into())
+    );
+    assert_eq!(
+        world.balance(&seller),
+        Cents::ZERO,
+        "the whole net is taken back"
+    );
+    let won = world.event(
+        "evt_dp_won",
+        "charge.dispute.closed",
+        EventPayload::DisputeClosed(dispute(DisputeStatus::Won)),
+    );
+    world.deliver(WebhookEndpoint::Payments, won).await.unwrap();
+    assert_eq!(world.balance(&seller), Cents::new(1125), "reinstated");
+    assert_eq!(world.state().journal.len(), 3);
+}
