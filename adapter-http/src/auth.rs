@@ -42,13 +42,47 @@ pub struct BearerAuth(Authenticated);
 )]
 pub struct CookieAuth(Authenticated);
 
-/// A required login, by bearer token or session cookie.
-#[derive(SecurityScheme)]
+/// A required login, by bearer token or session cookie. The credential sent decides which is
+/// checked (a bearer token first), so its own failure is what the caller gets: a database outage
+/// while checking a token is a 503, not "invalid session".
 pub enum Auth {
     /// Bearer token.
     Bearer(BearerAuth),
     /// Session cookie.
     Cookie(CookieAuth),
+}
+
+impl<'a> ApiExtractor<'a> for Auth {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        BearerAuth::register(registry);
+        CookieAuth::register(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        let mut schemes = BearerAuth::security_schemes();
+        schemes.extend(CookieAuth::security_schemes());
+        schemes
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        if request.headers().contains_key(header::AUTHORIZATION) {
+            BearerAuth::from_request(request, body, param_opts)
+                .await
+                .map(Auth::Bearer)
+        } else {
+            CookieAuth::from_request(request, body, param_opts)
+                .await
+                .map(Auth::Cookie)
+        }
+    }
 }
 
 impl Auth {

@@ -170,6 +170,7 @@ impl ApiError {
                 "authentication required: send `Authorization: Bearer <token>` or the session cookie",
             ),
             StatusCode::FORBIDDEN => ApiError::forbidden("csrf_failed", message),
+            StatusCode::SERVICE_UNAVAILABLE => ApiError::Unavailable(body("unavailable", message)),
             StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large(message),
             StatusCode::NOT_FOUND => ApiError::not_found(message),
             StatusCode::METHOD_NOT_ALLOWED => ApiError::bad_request("method_not_allowed", message),
