@@ -1,4 +1,5 @@
-//! The simulated Stripe API (`/v1/…`) and the simulator's test controls (`/_sim/…`).
+//! The simulated Stripe API (`/v1/…`): checkout sessions, payment intents and charges, transfers
+//! and their reversals, refunds, Express accounts and account links.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,80 +8,20 @@ use poem::http::{Method, StatusCode};
 use poem::{Request, Response};
 use serde_json::{Map, Value, json};
 
-use super::{Fault, PendingEvent, Remembered, Sim, State, deliver, emit, new_id, now};
-
-/// Parameters of a form body or query string, in order.
-pub(crate) type Params = Vec<(String, String)>;
-
-fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok());
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(byte) => {
-                        out.push(byte);
-                        i += 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            other => {
-                out.push(other);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Parses `a=1&b%5Bc%5D=2`.
-pub(crate) fn parse_params(text: &str) -> Params {
-    text.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| match pair.split_once('=') {
-            Some((k, v)) => (decode(k), decode(v)),
-            None => (decode(pair), String::new()),
-        })
-        .collect()
-}
-
-pub(crate) fn param<'a>(params: &'a Params, key: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
-/// `prefix[key]=value` pairs as a JSON object (metadata).
-fn submap(params: &Params, prefix: &str) -> Map<String, Value> {
-    let start = format!("{prefix}[");
-    params
-        .iter()
-        .filter_map(|(k, v)| {
-            let rest = k.strip_prefix(&start)?;
-            let key = rest.strip_suffix(']')?;
-            (!key.contains('[')).then(|| (key.to_owned(), Value::String(v.clone())))
-        })
-        .collect()
-}
+use super::params::{Params, allowed, param, parse_params, submap};
+use super::{Fault, Remembered, Sim, State, emit, new_id, now};
 
 /// The error JSON and status of a refused request.
 pub(crate) struct ApiError {
     status: StatusCode,
     body: Value,
+}
+
+impl ApiError {
+    /// The refusal as Stripe sends it.
+    pub(crate) fn into_response(self) -> Response {
+        json_response(self.status, &self.body)
+    }
 }
 
 fn error(
@@ -106,7 +47,7 @@ fn invalid(code: &str, message: impl Into<String>, param: Option<&str>) -> ApiEr
     )
 }
 
-fn missing(what: &str, id: &str) -> ApiError {
+pub(crate) fn missing(what: &str, id: &str) -> ApiError {
     error(
         StatusCode::NOT_FOUND,
         "invalid_request_error",
@@ -116,77 +57,11 @@ fn missing(what: &str, id: &str) -> ApiError {
     )
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     Response::builder()
         .status(status)
         .content_type("application/json")
         .body(body.to_string())
-}
-
-/// Top-level parameters each endpoint accepts (those of `requests.json` for what we call).
-fn allowed(endpoint: &str) -> &'static [&'static str] {
-    match endpoint {
-        "POST /v1/checkout/sessions" => &[
-            "mode",
-            "line_items",
-            "success_url",
-            "cancel_url",
-            "client_reference_id",
-            "metadata",
-            "payment_intent_data",
-            "billing_address_collection",
-            "customer_email",
-            "shipping_address_collection",
-            "phone_number_collection",
-            "expires_at",
-            "expand",
-            "currency",
-            "locale",
-        ],
-        "POST /v1/transfers" => &[
-            "amount",
-            "currency",
-            "destination",
-            "source_transaction",
-            "transfer_group",
-            "metadata",
-            "description",
-            "expand",
-        ],
-        "POST /v1/transfers/{id}/reversals" => &[
-            "amount",
-            "description",
-            "metadata",
-            "expand",
-            "refund_application_fee",
-        ],
-        "POST /v1/refunds" => &[
-            "amount",
-            "charge",
-            "payment_intent",
-            "metadata",
-            "reason",
-            "expand",
-        ],
-        "POST /v1/accounts" => &[
-            "type",
-            "country",
-            "email",
-            "capabilities",
-            "business_type",
-            "metadata",
-            "expand",
-        ],
-        "POST /v1/account_links" => &[
-            "account",
-            "refresh_url",
-            "return_url",
-            "type",
-            "collect",
-            "expand",
-        ],
-        _ => &["expand"],
-    }
 }
 
 /// Serves `/v1/…`: authentication, injected faults, idempotent replay, then the operation.
@@ -337,7 +212,7 @@ fn injected_error(fault: &Fault) -> Option<ApiError> {
     }
 }
 
-fn segments(path: &str) -> Vec<&str> {
+pub(crate) fn segments(path: &str) -> Vec<&str> {
     path.trim_matches('/').split('/').collect()
 }
 
@@ -688,166 +563,10 @@ pub(crate) fn create_refund(
     Ok((refund, charge_public(charge)))
 }
 
-fn charge_public(charge: &Value) -> Value {
+pub(crate) fn charge_public(charge: &Value) -> Value {
     let mut charge = charge.clone();
     if let Some(map) = charge.as_object_mut() {
         map.remove("x_sim_disputed");
     }
     charge
-}
-
-/// Serves `/_sim/…`: the controls tests use.
-pub(crate) async fn control(sim: Arc<Sim>, mut request: Request) -> Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let body: Value = request.take_body().into_json().await.unwrap_or(Value::Null);
-    let parts = segments(&path);
-    let ok = |body: Value| json_response(StatusCode::OK, &body);
-    match (method.as_str(), parts.as_slice()) {
-        ("POST", ["_sim", "faults"]) => {
-            sim.state().faults.push(Fault {
-                method: body["method"].as_str().map(str::to_owned),
-                path_prefix: body["path_prefix"].as_str().unwrap_or("/v1/").to_owned(),
-                kind: body["kind"].as_str().unwrap_or("500").to_owned(),
-                remaining: u32::try_from(body["count"].as_u64().unwrap_or(1)).unwrap_or(1),
-                should_retry: body["should_retry"].as_bool(),
-                code: body["code"].as_str().map(str::to_owned),
-            });
-            ok(json!({"ok": true}))
-        }
-        ("DELETE", ["_sim", "faults"]) => {
-            sim.state().faults.clear();
-            ok(json!({"ok": true}))
-        }
-        ("GET", ["_sim", "requests"]) => ok(Value::Array(sim.state().requests.clone())),
-        ("GET", ["_sim", "transfers"]) => ok(Value::Array(
-            sim.state().transfers.values().cloned().collect(),
-        )),
-        ("GET", ["_sim", "webhooks"]) => ok(Value::Array(sim.state().deliveries.clone())),
-        ("POST", ["_sim", "webhooks", "duplicate"]) => {
-            sim.state().duplicate_next =
-                u32::try_from(body["count"].as_u64().unwrap_or(1)).unwrap_or(1);
-            ok(json!({"ok": true}))
-        }
-        ("POST", ["_sim", "webhooks", "hold"]) => {
-            sim.state().hold = true;
-            ok(json!({"ok": true}))
-        }
-        ("POST", ["_sim", "webhooks", "release"]) => {
-            let held: Vec<PendingEvent> = {
-                let mut state = sim.state();
-                state.hold = false;
-                std::mem::take(&mut state.held)
-            };
-            let ordered: Vec<PendingEvent> = if body["reverse"] == true {
-                held.into_iter().rev().collect()
-            } else {
-                held
-            };
-            let count = ordered.len();
-            // One after the other, so "reverse" really arrives in reverse.
-            for pending in ordered {
-                deliver(sim.clone(), pending).await;
-            }
-            ok(json!({"released": count}))
-        }
-        ("POST", ["_sim", "refunds"]) => {
-            let result = {
-                let mut state = sim.state();
-                create_refund(
-                    &mut state,
-                    body["payment_intent"].as_str(),
-                    body["amount"].as_i64(),
-                    body["metadata"].as_object().cloned().unwrap_or_default(),
-                )
-            };
-            match result {
-                Ok((refund, charge)) => {
-                    emit(&sim, "refund.created", refund.clone(), None);
-                    emit(&sim, "charge.refunded", charge, None);
-                    ok(refund)
-                }
-                Err(e) => json_response(e.status, &e.body),
-            }
-        }
-        ("POST", ["_sim", "disputes"]) => dispute(&sim, &body),
-        ("POST", ["_sim", "accounts", id]) => {
-            let account = {
-                let mut state = sim.state();
-                let Some(account) = state.accounts.get_mut(*id) else {
-                    let e = missing("account", id);
-                    return json_response(e.status, &e.body);
-                };
-                for flag in ["details_submitted", "charges_enabled", "payouts_enabled"] {
-                    if let Some(value) = body[flag].as_bool() {
-                        account[flag] = json!(value);
-                    }
-                }
-                account.clone()
-            };
-            emit(&sim, "account.updated", account.clone(), Some(id));
-            ok(account)
-        }
-        ("POST", ["_sim", "checkout", id, "expire"]) => {
-            let result = expire_session(&mut sim.state(), id);
-            match result {
-                Ok(session) => {
-                    emit(&sim, "checkout.session.expired", session.clone(), None);
-                    ok(session)
-                }
-                Err(e) => json_response(e.status, &e.body),
-            }
-        }
-        ("POST", ["_sim", "checkout", id, "settle"]) => {
-            super::pages::settle(&sim, id, body["outcome"].as_str() == Some("succeeded"))
-        }
-        _ => json_response(
-            StatusCode::NOT_FOUND,
-            &json!({"error": {"message": format!("no simulator control {method} {path}")}}),
-        ),
-    }
-}
-
-/// A dispute opened on a payment and closed as `lost` or `won`, with its events.
-fn dispute(sim: &Arc<Sim>, body: &Value) -> Response {
-    let intent_id = body["payment_intent"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let outcome = body["status"].as_str().unwrap_or("lost").to_owned();
-    let fee = body["fee"].as_i64().unwrap_or(1500);
-    let (opened, closed) = {
-        let mut state = sim.state();
-        let Some(charge_id) = state
-            .intents
-            .get(&intent_id)
-            .and_then(|i| i["latest_charge"].as_str().map(str::to_owned))
-        else {
-            let e = missing("payment_intent", &intent_id);
-            return json_response(e.status, &e.body);
-        };
-        let Some(charge) = state.charges.get_mut(&charge_id) else {
-            let e = missing("charge", &charge_id);
-            return json_response(e.status, &e.body);
-        };
-        let left = charge["amount"].as_i64().unwrap_or(0)
-            - charge["amount_refunded"].as_i64().unwrap_or(0);
-        let amount = body["amount"].as_i64().unwrap_or(left).min(left);
-        if outcome == "lost" {
-            charge["x_sim_disputed"] =
-                json!(charge["x_sim_disputed"].as_i64().unwrap_or(0) + amount);
-        }
-        let id = new_id("dp");
-        let dispute = json!({
-            "id": id, "object": "dispute", "amount": amount, "currency": charge["currency"], "charge": charge_id,
-            "payment_intent": intent_id, "reason": "fraudulent", "status": "needs_response", "created": now(),
-            "balance_transactions": [{"amount": -amount, "fee": fee, "type": "adjustment"}], "livemode": false,
-        });
-        let mut closed = dispute.clone();
-        closed["status"] = json!(outcome);
-        (dispute, closed)
-    };
-    emit(sim, "charge.dispute.created", opened, None);
-    emit(sim, "charge.dispute.closed", closed.clone(), None);
-    json_response(StatusCode::OK, &closed)
 }

@@ -12,7 +12,9 @@
 //! refunds and disputes, and report every request it received.
 
 mod api;
+mod controls;
 mod pages;
+mod params;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -441,7 +443,7 @@ async fn handle(sim: Arc<Sim>, request: Request) -> Response {
     let response = if path.starts_with("/v1/") {
         api::handle(sim.clone(), request).await
     } else if path.starts_with("/_sim/") {
-        api::control(sim.clone(), request).await
+        controls::control(sim.clone(), request).await
     } else {
         pages::handle(sim.clone(), request).await
     };

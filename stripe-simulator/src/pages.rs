@@ -6,7 +6,8 @@ use poem::http::{Method, StatusCode};
 use poem::{Request, Response};
 use serde_json::{Value, json};
 
-use super::api::{param, parse_params, public};
+use super::api::public;
+use super::params::{param, parse_params};
 use super::{Sim, emit, new_id, now};
 
 const BANNER: &str = "<div style=\"background:#b91c1c;color:#fff;padding:10px;font:bold 15px sans-serif;text-align:center\">\

@@ -1,0 +1,257 @@
+//! Checkout: the order's Stripe Checkout sessions — opening one, reusing it while open, replacing
+//! it when it ended — and applying a completed session's payment.
+
+use time::OffsetDateTime;
+
+use super::{Order, OrderChange, Payment, PaymentReference, ShippingAddress};
+use crate::ledger::{JournalEntry, LedgerError};
+use crate::money::Cents;
+use crate::orders::events::{OrderEvent, OrderEventKind};
+
+/// The order's Stripe Checkout: the current session and how many were opened.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckoutState {
+    /// The current session (`cs_…`).
+    pub session_id: Option<String>,
+    /// Its hosted page.
+    pub url: Option<String>,
+    /// How many sessions were opened (part of the idempotency key of the next one).
+    pub attempt: i32,
+    /// The current session expired or its payment failed: a new one may be opened.
+    pub expired: bool,
+}
+
+/// Whether Stripe says a completed checkout was paid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckoutPaymentStatus {
+    /// The money is there.
+    Paid,
+    /// Not yet (a delayed payment method).
+    Unpaid,
+    /// Nothing was to be paid.
+    NoPaymentRequired,
+    /// A status this version does not know (treated as not paid).
+    Other(String),
+}
+
+impl CheckoutPaymentStatus {
+    /// Parses Stripe's `payment_status`.
+    pub fn parse(text: &str) -> CheckoutPaymentStatus {
+        match text {
+            "paid" => CheckoutPaymentStatus::Paid,
+            "unpaid" => CheckoutPaymentStatus::Unpaid,
+            "no_payment_required" => CheckoutPaymentStatus::NoPaymentRequired,
+            other => CheckoutPaymentStatus::Other(other.to_owned()),
+        }
+    }
+
+    /// Stripe's spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            CheckoutPaymentStatus::Paid => "paid",
+            CheckoutPaymentStatus::Unpaid => "unpaid",
+            CheckoutPaymentStatus::NoPaymentRequired => "no_payment_required",
+            CheckoutPaymentStatus::Other(other) => other,
+        }
+    }
+}
+
+/// A checkout session Stripe reports complete.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompletedCheckout {
+    /// `cs_…`.
+    pub session_id: String,
+    /// Its payment intent.
+    pub payment_intent: Option<String>,
+    /// Whether the money is there.
+    pub payment_status: CheckoutPaymentStatus,
+    /// What Stripe charged.
+    pub amount_total: Option<Cents>,
+    /// The shipping address collected.
+    pub shipping: Option<ShippingAddress>,
+}
+
+/// How a checkout session ended without paying.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// Its delayed payment failed.
+    PaymentFailed,
+    /// It expired.
+    Expired,
+}
+
+/// What a completed checkout did to the order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckoutCompletion {
+    /// Completed with a payment that has not settled.
+    AwaitingPayment,
+    /// Another payment had paid the order already: this one must be refunded by staff.
+    PaidByAnotherPayment,
+    /// The payment was applied (`newly` false when it had been before).
+    Paid {
+        /// First time this payment was booked.
+        newly: bool,
+    },
+    /// The money core refused the payment (recorded as a warning on the order).
+    NotBooked(LedgerError),
+}
+
+impl Order {
+    /// The current checkout session, unless it ended (then a new one may be opened).
+    pub fn open_session(&self) -> Option<&str> {
+        match &self.data.checkout {
+            CheckoutState {
+                session_id: Some(id),
+                expired: false,
+                ..
+            } => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The attempt number of the next checkout session (its idempotency key includes it).
+    pub fn next_checkout_attempt(&self) -> i32 {
+        let checkout = &self.data.checkout;
+        if checkout.session_id.is_some() {
+            checkout.attempt.saturating_add(1)
+        } else {
+            checkout.attempt.max(1)
+        }
+    }
+
+    /// Records a newly opened checkout session, unless a later attempt was recorded meanwhile.
+    pub fn record_checkout_session(
+        &mut self,
+        attempt: i32,
+        session_id: &str,
+        url: Option<String>,
+        now: OffsetDateTime,
+    ) -> Option<OrderEvent> {
+        if attempt < self.data.checkout.attempt {
+            return None;
+        }
+        self.data.checkout = CheckoutState {
+            session_id: Some(session_id.to_owned()),
+            url,
+            attempt,
+            expired: false,
+        };
+        self.data.updated_at = now;
+        Some(OrderEvent::checkout_session_created(session_id))
+    }
+
+    /// A checkout session ended unpaid: if it is the current one, a new one may be opened.
+    pub fn end_session(
+        &mut self,
+        session_id: &str,
+        how: SessionEnd,
+        now: OffsetDateTime,
+    ) -> OrderEvent {
+        if self.data.checkout.session_id.as_deref() == Some(session_id) {
+            self.data.checkout.expired = true;
+            self.data.updated_at = now;
+        }
+        let kind = match how {
+            SessionEnd::PaymentFailed => OrderEventKind::PaymentFailed,
+            SessionEnd::Expired => OrderEventKind::CheckoutExpired,
+        };
+        OrderEvent::new(kind, format!("session {session_id}"))
+    }
+
+    /// A checkout session completed: records its session, payment intent and shipping address,
+    /// and applies its payment when the money is there. The session that pays is the order's
+    /// payment, whatever an earlier attempt (a delayed payment that failed, say) left behind; a
+    /// second payment of an order already paid is flagged for a refund.
+    pub fn complete_checkout(
+        &mut self,
+        session: &CompletedCheckout,
+        booked: &[JournalEntry],
+        now: OffsetDateTime,
+    ) -> (CheckoutCompletion, OrderChange) {
+        let pays = session.payment_status == CheckoutPaymentStatus::Paid;
+        let intent = session.payment_intent.clone();
+        let mut events = Vec::new();
+        if pays && !self.data.status.was_paid() {
+            if self.stripe_payment_intent() != intent.as_deref() {
+                // Its charge belonged to the earlier attempt.
+                self.data.charge_id = None;
+            }
+            self.data.checkout.session_id = Some(session.session_id.clone());
+            self.data.payment = intent.clone().map(PaymentReference::StripePaymentIntent);
+        } else {
+            if self.data.checkout.session_id.is_none() {
+                self.data.checkout.session_id = Some(session.session_id.clone());
+            }
+            if self.data.payment.is_none() {
+                self.data.payment = intent.clone().map(PaymentReference::StripePaymentIntent);
+            }
+            if pays && self.stripe_payment_intent() != intent.as_deref() {
+                events.push(OrderEvent::warning(format!(
+                    "a second payment ({}) arrived through session {} for an order already paid: refund it",
+                    intent.as_deref().unwrap_or("no payment intent"),
+                    session.session_id
+                )));
+                return (
+                    CheckoutCompletion::PaidByAnotherPayment,
+                    OrderChange {
+                        entry: None,
+                        events,
+                    },
+                );
+            }
+        }
+        if session.shipping.is_some() {
+            self.data.shipping_address.clone_from(&session.shipping);
+        }
+        self.data.updated_at = now;
+        if !pays {
+            events.push(OrderEvent::new(
+                OrderEventKind::PaymentPending,
+                format!(
+                    "session {} completed, payment {}",
+                    session.session_id,
+                    session.payment_status.as_str()
+                ),
+            ));
+            return (
+                CheckoutCompletion::AwaitingPayment,
+                OrderChange {
+                    entry: None,
+                    events,
+                },
+            );
+        }
+        if let Some(amount) = session.amount_total.filter(|a| *a != self.data.total) {
+            events.push(OrderEvent::warning(format!(
+                "session {} charged {amount}, the order total is {}",
+                session.session_id, self.data.total
+            )));
+        }
+        let payment = Payment::Stripe {
+            payment_intent: intent,
+        };
+        match self.apply_payment(&payment, booked, now) {
+            Ok(mut change) => {
+                events.append(&mut change.events);
+                let newly = change.booked_something();
+                (
+                    CheckoutCompletion::Paid { newly },
+                    OrderChange {
+                        entry: change.entry,
+                        events,
+                    },
+                )
+            }
+            Err(error) => {
+                events.push(OrderEvent::warning(format!("payment not booked: {error}")));
+                (
+                    CheckoutCompletion::NotBooked(error),
+                    OrderChange {
+                        entry: None,
+                        events,
+                    },
+                )
+            }
+        }
+    }
+}

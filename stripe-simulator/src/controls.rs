@@ -1,0 +1,167 @@
+//! The simulator's test controls (`/_sim/…`): injected faults, held, duplicated and reordered
+//! webhooks, refunds, disputes, account flags and settling or expiring checkouts on demand.
+
+use std::sync::Arc;
+
+use poem::http::StatusCode;
+use poem::{Request, Response};
+use serde_json::{Value, json};
+
+use super::api::{create_refund, expire_session, json_response, missing, segments};
+use super::{Fault, PendingEvent, Sim, deliver, emit, new_id, now};
+
+/// Serves `/_sim/…`: the controls tests use.
+pub(crate) async fn control(sim: Arc<Sim>, mut request: Request) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let body: Value = request.take_body().into_json().await.unwrap_or(Value::Null);
+    let parts = segments(&path);
+    let ok = |body: Value| json_response(StatusCode::OK, &body);
+    match (method.as_str(), parts.as_slice()) {
+        ("POST", ["_sim", "faults"]) => {
+            sim.state().faults.push(Fault {
+                method: body["method"].as_str().map(str::to_owned),
+                path_prefix: body["path_prefix"].as_str().unwrap_or("/v1/").to_owned(),
+                kind: body["kind"].as_str().unwrap_or("500").to_owned(),
+                remaining: u32::try_from(body["count"].as_u64().unwrap_or(1)).unwrap_or(1),
+                should_retry: body["should_retry"].as_bool(),
+                code: body["code"].as_str().map(str::to_owned),
+            });
+            ok(json!({"ok": true}))
+        }
+        ("DELETE", ["_sim", "faults"]) => {
+            sim.state().faults.clear();
+            ok(json!({"ok": true}))
+        }
+        ("GET", ["_sim", "requests"]) => ok(Value::Array(sim.state().requests.clone())),
+        ("GET", ["_sim", "transfers"]) => ok(Value::Array(
+            sim.state().transfers.values().cloned().collect(),
+        )),
+        ("GET", ["_sim", "webhooks"]) => ok(Value::Array(sim.state().deliveries.clone())),
+        ("POST", ["_sim", "webhooks", "duplicate"]) => {
+            sim.state().duplicate_next =
+                u32::try_from(body["count"].as_u64().unwrap_or(1)).unwrap_or(1);
+            ok(json!({"ok": true}))
+        }
+        ("POST", ["_sim", "webhooks", "hold"]) => {
+            sim.state().hold = true;
+            ok(json!({"ok": true}))
+        }
+        ("POST", ["_sim", "webhooks", "release"]) => {
+            let held: Vec<PendingEvent> = {
+                let mut state = sim.state();
+                state.hold = false;
+                std::mem::take(&mut state.held)
+            };
+            let ordered: Vec<PendingEvent> = if body["reverse"] == true {
+                held.into_iter().rev().collect()
+            } else {
+                held
+            };
+            let count = ordered.len();
+            // One after the other, so "reverse" really arrives in reverse.
+            for pending in ordered {
+                deliver(sim.clone(), pending).await;
+            }
+            ok(json!({"released": count}))
+        }
+        ("POST", ["_sim", "refunds"]) => {
+            let result = {
+                let mut state = sim.state();
+                create_refund(
+                    &mut state,
+                    body["payment_intent"].as_str(),
+                    body["amount"].as_i64(),
+                    body["metadata"].as_object().cloned().unwrap_or_default(),
+                )
+            };
+            match result {
+                Ok((refund, charge)) => {
+                    emit(&sim, "refund.created", refund.clone(), None);
+                    emit(&sim, "charge.refunded", charge, None);
+                    ok(refund)
+                }
+                Err(e) => e.into_response(),
+            }
+        }
+        ("POST", ["_sim", "disputes"]) => dispute(&sim, &body),
+        ("POST", ["_sim", "accounts", id]) => {
+            let account = {
+                let mut state = sim.state();
+                let Some(account) = state.accounts.get_mut(*id) else {
+                    let e = missing("account", id);
+                    return e.into_response();
+                };
+                for flag in ["details_submitted", "charges_enabled", "payouts_enabled"] {
+                    if let Some(value) = body[flag].as_bool() {
+                        account[flag] = json!(value);
+                    }
+                }
+                account.clone()
+            };
+            emit(&sim, "account.updated", account.clone(), Some(id));
+            ok(account)
+        }
+        ("POST", ["_sim", "checkout", id, "expire"]) => {
+            let result = expire_session(&mut sim.state(), id);
+            match result {
+                Ok(session) => {
+                    emit(&sim, "checkout.session.expired", session.clone(), None);
+                    ok(session)
+                }
+                Err(e) => e.into_response(),
+            }
+        }
+        ("POST", ["_sim", "checkout", id, "settle"]) => {
+            super::pages::settle(&sim, id, body["outcome"].as_str() == Some("succeeded"))
+        }
+        _ => json_response(
+            StatusCode::NOT_FOUND,
+            &json!({"error": {"message": format!("no simulator control {method} {path}")}}),
+        ),
+    }
+}
+
+/// A dispute opened on a payment and closed as `lost` or `won`, with its events.
+fn dispute(sim: &Arc<Sim>, body: &Value) -> Response {
+    let intent_id = body["payment_intent"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let outcome = body["status"].as_str().unwrap_or("lost").to_owned();
+    let fee = body["fee"].as_i64().unwrap_or(1500);
+    let (opened, closed) = {
+        let mut state = sim.state();
+        let Some(charge_id) = state
+            .intents
+            .get(&intent_id)
+            .and_then(|i| i["latest_charge"].as_str().map(str::to_owned))
+        else {
+            let e = missing("payment_intent", &intent_id);
+            return e.into_response();
+        };
+        let Some(charge) = state.charges.get_mut(&charge_id) else {
+            let e = missing("charge", &charge_id);
+            return e.into_response();
+        };
+        let left = charge["amount"].as_i64().unwrap_or(0)
+            - charge["amount_refunded"].as_i64().unwrap_or(0);
+        let amount = body["amount"].as_i64().unwrap_or(left).min(left);
+        if outcome == "lost" {
+            charge["x_sim_disputed"] =
+                json!(charge["x_sim_disputed"].as_i64().unwrap_or(0) + amount);
+        }
+        let id = new_id("dp");
+        let dispute = json!({
+            "id": id, "object": "dispute", "amount": amount, "currency": charge["currency"], "charge": charge_id,
+            "payment_intent": intent_id, "reason": "fraudulent", "status": "needs_response", "created": now(),
+            "balance_transactions": [{"amount": -amount, "fee": fee, "type": "adjustment"}], "livemode": false,
+        });
+        let mut closed = dispute.clone();
+        closed["status"] = json!(outcome);
+        (dispute, closed)
+    };
+    emit(sim, "charge.dispute.created", opened, None);
+    emit(sim, "charge.dispute.closed", closed.clone(), None);
+    json_response(StatusCode::OK, &closed)
+}
