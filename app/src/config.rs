@@ -148,7 +148,7 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads the configuration from environment variables (SPEC §7).
+    /// Reads the configuration from environment variables (the README's "Configuration" table).
     ///
     /// # Errors
     /// A message naming the variable and what is wrong with it.

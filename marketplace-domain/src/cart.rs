@@ -1,4 +1,4 @@
-//! Cart rules (SPEC §3.4): quantities, merging an anonymous cart into a user's, and which products
+//! Cart rules: quantities, merging an anonymous cart into a user's, and which products
 //! may be added.
 
 use crate::catalog::ProductKind;

@@ -243,7 +243,7 @@ impl BasisPoints {
     }
 
     /// `round_half_up(amount × self / 10,000)` for a non-negative amount — the line fee rule
-    /// (SPEC §4.1), computed in integers as `(amount × bps + 5000) / 10000`.
+    /// (docs/money.md, "Fees"), computed in integers as `(amount × bps + 5000) / 10000`.
     pub fn fee_on(self, amount: Cents) -> Result<Cents, MoneyError> {
         let amount = amount.non_negative()?;
         let scaled = i128::from(amount.get())
@@ -319,7 +319,8 @@ pub enum AllocationError {
     Overflow,
 }
 
-/// Splits `amount` over `weights` exactly, by the largest-remainder method (SPEC §4.3).
+/// Splits `amount` over `weights` exactly, by the largest-remainder method (docs/money.md,
+/// "Exact allocation").
 ///
 /// Each share is the floor of its exact proportion; the cents left over go one each to the
 /// largest remainders, ties to the earlier index. So the shares always sum to `amount`, each is

@@ -1,8 +1,9 @@
-//! Reconciliation (SPEC §3.11): the checks an owner runs over each order's money.
+//! Reconciliation (docs/money.md, "Reconciliation"): the checks an owner runs over each order's
+//! money.
 //!
-//! Fees are compared per line with the rule of §4.1, never re-rounded at order level (the original
-//! computed one fee over the order's whole gross and flagged multi-line orders that were right,
-//! SPEC §9 item 7).
+//! Fees are compared per line with the fee rule (docs/money.md, "Fees"), never re-rounded at order
+//! level (the original computed one fee over the order's whole gross and flagged multi-line orders
+//! that were right).
 
 use crate::ids::{OrderItemId, UserId};
 use crate::ledger::Posting;
@@ -275,7 +276,7 @@ mod tests {
         }
     }
 
-    /// SPEC §9 item 7: two 5-cent lines at 10 % carry 1 cent of fee each (0.5 rounds up per line).
+    /// A defect of the original fixed here: two 5-cent lines at 10 % carry 1 cent of fee each (0.5 rounds up per line).
     /// The original recomputed round(10 × 10 %) = 1 cent for the order, saw 2 stored and flagged a
     /// mismatch that is pure rounding. Compared per line, the order is clean.
     #[test]

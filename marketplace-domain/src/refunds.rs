@@ -1,6 +1,6 @@
-//! Refund requests (SPEC §3.8): one per physical line of a paid order, for the line's gross plus
-//! its exact tax and shipping shares; the seller (or an owner or staff) decides, then the approved
-//! amount is refunded through Stripe.
+//! Refund requests (docs/money.md, "Refunds"): one per physical line of a paid order, for the
+//! line's gross plus its exact tax and shipping shares; the seller (or an owner or staff) decides,
+//! then the approved amount is refunded through Stripe.
 
 use std::fmt;
 

@@ -1,4 +1,4 @@
-//! Site configuration (SPEC §3.11): the marketplace fee, the currency and where physical items ship.
+//! Site configuration: the marketplace fee, the currency and where physical items ship.
 //! Changes apply to orders created after they are committed.
 
 use rust_decimal::Decimal;

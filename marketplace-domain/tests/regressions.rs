@@ -1,6 +1,6 @@
-//! Regression tests for the original's money defects (SPEC §9): each computes what the original did
-//! and shows our rule gives the right answer where it did not. Items 6 and 7 are tested beside
-//! their rules (`order` and `reconcile`).
+//! Regression tests for the money defects of the original Django application: each computes what
+//! the original did and shows our rule gives the right answer where it did not. The tax-share and
+//! reconciliation defects are tested beside their rules (`orders::pricing` and `reconcile`).
 #![allow(clippy::unwrap_used, clippy::arithmetic_side_effects, missing_docs)]
 
 use marketplace_domain::catalog::ProductKind;
@@ -96,7 +96,7 @@ fn pay_out(
     decision
 }
 
-/// §9 item 1: the original booked only −payout (never +net), so after a payout the balance was −net
+/// The original booked only −payout (never +net), so after a payout the balance was −net
 /// and the next order's payout was `max(0, net + balance)`: short by the previous net.
 #[test]
 fn item_1_the_second_payout_is_not_short_by_the_first() {
@@ -134,7 +134,7 @@ fn item_1_the_second_payout_is_not_short_by_the_first() {
     assert_eq!(ledger.seller_balance(seller(7), USD).unwrap(), Cents::ZERO);
 }
 
-/// §9 item 3: `charge.refunded` (cumulative `amount_refunded`) and `refund.created` (one refund)
+/// The original: `charge.refunded` (cumulative `amount_refunded`) and `refund.created` (one refund)
 /// for the same refund each debited the seller. Booked by refund id, it counts once — also when a
 /// later cumulative event lists it again beside a new refund.
 #[test]
@@ -181,7 +181,7 @@ fn item_3_the_same_refund_seen_cumulatively_and_singly_books_once() {
     );
 }
 
-/// §9 item 4: a partial refund before payout was never debited, so the later payout paid the full
+/// The original: a partial refund before payout was never debited, so the later payout paid the full
 /// net; a lost chargeback debited the full net even after refunds.
 #[test]
 fn item_4_partial_refunds_before_payout_and_chargebacks_after_refunds() {
@@ -232,7 +232,7 @@ fn item_4_partial_refunds_before_payout_and_chargebacks_after_refunds() {
     assert_eq!(ledger.balance(Account::Losses, USD).unwrap(), Cents::ZERO);
 }
 
-/// §9 item 5: "any transfer_created event exists" marked the whole order paid out, so a seller whose
+/// The original: "any transfer_created event exists" marked the whole order paid out, so a seller whose
 /// transfer failed was never retried. Payouts are per (order, seller).
 #[test]
 fn item_5_a_failed_seller_is_retried_while_the_paid_one_is_not_paid_twice() {
@@ -273,7 +273,7 @@ fn item_5_a_failed_seller_is_retried_while_the_paid_one_is_not_paid_twice() {
     assert_eq!(ledger.seller_balance(seller(8), USD).unwrap(), Cents::ZERO);
 }
 
-/// §9 item 13: a partial refund debited the seller the whole refunded amount (the platform kept its
+/// The original: a partial refund debited the seller the whole refunded amount (the platform kept its
 /// fee) while a full refund debited only nets. Every refund is split net : fee.
 #[test]
 fn item_13_partial_and_full_refunds_split_the_same_way() {

@@ -1,4 +1,4 @@
-//! The cart (SPEC §3.4). Anonymous carts are known by a cart token, sent back in the
+//! The cart. Anonymous carts are known by a cart token, sent back in the
 //! `X-Cart-Token` header (or the `hc3_cart` cookie); a logged-in user's cart is theirs, and an
 //! anonymous token they send is merged into it.
 

@@ -1,5 +1,5 @@
-//! Sellers' payout setup (Stripe Connect onboarding, SPEC §3.6), their money (balance, ledger,
-//! payouts, dashboard, SPEC §3.7), and the buyer dashboard.
+//! Sellers' payout setup (Stripe Connect onboarding), their money (balance, ledger, payouts,
+//! dashboard; docs/money.md, "Payouts"), and the buyer dashboard.
 
 use marketplace_domain::orders::Order;
 use marketplace_ports::ports::{LedgerFilter, SaleRow, SellerLedgerLine};

@@ -1,4 +1,4 @@
-//! Orders and checkout (SPEC §3.5): placing an order from the cart, paying it, reading it (buyer,
+//! Orders and checkout: placing an order from the cart, paying it, reading it (buyer,
 //! staff, or the holder of the guest token), downloads, and sellers' views of their sales.
 
 use std::collections::HashMap;

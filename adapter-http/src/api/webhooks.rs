@@ -1,5 +1,6 @@
-//! Stripe's webhook endpoints (SPEC §5): `/webhooks/stripe` for the platform's events and
-//! `/webhooks/stripe/connect` for connected accounts' events, each verified with its own secret.
+//! Stripe's webhook endpoints (docs/architecture.md, "A webhook"): `/webhooks/stripe` for the
+//! platform's events and `/webhooks/stripe/connect` for connected accounts' events, each verified
+//! with its own secret.
 //! The body is read raw (the signature covers the exact bytes). 400 when the delivery is not a
 //! genuine, fresh event (nothing recorded); 5xx when applying it failed (rolled back, Stripe
 //! delivers it again); 200 otherwise, duplicates included.

@@ -1,5 +1,5 @@
 //! Accounts: usernames, e-mail addresses, roles, sessions and login throttling; the password
-//! policy ([`password`]) and profile fields ([`profile`]) have their own modules.
+//! policy (`password.rs`) and profile fields (`profile.rs`) have their own files.
 //!
 //! The rules follow the original Django application: usernames are unique case-insensitively and
 //! use Django's character set; passwords follow Django's four default validators (minimum length 8,

@@ -1,4 +1,4 @@
-//! The catalog: two category trees by type, one level deep, with slugs ([`categories`]), and the
+//! The catalog: two category trees by type, one level deep, with slugs (`categories.rs`), and the
 //! listings sold in them ([`listings`]).
 //!
 //! `MODEL` ("3D Models") and `FILE` ("3D Files") each form a tree of roots and their direct

@@ -1,4 +1,4 @@
-//! Pricing a cart into an order (docs/money.md, "Pricing" and "Exact allocation").
+//! Pricing a cart into an order (docs/money.md, "Pricing an order" and "Exact allocation").
 //!
 //! Every line carries its own gross, fee, net and its exact shares of tax and shipping; the line
 //! values are the source of truth and order figures are their sums. Tax is spread over all lines
@@ -433,7 +433,7 @@ mod tests {
         }
     }
 
-    /// SPEC §9 item 6: the original rounded each line's tax share half-up, so three equal lines
+    /// A defect of the original fixed here: it rounded each line's tax share half-up, so three equal lines
     /// sharing 100 cents of tax got 33.33 → 33 each (99, one cent lost) and 50/50 splits of odd
     /// amounts got one cent too many. Exact allocation always sums to the order's tax.
     #[test]
