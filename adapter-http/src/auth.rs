@@ -73,7 +73,7 @@ impl<'a> ApiExtractor<'a> for Auth {
         body: &mut RequestBody,
         param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        if request.headers().contains_key(header::AUTHORIZATION) {
+        if bearer_sent(request) {
             BearerAuth::from_request(request, body, param_opts)
                 .await
                 .map(Auth::Bearer)
@@ -138,14 +138,25 @@ impl<'a> ApiExtractor<'a> for MaybeAuth {
         body: &mut RequestBody,
         param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        let has_credentials = request.headers().contains_key(header::AUTHORIZATION)
-            || request.cookie().get(SESSION_COOKIE).is_some();
+        let has_credentials =
+            bearer_sent(request) || request.cookie().get(SESSION_COOKIE).is_some();
         if !has_credentials {
             return Ok(MaybeAuth(None));
         }
         let auth = Auth::from_request(request, body, param_opts).await?;
         Ok(MaybeAuth(Some(auth.into_authenticated())))
     }
+}
+
+/// Whether the request carries a bearer token (another `Authorization` scheme, such as the Basic
+/// credentials of a proxy in front of the site, is not ours and leaves the cookie to decide).
+fn bearer_sent(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.get(..7))
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer "))
 }
 
 fn unauthenticated() -> poem::Error {

@@ -210,6 +210,17 @@ async fn cookie_sessions_need_the_csrf_token_to_change_anything() {
         "the refused logout changed nothing"
     );
 
+    let behind_a_proxy = [
+        ("cookie", cookie.as_str()),
+        ("authorization", "Basic c3RhZ2U6cGFzcw=="),
+    ];
+    let reply = api.get("/api/v1/me", &behind_a_proxy).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "another scheme leaves the cookie to decide"
+    );
+
     let right = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
     let reply = api.post(logout, &right, None).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
