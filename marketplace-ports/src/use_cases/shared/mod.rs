@@ -1,5 +1,6 @@
-//! Steps several use cases share. They take an open transaction and never open their own, so the
-//! caller keeps the atomic boundary.
+//! Steps several use cases share. They take the caller's open transaction and never open their
+//! own, so the caller keeps the atomic boundary — except [`charges::charge_of`], which asks Stripe
+//! for an order's charge and so runs between transactions (it remembers the answer in its own).
 
 pub mod booking;
 pub mod carts;
