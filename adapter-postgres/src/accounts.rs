@@ -357,25 +357,6 @@ impl SessionStore for PgSessions {
     }
 }
 
-struct SessionUserRow {
-    session_id: Uuid,
-    session_user_id: Uuid,
-    token_digest: String,
-    csrf_token: String,
-    session_created_at: OffsetDateTime,
-    expires_at: OffsetDateTime,
-    id: Uuid,
-    username: String,
-    email: String,
-    password_hash: String,
-    is_staff: bool,
-    is_superuser: bool,
-    is_active: bool,
-    created_at: OffsetDateTime,
-    is_owner: bool,
-    is_seller: bool,
-}
-
 #[async_trait]
 impl AccountQueries for PgStore {
     async fn session_user(
@@ -383,8 +364,7 @@ impl AccountQueries for PgStore {
         token_digest: &str,
         now: OffsetDateTime,
     ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
-        let row = sqlx::query_as!(
-            SessionUserRow,
+        let row = sqlx::query!(
             "select s.id as session_id, s.user_id as session_user_id, s.token_digest, s.csrf_token,
                     s.created_at as session_created_at, s.expires_at,
                     u.id, u.username, u.email, u.password_hash, u.is_staff, u.is_superuser,

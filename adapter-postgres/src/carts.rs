@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use marketplace_domain::ids::{CartId, OrderId, ProductId, UserId};
-use marketplace_ports::ports::{CartLineRow, CartRecord, CartStore, ProductRecord, StoreError};
+use marketplace_ports::ports::{CartLineRow, CartRecord, CartStore, StoreError};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -26,59 +26,6 @@ impl From<CartRow> for CartRecord {
             updated_at: row.updated_at,
         }
     }
-}
-
-/// A cart line with its product and seller.
-struct LineRow {
-    id: Uuid,
-    seller_id: Uuid,
-    kind: String,
-    title: String,
-    slug: String,
-    short_description: String,
-    description: String,
-    category_id: Uuid,
-    price_cents: i64,
-    is_free: bool,
-    is_active: bool,
-    is_featured: bool,
-    is_trending: bool,
-    material: Option<String>,
-    color: Option<String>,
-    width_mm: Option<i32>,
-    height_mm: Option<i32>,
-    depth_mm: Option<i32>,
-    license_text: Option<String>,
-    review_count: i64,
-    rating_sum: i64,
-    created_at: OffsetDateTime,
-    updated_at: OffsetDateTime,
-    seller_username: String,
-    seller_shop_name: String,
-    seller_is_staff: bool,
-    seller_is_superuser: bool,
-    seller_is_owner: bool,
-    seller_is_seller: bool,
-    seller_has_connect: bool,
-    seller_stripe_account_id: Option<String>,
-    seller_details_submitted: bool,
-    seller_charges_enabled: bool,
-    seller_payouts_enabled: bool,
-    quantity: i32,
-    added_at: OffsetDateTime,
-}
-
-fn line(mut row: LineRow) -> Result<CartLineRow, StoreError> {
-    let seller = seller_row!(row, UserId::from_uuid(row.seller_id));
-    let quantity = u32::try_from(row.quantity).map_err(|e| corrupt("cart line", e))?;
-    let added_at = row.added_at;
-    let product: ProductRecord = product_record!(row);
-    Ok(CartLineRow {
-        product,
-        seller,
-        quantity,
-        added_at,
-    })
 }
 
 async fn touch(
@@ -163,8 +110,7 @@ impl CartStore for PgCarts {
     }
 
     async fn cart_lines(&mut self, cart: CartId) -> Result<Vec<CartLineRow>, StoreError> {
-        let rows = sqlx::query_as!(
-            LineRow,
+        let rows = sqlx::query!(
             r#"select p.id, p.seller_id, p.kind, p.title, p.slug, p.short_description, p.description,
                     p.category_id, p.price_cents, p.is_free, p.is_active, p.is_featured, p.is_trending,
                     p.material, p.color, p.width_mm, p.height_mm, p.depth_mm, p.license_text,
@@ -190,7 +136,19 @@ impl CartStore for PgCarts {
         .fetch_all(&mut **self.0.lock().await)
         .await
         .map_err(store_error)?;
-        rows.into_iter().map(line).collect()
+        rows.into_iter()
+            .map(|mut row| {
+                let seller = seller_row!(row, UserId::from_uuid(row.seller_id));
+                let quantity = u32::try_from(row.quantity).map_err(|e| corrupt("cart line", e))?;
+                let added_at = row.added_at;
+                Ok(CartLineRow {
+                    product: product_record!(row),
+                    seller,
+                    quantity,
+                    added_at,
+                })
+            })
+            .collect()
     }
 
     async fn set_quantity(

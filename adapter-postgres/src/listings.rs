@@ -20,8 +20,8 @@ use crate::{PgStore, TxConn};
 pub(crate) use media::PgProductMedia;
 use media::{AssetRow, ImageRow, list_assets, list_images};
 
-/// Builds a [`ProductRecord`] from any row struct carrying the product columns (the rows of
-/// different queries are different structs, as `query_as!` wants them flat).
+/// Builds a [`ProductRecord`] from any row carrying the product columns (each `query!` gives its
+/// own anonymous row type, and `ListingRow` is the one of the dynamic list query).
 macro_rules! product_record {
     ($row:ident) => {{
         let row = $row;
@@ -93,32 +93,6 @@ macro_rules! seller_row {
     }};
 }
 pub(crate) use {product_record, seller_row};
-
-struct ProductRow {
-    id: Uuid,
-    seller_id: Uuid,
-    kind: String,
-    title: String,
-    slug: String,
-    short_description: String,
-    description: String,
-    category_id: Uuid,
-    price_cents: i64,
-    is_free: bool,
-    is_active: bool,
-    is_featured: bool,
-    is_trending: bool,
-    material: Option<String>,
-    color: Option<String>,
-    width_mm: Option<i32>,
-    height_mm: Option<i32>,
-    depth_mm: Option<i32>,
-    license_text: Option<String>,
-    review_count: i64,
-    rating_sum: i64,
-    created_at: OffsetDateTime,
-    updated_at: OffsetDateTime,
-}
 
 /// A listing with its seller, category name and primary image, as lists and detail pages show it.
 #[derive(sqlx::FromRow)]
@@ -304,8 +278,7 @@ impl ProductStore for PgProducts {
         &mut self,
         id: ProductId,
     ) -> Result<Option<ProductRecord>, StoreError> {
-        let row = sqlx::query_as!(
-            ProductRow,
+        let row = sqlx::query!(
             "select id, seller_id, kind, title, slug, short_description, description, category_id,
                     price_cents, is_free, is_active, is_featured, is_trending, material, color, width_mm,
                     height_mm, depth_mm, license_text, review_count, rating_sum, created_at, updated_at
