@@ -1,8 +1,6 @@
 //! The journal: append-only entries (one per fact key) with their postings, and the sellers'
 //! balances kept in step with them in the same transaction.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use marketplace_domain::ids::{AdjustmentId, JournalEntryId, OrderId, OrderItemId, UserId};
 use marketplace_domain::ledger::{Account, Component, Fact, JournalEntry, Posting};
@@ -246,7 +244,9 @@ impl LedgerStore for PgLedger {
                 constraint: "journal_entries_key_key".to_owned(),
             });
         }
-        let mut seller_deltas: BTreeMap<UserId, i64> = BTreeMap::new();
+        let seller_changes = entry
+            .seller_balance_changes()
+            .map_err(|e| StoreError::Unavailable(format!("balance overflow: {e}")))?;
         for (seq, posting) in (0_i32..).zip(entry.postings()) {
             sqlx::query!(
                 "insert into journal_postings (entry_id, seq, account, amount_cents, order_item_id,
@@ -262,15 +262,8 @@ impl LedgerStore for PgLedger {
             .execute(&mut **tx)
             .await
             .map_err(store_error)?;
-            if let Account::SellerPayable(seller) = posting.account {
-                let slot = seller_deltas.entry(seller).or_insert(0);
-                // Payables are credit-normal: a credit (negative) raises what the seller is owed.
-                *slot = slot
-                    .checked_sub(posting.amount.get())
-                    .ok_or_else(|| StoreError::Unavailable("balance overflow".into()))?;
-            }
         }
-        for (seller, delta) in seller_deltas {
+        for (seller, change) in seller_changes {
             sqlx::query!(
                 "insert into seller_balances (seller_id, currency, balance_cents, updated_at)
                  values ($1, $2, $3, $4)
@@ -279,7 +272,7 @@ impl LedgerStore for PgLedger {
                      updated_at = excluded.updated_at",
                 seller.get(),
                 currency.as_str(),
-                delta,
+                change.get(),
                 now,
             )
             .execute(&mut **tx)

@@ -1,7 +1,7 @@
 //! Journal entries (balanced by construction) and the in-memory [`Ledger`] that keeps them, at
 //! most one per key.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::ids::{OrderId, OrderItemId, UserId};
 use crate::money::{AllocationError, Cents, Currency, MoneyError};
@@ -127,6 +127,24 @@ impl JournalEntry {
                 .filter(|p| p.account == account)
                 .map(|p| p.amount),
         )
+    }
+
+    /// How this entry changes each seller's balance, on the payable's normal side (positive: the
+    /// platform owes the seller more), for every seller it touches. Stores keep running balances
+    /// with it, so they never restate which side a payable grows on.
+    ///
+    /// # Errors
+    /// Overflow.
+    pub fn seller_balance_changes(&self) -> Result<BTreeMap<UserId, Cents>, MoneyError> {
+        let mut changes = BTreeMap::new();
+        for posting in &self.postings {
+            if let Account::SellerPayable(seller) = posting.account {
+                let change = posting.account.normal_side().signed(posting.amount)?;
+                let total: &mut Cents = changes.entry(seller).or_insert(Cents::ZERO);
+                *total = total.checked_add(change)?;
+            }
+        }
+        Ok(changes)
     }
 }
 

@@ -271,6 +271,28 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_says_how_it_moves_each_sellers_balance() {
+        let paid_out = transfer_entry("tr_1", None, seller(1), Cents::new(100), Currency::USD);
+        let changes = paid_out.unwrap().seller_balance_changes().unwrap();
+        assert_eq!(
+            changes.into_iter().collect::<Vec<_>>(),
+            [(seller(1), Cents::new(-100))]
+        );
+        let credited = adjustment_entry(
+            crate::ids::AdjustmentId::from_uuid(Uuid::from_u128(9)),
+            seller(2),
+            Cents::new(250),
+            None,
+            Currency::USD,
+        );
+        let changes = credited.unwrap().seller_balance_changes().unwrap();
+        assert_eq!(
+            changes.into_iter().collect::<Vec<_>>(),
+            [(seller(2), Cents::new(250))]
+        );
+    }
+
+    #[test]
     fn account_and_component_codes_round_trip() {
         for account in [
             Account::Clearing,

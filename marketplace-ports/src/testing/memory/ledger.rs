@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use marketplace_domain::ids::{JournalEntryId, OrderId, UserId};
-use marketplace_domain::ledger::{Account, JournalEntry};
-use marketplace_domain::money::{Cents, Currency};
+use marketplace_domain::ledger::JournalEntry;
+use marketplace_domain::money::{Cents, Currency, MoneyError};
 use marketplace_domain::pagination::{Page, PageRequest};
 use time::OffsetDateTime;
 
@@ -12,6 +12,10 @@ use super::{MemoryStore, Working, conflict};
 use crate::ports::{LedgerFilter, LedgerQueries, LedgerStore, SellerLedgerLine, StoreError};
 
 pub(crate) struct MemLedger(pub(crate) Working);
+
+fn overflow(error: MoneyError) -> StoreError {
+    StoreError::Unavailable(format!("balance overflow: {error}"))
+}
 
 #[async_trait]
 impl LedgerStore for MemLedger {
@@ -25,14 +29,11 @@ impl LedgerStore for MemLedger {
         if s.journal.iter().any(|(_, e, _)| e.key() == entry.key()) {
             return Err(conflict("journal_entries_key_key"));
         }
-        for posting in entry.postings() {
-            if let Account::SellerPayable(seller) = posting.account {
-                let balance = s.balances.entry((seller, entry.currency())).or_insert(0);
-                // Payables are credit-normal: a credit (negative) raises what the seller is owed.
-                *balance = balance
-                    .checked_sub(posting.amount.get())
-                    .ok_or_else(|| StoreError::Unavailable("balance overflow".into()))?;
-            }
+        for (seller, change) in entry.seller_balance_changes().map_err(overflow)? {
+            let balance = s.balances.entry((seller, entry.currency())).or_insert(0);
+            *balance = balance
+                .checked_add(change.get())
+                .ok_or_else(|| overflow(MoneyError::Overflow))?;
         }
         s.journal.push((id, entry.clone(), now));
         Ok(())
@@ -79,19 +80,16 @@ impl LedgerQueries for MemoryStore {
         page: PageRequest,
     ) -> Result<Page<SellerLedgerLine>, StoreError> {
         let s = self.read("ledger.seller_ledger")?;
-        let account = Account::SellerPayable(seller);
         let text = filter.text.as_ref().map(|t| t.to_lowercase());
         let mut lines: Vec<(JournalEntryId, SellerLedgerLine)> = Vec::new();
         for (id, entry, created_at) in &s.journal {
-            let on_seller: Vec<i64> = entry
-                .postings()
-                .iter()
-                .filter(|p| p.account == account)
-                .map(|p| p.amount.get())
-                .collect();
-            if on_seller.is_empty() {
+            let Some(amount) = entry
+                .seller_balance_changes()
+                .map_err(overflow)?
+                .remove(&seller)
+            else {
                 continue;
-            }
+            };
             let key = entry.key().as_str().to_owned();
             let order_id = entry.fact().order();
             let kind_matches = filter
@@ -105,17 +103,13 @@ impl LedgerQueries for MemoryStore {
             if !(kind_matches && text_matches) {
                 continue;
             }
-            let amount = on_seller
-                .iter()
-                .try_fold(0_i64, |acc, a| acc.checked_sub(*a))
-                .ok_or_else(|| StoreError::Unavailable("balance overflow".into()))?;
             lines.push((
                 *id,
                 SellerLedgerLine {
                     key,
                     kind: entry.fact().kind().to_owned(),
                     order_id,
-                    amount: Cents::new(amount),
+                    amount,
                     currency: entry.currency(),
                     created_at: *created_at,
                 },
