@@ -22,6 +22,7 @@ struct PayoutRow {
     amount_cents: Option<i64>,
     skip_reason: Option<String>,
     transfer_id: Option<String>,
+    attempts: i32,
     last_error: Option<String>,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
@@ -58,6 +59,8 @@ impl TryFrom<PayoutRow> for PayoutRecord {
             order_id: OrderId::from_uuid(row.order_id),
             seller_id: UserId::from_uuid(row.seller_id),
             status,
+            attempts: u32::try_from(row.attempts)
+                .map_err(|_| corrupt("payout", "negative attempts"))?,
             last_error: row.last_error,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -89,6 +92,10 @@ fn status_columns(
     }
 }
 
+fn attempts(payout: &PayoutRecord) -> Result<i32, StoreError> {
+    i32::try_from(payout.attempts).map_err(|_| corrupt("payout", "too many attempts"))
+}
+
 /// The payouts of one transaction.
 pub(crate) struct PgPayouts(pub(crate) TxConn);
 
@@ -101,8 +108,8 @@ impl PayoutStore for PgPayouts {
     ) -> Result<Option<PayoutRecord>, StoreError> {
         let row = sqlx::query_as!(
             PayoutRow,
-            "select order_id, seller_id, status, amount_cents, skip_reason, transfer_id, last_error,
-                    created_at, updated_at
+            "select order_id, seller_id, status, amount_cents, skip_reason, transfer_id, attempts,
+                    last_error, created_at, updated_at
              from payouts where order_id = $1 and seller_id = $2 for update",
             order.get(),
             seller.get()
@@ -117,8 +124,8 @@ impl PayoutStore for PgPayouts {
         let (status, amount, reason, transfer) = status_columns(&payout.status);
         sqlx::query!(
             "insert into payouts (order_id, seller_id, status, amount_cents, skip_reason, transfer_id,
-                last_error, created_at, updated_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                last_error, created_at, updated_at, attempts)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             payout.order_id.get(),
             payout.seller_id.get(),
             status,
@@ -128,6 +135,7 @@ impl PayoutStore for PgPayouts {
             payout.last_error,
             payout.created_at,
             payout.updated_at,
+            attempts(payout)?,
         )
         .execute(&mut **self.0.lock().await)
         .await
@@ -139,7 +147,7 @@ impl PayoutStore for PgPayouts {
         let (status, amount, reason, transfer) = status_columns(&payout.status);
         let result = sqlx::query!(
             "update payouts set status = $3, amount_cents = $4, skip_reason = $5, transfer_id = $6,
-                last_error = $7, updated_at = $8
+                last_error = $7, updated_at = $8, attempts = $9
              where order_id = $1 and seller_id = $2",
             payout.order_id.get(),
             payout.seller_id.get(),
@@ -149,6 +157,7 @@ impl PayoutStore for PgPayouts {
             transfer,
             payout.last_error,
             payout.updated_at,
+            attempts(payout)?,
         )
         .execute(&mut **self.0.lock().await)
         .await
@@ -159,13 +168,17 @@ impl PayoutStore for PgPayouts {
     async fn unconfirmed_total(
         &mut self,
         seller: UserId,
+        currency: Currency,
         except: OrderId,
     ) -> Result<Cents, StoreError> {
         let total = sqlx::query_scalar!(
-            r#"select coalesce(sum(amount_cents), 0)::bigint as "total!" from payouts
-               where seller_id = $1 and status in ('pending', 'failed') and order_id <> $2"#,
+            r#"select coalesce(sum(p.amount_cents), 0)::bigint as "total!"
+               from payouts p join orders o on o.id = p.order_id
+               where p.seller_id = $1 and p.status = 'pending' and p.order_id <> $2
+                 and o.currency = $3"#,
             seller.get(),
-            except.get()
+            except.get(),
+            currency.as_str()
         )
         .fetch_one(&mut **self.0.lock().await)
         .await
@@ -189,8 +202,8 @@ impl PayoutStore for PgPayouts {
     async fn order_payouts(&mut self, order: OrderId) -> Result<Vec<PayoutRecord>, StoreError> {
         let rows = sqlx::query_as!(
             PayoutRow,
-            "select order_id, seller_id, status, amount_cents, skip_reason, transfer_id, last_error,
-                    created_at, updated_at
+            "select order_id, seller_id, status, amount_cents, skip_reason, transfer_id, attempts,
+                    last_error, created_at, updated_at
              from payouts where order_id = $1 order by created_at, seller_id",
             order.get()
         )
@@ -293,13 +306,15 @@ impl ReversalStore for PgReversals {
     async fn pending_reversals_total(
         &mut self,
         seller: UserId,
+        currency: Currency,
         except: OrderId,
     ) -> Result<Cents, StoreError> {
         let total = sqlx::query_scalar!(
             r#"select coalesce(sum(amount_cents), 0)::bigint as "total!" from transfer_reversals
-               where seller_id = $1 and status = 'pending' and order_id <> $2"#,
+               where seller_id = $1 and status = 'pending' and order_id <> $2 and currency = $3"#,
             seller.get(),
-            except.get()
+            except.get(),
+            currency.as_str()
         )
         .fetch_one(&mut **self.0.lock().await)
         .await
@@ -354,8 +369,8 @@ impl PayoutQueries for PgStore {
     async fn order_payouts(&self, order: OrderId) -> Result<Vec<PayoutRecord>, StoreError> {
         let rows = sqlx::query_as!(
             PayoutRow,
-            "select order_id, seller_id, status, amount_cents, skip_reason, transfer_id, last_error,
-                    created_at, updated_at
+            "select order_id, seller_id, status, amount_cents, skip_reason, transfer_id, attempts,
+                    last_error, created_at, updated_at
              from payouts where order_id = $1 order by created_at, seller_id",
             order.get()
         )
@@ -379,8 +394,8 @@ impl PayoutQueries for PgStore {
         .map_err(store_error)?;
         let rows = sqlx::query_as!(
             PayoutRow,
-            "select order_id, seller_id, status, amount_cents, skip_reason, transfer_id, last_error,
-                    created_at, updated_at
+            "select order_id, seller_id, status, amount_cents, skip_reason, transfer_id, attempts,
+                    last_error, created_at, updated_at
              from payouts where seller_id = $1 order by updated_at desc, order_id
              limit $2 offset $3",
             seller.get(),
@@ -393,11 +408,17 @@ impl PayoutQueries for PgStore {
         Ok(paging::page_of(records(rows)?, page, total))
     }
 
-    async fn unconfirmed_payouts(&self, seller: UserId) -> Result<Cents, StoreError> {
+    async fn unconfirmed_payouts(
+        &self,
+        seller: UserId,
+        currency: Currency,
+    ) -> Result<Cents, StoreError> {
         let total = sqlx::query_scalar!(
-            r#"select coalesce(sum(amount_cents), 0)::bigint as "total!" from payouts
-               where seller_id = $1 and status in ('pending', 'failed')"#,
-            seller.get()
+            r#"select coalesce(sum(p.amount_cents), 0)::bigint as "total!"
+               from payouts p join orders o on o.id = p.order_id
+               where p.seller_id = $1 and p.status = 'pending' and o.currency = $2"#,
+            seller.get(),
+            currency.as_str()
         )
         .fetch_one(&self.pool)
         .await

@@ -8,15 +8,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use marketplace_domain::money::Cents;
 use marketplace_ports::ports::{
-    CheckoutSession, ConnectedAccount, NewCheckoutSession, NewRefund, NewTransfer, PaymentError,
-    PaymentGateway, PaymentIntent, Refund, RefundData, Transfer, TransferReversal,
+    CheckoutSession, ConnectedAccount, ListedTransfer, NewCheckoutSession, NewRefund, NewTransfer,
+    PaymentError, PaymentGateway, PaymentIntent, Refund, RefundData, Transfer, TransferReversal,
 };
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::requests::{self, Method, StripeRequest};
 use crate::wire::{
-    AccountLinkWire, AccountWire, ChargeWire, ErrorBody, PaymentIntentWire, RefundWire,
+    AccountLinkWire, AccountWire, ChargeWire, ErrorBody, ListWire, PaymentIntentWire, RefundWire,
     SessionWire, TransferWire,
 };
 
@@ -245,6 +245,28 @@ impl PaymentGateway for StripeClient {
             id: wire.id,
             amount: Cents::new(wire.amount),
         })
+    }
+
+    async fn transfers_of_group(
+        &self,
+        transfer_group: &str,
+    ) -> Result<Vec<ListedTransfer>, PaymentError> {
+        let wire: ListWire<TransferWire> = self
+            .send(
+                &requests::list_transfers_of_group(transfer_group),
+                None,
+                None,
+            )
+            .await?;
+        Ok(wire
+            .data
+            .into_iter()
+            .map(|t| ListedTransfer {
+                id: t.id,
+                amount: Cents::new(t.amount),
+                metadata: t.metadata,
+            })
+            .collect())
     }
 
     async fn create_transfer_reversal(

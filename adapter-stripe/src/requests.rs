@@ -113,6 +113,18 @@ pub fn retrieve_payment_intent(id: &str) -> StripeRequest {
     }
 }
 
+/// `GET /v1/transfers` of one transfer group, as many as one page holds (100).
+pub fn list_transfers_of_group(transfer_group: &str) -> StripeRequest {
+    StripeRequest {
+        method: Method::Get,
+        path: "/v1/transfers".to_owned(),
+        endpoint: "GET /v1/transfers",
+        form: Form::new()
+            .text("transfer_group", transfer_group)
+            .int("limit", 100),
+    }
+}
+
 /// `GET /v1/charges/{id}` with its refunds expanded.
 pub fn retrieve_charge_with_refunds(id: &str) -> StripeRequest {
     StripeRequest {

@@ -2,7 +2,7 @@
 //! Every field is optional or defaulted where Stripe may omit it, so an unexpected shape becomes a
 //! clear error instead of a panic.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use marketplace_domain::money::Cents;
 use marketplace_domain::orders::{CheckoutPaymentStatus, ShippingAddress};
@@ -255,17 +255,34 @@ pub(crate) struct DisputeWire {
 }
 
 impl DisputeWire {
-    fn into_data(self) -> DisputeData {
-        DisputeData {
+    /// The dispute, with its fee summed over its balance transactions in checked arithmetic.
+    ///
+    /// # Errors
+    /// The fees overflow: the event is rejected, not booked.
+    fn into_data(self) -> Result<DisputeData, String> {
+        let fee = Cents::sum(self.balance_transactions.iter().map(|b| Cents::new(b.fee)))
+            .map_err(|e| format!("dispute {}: its fees do not add up: {e}", self.id))?;
+        Ok(DisputeData {
             id: self.id,
             amount: Cents::new(self.amount),
-            fee: Cents::new(self.balance_transactions.iter().map(|b| b.fee).sum()),
+            fee,
             status: DisputeStatus::parse(&self.status.unwrap_or_default()),
             charge: id_of(self.charge),
             payment_intent: id_of(self.payment_intent),
             created: timestamp(self.created),
-        }
+        })
     }
+}
+
+/// A dispute event's payload, or the reason it is rejected.
+fn dispute(
+    value: serde_json::Value,
+    typed: fn(DisputeData) -> EventPayload,
+) -> Result<EventPayload, String> {
+    Ok(match object::<DisputeWire>(value)?.into_data() {
+        Ok(dispute) => typed(dispute),
+        Err(reason) => EventPayload::Rejected { reason },
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -294,6 +311,8 @@ impl AccountWire {
 pub(crate) struct TransferWire {
     pub(crate) id: String,
     pub(crate) amount: i64,
+    #[serde(default)]
+    pub(crate) metadata: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -344,11 +363,9 @@ pub(crate) fn payload(event_type: &str, value: serde_json::Value) -> Result<Even
             EventPayload::RefundChanged(object::<RefundWire>(value)?.into_data())
         }
         "charge.dispute.created" | "charge.dispute.updated" => {
-            EventPayload::DisputeOpened(object::<DisputeWire>(value)?.into_data())
+            dispute(value, EventPayload::DisputeOpened)?
         }
-        "charge.dispute.closed" => {
-            EventPayload::DisputeClosed(object::<DisputeWire>(value)?.into_data())
-        }
+        "charge.dispute.closed" => dispute(value, EventPayload::DisputeClosed)?,
         "account.updated" => {
             EventPayload::AccountUpdated(object::<AccountWire>(value)?.into_account())
         }

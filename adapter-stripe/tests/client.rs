@@ -160,6 +160,45 @@ async fn server_errors_rate_limits_and_timeouts_are_retried_with_the_same_key() 
 }
 
 #[tokio::test]
+async fn keys_are_forgotten_after_a_day_and_transfers_are_listed_by_group() {
+    let h = Harness::start().await;
+    let client = h.client(0);
+    let account = h.ready_account(&client).await;
+    let first = client
+        .create_transfer(&transfer(&account, 500), "payout:o-1:s-1")
+        .await
+        .unwrap();
+    let mut other_group = transfer(&account, 700);
+    other_group.transfer_group = "group-2".to_owned();
+    client
+        .create_transfer(&other_group, "payout:o-2:s-1")
+        .await
+        .unwrap();
+    // Within the day the key answers with the same transfer.
+    let replay = client
+        .create_transfer(&transfer(&account, 500), "payout:o-1:s-1")
+        .await
+        .unwrap();
+    assert_eq!(replay.id, first.id);
+    // A day and a bit later Stripe has forgotten it: the same request makes a second transfer.
+    h.control("/_sim/clock", json!({"advance_seconds": 25 * 60 * 60}))
+        .await;
+    let second = client
+        .create_transfer(&transfer(&account, 500), "payout:o-1:s-1")
+        .await
+        .unwrap();
+    assert_ne!(second.id, first.id, "the key was forgotten");
+    let listed = client.transfers_of_group("group-1").await.unwrap();
+    let mut ids: Vec<&str> = listed.iter().map(|t| t.id.as_str()).collect();
+    ids.sort_unstable();
+    let mut expected = vec![first.id.as_str(), second.id.as_str()];
+    expected.sort_unstable();
+    assert_eq!(ids, expected, "only this group's transfers");
+    assert!(listed.iter().all(|t| t.amount == Cents::new(500)
+        && t.metadata.get("order_id").map(String::as_str) == Some("o-1")));
+}
+
+#[tokio::test]
 async fn exhausted_retries_are_transient_and_refusals_are_not_retried() {
     let h = Harness::start().await;
     let client = h.client(2);

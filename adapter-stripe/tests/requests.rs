@@ -8,20 +8,26 @@ use std::collections::BTreeMap;
 use adapter_stripe::form::key_path;
 use adapter_stripe::requests::{
     Method, StripeRequest, create_account_link, create_checkout_session, create_express_account,
-    create_refund, create_transfer, create_transfer_reversal, retrieve_account,
-    retrieve_charge_with_refunds, retrieve_checkout_session, retrieve_payment_intent,
+    create_refund, create_transfer, create_transfer_reversal, list_transfers_of_group,
+    retrieve_account, retrieve_charge_with_refunds, retrieve_checkout_session,
+    retrieve_payment_intent,
 };
 use marketplace_domain::money::{Cents, Currency};
 use marketplace_ports::ports::{CheckoutLine, NewCheckoutSession, NewRefund, NewTransfer};
 use serde_json::Value;
 
 fn accepted() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/requests.json"
-    ))
-    .expect("requests.json is readable");
-    serde_json::from_str(&text).expect("requests.json is JSON")
+    let read = |name: &str| -> Value {
+        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).expect("the fixture is readable");
+        serde_json::from_str(&text).expect("the fixture is JSON")
+    };
+    let mut spec = read("requests.json");
+    let lists = read("requests-lists.json");
+    for (endpoint, schema) in lists["endpoints"].as_object().unwrap() {
+        spec["endpoints"][endpoint] = schema.clone();
+    }
+    spec
 }
 
 /// Checks one flattened parameter against the schema; returns why it is not accepted.
@@ -291,4 +297,20 @@ fn the_checker_refuses_what_stripe_would_refuse() {
     let result = std::panic::catch_unwind(|| assert_accepted(&missing));
     assert!(result.is_err(), "a missing required parameter is caught");
     assert!(transfers["required"].as_array().unwrap().len() == 2);
+}
+
+#[test]
+fn listing_a_groups_transfers_sends_only_accepted_parameters() {
+    let request = list_transfers_of_group("0190a7a0-0000-7000-8000-000000000001");
+    assert_accepted(&request);
+    assert_eq!(
+        request.form.pairs(),
+        [
+            (
+                "transfer_group".to_owned(),
+                "0190a7a0-0000-7000-8000-000000000001".to_owned()
+            ),
+            ("limit".to_owned(), "100".to_owned())
+        ]
+    );
 }

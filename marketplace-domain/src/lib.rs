@@ -64,7 +64,7 @@
 //!
 //! // 3. Plan the payout and book its transfer.
 //! let context = PayoutContext::from_ledger(&ledger, &order, seller, true, None)?;
-//! let PayoutDecision::Transfer { amount } = plan_payout(&context) else {
+//! let PayoutDecision::Transfer { amount, .. } = plan_payout(&context) else {
 //!     panic!("a ready seller owed money is paid");
 //! };
 //! assert_eq!(amount, Cents::new(5_999));
@@ -93,7 +93,8 @@
 //! let next = OrderMoney::from_priced(next_id, &[OrderItemId::from_uuid(id(6))], &next)?;
 //! let _ = ledger.post(order_paid_entry(&next)?);
 //! let context = PayoutContext::from_ledger(&ledger, &next, seller, true, None)?;
-//! assert_eq!(plan_payout(&context), PayoutDecision::Transfer { amount: Cents::new(3_601) });
+//! let first_attempt = PayoutDecision::Transfer { amount: Cents::new(3_601), attempt: 1, resend: false };
+//! assert_eq!(plan_payout(&context), first_attempt);
 //!
 //! // The books always balance.
 //! assert!(ledger.trial_balance(Currency::USD)?.is_balanced());

@@ -1,12 +1,14 @@
 //! Payout planning (docs/money.md, "Payouts"): how much to transfer to a seller for an order, if
 //! anything.
 //!
-//! One payout record exists per (order, seller). The amount is the smaller of what this order still
-//! owes the seller (net and shipping of their lines, less what was refunded of them) and the
-//! seller's whole balance, so a debt from an earlier refund is netted before money leaves, and a
-//! payout never exceeds the balance. A payout that was decided keeps its amount on every retry so
-//! the idempotency key `payout:{order}:{seller}` always goes with the same request; a paid one is
-//! never paid again.
+//! One payout record exists per (order, seller). Every attempt decides its amount afresh, under the
+//! caller's locks: the smaller of what this order still owes the seller (net and shipping of their
+//! lines, less what was refunded of them, less what the ledger shows was already transferred for
+//! it) and the seller's whole balance, so a debt from an earlier refund is netted before money
+//! leaves, and a payout never exceeds the balance. Only an attempt whose outcome is unknown (it may
+//! have created a transfer) is sent again as it was, with the same amount and idempotency key, after
+//! looking for its transfer at Stripe. A paid payout is never paid again, and a skipped one is
+//! decided again whenever it is run (a failed refund or a won dispute may make the order owe more).
 //!
 //! When refunds or disputes reach an order after its seller was paid, the seller owes their share
 //! back. That debt is netted against later payouts, and an owner may also recover it at once with
@@ -23,10 +25,14 @@ use crate::money::{Cents, MoneyError};
 /// Why a payout was skipped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SkipReason {
-    /// The seller cannot receive transfers yet; retried when their account becomes ready.
+    /// The seller cannot receive transfers yet; decided again when their account becomes ready.
     SellerNotReady,
-    /// Nothing is owed: the order's claim was netted against the seller's debt.
+    /// Nothing is owed now: the order's claim was netted against the seller's debt, or refunds
+    /// took it. Decided again when something raises what the order owes.
     NothingOwed,
+    /// The order's payouts are held (an open dispute, or a charge that does not match the order)
+    /// until the hold is released.
+    OnHold,
 }
 
 impl SkipReason {
@@ -35,6 +41,7 @@ impl SkipReason {
         match self {
             SkipReason::SellerNotReady => "seller_not_ready",
             SkipReason::NothingOwed => "nothing_owed",
+            SkipReason::OnHold => "on_hold",
         }
     }
 
@@ -43,6 +50,7 @@ impl SkipReason {
         match text {
             "seller_not_ready" => Some(SkipReason::SellerNotReady),
             "nothing_owed" => Some(SkipReason::NothingOwed),
+            "on_hold" => Some(SkipReason::OnHold),
             _ => None,
         }
     }
@@ -51,9 +59,10 @@ impl SkipReason {
 /// The state of the payout record of one (order, seller).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PayoutStatus {
-    /// Decided, transfer not confirmed yet.
+    /// An attempt was decided and its transfer may exist: sent, or about to be, with no answer
+    /// recorded yet (or a transient error that leaves the outcome unknown).
     Pending {
-        /// The amount decided.
+        /// The amount decided for this attempt.
         amount: Cents,
     },
     /// Transferred.
@@ -65,9 +74,9 @@ pub enum PayoutStatus {
     },
     /// Not transferred, for a reason.
     Skipped(SkipReason),
-    /// The last attempt failed with a retryable error.
+    /// Stripe refused the last attempt: no transfer was made. The next run decides afresh.
     Failed {
-        /// The amount decided.
+        /// The amount that attempt asked for.
         amount: Cents,
     },
 }
@@ -76,10 +85,17 @@ pub enum PayoutStatus {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[must_use = "a payout decision must be carried out or recorded"]
 pub enum PayoutDecision {
-    /// Transfer this amount with the payout's idempotency key.
+    /// Transfer this amount with the idempotency key of this attempt
+    /// ([`payout_idempotency_key`]).
     Transfer {
         /// Amount (positive).
         amount: Cents,
+        /// The attempt's number (1 for the first): part of its idempotency key.
+        attempt: u32,
+        /// The attempt was made before and its outcome is unknown: look for its transfer at
+        /// Stripe (by transfer group and metadata) before sending it again, because Stripe
+        /// forgets idempotency keys after 24 hours.
+        resend: bool,
     },
     /// Record a skip.
     Skip(SkipReason),
@@ -90,56 +106,62 @@ pub enum PayoutDecision {
     },
 }
 
-/// What the planner needs to know about one (order, seller).
+/// The payout record so far of one (order, seller), as the planner needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PayoutSoFar {
+    /// Its state.
+    pub status: PayoutStatus,
+    /// How many attempts were decided (each with its own idempotency key).
+    pub attempts: u32,
+}
+
+/// What the planner knows about one (order, seller). Built only from the order's booked facts
+/// ([`PayoutContext::new`], [`PayoutContext::from_ledger`]), so what the ledger shows was already
+/// transferred for the order is always taken off, whoever calls the planner.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PayoutContext {
-    /// The seller's Connect account is ready.
-    pub seller_ready: bool,
-    /// What this order still owes the seller ([`order_claim`]).
-    pub order_claim: Cents,
-    /// The seller's balance as payouts see it (positive: owed to them; payouts under way already
-    /// taken off).
-    pub seller_balance: Cents,
-    /// The payout record so far, if any.
-    pub existing: Option<PayoutStatus>,
+    seller_ready: bool,
+    on_hold: bool,
+    order_owes: Cents,
+    seller_balance: Cents,
+    existing: Option<PayoutSoFar>,
 }
 
 impl PayoutContext {
     /// The context of `seller`'s payout for `order`, given the facts booked for the order so far
-    /// (what it still owes the seller is worked out from them), the seller's balance and the
-    /// payout record so far.
+    /// (what it still owes the seller is worked out from them, transfers and reversals included),
+    /// the seller's balance as payouts see it, and the payout record so far.
     ///
     /// # Errors
-    /// The errors of [`order_claim`].
+    /// The errors of [`order_owes`].
     pub fn new(
         order: &OrderMoney,
         booked: &[&Fact],
         seller: UserId,
         seller_ready: bool,
         seller_balance: Cents,
-        existing: Option<PayoutStatus>,
+        existing: Option<PayoutSoFar>,
     ) -> Result<PayoutContext, LedgerError> {
         Ok(PayoutContext {
             seller_ready,
-            order_claim: order_claim(order, booked, seller)?,
+            on_hold: false,
+            order_owes: order_owes(order, booked, seller)?,
             seller_balance,
             existing,
         })
     }
-}
 
-impl PayoutContext {
     /// The context from an in-memory [`Ledger`]: the order's booked facts and the seller's balance
     /// come from it (for services that keep their books with this crate alone).
     ///
     /// # Errors
-    /// The errors of [`order_claim`], and overflow.
+    /// The errors of [`order_owes`], and overflow.
     pub fn from_ledger(
         ledger: &Ledger,
         order: &OrderMoney,
         seller: UserId,
         seller_ready: bool,
-        existing: Option<PayoutStatus>,
+        existing: Option<PayoutSoFar>,
     ) -> Result<PayoutContext, LedgerError> {
         let booked: Vec<&Fact> = ledger
             .order_entries(order.order)
@@ -149,47 +171,69 @@ impl PayoutContext {
         let balance = ledger.seller_balance(seller, order.currency)?;
         PayoutContext::new(order, &booked, seller, seller_ready, balance, existing)
     }
+
+    /// Holds the order's payouts (an open dispute, a charge that does not match the order): no new
+    /// attempt is decided while held.
+    pub fn held(mut self, on_hold: bool) -> PayoutContext {
+        self.on_hold = on_hold;
+        self
+    }
+
+    /// What the order still owes the seller ([`order_owes`]).
+    pub fn order_owes(&self) -> Cents {
+        self.order_owes
+    }
 }
 
 /// Decides what to do about `seller`'s payout for one order:
 ///
 /// - paid already: nothing ([`PayoutDecision::AlreadyPaid`]), never twice;
-/// - decided before (pending, or failed and retried): the same amount again, so the idempotency
-///   key `payout:{order}:{seller}` always goes with the same request;
-/// - netted before ("nothing owed"): stays skipped;
+/// - an attempt whose outcome is unknown (pending): the same amount and key again, after looking
+///   for its transfer at Stripe;
 /// - the seller cannot receive transfers: skipped until their account is ready;
-/// - otherwise `min(what the order still owes them, their balance)`, skipped as "nothing owed"
-///   when that is not positive (the claim is netted against their debt).
+/// - the order's payouts are held: skipped until released;
+/// - otherwise a new attempt for `min(what the order still owes them, their balance)`, skipped as
+///   "nothing owed" when that is not positive (the claim is netted against their debt). A failed
+///   or skipped payout is decided afresh this way every time it runs.
 pub fn plan_payout(context: &PayoutContext) -> PayoutDecision {
-    match &context.existing {
+    let attempts = context.existing.as_ref().map_or(0, |p| p.attempts);
+    match context.existing.as_ref().map(|p| &p.status) {
         Some(PayoutStatus::Paid { transfer_id, .. }) => {
             return PayoutDecision::AlreadyPaid {
                 transfer_id: transfer_id.clone(),
             };
         }
-        // The same request again: the idempotency key must always carry the same amount.
-        Some(PayoutStatus::Pending { amount } | PayoutStatus::Failed { amount }) => {
-            return PayoutDecision::Transfer { amount: *amount };
+        // It may exist at Stripe: the same request again, never a second transfer.
+        Some(PayoutStatus::Pending { amount }) => {
+            return PayoutDecision::Transfer {
+                amount: *amount,
+                attempt: attempts.max(1),
+                resend: true,
+            };
         }
-        // A netted claim is settled for good.
-        Some(PayoutStatus::Skipped(SkipReason::NothingOwed)) => {
-            return PayoutDecision::Skip(SkipReason::NothingOwed);
-        }
-        Some(PayoutStatus::Skipped(SkipReason::SellerNotReady)) | None => {}
+        Some(PayoutStatus::Failed { .. } | PayoutStatus::Skipped(_)) | None => {}
     }
     if !context.seller_ready {
         return PayoutDecision::Skip(SkipReason::SellerNotReady);
     }
-    let amount = context.order_claim.min(context.seller_balance);
+    if context.on_hold {
+        return PayoutDecision::Skip(SkipReason::OnHold);
+    }
+    let amount = context.order_owes.min(context.seller_balance);
     if amount.is_positive() {
-        PayoutDecision::Transfer { amount }
+        PayoutDecision::Transfer {
+            amount,
+            attempt: attempts.saturating_add(1),
+            resend: false,
+        }
     } else {
         PayoutDecision::Skip(SkipReason::NothingOwed)
     }
 }
 
-/// What `order` still owes `seller`, given the facts booked for the order: net and shipping of
-/// their lines, less the net and shipping refunded (or lost to disputes) from those lines.
+/// What `order` is worth to `seller`, given the facts booked for the order: net and shipping of
+/// their lines, less the net and shipping refunded (or lost to disputes) from those lines. Transfers
+/// are not taken off (see [`order_owes`]).
 ///
 /// # Errors
 /// The errors of [`refund_state`].
@@ -199,6 +243,41 @@ pub fn order_claim(
     seller: UserId,
 ) -> Result<Cents, LedgerError> {
     Ok(claim_given(order, &refund_state(order, booked)?, seller)?)
+}
+
+/// What `order` still owes `seller`: [`order_claim`] less what the booked transfers for this order
+/// paid them, plus what reversals of those transfers took back.
+///
+/// # Errors
+/// The errors of [`refund_state`], and overflow.
+pub fn order_owes(
+    order: &OrderMoney,
+    booked: &[&Fact],
+    seller: UserId,
+) -> Result<Cents, LedgerError> {
+    let mut owes = order_claim(order, booked, seller)?;
+    let mut seen = std::collections::BTreeSet::new();
+    for fact in booked {
+        if !seen.insert(fact.key()) {
+            continue;
+        }
+        match fact {
+            Fact::Transfer {
+                order: Some(o),
+                seller: s,
+                amount,
+                ..
+            } if *o == order.order && *s == seller => owes = owes.checked_sub(*amount)?,
+            Fact::TransferReversal {
+                order: Some(o),
+                seller: s,
+                amount,
+                ..
+            } if *o == order.order && *s == seller => owes = owes.checked_add(*amount)?,
+            _ => {}
+        }
+    }
+    Ok(owes)
 }
 
 /// [`order_claim`] when the order's refund state is at hand.
@@ -228,9 +307,15 @@ pub fn claim_given(
     Ok(claim)
 }
 
-/// The idempotency key of a payout: `payout:{order}:{seller}`.
-pub fn payout_idempotency_key(order: OrderId, seller: UserId) -> String {
-    format!("payout:{order}:{seller}")
+/// The idempotency key of a payout attempt: `payout:{order}:{seller}` for the first attempt,
+/// `payout:{order}:{seller}:{attempt}` after Stripe refused an earlier one (a key always goes with
+/// one amount).
+pub fn payout_idempotency_key(order: OrderId, seller: UserId, attempt: u32) -> String {
+    if attempt <= 1 {
+        format!("payout:{order}:{seller}")
+    } else {
+        format!("payout:{order}:{seller}:{attempt}")
+    }
 }
 
 /// The state of one transfer reversal.
@@ -307,9 +392,21 @@ mod tests {
     ) -> PayoutContext {
         PayoutContext {
             seller_ready: ready,
-            order_claim: Cents::new(claim),
+            on_hold: false,
+            order_owes: Cents::new(claim),
             seller_balance: Cents::new(balance),
-            existing,
+            existing: existing.map(|status| PayoutSoFar {
+                status,
+                attempts: 1,
+            }),
+        }
+    }
+
+    fn transfer(amount: i64, attempt: u32) -> PayoutDecision {
+        PayoutDecision::Transfer {
+            amount: Cents::new(amount),
+            attempt,
+            resend: false,
         }
     }
 
@@ -317,15 +414,11 @@ mod tests {
     fn pays_the_smaller_of_claim_and_balance() {
         assert_eq!(
             plan_payout(&context(true, 900, 1500, None)),
-            PayoutDecision::Transfer {
-                amount: Cents::new(900)
-            }
+            transfer(900, 1)
         );
         assert_eq!(
             plan_payout(&context(true, 900, 600, None)),
-            PayoutDecision::Transfer {
-                amount: Cents::new(600)
-            }
+            transfer(600, 1)
         );
         assert_eq!(
             plan_payout(&context(true, 900, -50, None)),
@@ -338,22 +431,24 @@ mod tests {
     }
 
     #[test]
-    fn unready_sellers_are_skipped_and_retried_later() {
+    fn unready_sellers_and_held_orders_are_skipped_and_decided_again_later() {
         assert_eq!(
             plan_payout(&context(false, 900, 900, None)),
             PayoutDecision::Skip(SkipReason::SellerNotReady)
         );
+        assert_eq!(
+            plan_payout(&context(true, 900, 900, None).held(true)),
+            PayoutDecision::Skip(SkipReason::OnHold)
+        );
         let skipped = Some(PayoutStatus::Skipped(SkipReason::SellerNotReady));
         assert_eq!(
             plan_payout(&context(true, 900, 900, skipped)),
-            PayoutDecision::Transfer {
-                amount: Cents::new(900)
-            }
+            transfer(900, 2)
         );
     }
 
     #[test]
-    fn never_twice_and_retries_keep_their_amount() {
+    fn never_twice_and_only_an_unknown_outcome_keeps_its_amount() {
         let paid = Some(PayoutStatus::Paid {
             amount: Cents::new(900),
             transfer_id: "tr_1".into(),
@@ -364,19 +459,55 @@ mod tests {
                 transfer_id: "tr_1".into()
             }
         );
+        // The first attempt may have created a transfer: the same request again.
         let pending = Some(PayoutStatus::Pending {
             amount: Cents::new(700),
         });
         assert_eq!(
             plan_payout(&context(true, 900, 100, pending)),
             PayoutDecision::Transfer {
-                amount: Cents::new(700)
+                amount: Cents::new(700),
+                attempt: 1,
+                resend: true
             }
         );
+    }
+
+    #[test]
+    fn a_refused_attempt_is_decided_again_with_a_new_key() {
+        // Defect: the transfer failed, a full refund arrived, the retry paid the stored 900.
+        let failed = Some(PayoutStatus::Failed {
+            amount: Cents::new(900),
+        });
+        assert_eq!(
+            plan_payout(&context(true, 0, 0, failed.clone())),
+            PayoutDecision::Skip(SkipReason::NothingOwed)
+        );
+        assert_eq!(
+            plan_payout(&context(true, 400, 900, failed)),
+            transfer(400, 2)
+        );
+        assert_ne!(
+            payout_idempotency_key(
+                OrderId::from_uuid(uuid::Uuid::nil()),
+                UserId::from_uuid(uuid::Uuid::nil()),
+                1
+            ),
+            payout_idempotency_key(
+                OrderId::from_uuid(uuid::Uuid::nil()),
+                UserId::from_uuid(uuid::Uuid::nil()),
+                2
+            ),
+        );
+    }
+
+    #[test]
+    fn nothing_owed_is_decided_again() {
+        // Defect: a full refund before the payout made it "nothing owed"; the refund then failed.
         let netted = Some(PayoutStatus::Skipped(SkipReason::NothingOwed));
         assert_eq!(
             plan_payout(&context(true, 900, 900, netted)),
-            PayoutDecision::Skip(SkipReason::NothingOwed)
+            transfer(900, 2)
         );
     }
 

@@ -6,6 +6,8 @@
     missing_docs
 )]
 
+mod common;
+
 use std::collections::{BTreeMap, HashSet};
 
 use marketplace_domain::catalog::ProductKind;
@@ -17,11 +19,10 @@ use marketplace_domain::ledger::{
 use marketplace_domain::money::{BasisPoints, Cents, Currency, allocate};
 use marketplace_domain::orders::{CartItem, PricingTerms, price_order};
 use marketplace_domain::payouts::{
-    PayoutContext, PayoutDecision, PayoutStatus, ReversalContext, claim_given, plan_payout,
-    plan_reversal,
+    PayoutContext, PayoutDecision, PayoutSoFar, PayoutStatus, ReversalContext, claim_given,
+    plan_payout, plan_reversal,
 };
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -117,7 +118,7 @@ fn example_fee_on_999_cents_at_15_percent() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2_000))]
+    #![proptest_config(common::config(2_000))]
 
     #[test]
     fn fee_plus_net_is_gross_and_fee_is_within_gross(gross in cents(10_000_000_000), rate in bps()) {
@@ -129,6 +130,30 @@ proptest! {
         let exact_times_10000 = i128::from(gross.get()) * i128::from(rate.get());
         prop_assert!((i128::from(fee.get()) * 10_000 - exact_times_10000).abs() <= 5_000);
     }
+
+    /// At an exact half cent the fee rounds up: `gross × bps` ends in 5000 (out of 10,000).
+    #[test]
+    fn fee_rounds_half_up_at_exact_ties(half_cents in 0..1_000_000_i64, rate in 1..=10_000_u32) {
+        // gross × bps = k × 10,000 + 5,000 needs bps even and gross × (bps / 2) ≡ 2,500 (mod 5,000):
+        // search the few gross values near `half_cents` for one that ties.
+        let bps = BasisPoints::new(rate).unwrap();
+        let tie = (half_cents..half_cents + 10_000).find(|g| (i128::from(*g) * i128::from(rate)) % 10_000 == 5_000);
+        prop_assume!(tie.is_some());
+        let gross = tie.unwrap();
+        let fee = bps.fee_on(Cents::new(gross)).unwrap();
+        prop_assert_eq!(i128::from(fee.get()) * 10_000, i128::from(gross) * i128::from(rate) + 5_000);
+    }
+}
+
+#[test]
+fn examples_of_fees_at_exact_ties() {
+    let ten_percent = BasisPoints::new(1000).unwrap();
+    assert_eq!(ten_percent.fee_on(Cents::new(5)).unwrap(), Cents::new(1));
+    assert_eq!(ten_percent.fee_on(Cents::new(15)).unwrap(), Cents::new(2));
+    assert_eq!(ten_percent.fee_on(Cents::new(305)).unwrap(), Cents::new(31));
+    let half_percent = BasisPoints::new(50).unwrap();
+    assert_eq!(half_percent.fee_on(Cents::new(100)).unwrap(), Cents::new(1));
+    assert_eq!(half_percent.fee_on(Cents::new(99)).unwrap(), Cents::ZERO);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -145,7 +170,7 @@ fn example_allocation_of_100_over_three_equal_weights() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2_000))]
+    #![proptest_config(common::config(2_000))]
 
     #[test]
     fn allocation_sums_exactly_and_stays_within_a_cent(
@@ -166,7 +191,57 @@ proptest! {
                 prop_assert!(gap.abs() < total_weight, "share {share} weight {weight}");
             }
         }
+        prop_assert_eq!(shares, reference_allocation(amount.get(), &weights));
     }
+}
+
+/// Largest remainder, written independently of `allocate`: hand out the floors, then rank every
+/// index by its remainder (largest first, earlier index on ties) and give one cent to each of the
+/// first `leftover`.
+fn reference_allocation(amount: i64, weights: &[Cents]) -> Vec<Cents> {
+    let total: i128 = weights.iter().map(|w| i128::from(w.get())).sum();
+    if total == 0 {
+        return vec![Cents::ZERO; weights.len()];
+    }
+    let exact: Vec<(i128, i128)> = weights
+        .iter()
+        .map(|w| {
+            let product = i128::from(amount) * i128::from(w.get());
+            (product / total, product % total)
+        })
+        .collect();
+    let mut shares: Vec<i128> = exact.iter().map(|(floor, _)| *floor).collect();
+    let leftover = i128::from(amount) - shares.iter().sum::<i128>();
+    let mut ranked: Vec<usize> = (0..weights.len()).collect();
+    ranked.sort_by(|a, b| exact[*b].1.cmp(&exact[*a].1).then(a.cmp(b)));
+    for index in ranked.into_iter().take(leftover as usize) {
+        shares[index] += 1;
+    }
+    shares.into_iter().map(|s| Cents::new(s as i64)).collect()
+}
+
+#[test]
+fn examples_of_leftover_cents_going_to_the_largest_remainders() {
+    let weights = |ws: &[i64]| ws.iter().map(|w| Cents::new(*w)).collect::<Vec<_>>();
+    // 7 over 0:5:0:5 → exact 3.5 and 3.5: the tie goes to the earlier index.
+    assert_eq!(
+        allocate(Cents::new(7), &weights(&[0, 5, 0, 5])).unwrap(),
+        weights(&[0, 4, 0, 3])
+    );
+    // 10 over 1:1:4 → 1.67, 1.67, 6.67: floors 1, 1, 6 and three equal remainders; the two cents
+    // left go to the earlier indexes.
+    assert_eq!(
+        allocate(Cents::new(10), &weights(&[1, 1, 4])).unwrap(),
+        weights(&[2, 2, 6])
+    );
+    assert_eq!(
+        reference_allocation(10, &weights(&[1, 1, 4])),
+        weights(&[2, 2, 6])
+    );
+    assert_eq!(
+        reference_allocation(100, &weights(&[1, 1, 1])),
+        weights(&[34, 33, 33])
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -207,7 +282,7 @@ fn example_half_refund_returns_half_the_fee() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1_000))]
+    #![proptest_config(common::config(1_000))]
 
     #[test]
     fn refund_splits_sum_exactly_and_never_exceed_what_was_paid(
@@ -228,12 +303,20 @@ proptest! {
         }
         let refs: Vec<&Fact> = facts.iter().collect();
         let state = refund_state(&order, &refs).unwrap();
-        prop_assert_eq!(state.refunded, refunded);
+        // What the lines absorbed plus what a named line could not: every cent refunded.
+        prop_assert_eq!(state.refunded.checked_add(state.unallocated).unwrap(), refunded);
         let parts: Cents = Cents::sum(state.lines.iter().flat_map(|p| p.iter().copied())).unwrap();
-        prop_assert_eq!(parts, refunded);
+        prop_assert_eq!(parts, state.refunded);
         for (line, parts) in order.lines.iter().zip(&state.lines) {
+            // Each component comes back within one cent of its exact share of the line's refund,
+            // so net : fee keeps the line's ratio.
+            let back_total = i128::from(Cents::sum(*parts).unwrap().get());
+            let paid_total = i128::from(line.paid().unwrap().get());
             for (paid, back) in line.components().iter().zip(parts) {
-                prop_assert!(*back >= Cents::ZERO && back <= paid);
+                let exact_times_paid = back_total * i128::from(paid.get());
+                let got_times_paid = i128::from(back.get()) * paid_total;
+                prop_assert!((got_times_paid - exact_times_paid).abs() < paid_total.max(1),
+                    "{back} of {paid} for {back_total} of {paid_total}");
             }
         }
     }
@@ -247,8 +330,9 @@ proptest! {
 enum Step {
     /// Refund `percent` of what is left (100 = full refund), naming line `line` or none.
     Refund { percent: u32, line: Option<usize> },
-    /// Run the payout planner for seller `n` (every seller is ready).
-    Payout { seller: u8 },
+    /// Run the payout planner for seller `n` (every seller is ready); with `lose_record`, as a
+    /// caller that lost its payout records would.
+    Payout { seller: u8, lose_record: bool },
     /// A dispute for `percent` of what is left, lost with a fee.
     DisputeLost { percent: u32, fee: i64 },
     /// The last lost dispute is won after all.
@@ -266,7 +350,8 @@ fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         4 => (prop_oneof![Just(100_u32), 1..=100_u32], prop::option::of(0..4_usize))
             .prop_map(|(percent, line)| Step::Refund { percent, line }),
-        4 => (0..3_u8).prop_map(|seller| Step::Payout { seller }),
+        4 => (0..3_u8, prop::bool::weighted(0.2))
+            .prop_map(|(seller, lose_record)| Step::Payout { seller, lose_record }),
         1 => (1..=100_u32, 0..2_000_i64).prop_map(|(percent, fee)| Step::DisputeLost { percent, fee }),
         1 => Just(Step::DisputeWon),
         1 => Just(Step::RefundFails),
@@ -381,26 +466,35 @@ fn run(order: OrderMoney, steps: &[Step]) -> Result<Scenario, TestCaseError> {
                 amount: Cents::new(*amount),
                 order: Some(order.order),
             },
-            Step::Payout { seller: s } => {
+            Step::Payout {
+                seller: s,
+                lose_record,
+            } => {
                 let seller = seller(*s);
                 if !order.sellers().contains(&seller) {
                     continue;
                 }
-                let claim = claim_given(&order, &state, seller).unwrap();
                 let balance = ledger.seller_balance(seller, Currency::USD).unwrap();
-                let decision = plan_payout(&PayoutContext {
-                    seller_ready: true,
-                    order_claim: claim,
-                    seller_balance: balance,
-                    existing: payouts.get(&seller).cloned(),
-                });
-                match decision {
-                    PayoutDecision::Transfer { amount } => {
+                // A caller that lost its payout records must not make the planner pay twice.
+                let existing = if *lose_record {
+                    None
+                } else {
+                    payouts.get(&seller).cloned().map(|status| PayoutSoFar {
+                        status,
+                        attempts: 1,
+                    })
+                };
+                let context =
+                    PayoutContext::new(&order, &facts_so_far, seller, true, balance, existing)
+                        .unwrap();
+                let owes = context.order_owes();
+                match plan_payout(&context) {
+                    PayoutDecision::Transfer { amount, .. } => {
                         prop_assert!(
                             amount <= balance,
                             "paid {amount} with a balance of {balance}"
                         );
-                        prop_assert!(amount <= claim, "paid {amount} for a claim of {claim}");
+                        prop_assert!(amount <= owes, "paid {amount} when the order owed {owes}");
                         let transfer_id = format!("tr_{n}");
                         payouts.insert(
                             seller,
@@ -527,6 +621,7 @@ fn balances(ledger: &Ledger, order: &OrderMoney) -> BTreeMap<String, Cents> {
         Account::TaxPayable,
         Account::DisputeCosts,
         Account::Losses,
+        Account::UnallocatedRefunds,
         Account::Adjustments,
     ];
     accounts.extend((0..3).map(|n| Account::SellerPayable(seller(n))));
@@ -611,25 +706,27 @@ fn example_a_refund_delivered_twice_and_late_books_once() {
         [Booked, Booked, AlreadyBooked, Booked, AlreadyBooked]
     );
     assert_eq!(balances(&in_order, &order), balances(&shuffled, &order));
-    // In real order: 250/250 from the dashboard refund, then the named line's remaining 750 and
-    // the 250 that did not fit on it spill to the other line.
+    // In real order: 250/250 from the dashboard refund, then the named line's remaining 750; the
+    // 250 that did not fit on it is unallocated, never taken from the other seller's line.
     assert_eq!(
         in_order.seller_balance(seller(0), Currency::USD).unwrap(),
         Cents::ZERO
     );
     assert_eq!(
         in_order.seller_balance(seller(1), Currency::USD).unwrap(),
-        Cents::new(900 - 450)
+        Cents::new(900 - 225)
+    );
+    assert_eq!(
+        in_order
+            .balance(Account::UnallocatedRefunds, Currency::USD)
+            .unwrap(),
+        Cents::new(250)
     );
     assert_eq!(shuffled.entries().len(), 3, "each fact booked once");
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 1_500,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/properties.txt"))),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(common::config(1_500))]
 
     /// Any order and number of deliveries of the same facts gives the same ledger as
     /// applying each once; money is conserved; every entry balances; a fully refunded order leaves
@@ -703,5 +800,24 @@ proptest! {
             prop_assert_eq!(replayed.balance(Account::FeeRevenue, Currency::USD).unwrap(), Cents::ZERO);
             prop_assert_eq!(replayed.balance(Account::TaxPayable, Currency::USD).unwrap(), Cents::ZERO);
         }
+    }
+}
+
+/// Proptest reads `<source>.proptest-regressions` beside each test file (`WithSource`), which is
+/// where the committed seeds are: every block must take `common::config`, never a persistence of its
+/// own, or the committed cases silently stop being replayed.
+#[test]
+fn committed_regression_seeds_are_where_proptest_reads_them() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    for source in ["properties.rs", "payouts.rs"] {
+        let text = std::fs::read_to_string(dir.join(source)).unwrap();
+        let blocks = text.matches(concat!("#![proptest", "_config(")).count();
+        let shared = text
+            .matches(concat!("#![proptest", "_config(common::config("))
+            .count();
+        assert!(blocks > 0 && blocks == shared, "{source}");
+        let seeds = dir.join(source.replace(".rs", ".proptest-regressions"));
+        let seeds = std::fs::read_to_string(&seeds).unwrap();
+        assert!(seeds.lines().any(|l| l.starts_with("cc ")), "{source}");
     }
 }

@@ -3,54 +3,18 @@
 //! reconciliation defects are tested beside their rules (`orders::pricing` and `reconcile`).
 #![allow(clippy::unwrap_used, clippy::arithmetic_side_effects, missing_docs)]
 
-use marketplace_domain::catalog::ProductKind;
-use marketplace_domain::ids::{OrderId, OrderItemId, ProductId, UserId};
+mod common;
+
+use marketplace_domain::ids::UserId;
 use marketplace_domain::ledger::{
-    Account, Fact, Ledger, OrderMoney, Posted, order_event_entry, order_paid_entry, refund_state,
-    transfer_entry,
+    Account, Fact, Ledger, OrderMoney, Posted, order_event_entry, order_paid_entry, transfer_entry,
 };
-use marketplace_domain::money::{BasisPoints, Cents, Currency};
-use marketplace_domain::orders::{CartItem, PricingTerms, price_order};
+use marketplace_domain::money::Cents;
 use marketplace_domain::payouts::{
-    PayoutContext, PayoutDecision, PayoutStatus, claim_given, plan_payout,
+    PayoutContext, PayoutDecision, PayoutSoFar, PayoutStatus, plan_payout,
 };
-use time::OffsetDateTime;
-use uuid::Uuid;
 
-const USD: Currency = Currency::USD;
-
-fn seller(n: u128) -> UserId {
-    UserId::from_uuid(Uuid::from_u128(n))
-}
-
-/// An order at 10 % with one line per (seller, unit price).
-fn order(n: u128, lines: &[(u128, i64)]) -> OrderMoney {
-    let items: Vec<CartItem> = lines
-        .iter()
-        .enumerate()
-        .map(|(i, (s, unit))| CartItem {
-            product: ProductId::from_uuid(Uuid::from_u128(n * 100 + i as u128)),
-            seller: seller(*s),
-            kind: ProductKind::Model,
-            unit_price: Cents::new(*unit),
-            is_free: false,
-            quantity: 1,
-        })
-        .collect();
-    let priced = price_order(
-        &items,
-        &PricingTerms::new(BasisPoints::new(1000).unwrap(), USD),
-    )
-    .unwrap();
-    let ids: Vec<OrderItemId> = (0..lines.len())
-        .map(|i| OrderItemId::from_uuid(Uuid::from_u128(n * 1000 + i as u128)))
-        .collect();
-    OrderMoney::from_priced(OrderId::from_uuid(Uuid::from_u128(n)), &ids, &priced).unwrap()
-}
-
-fn created(n: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(1_700_000_000 + n).unwrap()
-}
+use common::{USD, created, order, seller};
 
 fn refund(order: &OrderMoney, id: &str, amount: i64, line: Option<usize>, at: i64) -> Fact {
     Fact::Refund {
@@ -78,16 +42,13 @@ fn pay_out(
     existing: Option<PayoutStatus>,
     transfer: &str,
 ) -> PayoutDecision {
-    let booked = ledger.order_entries(order.order);
-    let facts: Vec<&Fact> = booked.iter().map(|e| e.fact()).collect();
-    let state = refund_state(order, &facts).unwrap();
-    let decision = plan_payout(&PayoutContext {
-        seller_ready: true,
-        order_claim: claim_given(order, &state, seller).unwrap(),
-        seller_balance: ledger.seller_balance(seller, USD).unwrap(),
-        existing,
+    let existing = existing.map(|status| PayoutSoFar {
+        status,
+        attempts: 1,
     });
-    if let PayoutDecision::Transfer { amount } = decision {
+    let context = PayoutContext::from_ledger(ledger, order, seller, true, existing).unwrap();
+    let decision = plan_payout(&context);
+    if let PayoutDecision::Transfer { amount, .. } = decision {
         assert_eq!(
             ledger.post(transfer_entry(transfer, Some(order.order), seller, amount, USD).unwrap()),
             Posted::Booked
@@ -110,7 +71,9 @@ fn item_1_the_second_payout_is_not_short_by_the_first() {
     assert_eq!(
         pay_out(&mut ledger, &first, seller(7), None, "tr_1"),
         PayoutDecision::Transfer {
-            amount: Cents::new(900)
+            amount: Cents::new(900),
+            attempt: 1,
+            resend: false,
         }
     );
     assert_eq!(ledger.seller_balance(seller(7), USD).unwrap(), Cents::ZERO);
@@ -128,7 +91,9 @@ fn item_1_the_second_payout_is_not_short_by_the_first() {
     assert_eq!(
         pay_out(&mut ledger, &second, seller(7), None, "tr_2"),
         PayoutDecision::Transfer {
-            amount: Cents::new(450)
+            amount: Cents::new(450),
+            attempt: 1,
+            resend: false,
         }
     );
     assert_eq!(ledger.seller_balance(seller(7), USD).unwrap(), Cents::ZERO);
@@ -200,7 +165,9 @@ fn item_4_partial_refunds_before_payout_and_chargebacks_after_refunds() {
     assert_eq!(
         decision,
         PayoutDecision::Transfer {
-            amount: Cents::new(450)
+            amount: Cents::new(450),
+            attempt: 1,
+            resend: false,
         },
         "not the original's {original_payout}"
     );
@@ -243,14 +210,14 @@ fn item_5_a_failed_seller_is_retried_while_the_paid_one_is_not_paid_twice() {
         Posted::Booked
     );
     let first = pay_out(&mut ledger, &order, seller(7), None, "tr_1");
-    let PayoutDecision::Transfer { amount } = first else {
+    let PayoutDecision::Transfer { amount, .. } = first else {
         panic!("{first:?}")
     };
     let paid = PayoutStatus::Paid {
         amount,
         transfer_id: "tr_1".into(),
     };
-    // Seller 8's transfer failed with a retryable error after its amount was decided.
+    // Stripe refused seller 8's transfer: the retry decides again, under a new key.
     let failed = PayoutStatus::Failed {
         amount: Cents::new(1800),
     };
@@ -266,7 +233,9 @@ fn item_5_a_failed_seller_is_retried_while_the_paid_one_is_not_paid_twice() {
     assert_eq!(
         pay_out(&mut ledger, &order, seller(8), Some(failed), "tr_2"),
         PayoutDecision::Transfer {
-            amount: Cents::new(1800)
+            amount: Cents::new(1800),
+            attempt: 2,
+            resend: false,
         }
     );
     assert_eq!(ledger.seller_balance(seller(7), USD).unwrap(), Cents::ZERO);

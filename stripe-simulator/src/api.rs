@@ -131,7 +131,7 @@ pub(crate) async fn handle(sim: Arc<Sim>, mut request: Request) -> Response {
     let fingerprint = format!("{method} {path} {params:?}");
     let replay = idempotency_key
         .as_ref()
-        .and_then(|key| sim.state().idempotency.get(key).cloned());
+        .and_then(|key| sim.state().remembered(key));
     let (status, body) = match replay {
         Some(stored) if stored.fingerprint != fingerprint => {
             let e = error(
@@ -155,13 +155,15 @@ pub(crate) async fn handle(sim: Arc<Sim>, mut request: Request) -> Response {
             };
             // Like Stripe, a completed request is remembered under its key (errors of 5xx are not).
             if let (Some(key), false) = (&idempotency_key, status.is_server_error()) {
-                sim.state().remember(
+                let mut state = sim.state();
+                let at = state.clock();
+                state.remember(
                     key,
                     Remembered {
                         fingerprint,
                         status: status.as_u16(),
                         body: body.clone(),
-                        at: now(),
+                        at,
                     },
                 );
             }
@@ -226,6 +228,7 @@ fn operate(
     let endpoint = match (method.as_str(), parts.as_slice()) {
         ("POST", ["v1", "checkout", "sessions"]) => "POST /v1/checkout/sessions",
         ("POST", ["v1", "transfers"]) => "POST /v1/transfers",
+        ("GET", ["v1", "transfers"]) => "GET /v1/transfers",
         ("POST", ["v1", "transfers", _, "reversals"]) => "POST /v1/transfers/{id}/reversals",
         ("POST", ["v1", "refunds"]) => "POST /v1/refunds",
         ("POST", ["v1", "accounts"]) => "POST /v1/accounts",
@@ -268,6 +271,7 @@ fn operate(
             .map(charge_public)
             .ok_or_else(|| missing("charge", id)),
         ("POST", ["v1", "transfers"]) => create_transfer(&mut state, params),
+        ("GET", ["v1", "transfers"]) => Ok(list_transfers(&state, params)),
         ("POST", ["v1", "transfers", id, "reversals"]) => create_reversal(&mut state, id, params),
         ("POST", ["v1", "refunds"]) => {
             let amount = param(params, "amount").and_then(|a| a.parse::<i64>().ok());
@@ -477,6 +481,32 @@ fn create_transfer(state: &mut State, params: &Params) -> Result<Value, ApiError
     });
     state.transfers.insert(id, transfer.clone());
     Ok(transfer)
+}
+
+/// `GET /v1/transfers`: newest first, filtered by `transfer_group` and `destination` when given,
+/// at most `limit` (default 10, at most 100).
+fn list_transfers(state: &State, params: &Params) -> Value {
+    let group = param(params, "transfer_group");
+    let destination = param(params, "destination");
+    let limit = param(params, "limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(10)
+        .clamp(1, 100);
+    let mut found: Vec<&Value> = state
+        .transfers
+        .values()
+        .filter(|t| group.is_none_or(|g| t["transfer_group"].as_str() == Some(g)))
+        .filter(|t| destination.is_none_or(|d| t["destination"].as_str() == Some(d)))
+        .collect();
+    found.sort_by(|a, b| {
+        b["created"]
+            .as_i64()
+            .cmp(&a["created"].as_i64())
+            .then_with(|| b["id"].as_str().cmp(&a["id"].as_str()))
+    });
+    let has_more = found.len() > limit;
+    let data: Vec<Value> = found.into_iter().take(limit).cloned().collect();
+    json!({"object": "list", "url": "/v1/transfers", "has_more": has_more, "data": data})
 }
 
 fn create_reversal(

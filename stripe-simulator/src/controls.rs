@@ -1,5 +1,6 @@
 //! The simulator's test controls (`/_sim/…`): injected faults, held, duplicated and reordered
-//! webhooks, refunds, disputes, account flags and settling or expiring checkouts on demand.
+//! webhooks, refunds, disputes, account flags, settling or expiring checkouts on demand, and
+//! advancing the clock (so idempotency keys are forgotten after 24 hours).
 
 use std::sync::Arc;
 
@@ -32,6 +33,12 @@ pub(crate) async fn control(sim: Arc<Sim>, mut request: Request) -> Response {
         ("DELETE", ["_sim", "faults"]) => {
             sim.state().faults.clear();
             ok(json!({"ok": true}))
+        }
+        ("POST", ["_sim", "clock"]) => {
+            let advance = body["advance_seconds"].as_i64().unwrap_or(0).max(0);
+            let mut state = sim.state();
+            state.clock_offset = state.clock_offset.saturating_add(advance);
+            ok(json!({"clock": state.clock(), "offset_seconds": state.clock_offset}))
         }
         ("GET", ["_sim", "requests"]) => ok(Value::Array(sim.state().requests.clone())),
         ("GET", ["_sim", "transfers"]) => ok(Value::Array(

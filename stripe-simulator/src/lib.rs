@@ -144,12 +144,30 @@ pub(crate) struct State {
     pub(crate) hold: bool,
     pub(crate) held: Vec<PendingEvent>,
     pub(crate) deliveries: Vec<Value>,
+    /// Seconds the simulator's clock runs ahead of the real one (`POST /_sim/clock`), so tests
+    /// can let Stripe forget idempotency keys.
+    pub(crate) clock_offset: i64,
 }
 
 impl State {
+    /// The simulator's clock (Unix seconds): the real time plus the offset tests advanced it by.
+    pub(crate) fn clock(&self) -> i64 {
+        now().saturating_add(self.clock_offset)
+    }
+
+    /// The request remembered under an idempotency key, unless Stripe would have forgotten it
+    /// (older than 24 hours on the simulator's clock).
+    pub(crate) fn remembered(&self, key: &str) -> Option<Remembered> {
+        let horizon = self.clock().saturating_sub(IDEMPOTENCY_WINDOW_SECONDS);
+        self.idempotency
+            .get(key)
+            .filter(|r| r.at >= horizon)
+            .cloned()
+    }
+
     /// Remembers a completed request, forgetting keys older than a day.
     pub(crate) fn remember(&mut self, key: &str, remembered: Remembered) {
-        let horizon = remembered.at - IDEMPOTENCY_WINDOW_SECONDS;
+        let horizon = remembered.at.saturating_sub(IDEMPOTENCY_WINDOW_SECONDS);
         self.idempotency.retain(|_, r| r.at >= horizon);
         self.idempotency.insert(key.to_owned(), remembered);
     }

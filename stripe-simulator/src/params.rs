@@ -101,6 +101,15 @@ pub(crate) fn allowed(endpoint: &str) -> &'static [&'static str] {
             "description",
             "expand",
         ],
+        "GET /v1/transfers" => &[
+            "transfer_group",
+            "destination",
+            "limit",
+            "starting_after",
+            "ending_before",
+            "created",
+            "expand",
+        ],
         "POST /v1/transfers/{id}/reversals" => &[
             "amount",
             "description",

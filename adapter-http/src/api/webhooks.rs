@@ -49,6 +49,7 @@ impl WebhooksApi {
             WebhookOutcome::Applied(what) => ("applied", what),
             WebhookOutcome::Duplicate => ("duplicate", String::new()),
             WebhookOutcome::Ignored(why) => ("ignored", why),
+            WebhookOutcome::Rejected(why) => ("rejected", why),
         };
         Ok(Json(WebhookAck {
             received: true,

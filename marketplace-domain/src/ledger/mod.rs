@@ -15,6 +15,7 @@
 //! | `SellerPayable(s)` | credit | what the platform owes seller `s` (negative: the seller owes) |
 //! | `DisputeCosts` | debit | Stripe's dispute fees |
 //! | `Losses` | debit | money returned that no line could absorb (zero unless facts conflict) |
+//! | `UnallocatedRefunds` | debit | refunds naming a line beyond what that line could absorb, borne by the platform until an owner resolves them |
 //! | `Adjustments` | debit | owner corrections made to sellers' balances |
 //!
 //! Money returned to buyers and money transferred to sellers leave through `Clearing`; their totals
@@ -73,6 +74,9 @@ pub enum Account {
     DisputeCosts,
     /// Money returned (refunded or disputed) beyond what the order's lines could absorb.
     Losses,
+    /// The part of a refund naming a line that the line could not absorb: never charged to another
+    /// line's seller, borne by the platform until an owner resolves it with an adjustment.
+    UnallocatedRefunds,
     /// Owner corrections.
     Adjustments,
 }
@@ -81,9 +85,11 @@ impl Account {
     /// The side the account normally carries its balance on.
     pub fn normal_side(&self) -> Side {
         match self {
-            Account::Clearing | Account::DisputeCosts | Account::Losses | Account::Adjustments => {
-                Side::Debit
-            }
+            Account::Clearing
+            | Account::DisputeCosts
+            | Account::Losses
+            | Account::UnallocatedRefunds
+            | Account::Adjustments => Side::Debit,
             Account::FeeRevenue | Account::TaxPayable | Account::SellerPayable(_) => Side::Credit,
         }
     }
@@ -97,6 +103,7 @@ impl Account {
             Account::SellerPayable(seller) => format!("seller_payable:{seller}"),
             Account::DisputeCosts => "dispute_costs".to_owned(),
             Account::Losses => "losses".to_owned(),
+            Account::UnallocatedRefunds => "unallocated_refunds".to_owned(),
             Account::Adjustments => "adjustments".to_owned(),
         }
     }
@@ -109,6 +116,7 @@ impl Account {
             "tax_payable" => Some(Account::TaxPayable),
             "dispute_costs" => Some(Account::DisputeCosts),
             "losses" => Some(Account::Losses),
+            "unallocated_refunds" => Some(Account::UnallocatedRefunds),
             "adjustments" => Some(Account::Adjustments),
             other => other
                 .strip_prefix("seller_payable:")
@@ -301,6 +309,7 @@ mod tests {
             Account::SellerPayable(seller(7)),
             Account::DisputeCosts,
             Account::Losses,
+            Account::UnallocatedRefunds,
             Account::Adjustments,
         ] {
             assert_eq!(Account::parse(&account.code()), Some(account));

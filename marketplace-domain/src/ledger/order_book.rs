@@ -5,9 +5,11 @@
 //!
 //! 1. The *refund state* of an order is a pure function of the set of refund and dispute facts
 //!    booked for it ([`refund_state`]). Facts are replayed in their canonical order (Stripe's
-//!    `created`, then key): a refund naming a line is taken from that line (anything beyond the
-//!    line's remaining amount spills over the other lines), any other refund or a lost dispute is
-//!    spread over the lines by their remaining refundable amount ([`allocate`]). A lost dispute is
+//!    `created`, then key): a refund naming a line is taken from that line, and anything beyond the
+//!    line's remaining amount is *unallocated* (never charged to another line's seller: the
+//!    platform carries it on `UnallocatedRefunds` until an owner resolves it); any other refund or a
+//!    lost dispute is spread over the lines by their remaining refundable amount ([`allocate`]). A
+//!    lost dispute is
 //!    limited to what is not yet refunded; a won dispute cancels the loss of the same dispute, and a
 //!    failed refund cancels that refund. What
 //!    no line can absorb (a disputed amount beyond what is refundable, or a refund seen while a
@@ -277,15 +279,23 @@ pub struct RefundState {
     pub dispute_fees: Cents,
     /// Money returned beyond what the lines could absorb.
     pub unabsorbed: Cents,
+    /// The part of refunds naming a line that the line could not absorb (or naming a line that is
+    /// not in the order): the platform carries it until an owner resolves it.
+    pub unallocated: Cents,
 }
 
 impl RefundState {
-    /// What is still refundable on the order.
+    /// What is still refundable on the order: its total less what the lines absorbed and what
+    /// refunds returned beyond a named line (that money left too). Never negative.
     ///
     /// # Errors
     /// Overflow.
     pub fn refundable(&self, order: &OrderMoney) -> Result<Cents, MoneyError> {
-        order.total()?.checked_sub(self.refunded)
+        Ok(order
+            .total()?
+            .checked_sub(self.refunded)?
+            .checked_sub(self.unallocated)?
+            .max(Cents::ZERO))
     }
 
     /// The refunded amount of one line (all components).
@@ -348,16 +358,26 @@ pub fn refund_state(order: &OrderMoney, facts: &[&Fact]) -> Result<RefundState, 
                 ..
             } if !failed.contains(&refund_id.as_str()) => {
                 positive("a refund", *amount)?;
-                let mut left = *amount;
-                if let Some(index) = line.and_then(|l| order.lines.iter().position(|m| m.line == l))
-                {
-                    let take = left.min(remaining[index]);
-                    remaining[index] = remaining[index].checked_sub(take)?;
-                    refunded[index] = refunded[index].checked_add(take)?;
-                    left = left.checked_sub(take)?;
+                match line {
+                    // Taken from the line it names, never from another seller's line.
+                    Some(named) => {
+                        let take = match order.lines.iter().position(|m| m.line == *named) {
+                            Some(index) => {
+                                let take = (*amount).min(remaining[index]);
+                                remaining[index] = remaining[index].checked_sub(take)?;
+                                refunded[index] = refunded[index].checked_add(take)?;
+                                take
+                            }
+                            None => Cents::ZERO,
+                        };
+                        state.unallocated =
+                            state.unallocated.checked_add(amount.checked_sub(take)?)?;
+                    }
+                    None => {
+                        let unabsorbed = spread(*amount, &mut remaining, &mut refunded)?;
+                        state.unabsorbed = state.unabsorbed.checked_add(unabsorbed)?;
+                    }
                 }
-                let unabsorbed = spread(left, &mut remaining, &mut refunded)?;
-                state.unabsorbed = state.unabsorbed.checked_add(unabsorbed)?;
                 state.refund_cash = state.refund_cash.checked_add(*amount)?;
             }
             Fact::DisputeLost {
@@ -460,6 +480,7 @@ fn state_postings(
     }
     add((Account::DisputeCosts, None, None), state.dispute_fees)?;
     add((Account::Losses, None, None), state.unabsorbed)?;
+    add((Account::UnallocatedRefunds, None, None), state.unallocated)?;
     add(
         (Account::Clearing, None, None),
         state

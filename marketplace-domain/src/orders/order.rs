@@ -431,7 +431,11 @@ impl Order {
             }
         }
         self.data.refunded = state.refunded;
-        if let Ok(status) = self.data.status.on_refunds(state.refunded, self.data.total) {
+        if let Ok(status) = self
+            .data
+            .status
+            .on_refunds(true, state.refunded, self.data.total)
+        {
             self.data.status = status;
         }
         self.data.updated_at = now;
@@ -481,11 +485,25 @@ impl Order {
         let mut facts: Vec<&Fact> = booked.iter().map(JournalEntry::fact).collect();
         facts.push(entry.fact());
         let state = refund_state(&money, &facts)?;
+        let before = refund_state(&money, &facts[..facts.len().saturating_sub(1)])?;
         let mut events = Vec::new();
         self.data.refunded = state.refunded;
-        match self.data.status.on_refunds(state.refunded, self.data.total) {
+        let paid = self.data.paid_at.is_some();
+        match self
+            .data
+            .status
+            .on_refunds(paid, state.refunded, self.data.total)
+        {
             Ok(status) => self.data.status = status,
             Err(error) => events.push(OrderEvent::warning(error.to_string())),
+        }
+        if state.unallocated > before.unallocated {
+            events.push(OrderEvent::warning(format!(
+                "{} of {} could not be taken from the line it names: held as an unallocated \
+                 refund for an owner to resolve",
+                state.unallocated.checked_sub(before.unallocated)?,
+                entry.key()
+            )));
         }
         self.data.updated_at = now;
         events.push(OrderEvent::booked(entry.fact()));

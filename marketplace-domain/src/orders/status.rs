@@ -1,12 +1,13 @@
-//! The order status machine: pending → paid → partially refunded → refunded, and pending →
-//! canceled. Events only ever move it forward, so they may arrive in any order.
+//! The order status machine: pending → paid ⇄ partially refunded ⇄ refunded, and pending →
+//! canceled. A payment only moves it forward; refunds set it from the refunds that stand, so
+//! events may arrive in any order and a failed refund undoes what it did.
 
 use std::fmt;
 
 use crate::money::Cents;
 
-/// An order's payment status: pending → paid → partially_refunded → refunded, and
-/// pending → canceled. Events only ever move it forward.
+/// An order's payment status: pending → paid ⇄ partially_refunded ⇄ refunded, and
+/// pending → canceled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OrderStatus {
     /// Placed, not paid.
@@ -73,24 +74,32 @@ impl OrderStatus {
         }
     }
 
-    /// The status once `refunded` of `total` has been returned. Never moves backwards; refunds that
-    /// arrive before the payment event still count as a payment having happened.
+    /// The status once `refunded` of `total` stands returned (the refunds and lost disputes in
+    /// force). It follows that amount in both directions: a failed refund or a won dispute brings a
+    /// `refunded` order back to `partially_refunded` or `paid`. `paid` says whether the payment was
+    /// confirmed; a refund seen before the payment event still counts as money having arrived, and
+    /// once nothing stands refunded an unconfirmed order is `pending` again.
     ///
     /// # Errors
     /// [`OrderStateError::RefundOfCanceledOrder`].
-    pub fn on_refunds(self, refunded: Cents, total: Cents) -> Result<OrderStatus, OrderStateError> {
-        let Some(rank) = self.rank() else {
+    pub fn on_refunds(
+        self,
+        paid: bool,
+        refunded: Cents,
+        total: Cents,
+    ) -> Result<OrderStatus, OrderStateError> {
+        if self == OrderStatus::Canceled {
             return Err(OrderStateError::RefundOfCanceledOrder);
-        };
-        let by_amount = if refunded.is_positive() && refunded >= total {
+        }
+        Ok(if refunded.is_positive() && refunded >= total {
             OrderStatus::Refunded
         } else if refunded.is_positive() {
             OrderStatus::PartiallyRefunded
-        } else {
+        } else if paid {
             OrderStatus::Paid
-        };
-        let target_rank = by_amount.rank().unwrap_or(0);
-        Ok(if target_rank > rank { by_amount } else { self })
+        } else {
+            OrderStatus::Pending
+        })
     }
 
     /// Cancels a pending order (idempotent on a canceled one).
@@ -161,16 +170,36 @@ mod tests {
             Err(OrderStateError::PaymentForCanceledOrder)
         );
         let total = Cents::new(1000);
-        assert_eq!(Paid.on_refunds(Cents::new(1), total), Ok(PartiallyRefunded));
-        assert_eq!(PartiallyRefunded.on_refunds(total, total), Ok(Refunded));
-        assert_eq!(Refunded.on_refunds(Cents::new(1), total), Ok(Refunded));
         assert_eq!(
-            Pending.on_refunds(Cents::new(5), total),
+            Paid.on_refunds(true, Cents::new(1), total),
+            Ok(PartiallyRefunded)
+        );
+        assert_eq!(
+            PartiallyRefunded.on_refunds(true, total, total),
+            Ok(Refunded)
+        );
+        assert_eq!(
+            Refunded.on_refunds(true, Cents::new(1), total),
+            Ok(PartiallyRefunded),
+            "a failed refund brings the status back"
+        );
+        assert_eq!(
+            Refunded.on_refunds(true, Cents::ZERO, total),
+            Ok(Paid),
+            "every refund failed"
+        );
+        assert_eq!(
+            Pending.on_refunds(false, Cents::new(5), total),
             Ok(PartiallyRefunded),
             "refund seen before payment"
         );
         assert_eq!(
-            Canceled.on_refunds(Cents::new(5), total),
+            PartiallyRefunded.on_refunds(false, Cents::ZERO, total),
+            Ok(Pending),
+            "that refund failed before the payment was confirmed"
+        );
+        assert_eq!(
+            Canceled.on_refunds(true, Cents::new(5), total),
             Err(OrderStateError::RefundOfCanceledOrder)
         );
         assert_eq!(Pending.cancel(), Ok(Canceled));

@@ -140,7 +140,7 @@ pub struct NewTransfer {
     pub source_transaction: Option<String>,
     /// The order id.
     pub transfer_group: String,
-    /// Metadata (`order_id`, `seller_id`).
+    /// Metadata (`order_id`, `seller_id`, `payout_attempt`).
     pub metadata: BTreeMap<String, String>,
 }
 
@@ -151,6 +151,18 @@ pub struct Transfer {
     pub id: String,
     /// Amount.
     pub amount: Cents,
+}
+
+/// A transfer found at the provider by its transfer group: how a payout attempt whose outcome was
+/// unknown finds the transfer it may have created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedTransfer {
+    /// `tr_…`.
+    pub id: String,
+    /// Amount.
+    pub amount: Cents,
+    /// Its metadata (`order_id`, `seller_id`, `payout_attempt`).
+    pub metadata: BTreeMap<String, String>,
 }
 
 /// A transfer reversal.
@@ -304,6 +316,16 @@ pub trait PaymentGateway: Send + Sync {
         transfer: &NewTransfer,
         idempotency_key: &str,
     ) -> Result<Transfer, PaymentError>;
+    /// The transfers of a transfer group (our order id), up to the provider's page size (100):
+    /// before sending a payout attempt again, because the provider forgets idempotency keys after
+    /// 24 hours.
+    ///
+    /// # Errors
+    /// [`PaymentError`].
+    async fn transfers_of_group(
+        &self,
+        transfer_group: &str,
+    ) -> Result<Vec<ListedTransfer>, PaymentError>;
     /// Reverses (part of) a transfer.
     ///
     /// # Errors
@@ -439,6 +461,12 @@ pub enum EventPayload {
     /// A type we do not act on.
     Ignored {
         /// Why it is ignored.
+        reason: String,
+    },
+    /// A genuine event whose amounts cannot be taken as they are (they overflow when added): it is
+    /// recorded and refused, never booked.
+    Rejected {
+        /// Why.
         reason: String,
     },
 }

@@ -18,6 +18,8 @@ pub struct PayoutRecord {
     pub seller_id: UserId,
     /// State.
     pub status: PayoutStatus,
+    /// How many attempts were decided (each has its own idempotency key).
+    pub attempts: u32,
     /// Last error, for failed attempts.
     pub last_error: Option<String>,
     /// Created.
@@ -70,10 +72,12 @@ pub trait PayoutStore: Send {
     /// # Errors
     /// [`StoreError::NotFound`] when it does not exist.
     async fn update_payout(&mut self, payout: &PayoutRecord) -> Result<(), StoreError>;
-    /// Σ amounts of a seller's decided but unconfirmed payouts (pending or failed), except one order.
+    /// Σ amounts of a seller's payouts in one currency whose transfer may exist but is not booked
+    /// (pending), except one order: money already leaving.
     async fn unconfirmed_total(
         &mut self,
         seller: UserId,
+        currency: Currency,
         except: OrderId,
     ) -> Result<Cents, StoreError>;
     /// Orders whose payout to the seller was skipped because they were not ready.
@@ -94,10 +98,12 @@ pub trait ReversalStore: Send {
     /// Σ amounts of (order, seller)'s reversals that are done or under way.
     async fn reversed_total(&mut self, order: OrderId, seller: UserId)
     -> Result<Cents, StoreError>;
-    /// Σ amounts of a seller's reversals under way (money on its way back), except one order.
+    /// Σ amounts of a seller's reversals under way (money on its way back) in one currency,
+    /// except one order.
     async fn pending_reversals_total(
         &mut self,
         seller: UserId,
+        currency: Currency,
         except: OrderId,
     ) -> Result<Cents, StoreError>;
     /// Inserts a reversal.
@@ -124,8 +130,13 @@ pub trait PayoutQueries: Send + Sync {
         seller: UserId,
         page: PageRequest,
     ) -> Result<Page<PayoutRecord>, StoreError>;
-    /// Σ of a seller's payouts decided but not confirmed (pending or failed): money on its way.
-    async fn unconfirmed_payouts(&self, seller: UserId) -> Result<Cents, StoreError>;
+    /// Σ of a seller's payouts whose transfer may exist but is not booked yet (pending): money on
+    /// its way.
+    async fn unconfirmed_payouts(
+        &self,
+        seller: UserId,
+        currency: Currency,
+    ) -> Result<Cents, StoreError>;
     /// An order's transfer reversals, oldest first.
     async fn order_reversals(&self, order: OrderId) -> Result<Vec<ReversalRecord>, StoreError>;
 }

@@ -1,7 +1,7 @@
 use uuid::Uuid;
 
 use super::*;
-use crate::ledger::{Ledger, Posted, transfer_entry};
+use crate::ledger::{Account, Ledger, Posted, transfer_entry};
 use crate::orders::{CartItem, PricingTerms, price_order};
 
 fn id(n: u128) -> Uuid {
@@ -219,10 +219,56 @@ fn money_events_refund_then_replay_then_fail() {
     assert_eq!(order.refunded, Cents::ZERO);
     assert_eq!(
         order.status,
-        OrderStatus::Refunded,
-        "the status never moves back; the money does"
+        OrderStatus::Paid,
+        "the status follows the refunds that stand"
     );
+    assert!(order.downloadable(), "downloads open again");
     assert_eq!(ledger.fee_revenue(Currency::USD).unwrap(), Cents::new(150));
+}
+
+#[test]
+fn a_refund_naming_a_line_never_moves_onto_another_sellers_line() {
+    let mut order = placed();
+    let mut ledger = Ledger::new();
+    let paid = order.apply_payment(&Payment::Free, &[], now()).unwrap();
+    assert_eq!(ledger.post(paid.entry.unwrap()), Posted::Booked);
+    // 1,200 naming the 1,000 print of seller 7: 200 more than the line holds.
+    let refund = Fact::Refund {
+        refund_id: "re_1".into(),
+        order: order.id,
+        amount: Cents::new(1200),
+        line: Some(OrderItemId::from_uuid(id(2))),
+        created: now(),
+    };
+    let change = order
+        .apply_money_event(refund, ledger.entries(), now())
+        .unwrap();
+    assert!(
+        change
+            .events
+            .iter()
+            .any(|e| e.kind == OrderEventKind::Warning && e.message.contains("2.00 of refund:re_1")),
+        "{:?}",
+        change.events
+    );
+    assert_eq!(ledger.post(change.entry.unwrap()), Posted::Booked);
+    assert_eq!(order.refunded, Cents::new(1000));
+    assert_eq!(order.status, OrderStatus::PartiallyRefunded);
+    assert_eq!(
+        ledger.seller_balance(seller(8), Currency::USD).unwrap(),
+        Cents::new(450),
+        "the file's seller keeps their whole net"
+    );
+    assert_eq!(
+        ledger.seller_balance(seller(7), Currency::USD).unwrap(),
+        Cents::ZERO
+    );
+    assert_eq!(
+        ledger
+            .balance(Account::UnallocatedRefunds, Currency::USD)
+            .unwrap(),
+        Cents::new(200)
+    );
 }
 
 #[test]

@@ -208,14 +208,15 @@ fn payout(order: OrderId, seller: UserId, status: PayoutStatus, updated: i64) ->
         order_id: order,
         seller_id: seller,
         status,
+        attempts: 1,
         last_error: None,
         created_at: at(updated),
         updated_at: at(updated),
     }
 }
 
-/// One payout record per (order, seller); what is pending or failed counts as on its way; sellers
-/// not ready are remembered so their payouts run when they become ready.
+/// One payout record per (order, seller); what is pending counts as on its way (a refused attempt
+/// made no transfer); sellers not ready are remembered so their payouts run when they become ready.
 pub async fn payouts_are_one_per_order_and_seller(s: Subject) {
     let (f, first) = placed(&s).await;
     let second = order(f.buyer, &f.print, &f.file, 3);
@@ -246,6 +247,7 @@ pub async fn payouts_are_one_per_order_and_seller(s: Subject) {
         5,
     );
     failed.last_error = Some("card_declined".into());
+    failed.attempts = 2;
     payouts.update_payout(&failed).await.unwrap();
     let mut stored = payouts
         .get_payout_for_update(first, alice)
@@ -256,12 +258,39 @@ pub async fn payouts_are_one_per_order_and_seller(s: Subject) {
     stored.created_at = at(5);
     assert_eq!(stored, failed);
     assert_eq!(
-        payouts.unconfirmed_total(alice, second.id).await.unwrap(),
+        payouts
+            .unconfirmed_total(alice, Currency::USD, second.id)
+            .await
+            .unwrap(),
+        Cents::ZERO,
+        "a refused attempt made no transfer"
+    );
+    payouts
+        .update_payout(&payout(first, alice, pending.clone(), 5))
+        .await
+        .unwrap();
+    assert_eq!(
+        payouts
+            .unconfirmed_total(alice, Currency::USD, second.id)
+            .await
+            .unwrap(),
         Cents::new(1000)
     );
     assert_eq!(
-        payouts.unconfirmed_total(alice, first).await.unwrap(),
+        payouts
+            .unconfirmed_total(alice, Currency::USD, first)
+            .await
+            .unwrap(),
         Cents::ZERO
+    );
+    let euros = Currency::parse("eur").unwrap();
+    assert_eq!(
+        payouts
+            .unconfirmed_total(alice, euros, second.id)
+            .await
+            .unwrap(),
+        Cents::ZERO,
+        "never summed across currencies"
     );
     let not_ready = PayoutStatus::Skipped(SkipReason::SellerNotReady);
     payouts
@@ -314,11 +343,17 @@ pub async fn payouts_are_one_per_order_and_seller(s: Subject) {
     tx.commit().await.unwrap();
     let queries = s.queries.payouts().unwrap();
     assert_eq!(
-        queries.unconfirmed_payouts(alice).await.unwrap(),
+        queries
+            .unconfirmed_payouts(alice, Currency::USD)
+            .await
+            .unwrap(),
         Cents::ZERO
     );
     assert_eq!(
-        queries.unconfirmed_payouts(bob).await.unwrap(),
+        queries
+            .unconfirmed_payouts(bob, Currency::USD)
+            .await
+            .unwrap(),
         Cents::new(1000)
     );
     let of_first: Vec<(UserId, PayoutStatus)> = queries
@@ -387,14 +422,14 @@ pub async fn one_reversal_is_pending_at_a_time(s: Subject) {
     );
     assert_eq!(
         reversals
-            .pending_reversals_total(alice, other)
+            .pending_reversals_total(alice, Currency::USD, other)
             .await
             .unwrap(),
         Cents::new(300)
     );
     assert_eq!(
         reversals
-            .pending_reversals_total(alice, order)
+            .pending_reversals_total(alice, Currency::USD, order)
             .await
             .unwrap(),
         Cents::ZERO
@@ -443,7 +478,7 @@ pub async fn one_reversal_is_pending_at_a_time(s: Subject) {
     );
     assert_eq!(
         reversals
-            .pending_reversals_total(alice, other)
+            .pending_reversals_total(alice, Currency::USD, other)
             .await
             .unwrap(),
         Cents::ZERO

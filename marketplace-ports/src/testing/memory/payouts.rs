@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use marketplace_domain::ids::{OrderId, UserId};
-use marketplace_domain::money::Cents;
+use marketplace_domain::money::{Cents, Currency};
 use marketplace_domain::pagination::{Page, PageRequest};
 use marketplace_domain::payouts::{PayoutStatus, ReversalStatus, SkipReason};
 
@@ -14,15 +14,24 @@ use crate::ports::{
 
 pub(crate) struct MemPayouts(pub(crate) Working);
 
-/// Σ amounts of `seller`'s payouts under way (pending or failed), except `except`'s.
-fn unconfirmed(s: &State, seller: UserId, except: Option<OrderId>) -> Result<Cents, StoreError> {
+/// Σ amounts of `seller`'s payouts whose transfer may exist (pending), except `except`'s.
+fn unconfirmed(
+    s: &State,
+    seller: UserId,
+    currency: Currency,
+    except: Option<OrderId>,
+) -> Result<Cents, StoreError> {
+    let in_currency = |order: OrderId| s.orders.get(&order).is_some_and(|o| o.currency == currency);
     Cents::sum(
         s.payouts
             .values()
             .filter(|p| p.seller_id == seller && Some(p.order_id) != except)
+            .filter(|p| in_currency(p.order_id))
             .filter_map(|p| match p.status {
-                PayoutStatus::Pending { amount } | PayoutStatus::Failed { amount } => Some(amount),
-                PayoutStatus::Paid { .. } | PayoutStatus::Skipped(_) => None,
+                PayoutStatus::Pending { amount } => Some(amount),
+                PayoutStatus::Failed { .. }
+                | PayoutStatus::Paid { .. }
+                | PayoutStatus::Skipped(_) => None,
             }),
     )
     .map_err(|e| StoreError::Unavailable(e.to_string()))
@@ -78,11 +87,13 @@ impl PayoutStore for MemPayouts {
     async fn unconfirmed_total(
         &mut self,
         seller: UserId,
+        currency: Currency,
         except: OrderId,
     ) -> Result<Cents, StoreError> {
         unconfirmed(
             &*self.0.state("payouts.unconfirmed_total")?,
             seller,
+            currency,
             Some(except),
         )
     }
@@ -143,11 +154,15 @@ impl ReversalStore for MemReversals {
     async fn pending_reversals_total(
         &mut self,
         seller: UserId,
+        currency: Currency,
         except: OrderId,
     ) -> Result<Cents, StoreError> {
         let s = self.0.state("reversals.pending_reversals_total")?;
         reversal_total(&s, |r| {
-            r.seller_id == seller && r.order_id != except && r.status == ReversalStatus::Pending
+            r.seller_id == seller
+                && r.order_id != except
+                && r.currency == currency
+                && r.status == ReversalStatus::Pending
         })
     }
 
@@ -206,8 +221,17 @@ impl PayoutQueries for MemoryStore {
         Ok(page_of(payouts, page))
     }
 
-    async fn unconfirmed_payouts(&self, seller: UserId) -> Result<Cents, StoreError> {
-        unconfirmed(&self.read("payouts.unconfirmed_payouts")?, seller, None)
+    async fn unconfirmed_payouts(
+        &self,
+        seller: UserId,
+        currency: Currency,
+    ) -> Result<Cents, StoreError> {
+        unconfirmed(
+            &self.read("payouts.unconfirmed_payouts")?,
+            seller,
+            currency,
+            None,
+        )
     }
 
     async fn order_reversals(&self, order: OrderId) -> Result<Vec<ReversalRecord>, StoreError> {

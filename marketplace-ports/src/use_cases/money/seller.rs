@@ -118,7 +118,10 @@ impl SellerMoney {
         let since = self.deps.clock.now() - Duration::days(30);
         let counts = queries.listings()?.listing_counts(seller).await?;
         let balance = queries.ledger()?.seller_balance(seller, currency).await?;
-        let in_flight = queries.payouts()?.unconfirmed_payouts(seller).await?;
+        let in_flight = queries
+            .payouts()?
+            .unconfirmed_payouts(seller, currency)
+            .await?;
         let payout_available = balance
             .checked_sub(in_flight)
             .unwrap_or(Cents::ZERO)

@@ -6,6 +6,7 @@
 
 use marketplace_domain::ids::OrderId;
 use marketplace_domain::ledger::Fact;
+use marketplace_domain::money::Cents;
 use marketplace_domain::orders::{
     CheckoutCompletion, CompletedCheckout, Order, OrderEvent, SessionEnd,
 };
@@ -20,7 +21,7 @@ use crate::use_cases::shared::booking::{
     book, book_refund, enqueue, persist, queue_after_payment, record_events,
 };
 use crate::use_cases::shared::sellers::apply_account_status;
-use crate::use_cases::{ErrorKind, UseCaseError};
+use crate::use_cases::{ErrorKind, Settings, UseCaseError};
 
 /// Why a webhook was not processed.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +32,10 @@ pub enum ReceiveWebhookError {
     /// Applying it failed: rolled back, Stripe will deliver it again.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A genuine event whose amounts cannot be booked (they overflow): recorded with the reason,
+    /// nothing applied.
+    #[error("the event was rejected: {0}")]
+    Rejected(String),
 }
 
 impl UseCaseError for ReceiveWebhookError {
@@ -38,6 +43,9 @@ impl UseCaseError for ReceiveWebhookError {
         match self {
             ReceiveWebhookError::Verification(_) => ErrorKind::BadRequest {
                 code: "webhook_verification_failed",
+            },
+            ReceiveWebhookError::Rejected(_) => ErrorKind::Unprocessable {
+                code: "webhook_rejected",
             },
             ReceiveWebhookError::Store(e @ StoreError::Unavailable(_)) => e.kind(),
             // Whatever failed was rolled back: asking for a retry makes Stripe deliver it again.
@@ -58,6 +66,8 @@ pub enum WebhookOutcome {
     Duplicate,
     /// Recorded, nothing to do.
     Ignored(String),
+    /// Recorded and refused: its amounts cannot be booked. Nothing was applied.
+    Rejected(String),
 }
 
 operation_group!(
@@ -103,6 +113,7 @@ impl WebhookReceiver {
         let described = match &outcome {
             WebhookOutcome::Applied(what) => format!("applied: {what}"),
             WebhookOutcome::Ignored(why) => format!("ignored: {why}"),
+            WebhookOutcome::Rejected(why) => format!("rejected: {why}"),
             WebhookOutcome::Duplicate => "duplicate".to_owned(),
         };
         tx.webhooks()?
@@ -110,7 +121,10 @@ impl WebhookReceiver {
             .await?;
         tx.commit().await?;
         tracing::info!(event = %event.id, kind = %event.event_type, outcome = %described, "webhook");
-        Ok(outcome)
+        match outcome {
+            WebhookOutcome::Rejected(why) => Err(ReceiveWebhookError::Rejected(why)),
+            other => Ok(other),
+        }
     }
 
     async fn apply(
@@ -131,11 +145,15 @@ impl WebhookReceiver {
                 on_session_ended(tx, session, SessionEnd::Expired, now).await
             }
             EventPayload::ChargeRefunded(charge) => self.on_charge_refunded(tx, charge, now).await,
-            EventPayload::RefundChanged(refund) => on_refund(tx, refund, now).await,
+            EventPayload::RefundChanged(refund) => {
+                on_refund(tx, refund, &self.deps.settings, now).await
+            }
             EventPayload::DisputeOpened(dispute) => {
                 on_dispute_opened(tx, dispute, &event.event_type, now).await
             }
-            EventPayload::DisputeClosed(dispute) => on_dispute_closed(tx, dispute, now).await,
+            EventPayload::DisputeClosed(dispute) => {
+                on_dispute_closed(tx, dispute, &self.deps.settings, now).await
+            }
             EventPayload::AccountUpdated(account) => {
                 let applied = apply_account_status(
                     tx,
@@ -153,6 +171,7 @@ impl WebhookReceiver {
                 })
             }
             EventPayload::Ignored { reason } => Ok(WebhookOutcome::Ignored(reason.clone())),
+            EventPayload::Rejected { reason } => Ok(WebhookOutcome::Rejected(reason.clone())),
         }
     }
 
@@ -201,6 +220,19 @@ impl WebhookReceiver {
         charge: &ChargeData,
         now: OffsetDateTime,
     ) -> Result<WebhookOutcome, StoreError> {
+        // What the listed refunds add up to, in checked arithmetic, before anything is booked.
+        let Ok(listed) = Cents::sum(
+            charge
+                .refunds
+                .iter()
+                .filter(|r| r.status == RefundStatus::Succeeded)
+                .map(|r| r.amount),
+        ) else {
+            return Ok(WebhookOutcome::Rejected(format!(
+                "the refunds listed on charge {} overflow when added",
+                charge.id
+            )));
+        };
         let Some(order_id) =
             order_of_charge(tx, Some(&charge.id), charge.payment_intent.as_deref()).await?
         else {
@@ -211,17 +243,11 @@ impl WebhookReceiver {
         };
         remember_charge(tx, order_id, &charge.id, now).await?;
         for refund in &charge.refunds {
-            book_refund(tx, order_id, refund, now).await?;
+            book_refund(tx, order_id, refund, &self.deps.settings, now).await?;
         }
         // The cumulative amount tells us whether refunds are missing from the list (it is not
         // expanded by default): fetch them in a job, outside this transaction.
-        let listed: i64 = charge
-            .refunds
-            .iter()
-            .filter(|r| r.status == RefundStatus::Succeeded)
-            .map(|r| r.amount.get())
-            .sum();
-        if charge.amount_refunded.get() > listed {
+        if charge.amount_refunded > listed {
             let sync = JobKind::RefundSync { order: order_id };
             enqueue(tx, &sync, &self.deps.settings, now).await?;
         }
@@ -291,6 +317,7 @@ async fn order_of_charge(
 async fn on_refund(
     tx: &mut dyn Tx,
     refund: &RefundData,
+    settings: &Settings,
     now: OffsetDateTime,
 ) -> Result<WebhookOutcome, StoreError> {
     let by_metadata = refund
@@ -318,14 +345,16 @@ async fn on_refund(
     if let Some(charge) = &refund.charge {
         remember_charge(tx, order_id, charge, now).await?;
     }
-    Ok(match book_refund(tx, order_id, refund, now).await? {
-        Some(key) => WebhookOutcome::Applied(format!("booked {key}")),
-        None => WebhookOutcome::Ignored(format!(
-            "refund {} is {}",
-            refund.id,
-            refund.status.as_str()
-        )),
-    })
+    Ok(
+        match book_refund(tx, order_id, refund, settings, now).await? {
+            Some(key) => WebhookOutcome::Applied(format!("booked {key}")),
+            None => WebhookOutcome::Ignored(format!(
+                "refund {} is {}",
+                refund.id,
+                refund.status.as_str()
+            )),
+        },
+    )
 }
 
 /// The order a dispute is about (disputes carry no metadata of ours: look up the charge), or the
@@ -372,6 +401,7 @@ async fn on_dispute_opened(
 async fn on_dispute_closed(
     tx: &mut dyn Tx,
     dispute: &DisputeData,
+    settings: &Settings,
     now: OffsetDateTime,
 ) -> Result<WebhookOutcome, StoreError> {
     let order_id = match order_of_dispute(tx, dispute).await? {
@@ -399,7 +429,7 @@ async fn on_dispute_closed(
             )));
         }
     };
-    Ok(match book(tx, order_id, fact, now).await? {
+    Ok(match book(tx, order_id, fact, settings, now).await? {
         Some(key) => WebhookOutcome::Applied(format!("booked {key}")),
         None => WebhookOutcome::Ignored(format!("dispute {} already booked", dispute.id)),
     })

@@ -114,17 +114,32 @@ pub async fn queue_after_payment(
     settings: &Settings,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    if !order.paid_free() && order.total.is_positive() {
-        for seller in order.sellers() {
-            let payout = JobKind::Payout {
-                order: order.id,
-                seller,
-            };
-            enqueue(tx, &payout, settings, now).await?;
-        }
-    }
+    queue_payouts(tx, order, settings, now).await?;
     if order.guest_email.is_some() {
         enqueue(tx, &JobKind::OrderMail { order: order.id }, settings, now).await?;
+    }
+    Ok(())
+}
+
+/// Queues a payout job per seller of an order that was charged (none for free checkouts).
+///
+/// # Errors
+/// Storage failures.
+pub async fn queue_payouts(
+    tx: &mut dyn Tx,
+    order: &Order,
+    settings: &Settings,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    if order.paid_free() || !order.total.is_positive() {
+        return Ok(());
+    }
+    for seller in order.sellers() {
+        let payout = JobKind::Payout {
+            order: order.id,
+            seller,
+        };
+        enqueue(tx, &payout, settings, now).await?;
     }
     Ok(())
 }
@@ -150,8 +165,10 @@ pub async fn mark_paid(
     Ok(outcome)
 }
 
-/// Books a refund, failed refund or dispute outcome on an order (locking it) and moves its refunded
-/// amount and status forward.
+/// Books a refund, failed refund or dispute outcome on an order (locking it), sets its refunded
+/// amount and status from the refunds that stand, and, for a paid order, queues its sellers'
+/// payouts again: a failed refund or a won dispute may make the order owe them more, and the
+/// payout job decides afresh (a paid payout stays paid).
 ///
 /// # Errors
 /// [`StoreError::NotFound`] for an unknown order, [`BookingError::Ledger`] when the money core
@@ -160,6 +177,7 @@ pub async fn book_order_fact(
     tx: &mut dyn Tx,
     order_id: OrderId,
     fact: Fact,
+    settings: &Settings,
     now: OffsetDateTime,
 ) -> Result<Booked, BookingError> {
     let mut order = tx
@@ -172,7 +190,11 @@ pub async fn book_order_fact(
     if !change.booked_something() {
         return Ok(Booked::Already);
     }
-    Ok(persist(tx, &order, &change, now).await?)
+    let booked = persist(tx, &order, &change, now).await?;
+    if order.paid_at.is_some() {
+        queue_payouts(tx, &order, settings, now).await?;
+    }
+    Ok(booked)
 }
 
 /// Books an order fact; the money core's refusals become warnings on the order (the event that
@@ -185,10 +207,11 @@ pub async fn book(
     tx: &mut dyn Tx,
     order_id: OrderId,
     fact: Fact,
+    settings: &Settings,
     now: OffsetDateTime,
 ) -> Result<Option<EntryKey>, StoreError> {
     let key = fact.key();
-    match book_order_fact(tx, order_id, fact, now).await {
+    match book_order_fact(tx, order_id, fact, settings, now).await {
         Ok(Booked::New) => Ok(Some(key)),
         Ok(Booked::Already) | Err(BookingError::Store(StoreError::NotFound)) => Ok(None),
         Err(BookingError::Store(e)) => Err(e),
@@ -209,6 +232,7 @@ pub async fn book_refund(
     tx: &mut dyn Tx,
     order_id: OrderId,
     refund: &RefundData,
+    settings: &Settings,
     now: OffsetDateTime,
 ) -> Result<Option<EntryKey>, StoreError> {
     let fact = match refund.status {
@@ -231,5 +255,5 @@ pub async fn book_refund(
             return Ok(None);
         }
     };
-    book(tx, order_id, fact, now).await
+    book(tx, order_id, fact, settings, now).await
 }

@@ -86,10 +86,13 @@ pub async fn balance_as_payouts_see_it(
     ledger_balance: Cents,
     order: &Order,
 ) -> Result<Cents, JobError> {
-    let leaving = tx.payouts()?.unconfirmed_total(seller, order.id).await?;
+    let leaving = tx
+        .payouts()?
+        .unconfirmed_total(seller, order.currency, order.id)
+        .await?;
     let coming_back = tx
         .reversals()?
-        .pending_reversals_total(seller, order.id)
+        .pending_reversals_total(seller, order.currency, order.id)
         .await?;
     Ok(ledger_balance
         .checked_sub(leaving)?

@@ -9,8 +9,8 @@ use time::Duration;
 
 use super::World;
 use crate::ports::{
-    Clock, ConnectedAccount, EventPayload, JobKind, JobStatus, MockPaymentGateway, NewTransfer,
-    PaymentError, PaymentIntent, RefundData, RefundStatus, Transfer, TransferReversal,
+    Clock, ConnectedAccount, EventPayload, JobKind, JobStatus, ListedTransfer, MockPaymentGateway,
+    NewTransfer, PaymentError, PaymentIntent, RefundData, RefundStatus, Transfer, TransferReversal,
     WebhookEndpoint,
 };
 use crate::use_cases::Actor;
@@ -20,11 +20,19 @@ use crate::use_cases::orders::mail::send_order_mail;
 /// The transfers Stripe was asked for, with their idempotency keys.
 type Transfers = Arc<Mutex<Vec<(NewTransfer, String)>>>;
 
-/// Stripe knows `pi_1`'s charge `ch_1`; transfers answer `answers` in turn (then succeed).
-fn stripe_transfers(
-    stripe: &mut MockPaymentGateway,
-    answers: Vec<Result<(), PaymentError>>,
-) -> Transfers {
+/// How Stripe answers one transfer request.
+enum Answer {
+    /// Creates it and says so.
+    Created,
+    /// Refuses it, or fails before doing anything.
+    Fails(PaymentError),
+    /// Creates it, but the answer is lost (a timeout): the client sees a transient error.
+    CreatedButLost,
+}
+
+/// Stripe knows `pi_1`'s charge `ch_1`; transfers answer `answers` in turn (then succeed). It
+/// lists the transfers it created by transfer group, with their metadata.
+fn stripe_transfers(stripe: &mut MockPaymentGateway, answers: Vec<Answer>) -> Transfers {
     stripe.expect_retrieve_payment_intent().returning(|id| {
         Ok(PaymentIntent {
             id: id.to_owned(),
@@ -33,21 +41,46 @@ fn stripe_transfers(
         })
     });
     let asked: Transfers = Arc::default();
+    let created: Arc<Mutex<Vec<(String, ListedTransfer)>>> = Arc::default();
     let log = asked.clone();
+    let made = created.clone();
     let answers = Mutex::new(answers.into_iter());
     stripe
         .expect_create_transfer()
         .returning(move |transfer, key| {
             let mut log = log.lock().unwrap();
             log.push((transfer.clone(), key.to_owned()));
-            match answers.lock().unwrap().next() {
-                Some(Err(error)) => Err(error),
-                Some(Ok(())) | None => Ok(Transfer {
-                    id: format!("tr_{}", log.len()),
-                    amount: transfer.amount,
+            let listed = ListedTransfer {
+                id: format!("tr_{}", log.len()),
+                amount: transfer.amount,
+                metadata: transfer.metadata.clone(),
+            };
+            let answer = answers.lock().unwrap().next().unwrap_or(Answer::Created);
+            if matches!(answer, Answer::Created | Answer::CreatedButLost) {
+                made.lock()
+                    .unwrap()
+                    .push((transfer.transfer_group.clone(), listed.clone()));
+            }
+            match answer {
+                Answer::Fails(error) => Err(error),
+                Answer::CreatedButLost => Err(PaymentError::Transient {
+                    message: "timed out".into(),
+                }),
+                Answer::Created => Ok(Transfer {
+                    id: listed.id,
+                    amount: listed.amount,
                 }),
             }
         });
+    stripe.expect_transfers_of_group().returning(move |group| {
+        Ok(created
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(g, _)| g == group)
+            .map(|(_, t)| t.clone())
+            .collect())
+    });
     asked
 }
 
@@ -117,13 +150,13 @@ async fn a_payout_transfers_the_net_from_the_charge_and_books_it() {
 }
 
 #[tokio::test]
-async fn a_transient_failure_marks_the_payout_failed_and_retries_later() {
+async fn a_transient_failure_leaves_the_attempt_pending_and_sends_it_again_as_it_was() {
     let mut asked = None;
     let world = World::with(|stripe| {
-        let timeout = PaymentError::Transient {
+        let server_error = PaymentError::Transient {
             message: "HTTP 500".into(),
         };
-        asked = Some(stripe_transfers(stripe, vec![Err(timeout)]));
+        asked = Some(stripe_transfers(stripe, vec![Answer::Fails(server_error)]));
     });
     let (seller, order) = paid(&world).await;
     let runs = world.run_jobs().await;
@@ -133,9 +166,10 @@ async fn a_transient_failure_marks_the_payout_failed_and_retries_later() {
     );
     assert_eq!(
         payout_of(&world, &order, &seller),
-        PayoutStatus::Failed {
+        PayoutStatus::Pending {
             amount: Cents::new(1125)
-        }
+        },
+        "the outcome is unknown: the transfer may exist"
     );
     let state = world.state();
     let job = &state.jobs[0].record;
@@ -167,13 +201,126 @@ async fn a_transient_failure_marks_the_payout_failed_and_retries_later() {
 }
 
 #[tokio::test]
+async fn a_transfer_whose_answer_was_lost_is_found_at_stripe_and_not_sent_again() {
+    let mut asked = None;
+    let world = World::with(|stripe| {
+        asked = Some(stripe_transfers(stripe, vec![Answer::CreatedButLost]));
+    });
+    let (seller, order) = paid(&world).await;
+    let runs = world.run_jobs().await;
+    assert!(matches!(runs[..], [JobRun::Retrying(_)]), "{runs:?}");
+    assert!(matches!(
+        payout_of(&world, &order, &seller),
+        PayoutStatus::Pending { .. }
+    ));
+    world.clock.advance(Duration::days(2));
+    assert!(matches!(world.run_jobs().await[..], [JobRun::Done(_)]));
+    assert_eq!(
+        asked.unwrap().lock().unwrap().len(),
+        1,
+        "looked up by transfer group, not sent again after Stripe forgot the key"
+    );
+    assert_eq!(
+        payout_of(&world, &order, &seller),
+        PayoutStatus::Paid {
+            amount: Cents::new(1125),
+            transfer_id: "tr_1".into()
+        }
+    );
+    assert_eq!(world.balance(&seller), Cents::ZERO, "booked once");
+}
+
+#[tokio::test]
+async fn a_refused_transfer_is_decided_again_after_a_refund_instead_of_paying_the_old_amount() {
+    let mut asked = None;
+    let world = World::with(|stripe| {
+        let refused = PaymentError::Rejected {
+            code: "account_invalid".into(),
+            message: "the destination cannot receive transfers".into(),
+        };
+        asked = Some(stripe_transfers(stripe, vec![Answer::Fails(refused)]));
+    });
+    let (seller, order) = paid(&world).await;
+    assert!(matches!(world.run_jobs().await[..], [JobRun::Dead(_)]));
+    assert_eq!(
+        payout_of(&world, &order, &seller),
+        PayoutStatus::Failed {
+            amount: Cents::new(1125)
+        }
+    );
+    // The whole order is refunded; the refund queues the payout again.
+    let event = world.charge_refunded("evt_refund", &order, 1250, vec![world.refund("re_1", 1250)]);
+    world
+        .deliver(WebhookEndpoint::Payments, event)
+        .await
+        .unwrap();
+    assert_eq!(world.balance(&seller), Cents::ZERO);
+    assert!(matches!(world.run_jobs().await[..], [JobRun::Done(_)]));
+    assert_eq!(
+        payout_of(&world, &order, &seller),
+        PayoutStatus::Skipped(SkipReason::NothingOwed)
+    );
+    assert_eq!(
+        asked.unwrap().lock().unwrap().len(),
+        1,
+        "never the old 11.25"
+    );
+}
+
+#[tokio::test]
+async fn a_payout_netted_to_nothing_is_paid_when_the_refund_fails() {
+    let mut asked = None;
+    let world = World::with(|stripe| asked = Some(stripe_transfers(stripe, vec![])));
+    let (seller, buyer, print) = world.shop().await;
+    let order = world.place(Some(&buyer), &[(print, 1)]).await;
+    world.pay(&order, 1).await;
+    // Fully refunded before the payout ran.
+    let event = world.charge_refunded("evt_refund", &order, 1250, vec![world.refund("re_1", 1250)]);
+    world
+        .deliver(WebhookEndpoint::Payments, event)
+        .await
+        .unwrap();
+    assert!(matches!(world.run_jobs().await[..], [JobRun::Done(_)]));
+    assert_eq!(
+        payout_of(&world, &order, &seller),
+        PayoutStatus::Skipped(SkipReason::NothingOwed)
+    );
+    assert_eq!(world.state().orders[&order.id].status.as_str(), "refunded");
+    // The refund fails: the money stayed with us, and the seller is owed again.
+    let mut failed = world.refund("re_1", 1250);
+    failed.status = RefundStatus::Failed;
+    let event = world.event(
+        "evt_refund_failed",
+        "refund.updated",
+        EventPayload::RefundChanged(failed),
+    );
+    world
+        .deliver(WebhookEndpoint::Payments, event)
+        .await
+        .unwrap();
+    let state = world.state();
+    assert_eq!(state.orders[&order.id].status.as_str(), "paid");
+    assert_eq!(state.orders[&order.id].refunded, Cents::ZERO);
+    drop(state);
+    assert!(matches!(world.run_jobs().await[..], [JobRun::Done(_)]));
+    assert_eq!(
+        payout_of(&world, &order, &seller),
+        PayoutStatus::Paid {
+            amount: Cents::new(1125),
+            transfer_id: "tr_1".into()
+        }
+    );
+    assert_eq!(asked.unwrap().lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn a_refused_transfer_parks_the_job_as_dead_until_an_owner_retries() {
     let world = World::with(|stripe| {
         let refused = PaymentError::Rejected {
             code: "account_invalid".into(),
             message: "the destination cannot receive transfers".into(),
         };
-        stripe_transfers(stripe, vec![Err(refused)]);
+        stripe_transfers(stripe, vec![Answer::Fails(refused)]);
     });
     let (seller, order) = paid(&world).await;
     let runs = world.run_jobs().await;
@@ -273,6 +420,15 @@ async fn refunded_after_payout(world: &World) -> (Actor, Order) {
         Cents::new(-450),
         "the seller owes the refund's net"
     );
+    // The refund queued the payout again; it was paid, so nothing more is sent.
+    assert!(matches!(
+        world.run_jobs().await[..],
+        [JobRun::Done(JobKind::Payout { .. })]
+    ));
+    assert!(matches!(
+        payout_of(world, &order, &seller),
+        PayoutStatus::Paid { .. }
+    ));
     (seller, order)
 }
 

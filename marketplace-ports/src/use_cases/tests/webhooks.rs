@@ -299,3 +299,44 @@ async fn a_lost_dispute_is_booked_and_a_won_one_reinstates_it() {
     assert_eq!(world.balance(&seller), Cents::new(1125), "reinstated");
     assert_eq!(world.state().journal.len(), 3);
 }
+
+#[tokio::test]
+async fn refunds_whose_amounts_overflow_are_recorded_and_rejected_not_booked() {
+    let world = World::new();
+    let (seller, order) = placed(&world).await;
+    world.pay(&order, 1).await;
+    let huge = world.refund("re_1", i64::MAX);
+    let more = world.refund("re_2", 1);
+    let event = world.charge_refunded("evt_overflow", &order, 1250, vec![huge, more]);
+    let rejected = world
+        .deliver(WebhookEndpoint::Payments, event.clone())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(rejected, ReceiveWebhookError::Rejected(_)),
+        "{rejected:?}"
+    );
+    assert_eq!(
+        rejected.kind(),
+        ErrorKind::Unprocessable {
+            code: "webhook_rejected"
+        }
+    );
+    assert_eq!(world.balance(&seller), Cents::new(1125), "nothing booked");
+    let state = world.state();
+    assert_eq!(state.orders[&order.id].refunded, Cents::ZERO);
+    assert!(
+        state.webhooks["evt_overflow"]
+            .outcome
+            .starts_with("rejected:"),
+        "recorded with its outcome"
+    );
+    drop(state);
+    assert_eq!(
+        world
+            .deliver(WebhookEndpoint::Payments, event)
+            .await
+            .unwrap(),
+        WebhookOutcome::Duplicate
+    );
+}
