@@ -67,7 +67,14 @@ fn columns(fact: &Fact) -> FactColumns {
             c.external_created_at = Some(*created);
         }
         Fact::RefundFailed { refund_id, .. } => c.stripe_id = Some(refund_id.clone()),
-        Fact::DisputeLost {
+        Fact::DisputeOpened {
+            dispute_id,
+            amount,
+            fee,
+            created,
+            ..
+        }
+        | Fact::DisputeLost {
             dispute_id,
             amount,
             fee,
@@ -79,7 +86,12 @@ fn columns(fact: &Fact) -> FactColumns {
             c.fee = Some(fee.get());
             c.external_created_at = Some(*created);
         }
-        Fact::DisputeWon { dispute_id, .. } => c.stripe_id = Some(dispute_id.clone()),
+        Fact::DisputeWon {
+            dispute_id, fee, ..
+        } => {
+            c.stripe_id = Some(dispute_id.clone());
+            c.fee = Some(fee.get());
+        }
         Fact::Adjustment {
             adjustment_id,
             seller,
@@ -170,9 +182,17 @@ fn fact_of(row: &EntryRow) -> Result<Fact, StoreError> {
             fee: Cents::new(row.fee_cents.unwrap_or(0)),
             created: created()?,
         },
+        "dispute_opened" => Fact::DisputeOpened {
+            dispute_id: stripe_id()?,
+            order: order()?,
+            amount: amount()?,
+            fee: Cents::new(row.fee_cents.unwrap_or(0)),
+            created: created()?,
+        },
         "dispute_won" => Fact::DisputeWon {
             dispute_id: stripe_id()?,
             order: order()?,
+            fee: Cents::new(row.fee_cents.unwrap_or(0)),
         },
         "adjustment" => Fact::Adjustment {
             adjustment_id: AdjustmentId::from_uuid(

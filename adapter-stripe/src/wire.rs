@@ -362,9 +362,11 @@ pub(crate) fn payload(event_type: &str, value: serde_json::Value) -> Result<Even
         "refund.created" | "refund.updated" => {
             EventPayload::RefundChanged(object::<RefundWire>(value)?.into_data())
         }
-        "charge.dispute.created" | "charge.dispute.updated" => {
+        "charge.dispute.created" | "charge.dispute.funds_withdrawn" => {
             dispute(value, EventPayload::DisputeOpened)?
         }
+        "charge.dispute.updated" => dispute(value, EventPayload::DisputeUpdated)?,
+        "charge.dispute.funds_reinstated" => dispute(value, EventPayload::DisputeReinstated)?,
         "charge.dispute.closed" => dispute(value, EventPayload::DisputeClosed)?,
         "account.updated" => {
             EventPayload::AccountUpdated(object::<AccountWire>(value)?.into_account())

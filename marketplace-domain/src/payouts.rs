@@ -129,8 +129,9 @@ pub struct PayoutContext {
 
 impl PayoutContext {
     /// The context of `seller`'s payout for `order`, given the facts booked for the order so far
-    /// (what it still owes the seller is worked out from them, transfers and reversals included),
-    /// the seller's balance as payouts see it, and the payout record so far.
+    /// (what it still owes the seller is worked out from them, transfers and reversals included,
+    /// and an open dispute holds the payout), the seller's balance as payouts see it, and the
+    /// payout record so far.
     ///
     /// # Errors
     /// The errors of [`order_owes`].
@@ -142,10 +143,11 @@ impl PayoutContext {
         seller_balance: Cents,
         existing: Option<PayoutSoFar>,
     ) -> Result<PayoutContext, LedgerError> {
+        let state = refund_state(order, booked)?;
         Ok(PayoutContext {
             seller_ready,
-            on_hold: false,
-            order_owes: order_owes(order, booked, seller)?,
+            on_hold: state.open_disputes > 0,
+            order_owes: owes_given(order, &state, booked, seller)?,
             seller_balance,
             existing,
         })
@@ -172,11 +174,16 @@ impl PayoutContext {
         PayoutContext::new(order, &booked, seller, seller_ready, balance, existing)
     }
 
-    /// Holds the order's payouts (an open dispute, a charge that does not match the order): no new
-    /// attempt is decided while held.
+    /// Holds the order's payouts for a reason the facts do not show (a charge that does not match
+    /// the order, say): no new attempt is decided while held. An open dispute holds them already.
     pub fn held(mut self, on_hold: bool) -> PayoutContext {
-        self.on_hold = on_hold;
+        self.on_hold |= on_hold;
         self
+    }
+
+    /// True when no new attempt may be decided now.
+    pub fn on_hold(&self) -> bool {
+        self.on_hold
     }
 
     /// What the order still owes the seller ([`order_owes`]).
@@ -255,7 +262,16 @@ pub fn order_owes(
     booked: &[&Fact],
     seller: UserId,
 ) -> Result<Cents, LedgerError> {
-    let mut owes = order_claim(order, booked, seller)?;
+    owes_given(order, &refund_state(order, booked)?, booked, seller)
+}
+
+fn owes_given(
+    order: &OrderMoney,
+    state: &RefundState,
+    booked: &[&Fact],
+    seller: UserId,
+) -> Result<Cents, LedgerError> {
+    let mut owes = claim_given(order, state, seller)?;
     let mut seen = std::collections::BTreeSet::new();
     for fact in booked {
         if !seen.insert(fact.key()) {

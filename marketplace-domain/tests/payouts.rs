@@ -15,7 +15,7 @@ use common::{USD, created, order, seller};
 
 use marketplace_domain::ids::UserId;
 use marketplace_domain::ledger::{
-    Fact, JournalEntry, Ledger, OrderMoney, Posted, order_event_entry, order_paid_entry,
+    Account, Fact, JournalEntry, Ledger, OrderMoney, Posted, order_event_entry, order_paid_entry,
     refund_state, transfer_entry,
 };
 use marketplace_domain::money::Cents;
@@ -293,4 +293,114 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn an_open_dispute_holds_the_payout_until_it_is_won() {
+    let order = order(5, &[(7, 1000)]);
+    let mut ledger = Ledger::new();
+    assert_eq!(
+        ledger.post(order_paid_entry(&order).unwrap()),
+        Posted::Booked
+    );
+    let opened = Fact::DisputeOpened {
+        dispute_id: "dp_1".into(),
+        order: order.order,
+        amount: Cents::new(1000),
+        fee: Cents::new(1500),
+        created: created(1),
+    };
+    assert_eq!(book(&mut ledger, &order, opened), Posted::Booked);
+    assert_eq!(
+        ledger.balance(Account::DisputedFunds, USD).unwrap(),
+        Cents::new(1000)
+    );
+    assert_eq!(
+        ledger.balance(Account::Clearing, USD).unwrap(),
+        Cents::new(1000 - 1000 - 1500),
+        "the amount and the fee left the platform's balance when the dispute opened"
+    );
+    assert_eq!(
+        plan(&ledger, &order, seller(7), None),
+        PayoutDecision::Skip(SkipReason::OnHold)
+    );
+    let won = Fact::DisputeWon {
+        dispute_id: "dp_1".into(),
+        order: order.order,
+        fee: Cents::new(1500),
+    };
+    assert_eq!(book(&mut ledger, &order, won), Posted::Booked);
+    assert_eq!(
+        ledger.balance(Account::DisputedFunds, USD).unwrap(),
+        Cents::ZERO
+    );
+    assert_eq!(
+        ledger.balance(Account::DisputeCosts, USD).unwrap(),
+        Cents::new(1500),
+        "Stripe kept its fee"
+    );
+    let skipped = PayoutSoFar {
+        status: PayoutStatus::Skipped(SkipReason::OnHold),
+        attempts: 0,
+    };
+    assert_eq!(
+        plan(&ledger, &order, seller(7), Some(skipped)),
+        PayoutDecision::Transfer {
+            amount: Cents::new(900),
+            attempt: 1,
+            resend: false
+        },
+        "released"
+    );
+}
+
+#[test]
+fn a_dispute_lost_after_a_partial_refund_takes_only_the_rest() {
+    let order = order(6, &[(7, 1000)]);
+    let mut ledger = Ledger::new();
+    assert_eq!(
+        ledger.post(order_paid_entry(&order).unwrap()),
+        Posted::Booked
+    );
+    let refund = Fact::Refund {
+        refund_id: "re_1".into(),
+        order: order.order,
+        amount: Cents::new(400),
+        line: None,
+        created: created(1),
+    };
+    assert_eq!(book(&mut ledger, &order, refund), Posted::Booked);
+    // The buyer disputes the whole charge; Stripe withdraws what is left (600) and the fee.
+    for fact in [
+        Fact::DisputeOpened {
+            dispute_id: "dp_1".into(),
+            order: order.order,
+            amount: Cents::new(600),
+            fee: Cents::new(1500),
+            created: created(2),
+        },
+        Fact::DisputeLost {
+            dispute_id: "dp_1".into(),
+            order: order.order,
+            amount: Cents::new(600),
+            fee: Cents::new(1500),
+            created: created(2),
+        },
+    ] {
+        assert_eq!(book(&mut ledger, &order, fact), Posted::Booked);
+    }
+    assert_eq!(ledger.seller_balance(seller(7), USD).unwrap(), Cents::ZERO);
+    assert_eq!(
+        ledger.balance(Account::DisputedFunds, USD).unwrap(),
+        Cents::ZERO
+    );
+    assert_eq!(ledger.balance(Account::Losses, USD).unwrap(), Cents::ZERO);
+    assert_eq!(
+        ledger.balance(Account::Clearing, USD).unwrap(),
+        Cents::new(1000 - 400 - 600 - 1500)
+    );
+    assert_eq!(
+        plan(&ledger, &order, seller(7), None),
+        PayoutDecision::Skip(SkipReason::NothingOwed)
+    );
 }

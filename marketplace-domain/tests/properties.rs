@@ -333,10 +333,13 @@ enum Step {
     /// Run the payout planner for seller `n` (every seller is ready); with `lose_record`, as a
     /// caller that lost its payout records would.
     Payout { seller: u8, lose_record: bool },
-    /// A dispute for `percent` of what is left, lost with a fee.
+    /// A dispute for `percent` of what is left is opened: its amount and fee are withdrawn.
+    DisputeOpened { percent: u32, fee: i64 },
+    /// The last open dispute is lost; with none open, a dispute for `percent` of what is left is
+    /// lost at once (its opening never reached us).
     DisputeLost { percent: u32, fee: i64 },
-    /// The last lost dispute is won after all.
-    DisputeWon,
+    /// The last open or lost dispute is won after all; Stripe keeps its fee or not.
+    DisputeWon { fee_kept: bool },
     /// The last refund fails after Stripe reported it.
     RefundFails,
     /// The owner adjusts seller `n` by `amount` (either sign).
@@ -352,8 +355,9 @@ fn step() -> impl Strategy<Value = Step> {
             .prop_map(|(percent, line)| Step::Refund { percent, line }),
         4 => (0..3_u8, prop::bool::weighted(0.2))
             .prop_map(|(seller, lose_record)| Step::Payout { seller, lose_record }),
+        1 => (1..=100_u32, 0..2_000_i64).prop_map(|(percent, fee)| Step::DisputeOpened { percent, fee }),
         1 => (1..=100_u32, 0..2_000_i64).prop_map(|(percent, fee)| Step::DisputeLost { percent, fee }),
-        1 => Just(Step::DisputeWon),
+        1 => any::<bool>().prop_map(|fee_kept| Step::DisputeWon { fee_kept }),
         1 => Just(Step::RefundFails),
         1 => (0..3_u8, -3_000..3_000_i64).prop_map(|(seller, amount)| Step::Adjustment { seller, amount }),
         2 => (0..3_u8).prop_map(|seller| Step::Reversal { seller }),
@@ -387,6 +391,7 @@ fn book(ledger: &mut Ledger, order: &OrderMoney, fact: &Fact) -> Posted {
         } => adjustment_entry(*adjustment_id, *seller, *amount, *o, Currency::USD).unwrap(),
         Fact::Refund { .. }
         | Fact::RefundFailed { .. }
+        | Fact::DisputeOpened { .. }
         | Fact::DisputeLost { .. }
         | Fact::DisputeWon { .. } => {
             let booked = ledger.order_entries(order.order);
@@ -411,13 +416,14 @@ fn run(order: OrderMoney, steps: &[Step]) -> Result<Scenario, TestCaseError> {
     let total = order.total().unwrap();
     let mut payouts: BTreeMap<UserId, PayoutStatus> = BTreeMap::new();
     let mut reversed: BTreeMap<UserId, Cents> = BTreeMap::new();
-    let mut open_disputes: Vec<String> = Vec::new();
+    // Disputes that can still be closed: (id, amount, fee, created, lost already).
+    let mut open_disputes: Vec<(String, Cents, Cents, OffsetDateTime, bool)> = Vec::new();
     let mut open_refunds: Vec<String> = Vec::new();
     for (n, step) in steps.iter().enumerate() {
         let booked = ledger.order_entries(order.order);
         let facts_so_far: Vec<&Fact> = booked.iter().map(|e| e.fact()).collect();
         let state = refund_state(&order, &facts_so_far).unwrap();
-        let left = total.checked_sub(state.refunded).unwrap();
+        let left = state.refundable(&order).unwrap();
         let portion = |percent: u32| {
             Cents::new(
                 (left.get() * i64::from(percent) / 100)
@@ -436,14 +442,44 @@ fn run(order: OrderMoney, steps: &[Step]) -> Result<Scenario, TestCaseError> {
                 line: line.and_then(|i| order.lines.get(i)).map(|l| l.line),
                 created: created(n as i64),
             },
-            Step::DisputeLost { percent, fee } if left.is_positive() => {
-                open_disputes.push(format!("dp_{n}"));
-                Fact::DisputeLost {
+            Step::DisputeOpened { percent, fee } if left.is_positive() => {
+                let (amount, fee) = (portion(*percent), Cents::new(*fee));
+                open_disputes.push((format!("dp_{n}"), amount, fee, created(n as i64), false));
+                Fact::DisputeOpened {
                     dispute_id: format!("dp_{n}"),
                     order: order.order,
-                    amount: portion(*percent),
-                    fee: Cents::new(*fee),
+                    amount,
+                    fee,
                     created: created(n as i64),
+                }
+            }
+            Step::DisputeLost { percent, fee } => {
+                let open = open_disputes.iter().rposition(|d| !d.4);
+                let (dispute_id, amount, fee, at) = match open {
+                    Some(index) => {
+                        let dispute = &mut open_disputes[index];
+                        dispute.4 = true;
+                        (dispute.0.clone(), dispute.1, dispute.2, dispute.3)
+                    }
+                    None if left.is_positive() => {
+                        let (amount, fee) = (portion(*percent), Cents::new(*fee));
+                        open_disputes.push((
+                            format!("dp_{n}"),
+                            amount,
+                            fee,
+                            created(n as i64),
+                            true,
+                        ));
+                        (format!("dp_{n}"), amount, fee, created(n as i64))
+                    }
+                    None => continue,
+                };
+                Fact::DisputeLost {
+                    dispute_id,
+                    order: order.order,
+                    amount,
+                    fee,
+                    created: at,
                 }
             }
             Step::RefundFails => match open_refunds.pop() {
@@ -453,10 +489,11 @@ fn run(order: OrderMoney, steps: &[Step]) -> Result<Scenario, TestCaseError> {
                 },
                 None => continue,
             },
-            Step::DisputeWon => match open_disputes.pop() {
-                Some(dispute_id) => Fact::DisputeWon {
+            Step::DisputeWon { fee_kept } => match open_disputes.pop() {
+                Some((dispute_id, _, fee, _, _)) => Fact::DisputeWon {
                     dispute_id,
                     order: order.order,
+                    fee: if *fee_kept { fee } else { Cents::ZERO },
                 },
                 None => continue,
             },
@@ -620,6 +657,7 @@ fn balances(ledger: &Ledger, order: &OrderMoney) -> BTreeMap<String, Cents> {
         Account::FeeRevenue,
         Account::TaxPayable,
         Account::DisputeCosts,
+        Account::DisputedFunds,
         Account::Losses,
         Account::UnallocatedRefunds,
         Account::Adjustments,
@@ -765,10 +803,14 @@ proptest! {
             prop_assert_eq!(sum, Cents::ZERO);
         }
 
-        // Conservation: clearing = charges − transfers + reversals − refunds − (lost dispute amounts
-        // and fees).
-        let won: HashSet<&str> = facts.iter().filter_map(|f| match f {
-            Fact::DisputeWon { dispute_id, .. } => Some(dispute_id.as_str()),
+        // Conservation: clearing = charges − transfers + reversals − refunds − (amounts and fees of
+        // open and lost disputes) − (fees Stripe kept of won ones).
+        let won: BTreeMap<&str, Cents> = facts.iter().filter_map(|f| match f {
+            Fact::DisputeWon { dispute_id, fee, .. } => Some((dispute_id.as_str(), *fee)),
+            _ => None,
+        }).collect();
+        let lost: HashSet<&str> = facts.iter().filter_map(|f| match f {
+            Fact::DisputeLost { dispute_id, .. } => Some(dispute_id.as_str()),
             _ => None,
         }).collect();
         let failed: HashSet<&str> = facts.iter().filter_map(|f| match f {
@@ -784,9 +826,15 @@ proptest! {
             let out = match fact {
                 Fact::Transfer { amount, .. } => *amount,
                 Fact::Refund { refund_id, amount, .. } if !failed.contains(refund_id.as_str()) => *amount,
-                Fact::DisputeLost { dispute_id, amount, fee, .. } if !won.contains(dispute_id.as_str()) => {
+                Fact::DisputeLost { dispute_id, amount, fee, .. } if !won.contains_key(dispute_id.as_str()) => {
                     amount.checked_add(*fee).unwrap()
                 }
+                Fact::DisputeOpened { dispute_id, amount, fee, .. }
+                    if !won.contains_key(dispute_id.as_str()) && !lost.contains(dispute_id.as_str()) =>
+                {
+                    amount.checked_add(*fee).unwrap()
+                }
+                Fact::DisputeWon { fee, .. } => *fee,
                 _ => Cents::ZERO,
             };
             expected = expected.checked_sub(out).unwrap();

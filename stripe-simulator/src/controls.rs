@@ -91,7 +91,18 @@ pub(crate) async fn control(sim: Arc<Sim>, mut request: Request) -> Response {
                 Err(e) => e.into_response(),
             }
         }
+        ("POST", ["_sim", "refunds", id, "fail"]) => {
+            let result = fail_refund(&mut sim.state(), id);
+            match result {
+                Ok(refund) => {
+                    emit(&sim, "refund.updated", refund.clone(), None);
+                    ok(refund)
+                }
+                Err(e) => e.into_response(),
+            }
+        }
         ("POST", ["_sim", "disputes"]) => dispute(&sim, &body),
+        ("POST", ["_sim", "disputes", id, "close"]) => close_dispute(&sim, id, &body),
         ("POST", ["_sim", "accounts", id]) => {
             let account = {
                 let mut state = sim.state();
@@ -129,7 +140,8 @@ pub(crate) async fn control(sim: Arc<Sim>, mut request: Request) -> Response {
     }
 }
 
-/// A dispute opened on a payment and closed as `lost` or `won`, with its events.
+/// A dispute opened on a payment (`charge.dispute.created`, funds withdrawn with a fee), and closed
+/// at once as `lost` or `won` unless `status` is `open` (then `POST /_sim/disputes/{id}/close`).
 fn dispute(sim: &Arc<Sim>, body: &Value) -> Response {
     let intent_id = body["payment_intent"]
         .as_str()
@@ -137,7 +149,7 @@ fn dispute(sim: &Arc<Sim>, body: &Value) -> Response {
         .to_owned();
     let outcome = body["status"].as_str().unwrap_or("lost").to_owned();
     let fee = body["fee"].as_i64().unwrap_or(1500);
-    let (opened, closed) = {
+    let opened = {
         let mut state = sim.state();
         let Some(charge_id) = state
             .intents
@@ -147,28 +159,96 @@ fn dispute(sim: &Arc<Sim>, body: &Value) -> Response {
             let e = missing("payment_intent", &intent_id);
             return e.into_response();
         };
-        let Some(charge) = state.charges.get_mut(&charge_id) else {
+        let Some(charge) = state.charges.get(&charge_id) else {
             let e = missing("charge", &charge_id);
             return e.into_response();
         };
         let left = charge["amount"].as_i64().unwrap_or(0)
-            - charge["amount_refunded"].as_i64().unwrap_or(0);
+            - charge["amount_refunded"].as_i64().unwrap_or(0)
+            - charge["x_sim_disputed"].as_i64().unwrap_or(0);
         let amount = body["amount"].as_i64().unwrap_or(left).min(left);
-        if outcome == "lost" {
-            charge["x_sim_disputed"] =
-                json!(charge["x_sim_disputed"].as_i64().unwrap_or(0) + amount);
-        }
         let id = new_id("dp");
         let dispute = json!({
             "id": id, "object": "dispute", "amount": amount, "currency": charge["currency"], "charge": charge_id,
             "payment_intent": intent_id, "reason": "fraudulent", "status": "needs_response", "created": now(),
             "balance_transactions": [{"amount": -amount, "fee": fee, "type": "adjustment"}], "livemode": false,
         });
-        let mut closed = dispute.clone();
-        closed["status"] = json!(outcome);
-        (dispute, closed)
+        state.disputes.insert(id, dispute.clone());
+        dispute
     };
-    emit(sim, "charge.dispute.created", opened, None);
+    emit(sim, "charge.dispute.created", opened.clone(), None);
+    if outcome == "open" {
+        return json_response(StatusCode::OK, &opened);
+    }
+    let id = opened["id"].as_str().unwrap_or_default().to_owned();
+    close_dispute(sim, &id, body)
+}
+
+/// Closes an open dispute as `lost` or `won` (`status`), with its events: a won one has its funds
+/// reinstated first (its fee returned only with `fee_returned: true`).
+fn close_dispute(sim: &Arc<Sim>, id: &str, body: &Value) -> Response {
+    let outcome = body["status"].as_str().unwrap_or("lost").to_owned();
+    let closed = {
+        let mut state = sim.state();
+        let Some(mut dispute) = state.disputes.get(id).cloned() else {
+            let e = missing("dispute", id);
+            return e.into_response();
+        };
+        let amount = dispute["amount"].as_i64().unwrap_or(0);
+        if outcome == "won" {
+            let fee = dispute["balance_transactions"][0]["fee"]
+                .as_i64()
+                .unwrap_or(0);
+            let returned = if body["fee_returned"] == true {
+                -fee
+            } else {
+                0
+            };
+            if let Some(transactions) = dispute["balance_transactions"].as_array_mut() {
+                transactions.push(json!({"amount": amount, "fee": returned, "type": "adjustment"}));
+            }
+        } else if let Some(charge) = dispute["charge"]
+            .as_str()
+            .map(str::to_owned)
+            .and_then(|c| state.charges.get_mut(&c))
+        {
+            charge["x_sim_disputed"] =
+                json!(charge["x_sim_disputed"].as_i64().unwrap_or(0) + amount);
+        }
+        dispute["status"] = json!(outcome);
+        state.disputes.insert(id.to_owned(), dispute.clone());
+        dispute
+    };
+    if outcome == "won" {
+        emit(sim, "charge.dispute.funds_reinstated", closed.clone(), None);
+    }
     emit(sim, "charge.dispute.closed", closed.clone(), None);
     json_response(StatusCode::OK, &closed)
+}
+
+/// A refund that Stripe reported succeeded fails after all (the card was closed, say): the money
+/// comes back to the charge.
+fn fail_refund(state: &mut super::State, id: &str) -> Result<Value, super::api::ApiError> {
+    let refund = state
+        .refunds
+        .get_mut(id)
+        .ok_or_else(|| missing("refund", id))?;
+    refund["status"] = json!("failed");
+    refund["failure_reason"] = json!("lost_or_stolen_card");
+    let refund = refund.clone();
+    let amount = refund["amount"].as_i64().unwrap_or(0);
+    if let Some(charge) = refund["charge"]
+        .as_str()
+        .and_then(|c| state.charges.get_mut(c))
+    {
+        let refunded = charge["amount_refunded"].as_i64().unwrap_or(0) - amount;
+        charge["amount_refunded"] = json!(refunded.max(0));
+        charge["refunded"] = json!(false);
+        if let Some(list) = charge["refunds"]["data"].as_array_mut() {
+            for listed in list.iter_mut().filter(|r| r["id"] == id) {
+                *listed = refund.clone();
+            }
+        }
+    }
+    Ok(refund)
 }

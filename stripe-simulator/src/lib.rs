@@ -147,6 +147,8 @@ pub(crate) struct State {
     /// Seconds the simulator's clock runs ahead of the real one (`POST /_sim/clock`), so tests
     /// can let Stripe forget idempotency keys.
     pub(crate) clock_offset: i64,
+    /// Disputes by id (not kept across restarts).
+    pub(crate) disputes: HashMap<String, Value>,
 }
 
 impl State {

@@ -57,6 +57,21 @@ pub enum Fact {
         /// The order.
         order: OrderId,
     },
+    /// A dispute was opened and Stripe withdrew the disputed amount and its fee from the platform's
+    /// balance (`charge.dispute.created`, `charge.dispute.funds_withdrawn`). The order's payouts are
+    /// held until it closes.
+    DisputeOpened {
+        /// `dp_…`.
+        dispute_id: String,
+        /// The order.
+        order: OrderId,
+        /// Disputed amount withdrawn.
+        amount: Cents,
+        /// Stripe's dispute fee.
+        fee: Cents,
+        /// When the dispute was created.
+        created: OffsetDateTime,
+    },
     /// A dispute closed as lost: the disputed amount and the fee are gone.
     DisputeLost {
         /// `dp_…`.
@@ -70,12 +85,16 @@ pub enum Fact {
         /// When the dispute was created.
         created: OffsetDateTime,
     },
-    /// A dispute closed as won: whatever its loss booked is reinstated.
+    /// A dispute closed as won (or its funds were reinstated): the disputed amount comes back, and
+    /// whatever a loss booked is undone.
     DisputeWon {
         /// `dp_…`.
         dispute_id: String,
         /// The order.
         order: OrderId,
+        /// The dispute fee Stripe kept after all (the sum of the dispute's balance-transaction
+        /// fees at the end; zero when the fee was returned).
+        fee: Cents,
     },
     /// An owner's adjustment of a seller's balance.
     Adjustment {
@@ -101,6 +120,7 @@ impl Fact {
             }
             Fact::Refund { refund_id, .. } => format!("refund:{refund_id}"),
             Fact::RefundFailed { refund_id, .. } => format!("refund_failed:{refund_id}"),
+            Fact::DisputeOpened { dispute_id, .. } => format!("dispute_opened:{dispute_id}"),
             Fact::DisputeLost { dispute_id, .. } => format!("dispute_lost:{dispute_id}"),
             Fact::DisputeWon { dispute_id, .. } => format!("dispute_won:{dispute_id}"),
             Fact::Adjustment { adjustment_id, .. } => format!("adjustment:{adjustment_id}"),
@@ -108,7 +128,7 @@ impl Fact {
     }
 
     /// The kind of fact, as stored: `order_paid`, `transfer`, `transfer_reversal`, `refund`,
-    /// `refund_failed`, `dispute_lost`, `dispute_won`, `adjustment`.
+    /// `refund_failed`, `dispute_opened`, `dispute_lost`, `dispute_won`, `adjustment`.
     pub fn kind(&self) -> &'static str {
         match self {
             Fact::OrderPaid { .. } => "order_paid",
@@ -116,6 +136,7 @@ impl Fact {
             Fact::TransferReversal { .. } => "transfer_reversal",
             Fact::Refund { .. } => "refund",
             Fact::RefundFailed { .. } => "refund_failed",
+            Fact::DisputeOpened { .. } => "dispute_opened",
             Fact::DisputeLost { .. } => "dispute_lost",
             Fact::DisputeWon { .. } => "dispute_won",
             Fact::Adjustment { .. } => "adjustment",
@@ -128,6 +149,7 @@ impl Fact {
             Fact::OrderPaid { order }
             | Fact::Refund { order, .. }
             | Fact::RefundFailed { order, .. }
+            | Fact::DisputeOpened { order, .. }
             | Fact::DisputeLost { order, .. }
             | Fact::DisputeWon { order, .. } => Some(*order),
             Fact::Transfer { order, .. }

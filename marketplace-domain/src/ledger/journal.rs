@@ -375,7 +375,7 @@ impl Ledger {
                 Fact::Refund { .. } | Fact::RefundFailed { .. } => {
                     flows.refunds = flows.refunds.checked_sub(clearing)?
                 }
-                Fact::DisputeLost { .. } | Fact::DisputeWon { .. } => {
+                Fact::DisputeOpened { .. } | Fact::DisputeLost { .. } | Fact::DisputeWon { .. } => {
                     // A late refund can re-spread an earlier dispute's split but never its cash.
                     flows.disputes = flows.disputes.checked_sub(clearing)?;
                 }

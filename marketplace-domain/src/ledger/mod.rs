@@ -14,6 +14,7 @@
 //! | `TaxPayable` | credit | tax collected, owed to the authorities |
 //! | `SellerPayable(s)` | credit | what the platform owes seller `s` (negative: the seller owes) |
 //! | `DisputeCosts` | debit | Stripe's dispute fees |
+//! | `DisputedFunds` | debit | amounts Stripe withdrew for disputes that are still open |
 //! | `Losses` | debit | money returned that no line could absorb (zero unless facts conflict) |
 //! | `UnallocatedRefunds` | debit | refunds naming a line beyond what that line could absorb, borne by the platform until an owner resolves them |
 //! | `Adjustments` | debit | owner corrections made to sellers' balances |
@@ -72,6 +73,9 @@ pub enum Account {
     SellerPayable(UserId),
     /// Stripe's dispute fees.
     DisputeCosts,
+    /// Amounts Stripe withdrew for disputes that are still open: they come back if the dispute is
+    /// won and become the lines' refunds if it is lost.
+    DisputedFunds,
     /// Money returned (refunded or disputed) beyond what the order's lines could absorb.
     Losses,
     /// The part of a refund naming a line that the line could not absorb: never charged to another
@@ -87,6 +91,7 @@ impl Account {
         match self {
             Account::Clearing
             | Account::DisputeCosts
+            | Account::DisputedFunds
             | Account::Losses
             | Account::UnallocatedRefunds
             | Account::Adjustments => Side::Debit,
@@ -102,6 +107,7 @@ impl Account {
             Account::TaxPayable => "tax_payable".to_owned(),
             Account::SellerPayable(seller) => format!("seller_payable:{seller}"),
             Account::DisputeCosts => "dispute_costs".to_owned(),
+            Account::DisputedFunds => "disputed_funds".to_owned(),
             Account::Losses => "losses".to_owned(),
             Account::UnallocatedRefunds => "unallocated_refunds".to_owned(),
             Account::Adjustments => "adjustments".to_owned(),
@@ -115,6 +121,7 @@ impl Account {
             "fee_revenue" => Some(Account::FeeRevenue),
             "tax_payable" => Some(Account::TaxPayable),
             "dispute_costs" => Some(Account::DisputeCosts),
+            "disputed_funds" => Some(Account::DisputedFunds),
             "losses" => Some(Account::Losses),
             "unallocated_refunds" => Some(Account::UnallocatedRefunds),
             "adjustments" => Some(Account::Adjustments),
@@ -308,6 +315,7 @@ mod tests {
             Account::TaxPayable,
             Account::SellerPayable(seller(7)),
             Account::DisputeCosts,
+            Account::DisputedFunds,
             Account::Losses,
             Account::UnallocatedRefunds,
             Account::Adjustments,

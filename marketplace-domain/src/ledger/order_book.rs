@@ -273,10 +273,15 @@ pub struct RefundState {
     pub refunded: Cents,
     /// Σ refund amounts.
     pub refund_cash: Cents,
-    /// Σ amounts and fees of disputes in force (lost and not won).
+    /// Σ cash withdrawn by disputes: amount and fee of open and lost ones, and the fee Stripe kept
+    /// of won ones.
     pub dispute_cash: Cents,
-    /// Σ fees of disputes in force.
+    /// Σ dispute fees the platform bears (open, lost, and kept by Stripe after a win).
     pub dispute_fees: Cents,
+    /// Σ amounts of disputes still open: withdrawn, outcome unknown.
+    pub disputed: Cents,
+    /// How many disputes are open (opened, neither won nor lost): the order's payouts are held.
+    pub open_disputes: usize,
     /// Money returned beyond what the lines could absorb.
     pub unabsorbed: Cents,
     /// The part of refunds naming a line that the line could not absorb (or naming a line that is
@@ -285,8 +290,9 @@ pub struct RefundState {
 }
 
 impl RefundState {
-    /// What is still refundable on the order: its total less what the lines absorbed and what
-    /// refunds returned beyond a named line (that money left too). Never negative.
+    /// What is still refundable on the order: its total less what the lines absorbed, what refunds
+    /// returned beyond a named line (that money left too) and what open disputes withdrew (Stripe
+    /// does not refund disputed money). Never negative.
     ///
     /// # Errors
     /// Overflow.
@@ -295,6 +301,7 @@ impl RefundState {
             .total()?
             .checked_sub(self.refunded)?
             .checked_sub(self.unallocated)?
+            .checked_sub(self.disputed)?
             .max(Cents::ZERO))
     }
 
@@ -328,10 +335,19 @@ pub fn refund_state(order: &OrderMoney, facts: &[&Fact]) -> Result<RefundState, 
             _ => None,
         })
         .collect();
-    let won: Vec<&str> = unique
+    let won: BTreeMap<&str, Cents> = unique
         .values()
         .filter_map(|f| match f {
-            Fact::DisputeWon { dispute_id, .. } => Some(dispute_id.as_str()),
+            Fact::DisputeWon {
+                dispute_id, fee, ..
+            } => Some((dispute_id.as_str(), *fee)),
+            _ => None,
+        })
+        .collect();
+    let lost: Vec<&str> = unique
+        .values()
+        .filter_map(|f| match f {
+            Fact::DisputeLost { dispute_id, .. } => Some(dispute_id.as_str()),
             _ => None,
         })
         .collect();
@@ -385,12 +401,30 @@ pub fn refund_state(order: &OrderMoney, facts: &[&Fact]) -> Result<RefundState, 
                 amount,
                 fee,
                 ..
-            } if !won.contains(&dispute_id.as_str()) => {
+            } if !won.contains_key(dispute_id.as_str()) => {
                 positive("a disputed amount", *amount)?;
                 let unabsorbed = spread(*amount, &mut remaining, &mut refunded)?;
                 state.unabsorbed = state.unabsorbed.checked_add(unabsorbed)?;
                 state.dispute_fees = state.dispute_fees.checked_add(*fee)?;
                 state.dispute_cash = Cents::sum([state.dispute_cash, *amount, *fee])?;
+            }
+            // Open: withdrawn, held on `DisputedFunds` until it is won or lost.
+            Fact::DisputeOpened {
+                dispute_id,
+                amount,
+                fee,
+                ..
+            } if !won.contains_key(dispute_id.as_str()) && !lost.contains(&dispute_id.as_str()) => {
+                positive("a disputed amount", *amount)?;
+                state.disputed = state.disputed.checked_add(*amount)?;
+                state.dispute_fees = state.dispute_fees.checked_add(*fee)?;
+                state.dispute_cash = Cents::sum([state.dispute_cash, *amount, *fee])?;
+                state.open_disputes = state.open_disputes.saturating_add(1);
+            }
+            // Won: the amount came back; only the fee Stripe kept is a cost.
+            Fact::DisputeWon { fee, .. } => {
+                state.dispute_fees = state.dispute_fees.checked_add(*fee)?;
+                state.dispute_cash = state.dispute_cash.checked_add(*fee)?;
             }
             _ => {}
         }
@@ -410,7 +444,9 @@ pub fn refund_state(order: &OrderMoney, facts: &[&Fact]) -> Result<RefundState, 
 
 fn canonical_time(fact: &Fact) -> Option<time::OffsetDateTime> {
     match fact {
-        Fact::Refund { created, .. } | Fact::DisputeLost { created, .. } => Some(*created),
+        Fact::Refund { created, .. }
+        | Fact::DisputeLost { created, .. }
+        | Fact::DisputeOpened { created, .. } => Some(*created),
         _ => None,
     }
 }
@@ -479,6 +515,7 @@ fn state_postings(
         }
     }
     add((Account::DisputeCosts, None, None), state.dispute_fees)?;
+    add((Account::DisputedFunds, None, None), state.disputed)?;
     add((Account::Losses, None, None), state.unabsorbed)?;
     add((Account::UnallocatedRefunds, None, None), state.unallocated)?;
     add(
@@ -491,12 +528,13 @@ fn state_postings(
     Ok(postings)
 }
 
-/// Refunds, failed refunds and dispute outcomes: the facts [`refund_state`] folds.
+/// Refunds, failed refunds, disputes and their outcomes: the facts [`refund_state`] folds.
 fn is_order_event(fact: &Fact) -> bool {
     matches!(
         fact,
         Fact::Refund { .. }
             | Fact::RefundFailed { .. }
+            | Fact::DisputeOpened { .. }
             | Fact::DisputeLost { .. }
             | Fact::DisputeWon { .. }
     )

@@ -238,9 +238,20 @@ impl OrderEvent {
                 OrderEventKind::Dispute,
                 format!("dispute {dispute_id} lost: {amount} withdrawn, fee {fee}"),
             ),
+            Fact::DisputeOpened {
+                dispute_id,
+                amount,
+                fee,
+                ..
+            } => OrderEvent::new(
+                OrderEventKind::Dispute,
+                format!(
+                    "dispute {dispute_id} opened: {amount} withdrawn, fee {fee}; payouts on hold"
+                ),
+            ),
             Fact::DisputeWon { dispute_id, .. } => OrderEvent::new(
                 OrderEventKind::Dispute,
-                format!("dispute {dispute_id} won: funds reinstated"),
+                format!("dispute {dispute_id} won: funds reinstated, payouts released"),
             ),
             other => OrderEvent::warning(format!("booked {}", other.key())),
         }

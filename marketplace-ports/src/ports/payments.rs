@@ -452,8 +452,12 @@ pub enum EventPayload {
     ChargeRefunded(ChargeData),
     /// `refund.created` / `refund.updated`.
     RefundChanged(RefundData),
-    /// `charge.dispute.created` / `charge.dispute.updated`.
+    /// `charge.dispute.created` / `charge.dispute.funds_withdrawn`.
     DisputeOpened(DisputeData),
+    /// `charge.dispute.updated` (noted only).
+    DisputeUpdated(DisputeData),
+    /// `charge.dispute.funds_reinstated`: the dispute was won.
+    DisputeReinstated(DisputeData),
     /// `charge.dispute.closed`.
     DisputeClosed(DisputeData),
     /// `account.updated`.

@@ -6,6 +6,7 @@ mod accounts;
 mod cart;
 mod catalog;
 mod checkout;
+mod disputes;
 mod helpers;
 mod listings;
 mod openapi;

@@ -149,7 +149,13 @@ impl WebhookReceiver {
                 on_refund(tx, refund, &self.deps.settings, now).await
             }
             EventPayload::DisputeOpened(dispute) => {
-                on_dispute_opened(tx, dispute, &event.event_type, now).await
+                on_dispute_opened(tx, dispute, &event.event_type, &self.deps.settings, now).await
+            }
+            EventPayload::DisputeUpdated(dispute) => {
+                note_dispute(tx, dispute, &event.event_type, now).await
+            }
+            EventPayload::DisputeReinstated(dispute) => {
+                book_dispute_won(tx, dispute, &self.deps.settings, now).await
             }
             EventPayload::DisputeClosed(dispute) => {
                 on_dispute_closed(tx, dispute, &self.deps.settings, now).await
@@ -375,27 +381,100 @@ async fn order_of_dispute(
     )
 }
 
+/// A dispute opened (or its funds withdrawn): Stripe took the disputed amount and its fee, which
+/// is booked now, and the order's payouts are held until it closes. An inquiry (`warning_…`)
+/// withdraws nothing and is only noted.
 async fn on_dispute_opened(
+    tx: &mut dyn Tx,
+    dispute: &DisputeData,
+    event_type: &str,
+    settings: &Settings,
+    now: OffsetDateTime,
+) -> Result<WebhookOutcome, StoreError> {
+    let inquiry =
+        matches!(&dispute.status, DisputeStatus::Open(status) if status.starts_with("warning_"));
+    if inquiry {
+        return note_dispute(tx, dispute, event_type, now).await;
+    }
+    book_dispute(tx, dispute, settings, now, |order| Fact::DisputeOpened {
+        dispute_id: dispute.id.clone(),
+        order,
+        amount: dispute.amount,
+        fee: dispute.fee,
+        created: dispute.created,
+    })
+    .await
+}
+
+/// Notes a dispute event that moves no money in the order's history.
+async fn note_dispute(
     tx: &mut dyn Tx,
     dispute: &DisputeData,
     event_type: &str,
     now: OffsetDateTime,
 ) -> Result<WebhookOutcome, StoreError> {
-    let order_id = match order_of_dispute(tx, dispute).await? {
-        Ok(order_id) => order_id,
-        Err(ignored) => return Ok(ignored),
-    };
     let event = OrderEvent::dispute_noted(
         event_type,
         &dispute.id,
         dispute.amount,
         dispute.status.as_str(),
     );
+    let noted = format!("dispute {} noted", dispute.id);
+    note_on_order(tx, dispute, event, noted, now).await
+}
+
+/// Adds `event` to the history of the dispute's order.
+async fn note_on_order(
+    tx: &mut dyn Tx,
+    dispute: &DisputeData,
+    event: OrderEvent,
+    what: String,
+    now: OffsetDateTime,
+) -> Result<WebhookOutcome, StoreError> {
+    let order_id = match order_of_dispute(tx, dispute).await? {
+        Ok(order_id) => order_id,
+        Err(ignored) => return Ok(ignored),
+    };
     record_events(tx, order_id, &[event], now).await?;
     Ok(WebhookOutcome::Applied(format!(
-        "dispute {} noted on order {order_id}",
-        dispute.id
+        "{what} on order {order_id}"
     )))
+}
+
+/// A won dispute (closed `won`, or its funds reinstated): the amount came back; the fee Stripe
+/// kept is the dispute's balance-transaction fees at this point.
+async fn book_dispute_won(
+    tx: &mut dyn Tx,
+    dispute: &DisputeData,
+    settings: &Settings,
+    now: OffsetDateTime,
+) -> Result<WebhookOutcome, StoreError> {
+    book_dispute(tx, dispute, settings, now, |order| Fact::DisputeWon {
+        dispute_id: dispute.id.clone(),
+        order,
+        fee: dispute.fee,
+    })
+    .await
+}
+
+/// Books the fact `fact` makes of a dispute on its order (found by its charge), once.
+async fn book_dispute(
+    tx: &mut dyn Tx,
+    dispute: &DisputeData,
+    settings: &Settings,
+    now: OffsetDateTime,
+    fact: impl FnOnce(OrderId) -> Fact,
+) -> Result<WebhookOutcome, StoreError> {
+    let order_id = match order_of_dispute(tx, dispute).await? {
+        Ok(order_id) => order_id,
+        Err(ignored) => return Ok(ignored),
+    };
+    Ok(
+        match book(tx, order_id, fact(order_id), settings, now).await? {
+            Some(key) => WebhookOutcome::Applied(format!("booked {key}")),
+            None => WebhookOutcome::Ignored(format!("dispute {} already booked", dispute.id)),
+        },
+    )
 }
 
 async fn on_dispute_closed(
@@ -404,35 +483,24 @@ async fn on_dispute_closed(
     settings: &Settings,
     now: OffsetDateTime,
 ) -> Result<WebhookOutcome, StoreError> {
-    let order_id = match order_of_dispute(tx, dispute).await? {
-        Ok(order_id) => order_id,
-        Err(ignored) => return Ok(ignored),
-    };
-    let fact = match &dispute.status {
-        DisputeStatus::Lost => Fact::DisputeLost {
-            dispute_id: dispute.id.clone(),
-            order: order_id,
-            amount: dispute.amount,
-            fee: dispute.fee,
-            created: dispute.created,
-        },
-        DisputeStatus::Won => Fact::DisputeWon {
-            dispute_id: dispute.id.clone(),
-            order: order_id,
-        },
+    match &dispute.status {
+        DisputeStatus::Lost => {
+            book_dispute(tx, dispute, settings, now, |order| Fact::DisputeLost {
+                dispute_id: dispute.id.clone(),
+                order,
+                amount: dispute.amount,
+                fee: dispute.fee,
+                created: dispute.created,
+            })
+            .await
+        }
+        DisputeStatus::Won => book_dispute_won(tx, dispute, settings, now).await,
         DisputeStatus::Open(other) => {
             let event = OrderEvent::dispute_closed(&dispute.id, other);
-            record_events(tx, order_id, &[event], now).await?;
-            return Ok(WebhookOutcome::Applied(format!(
-                "dispute {} closed as {other}",
-                dispute.id
-            )));
+            let closed = format!("dispute {} closed as {other}", dispute.id);
+            note_on_order(tx, dispute, event, closed, now).await
         }
-    };
-    Ok(match book(tx, order_id, fact, settings, now).await? {
-        Some(key) => WebhookOutcome::Applied(format!("booked {key}")),
-        None => WebhookOutcome::Ignored(format!("dispute {} already booked", dispute.id)),
-    })
+    }
 }
 
 /// Remembers an order's charge id (transfers use it as their source).
