@@ -28,6 +28,7 @@ pub mod mail;
 
 use api::accounts::AccountsApi;
 use api::admin::AdminApi;
+use api::books::BooksApi;
 use api::cart::CartApi;
 use api::catalog::CatalogApi;
 use api::money::MoneyApi;
@@ -70,6 +71,7 @@ type Apis = (
     ProductsApi,
     SellerApi,
     AdminApi,
+    BooksApi,
     CartApi,
     OrdersApi,
     MoneyApi,
@@ -98,6 +100,9 @@ fn openapi_service(services: &Services, config: HttpConfig) -> OpenApiService<Ap
             currency: config.currency,
         },
         AdminApi {
+            services: services.clone(),
+        },
+        BooksApi {
             services: services.clone(),
         },
         CartApi {

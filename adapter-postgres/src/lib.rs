@@ -16,9 +16,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use marketplace_ports::ports::{
-    BlobStore, CartStore, CategoryStore, ConnectStore, JobQueue, LedgerStore, MailOutbox,
-    OrderStore, PayoutStore, ProductMediaStore, ProductStore, Queries, ReversalStore, SessionStore,
-    SiteConfigStore, StoreError, Stores, Tx, UnitOfWork, UserStore, WebhookInbox,
+    AdjustmentStore, BlobStore, CartStore, CategoryStore, ConnectStore, JobQueue, LedgerStore,
+    MailOutbox, OrderStore, PayoutStore, ProductMediaStore, ProductStore, Queries,
+    ReconciliationStore, ReversalStore, SessionStore, SiteConfigStore, StoreError, Stores, Tx,
+    UnitOfWork, UserStore, WebhookInbox,
 };
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -39,6 +40,7 @@ mod mail;
 mod orders;
 mod paging;
 mod payouts;
+mod reconciliation;
 mod sales;
 mod site;
 #[cfg(feature = "testing")]
@@ -130,6 +132,8 @@ fn stores(tx: &TxConn) -> Stores {
         .with::<dyn MailOutbox>(Box::new(mail::PgOutbox(tx.clone())))
         .with::<dyn WebhookInbox>(Box::new(webhooks::PgWebhookInbox(tx.clone())))
         .with::<dyn SiteConfigStore>(Box::new(site::PgSiteConfig(tx.clone())))
+        .with::<dyn ReconciliationStore>(Box::new(reconciliation::PgReconciliation(tx.clone())))
+        .with::<dyn AdjustmentStore>(Box::new(reconciliation::PgAdjustments(tx.clone())))
 }
 
 /// Creates `database` on the server `server` points at (its own database field is ignored) unless

@@ -183,6 +183,7 @@ pub(crate) struct RefundWire {
     payment_intent: Option<Expandable>,
     #[serde(default)]
     metadata: Option<HashMap<String, String>>,
+    currency: Option<String>,
     created: i64,
 }
 
@@ -197,6 +198,7 @@ impl RefundWire {
             payment_intent: id_of(self.payment_intent),
             order_id: metadata.get("order_id").cloned(),
             order_item_id: metadata.get("order_item_id").cloned(),
+            currency: self.currency,
             created: timestamp(self.created),
         }
     }
@@ -251,6 +253,7 @@ pub(crate) struct DisputeWire {
     payment_intent: Option<Expandable>,
     #[serde(default)]
     balance_transactions: Vec<BalanceTransactionWire>,
+    currency: Option<String>,
     created: i64,
 }
 
@@ -269,6 +272,7 @@ impl DisputeWire {
             status: DisputeStatus::parse(&self.status.unwrap_or_default()),
             charge: id_of(self.charge),
             payment_intent: id_of(self.payment_intent),
+            currency: self.currency,
             created: timestamp(self.created),
         })
     }

@@ -84,10 +84,8 @@ fn every_sample_event_parses_into_its_typed_payload() {
                 );
                 assert_eq!(refund.charge.as_deref(), object["charge"].as_str());
             }
-            (
-                "charge.dispute.created" | "charge.dispute.updated",
-                EventPayload::DisputeOpened(dispute),
-            )
+            ("charge.dispute.created", EventPayload::DisputeOpened(dispute))
+            | ("charge.dispute.updated", EventPayload::DisputeUpdated(dispute))
             | ("charge.dispute.closed", EventPayload::DisputeClosed(dispute)) => {
                 assert_eq!(dispute.id, id);
                 assert_eq!(

@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `create-owner`, `demo-data`, `payouts retry`.
+//! The command line: `serve` (default), `migrate`, `create-owner`, `demo-data`, `payouts retry`,
+//! `reconcile`.
 
 use std::io::BufRead;
 
@@ -50,6 +51,25 @@ pub enum Command {
         #[command(subcommand)]
         command: PayoutsCommand,
     },
+    /// Print the reconciliation report (the orders whose money needs a look, with their flags);
+    /// exits 0 when there are none, 1 when there are some.
+    Reconcile {
+        /// Only orders placed on or after this day (`YYYY-MM-DD`, UTC).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only orders with this flag code.
+        #[arg(long)]
+        flag: Option<String>,
+    },
+}
+
+/// How a command ended, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done (exit 0).
+    Done,
+    /// `reconcile` found flagged orders (exit 1).
+    Flagged,
 }
 
 /// Payout operations (they queue jobs; the workers of `serve` run them).
@@ -68,7 +88,74 @@ pub enum PayoutsCommand {
 ///
 /// # Errors
 /// Whatever the command fails with, with context.
-pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+pub async fn run(cli: Cli, config: Config) -> anyhow::Result<Outcome> {
+    if let Some(Command::Reconcile { since, flag }) = &cli.command {
+        return reconcile(config, since.as_deref(), flag.clone()).await;
+    }
+    run_command(cli, config).await.map(|()| Outcome::Done)
+}
+
+/// Prints every flagged order, a page at a time, and says whether there were any.
+async fn reconcile(
+    config: Config,
+    since: Option<&str>,
+    flag: Option<String>,
+) -> anyhow::Result<Outcome> {
+    let since = since
+        .map(marketplace_domain::validation::parse_day)
+        .transpose()
+        .map_err(|e| anyhow!("--since {e}"))?;
+    let filter = marketplace_ports::ports::ReconFilter {
+        flag,
+        since,
+        ..Default::default()
+    };
+    let backend = crate::connect_for_command(&config, false).await?;
+    let mut number = 1_i64;
+    let mut flagged = 0_u64;
+    let result = loop {
+        let request = marketplace_domain::pagination::PageRequest::parse(Some(number), Some(100))
+            .map_err(|e| anyhow!("{e}"));
+        let page = match request {
+            Ok(request) => backend
+                .services
+                .books
+                .operator_report(&filter, request)
+                .await
+                .map_err(|e| anyhow!("cannot read the reconciliation report: {e}")),
+            Err(e) => Err(e),
+        };
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => break Err(e),
+        };
+        for order in &page.items {
+            flagged = flagged.saturating_add(1);
+            println!(
+                "{} {} {} {}",
+                order.order_id, order.status, order.total, order.currency
+            );
+            for flag in &order.flags {
+                println!("  {}: {}", flag.code, flag.detail);
+            }
+        }
+        if page.items.is_empty() || u64::try_from(number * 100).unwrap_or(u64::MAX) >= page.total {
+            break Ok(());
+        }
+        number = number.saturating_add(1);
+    };
+    backend.shutdown().await;
+    result?;
+    if flagged == 0 {
+        println!("no flagged orders");
+        Ok(Outcome::Done)
+    } else {
+        println!("{flagged} flagged order(s)");
+        Ok(Outcome::Flagged)
+    }
+}
+
+async fn run_command(cli: Cli, config: Config) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => crate::build(config).await?.run_until_stopped().await,
         Command::Migrate => {
@@ -132,6 +219,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             println!("the workers of `app serve` run them");
             Ok(())
         }
+        Command::Reconcile { .. } => Ok(()),
     }
 }
 

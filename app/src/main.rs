@@ -16,7 +16,8 @@ async fn main() -> ExitCode {
     };
     app::telemetry::init(config.log_format);
     match app::cli::run(cli, config).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(app::cli::Outcome::Done) => ExitCode::SUCCESS,
+        Ok(app::cli::Outcome::Flagged) => ExitCode::from(1),
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE

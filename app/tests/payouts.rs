@@ -3,26 +3,13 @@
 //! order is refused.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod common;
+
 use adapter_postgres::ConnectOptions as PgConnectOptions;
 use adapter_postgres::testing::{execute, fresh_database, query_i64};
 use app::cli::{Cli, run};
-use app::config::LogFormat;
-use app::{Config, DatabaseConfig, JobsConfig, PaymentsConfig, StripeTuning};
 use clap::Parser;
-
-fn config(database: PgConnectOptions) -> Config {
-    Config {
-        database: DatabaseConfig::Options(Box::new(database)),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        site_base_url: "http://127.0.0.1".into(),
-        db_max_connections: 2,
-        log_format: LogFormat::Pretty,
-        payments: PaymentsConfig::Simulator { state_file: None },
-        stripe: StripeTuning::default(),
-        jobs: JobsConfig::default(),
-        smtp_url: None,
-    }
-}
+use common::config;
 
 fn job(id: u8, kind: &str, key: &str, status: &str, minutes_ago: u8) -> String {
     format!(

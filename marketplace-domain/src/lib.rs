@@ -142,6 +142,7 @@
 #![cfg_attr(test, allow(clippy::arithmetic_side_effects, clippy::as_conversions))]
 
 pub mod accounts;
+pub mod adjustments;
 pub mod cart;
 pub mod catalog;
 pub mod connect;

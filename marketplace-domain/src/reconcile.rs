@@ -5,10 +5,12 @@
 //! level (the original computed one fee over the order's whole gross and flagged multi-line orders
 //! that were right).
 
+use std::fmt;
+
 use crate::ids::{OrderItemId, UserId};
-use crate::ledger::Posting;
+use crate::ledger::{Fact, JournalEntry, LedgerError, Posting, refund_state};
 use crate::money::{BasisPoints, Cents, MoneyError};
-use crate::orders::OrderStatus;
+use crate::orders::{Order, OrderStatus, PaymentReference};
 use crate::payouts::{PayoutStatus, SkipReason};
 
 /// The order figures as stored.
@@ -127,6 +129,332 @@ pub enum ReconFlag {
         /// The charge.
         total: Cents,
     },
+    /// Stripe charged another amount than the order's total: payouts are held until an owner
+    /// resolves it.
+    ChargeMismatch {
+        /// What Stripe charged.
+        charged: Cents,
+        /// The order's total.
+        total: Cents,
+    },
+    /// A money fact came in another currency than the order's: recorded, not booked.
+    CurrencyMismatch {
+        /// The Stripe object.
+        reference: String,
+        /// Its currency.
+        currency: String,
+    },
+    /// A second payment arrived for an order already paid: it belongs to the buyer.
+    ExtraPayment {
+        /// The payment intent.
+        payment_intent: String,
+        /// Its amount, when known.
+        amount: Option<Cents>,
+    },
+    /// Refunds named a line beyond what it held: the platform carries the excess until an owner
+    /// resolves it with an adjustment.
+    UnallocatedRefund {
+        /// The excess.
+        amount: Cents,
+    },
+    /// Money returned beyond what every line could absorb (conflicting facts).
+    UnabsorbedLoss {
+        /// The amount on `Losses`.
+        amount: Cents,
+    },
+    /// A dispute is open: the order's payouts are held.
+    DisputeOpen {
+        /// How many.
+        count: usize,
+    },
+    /// A seller's payout is held.
+    PayoutOnHold {
+        /// The seller.
+        seller: UserId,
+    },
+    /// Stripe refused a seller's payout.
+    PayoutFailed {
+        /// The seller.
+        seller: UserId,
+    },
+    /// Stripe refused a transfer reversal: the seller still owes it.
+    ReversalRefused {
+        /// The seller.
+        seller: UserId,
+    },
+}
+
+impl ReconFlag {
+    /// The flag's code, as filters and reports spell it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ReconFlag::SubtotalMismatch { .. } => "subtotal_mismatch",
+            ReconFlag::TotalMismatch { .. } => "total_mismatch",
+            ReconFlag::LineFeeMismatch { .. } => "line_fee_mismatch",
+            ReconFlag::PaidWithoutStripeIds => "paid_without_stripe_ids",
+            ReconFlag::PaidWithoutLedgerEntry => "paid_without_ledger_entry",
+            ReconFlag::PaidWithoutPayout { .. } => "paid_without_payout",
+            ReconFlag::PayoutSkippedNotReady { .. } => "payout_skipped_not_ready",
+            ReconFlag::UnbalancedEntry { .. } => "unbalanced_entry",
+            ReconFlag::TransfersExceedCharge { .. } => "transfers_exceed_charge",
+            ReconFlag::ChargeMismatch { .. } => "charge_mismatch",
+            ReconFlag::CurrencyMismatch { .. } => "currency_mismatch",
+            ReconFlag::ExtraPayment { .. } => "extra_payment",
+            ReconFlag::UnallocatedRefund { .. } => "unallocated_refund",
+            ReconFlag::UnabsorbedLoss { .. } => "unabsorbed_loss",
+            ReconFlag::DisputeOpen { .. } => "dispute_open",
+            ReconFlag::PayoutOnHold { .. } => "payout_on_hold",
+            ReconFlag::PayoutFailed { .. } => "payout_failed",
+            ReconFlag::ReversalRefused { .. } => "reversal_refused",
+        }
+    }
+
+    /// Every code, for validating filters.
+    pub const CODES: [&'static str; 18] = [
+        "subtotal_mismatch",
+        "total_mismatch",
+        "line_fee_mismatch",
+        "paid_without_stripe_ids",
+        "paid_without_ledger_entry",
+        "paid_without_payout",
+        "payout_skipped_not_ready",
+        "unbalanced_entry",
+        "transfers_exceed_charge",
+        "charge_mismatch",
+        "currency_mismatch",
+        "extra_payment",
+        "unallocated_refund",
+        "unabsorbed_loss",
+        "dispute_open",
+        "payout_on_hold",
+        "payout_failed",
+        "reversal_refused",
+    ];
+}
+
+impl fmt::Display for ReconFlag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReconFlag::SubtotalMismatch {
+                subtotal,
+                lines_gross,
+            } => write!(f, "subtotal {subtotal}, lines add up to {lines_gross}"),
+            ReconFlag::TotalMismatch { total, expected } => {
+                write!(f, "total {total}, expected {expected}")
+            }
+            ReconFlag::LineFeeMismatch {
+                line,
+                expected_fee,
+                stored_fee,
+                ..
+            } => write!(
+                f,
+                "line {line}: fee {stored_fee}, the rule gives {expected_fee}"
+            ),
+            ReconFlag::PaidWithoutStripeIds => f.write_str("paid, but Stripe ids are missing"),
+            ReconFlag::PaidWithoutLedgerEntry => f.write_str("paid, but no payment is booked"),
+            ReconFlag::PaidWithoutPayout { seller } => {
+                write!(f, "seller {seller} is ready and has no payout")
+            }
+            ReconFlag::PayoutSkippedNotReady { seller } => {
+                write!(f, "seller {seller} is not ready to be paid")
+            }
+            ReconFlag::UnbalancedEntry { key, imbalance } => {
+                write!(f, "entry {key} is off by {imbalance}")
+            }
+            ReconFlag::TransfersExceedCharge { transferred, total } => {
+                write!(f, "{transferred} transferred for a charge of {total}")
+            }
+            ReconFlag::ChargeMismatch { charged, total } => {
+                write!(f, "Stripe charged {charged} for a total of {total}")
+            }
+            ReconFlag::CurrencyMismatch {
+                reference,
+                currency,
+            } => write!(f, "{reference} is in {currency}"),
+            ReconFlag::ExtraPayment {
+                payment_intent,
+                amount,
+            } => match amount {
+                Some(amount) => write!(f, "a second payment {payment_intent} of {amount}"),
+                None => write!(f, "a second payment {payment_intent}"),
+            },
+            ReconFlag::UnallocatedRefund { amount } => {
+                write!(f, "{amount} refunded beyond the line it named")
+            }
+            ReconFlag::UnabsorbedLoss { amount } => {
+                write!(f, "{amount} returned beyond what the lines held")
+            }
+            ReconFlag::DisputeOpen { count } => write!(f, "{count} dispute(s) open"),
+            ReconFlag::PayoutOnHold { seller } => write!(f, "seller {seller}'s payout is held"),
+            ReconFlag::PayoutFailed { seller } => {
+                write!(f, "Stripe refused seller {seller}'s payout")
+            }
+            ReconFlag::ReversalRefused { seller } => {
+                write!(f, "Stripe refused a reversal from seller {seller}")
+            }
+        }
+    }
+}
+
+/// What kind of money anomaly was recorded on an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AnomalyKind {
+    /// Stripe charged another amount than the order's total (payouts held until resolved).
+    ChargeMismatch,
+    /// A Stripe object in another currency than the order's (recorded, never booked).
+    CurrencyMismatch,
+    /// A second successful payment of an order already paid.
+    ExtraPayment,
+}
+
+impl AnomalyKind {
+    /// Stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnomalyKind::ChargeMismatch => "charge_mismatch",
+            AnomalyKind::CurrencyMismatch => "currency_mismatch",
+            AnomalyKind::ExtraPayment => "extra_payment",
+        }
+    }
+
+    /// Parses [`AnomalyKind::as_str`].
+    pub fn parse(text: &str) -> Option<AnomalyKind> {
+        match text {
+            "charge_mismatch" => Some(AnomalyKind::ChargeMismatch),
+            "currency_mismatch" => Some(AnomalyKind::CurrencyMismatch),
+            "extra_payment" => Some(AnomalyKind::ExtraPayment),
+            _ => None,
+        }
+    }
+}
+
+/// A money fact that could not be taken as it came, recorded on its order for an owner (once per
+/// kind and Stripe reference).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Anomaly {
+    /// What it is.
+    pub kind: AnomalyKind,
+    /// The Stripe object (`cs_…`, `pi_…`, `re_…`, `dp_…`).
+    pub reference: String,
+    /// The amount it carried, if any.
+    pub amount: Option<Cents>,
+    /// The currency it came in, as Stripe spelled it.
+    pub currency: Option<String>,
+    /// Whether an owner resolved it.
+    pub resolved: bool,
+}
+
+impl Anomaly {
+    /// True when it holds the order's payouts (an unresolved charge mismatch).
+    pub fn holds_payouts(&self) -> bool {
+        !self.resolved && self.kind == AnomalyKind::ChargeMismatch
+    }
+}
+
+/// Everything about one order's money that its flags are computed from.
+pub struct OrderBooks<'a> {
+    /// The order.
+    pub order: &'a Order,
+    /// Its journal entries.
+    pub journal: &'a [JournalEntry],
+    /// Its payout records.
+    pub payouts: &'a [ReconPayout],
+    /// Sellers with a refused transfer reversal on it.
+    pub refused_reversals: &'a [UserId],
+    /// Its recorded anomalies.
+    pub anomalies: &'a [Anomaly],
+    /// Whether a seller can receive payouts now.
+    pub seller_ready: &'a dyn Fn(UserId) -> bool,
+}
+
+/// The flags of one order: [`reconcile`]'s checks of the stored figures, plus what its refunds,
+/// disputes, payouts, reversals and unresolved anomalies say. Rounding over many lines raises none.
+///
+/// # Errors
+/// The order's facts cannot be folded (see [`refund_state`]), or overflow.
+pub fn order_flags(books: &OrderBooks<'_>) -> Result<Vec<ReconFlag>, LedgerError> {
+    let order = books.order;
+    let stored = ReconOrder {
+        status: order.status,
+        subtotal: order.subtotal,
+        tax: order.tax,
+        shipping: order.shipping,
+        total: order.total,
+        fee_rate: order.fee_rate,
+        free_checkout: order.payment == Some(PaymentReference::Free),
+        stripe_session_id: order.checkout.session_id.clone(),
+        stripe_payment_intent_id: order.stripe_payment_intent().map(str::to_owned),
+    };
+    let lines: Vec<ReconLine> = order
+        .lines()
+        .iter()
+        .map(|l| ReconLine {
+            line: l.id,
+            seller: l.seller_id,
+            quantity: l.quantity,
+            unit_price: l.unit_price,
+            fee: l.fee,
+            net: l.net,
+        })
+        .collect();
+    let entries: Vec<StoredEntry> = books
+        .journal
+        .iter()
+        .map(|e| StoredEntry {
+            key: e.key().as_str().to_owned(),
+            postings: e.postings().to_vec(),
+        })
+        .collect();
+    let mut flags = reconcile(&stored, &lines, &entries, books.payouts, books.seller_ready)?;
+    let facts: Vec<&Fact> = books.journal.iter().map(JournalEntry::fact).collect();
+    let state = refund_state(&order.money(), &facts)?;
+    if state.unallocated.is_positive() {
+        flags.push(ReconFlag::UnallocatedRefund {
+            amount: state.unallocated,
+        });
+    }
+    if state.unabsorbed.is_positive() {
+        flags.push(ReconFlag::UnabsorbedLoss {
+            amount: state.unabsorbed,
+        });
+    }
+    if state.open_disputes > 0 {
+        flags.push(ReconFlag::DisputeOpen {
+            count: state.open_disputes,
+        });
+    }
+    for payout in books.payouts {
+        match payout.status {
+            PayoutStatus::Skipped(SkipReason::OnHold) => flags.push(ReconFlag::PayoutOnHold {
+                seller: payout.seller,
+            }),
+            PayoutStatus::Failed { .. } => flags.push(ReconFlag::PayoutFailed {
+                seller: payout.seller,
+            }),
+            _ => {}
+        }
+    }
+    for seller in books.refused_reversals {
+        flags.push(ReconFlag::ReversalRefused { seller: *seller });
+    }
+    for anomaly in books.anomalies.iter().filter(|a| !a.resolved) {
+        flags.push(match anomaly.kind {
+            AnomalyKind::ChargeMismatch => ReconFlag::ChargeMismatch {
+                charged: anomaly.amount.unwrap_or(Cents::ZERO),
+                total: order.total,
+            },
+            AnomalyKind::CurrencyMismatch => ReconFlag::CurrencyMismatch {
+                reference: anomaly.reference.clone(),
+                currency: anomaly.currency.clone().unwrap_or_default(),
+            },
+            AnomalyKind::ExtraPayment => ReconFlag::ExtraPayment {
+                payment_intent: anomaly.reference.clone(),
+                amount: anomaly.amount,
+            },
+        });
+    }
+    Ok(flags)
 }
 
 /// Flags everything off about one order. `seller_ready` says whether a seller can receive payouts.

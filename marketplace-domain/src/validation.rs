@@ -153,3 +153,53 @@ mod tests {
         assert_eq!(required_text("   ", 5), Err(RequiredTextError::Missing));
     }
 }
+
+/// A calendar day written `YYYY-MM-DD`, taken as midnight UTC (report filters and `--since`).
+///
+/// # Errors
+/// [`DayError`] for anything else.
+pub fn parse_day(text: &str) -> Result<time::OffsetDateTime, DayError> {
+    let mut parts = text.trim().splitn(3, '-');
+    let mut number = |digits: usize| {
+        parts
+            .next()
+            .filter(|p| p.len() == digits && p.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|p| p.parse::<i32>().ok())
+            .ok_or(DayError)
+    };
+    let (year, month, day) = (number(4)?, number(2)?, number(2)?);
+    let month = u8::try_from(month)
+        .ok()
+        .and_then(|m| time::Month::try_from(m).ok())
+        .ok_or(DayError)?;
+    let day = u8::try_from(day).map_err(|_| DayError)?;
+    let date = time::Date::from_calendar_date(year, month, day).map_err(|_| DayError)?;
+    Ok(date.midnight().assume_utc())
+}
+
+/// Not a `YYYY-MM-DD` day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("must be a day written YYYY-MM-DD")]
+pub struct DayError;
+
+#[cfg(test)]
+mod day_tests {
+    use super::*;
+
+    #[test]
+    fn days_are_read_strictly_as_midnight_utc() {
+        let day = parse_day("2026-11-30").unwrap();
+        assert_eq!(day.unix_timestamp(), 1_795_996_800);
+        for bad in [
+            "2026-13-01",
+            "2026-02-30",
+            "26-11-30",
+            "2026-11-3",
+            "2026/11/30",
+            "",
+            "x",
+        ] {
+            assert_eq!(parse_day(bad), Err(DayError), "{bad}");
+        }
+    }
+}

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod books;
 pub mod cart;
 pub mod catalog;
 pub mod money;

@@ -18,6 +18,7 @@ use crate::ledger::{
     refund_state,
 };
 use crate::money::{BasisPoints, Cents, Currency};
+use crate::reconcile::Anomaly;
 
 use super::events::{OrderEvent, OrderEventKind};
 
@@ -183,6 +184,9 @@ pub struct OrderChange {
     pub entry: Option<JournalEntry>,
     /// Events to append to the order's history.
     pub events: Vec<OrderEvent>,
+    /// Money facts that could not be taken as they came, for an owner (once per kind and Stripe
+    /// reference).
+    pub anomalies: Vec<Anomaly>,
 }
 
 impl OrderChange {
@@ -443,6 +447,7 @@ impl Order {
             return Ok(OrderChange {
                 entry: None,
                 events,
+                anomalies: Vec::new(),
             });
         }
         let how = match payment {
@@ -459,6 +464,7 @@ impl Order {
         Ok(OrderChange {
             entry: Some(entry),
             events,
+            anomalies: Vec::new(),
         })
     }
 
@@ -510,6 +516,7 @@ impl Order {
         Ok(OrderChange {
             entry: Some(entry),
             events,
+            anomalies: Vec::new(),
         })
     }
 }

@@ -6,6 +6,7 @@
 //! Nothing here knows a SQL, HTTP or Stripe type.
 
 pub mod accounts;
+pub mod adjustments;
 pub mod carts;
 pub mod catalog;
 pub mod clock;
@@ -20,12 +21,14 @@ pub mod mail;
 pub mod orders;
 pub mod payments;
 pub mod payouts;
+pub mod reconciliation;
 pub mod sales;
 pub mod site;
 pub mod uow;
 pub mod webhooks;
 
 pub use accounts::*;
+pub use adjustments::*;
 pub use carts::*;
 pub use catalog::*;
 pub use clock::*;
@@ -40,6 +43,7 @@ pub use mail::*;
 pub use orders::*;
 pub use payments::*;
 pub use payouts::*;
+pub use reconciliation::*;
 pub use sales::*;
 pub use site::*;
 pub use uow::*;
@@ -64,6 +68,8 @@ impl Queries {
             + SiteConfigQueries
             + HealthQueries
             + SalesQueries
+            + ReconciliationQueries
+            + AuditQueries
             + 'static,
     {
         Queries::default()
@@ -79,6 +85,8 @@ impl Queries {
             .with::<dyn MailQueries>(store.clone())
             .with::<dyn SiteConfigQueries>(store.clone())
             .with::<dyn HealthQueries>(store.clone())
-            .with::<dyn SalesQueries>(store)
+            .with::<dyn SalesQueries>(store.clone())
+            .with::<dyn ReconciliationQueries>(store.clone())
+            .with::<dyn AuditQueries>(store)
     }
 }

@@ -515,6 +515,8 @@ pub struct RefundData {
     pub order_id: Option<String>,
     /// `metadata.order_item_id` (our refunds name their line).
     pub order_item_id: Option<String>,
+    /// Its currency, as Stripe spells it (`usd`).
+    pub currency: Option<String>,
     /// When Stripe created it.
     pub created: OffsetDateTime,
 }
@@ -549,6 +551,8 @@ pub struct DisputeData {
     pub charge: Option<String>,
     /// The payment intent.
     pub payment_intent: Option<String>,
+    /// Its currency, as Stripe spells it.
+    pub currency: Option<String>,
     /// When it was created.
     pub created: OffsetDateTime,
 }

@@ -180,6 +180,8 @@ pub struct Services {
     pub job_admin: admin::JobAdmin,
     /// Owners and operators: payout retries and transfer reversals.
     pub payout_admin: admin::PayoutAdmin,
+    /// Owners and the books: reconciliation, adjustments, the audit log.
+    pub books: admin::Books,
     /// Readiness.
     pub health: system::Health,
 }
@@ -210,6 +212,7 @@ impl Services {
             seller_admin: admin::SellerAdmin::new(deps.clone()),
             job_admin: admin::JobAdmin::new(deps.clone()),
             payout_admin: admin::PayoutAdmin::new(deps.clone()),
+            books: admin::Books::new(deps.clone()),
             health: system::Health::new(deps),
         }
     }

@@ -95,13 +95,7 @@ async fn a_dispute_opened_before_the_payout_holds_it_and_a_win_releases_it() {
         1500
     );
     app.assert_ledger_balanced().await;
-    assert!(
-        app.sim_get("/_sim/transfers")
-            .await
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    assert!(app.sim_transfers().await.is_empty());
 
     // Won (the fee kept by Stripe): the money is back and the seller is paid, once.
     app.sim_post(

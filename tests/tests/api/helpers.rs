@@ -499,6 +499,15 @@ impl TestApp {
         .await
     }
 
+    /// The transfers the simulator made.
+    pub async fn sim_transfers(&self) -> Vec<Value> {
+        self.sim_get("/_sim/transfers")
+            .await
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
     /// A seller's payouts page.
     pub async fn seller_money(&self, seller: &User) -> Value {
         expect_json(

@@ -111,13 +111,7 @@ async fn a_payout_that_keeps_failing_ends_dead_and_the_owner_sends_it_again() {
         dashboard["payout_available_cents"], 0,
         "the pending payout may be on its way"
     );
-    assert!(
-        app.sim_get("/_sim/transfers")
-            .await
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    assert!(app.sim_transfers().await.is_empty());
 
     // Only owners see and retry jobs.
     expect_error(

@@ -11,14 +11,14 @@ use crate::helpers::{OpenCheckout, TestApp, User, expect_error, expect_json, spa
 
 /// A paid-on-the-simulator order whose `checkout.session.completed` webhook is held back, so the
 /// test delivers it itself.
-struct HeldPayment {
-    buyer: User,
-    order_id: String,
+pub(crate) struct HeldPayment {
+    pub(crate) buyer: User,
+    pub(crate) order_id: String,
     /// The completed session as Stripe shows it.
-    session: Value,
+    pub(crate) session: Value,
 }
 
-async fn held_payment(app: &TestApp) -> HeldPayment {
+pub(crate) async fn held_payment(app: &TestApp) -> HeldPayment {
     let OpenCheckout {
         buyer,
         order_id,
@@ -46,7 +46,7 @@ async fn held_payment(app: &TestApp) -> HeldPayment {
     }
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     i64::try_from(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -57,7 +57,7 @@ fn now() -> i64 {
 }
 
 /// A `checkout.session.completed` event around the session.
-fn completed_event(id: &str, session: &Value) -> String {
+pub(crate) fn completed_event(id: &str, session: &Value) -> String {
     json!({
         "id": id, "object": "event", "api_version": API_VERSION, "created": now(),
         "livemode": false, "pending_webhooks": 1, "type": "checkout.session.completed",
@@ -85,7 +85,7 @@ async fn deliver(
 
 /// Delivers `body` to the payments endpoint, correctly signed now; returns the outcome of the
 /// 200 answer.
-async fn signed_outcome(app: &TestApp, body: &str) -> String {
+pub(crate) async fn signed_outcome(app: &TestApp, body: &str) -> String {
     let signature = sign(body.as_bytes(), &app.webhook_secret, now());
     let response = deliver(app, "/webhooks/stripe", body, Some(signature)).await;
     expect_json(response, StatusCode::OK).await["outcome"]

@@ -7,6 +7,7 @@ use super::{Order, OrderChange, Payment, PaymentReference, ShippingAddress};
 use crate::ledger::{JournalEntry, LedgerError};
 use crate::money::Cents;
 use crate::orders::events::{OrderEvent, OrderEventKind};
+use crate::reconcile::{Anomaly, AnomalyKind};
 
 /// The order's Stripe Checkout: the current session and how many were opened.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -67,6 +68,8 @@ pub struct CompletedCheckout {
     pub payment_status: CheckoutPaymentStatus,
     /// What Stripe charged.
     pub amount_total: Option<Cents>,
+    /// The currency it charged in, as Stripe spells it (`usd`).
+    pub currency: Option<String>,
     /// The shipping address collected.
     pub shipping: Option<ShippingAddress>,
 }
@@ -85,8 +88,11 @@ pub enum SessionEnd {
 pub enum CheckoutCompletion {
     /// Completed with a payment that has not settled.
     AwaitingPayment,
-    /// Another payment had paid the order already: this one must be refunded by staff.
+    /// Another payment had paid the order already: this one belongs to the buyer (recorded as an
+    /// extra payment for an owner).
     PaidByAnotherPayment,
+    /// The session charged in another currency than the order's: recorded, not booked.
+    WrongCurrency,
     /// The payment was applied (`newly` false when it had been before).
     Paid {
         /// First time this payment was booked.
@@ -186,9 +192,9 @@ impl Order {
                 self.data.payment = intent.clone().map(PaymentReference::StripePaymentIntent);
             }
             if pays && self.stripe_payment_intent() != intent.as_deref() {
+                let reference = intent.clone().unwrap_or_else(|| session.session_id.clone());
                 events.push(OrderEvent::warning(format!(
-                    "a second payment ({}) arrived through session {} for an order already paid: refund it",
-                    intent.as_deref().unwrap_or("no payment intent"),
+                    "a second payment ({reference}) arrived through session {} for an order already paid: it belongs to the buyer",
                     session.session_id
                 )));
                 return (
@@ -196,6 +202,13 @@ impl Order {
                     OrderChange {
                         entry: None,
                         events,
+                        anomalies: vec![Anomaly {
+                            kind: AnomalyKind::ExtraPayment,
+                            reference,
+                            amount: session.amount_total,
+                            currency: session.currency.clone(),
+                            resolved: false,
+                        }],
                     },
                 );
             }
@@ -204,6 +217,31 @@ impl Order {
             self.data.shipping_address.clone_from(&session.shipping);
         }
         self.data.updated_at = now;
+        if let Some(currency) = session
+            .currency
+            .as_deref()
+            .filter(|c| !c.eq_ignore_ascii_case(self.data.currency.as_str()))
+        {
+            events.push(OrderEvent::warning(format!(
+                "session {} is in {currency}, the order in {}: not booked",
+                session.session_id, self.data.currency
+            )));
+            let anomaly = Anomaly {
+                kind: AnomalyKind::CurrencyMismatch,
+                reference: session.session_id.clone(),
+                amount: session.amount_total,
+                currency: Some(currency.to_owned()),
+                resolved: false,
+            };
+            return (
+                CheckoutCompletion::WrongCurrency,
+                OrderChange {
+                    entry: None,
+                    events,
+                    anomalies: vec![anomaly],
+                },
+            );
+        }
         if !pays {
             events.push(OrderEvent::new(
                 OrderEventKind::PaymentPending,
@@ -218,14 +256,23 @@ impl Order {
                 OrderChange {
                     entry: None,
                     events,
+                    anomalies: Vec::new(),
                 },
             );
         }
+        let mut anomalies = Vec::new();
         if let Some(amount) = session.amount_total.filter(|a| *a != self.data.total) {
             events.push(OrderEvent::warning(format!(
-                "session {} charged {amount}, the order total is {}",
+                "session {} charged {amount}, the order total is {}: payouts held until an owner resolves it",
                 session.session_id, self.data.total
             )));
+            anomalies.push(Anomaly {
+                kind: AnomalyKind::ChargeMismatch,
+                reference: session.session_id.clone(),
+                amount: Some(amount),
+                currency: session.currency.clone(),
+                resolved: false,
+            });
         }
         let payment = Payment::Stripe {
             payment_intent: intent,
@@ -239,6 +286,7 @@ impl Order {
                     OrderChange {
                         entry: change.entry,
                         events,
+                        anomalies,
                     },
                 )
             }
@@ -249,6 +297,7 @@ impl Order {
                     OrderChange {
                         entry: None,
                         events,
+                        anomalies,
                     },
                 )
             }

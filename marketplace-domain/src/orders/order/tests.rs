@@ -3,6 +3,7 @@ use uuid::Uuid;
 use super::*;
 use crate::ledger::{Account, Ledger, Posted, transfer_entry};
 use crate::orders::{CartItem, PricingTerms, price_order};
+use crate::reconcile::{Anomaly, AnomalyKind};
 
 fn id(n: u128) -> Uuid {
     Uuid::from_u128(n)
@@ -65,6 +66,7 @@ fn paid_session(session: &str, intent: &str) -> CompletedCheckout {
         payment_intent: Some(intent.into()),
         payment_status: CheckoutPaymentStatus::Paid,
         amount_total: Some(Cents::new(1500)),
+        currency: Some("usd".into()),
         shipping: None,
     }
 }
@@ -357,8 +359,31 @@ fn the_session_that_pays_replaces_an_earlier_attempts_payment() {
     let booked = vec![change.entry.unwrap()];
     let (second, change) = order.complete_checkout(&paid_session("cs_3", "pi_3"), &booked, now());
     assert_eq!(second, CheckoutCompletion::PaidByAnotherPayment);
-    assert!(change.events[0].message.contains("refund it"));
+    assert!(change.events[0].message.contains("belongs to the buyer"));
     assert!(!change.booked_something());
+    assert_eq!(
+        change.anomalies,
+        [Anomaly {
+            kind: AnomalyKind::ExtraPayment,
+            reference: "pi_3".into(),
+            amount: Some(Cents::new(1500)),
+            currency: Some("usd".into()),
+            resolved: false,
+        }]
+    );
+}
+
+#[test]
+fn a_session_in_another_currency_is_recorded_not_booked() {
+    let mut order = placed();
+    let mut session = paid_session("cs_1", "pi_1");
+    session.currency = Some("eur".into());
+    let (completion, change) = order.complete_checkout(&session, &[], now());
+    assert_eq!(completion, CheckoutCompletion::WrongCurrency);
+    assert!(!change.booked_something());
+    assert_eq!(order.status, OrderStatus::Pending);
+    assert_eq!(change.anomalies[0].kind, AnomalyKind::CurrencyMismatch);
+    assert_eq!(change.anomalies[0].currency.as_deref(), Some("eur"));
 }
 
 #[test]
@@ -369,4 +394,7 @@ fn a_charge_that_differs_from_the_total_is_flagged() {
     let (_, change) = order.complete_checkout(&session, &[], now());
     let kinds: Vec<OrderEventKind> = change.events.iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [OrderEventKind::Warning, OrderEventKind::Paid]);
+    assert_eq!(change.anomalies.len(), 1);
+    assert!(change.anomalies[0].holds_payouts());
+    assert_eq!(change.anomalies[0].amount, Some(Cents::new(1499)));
 }

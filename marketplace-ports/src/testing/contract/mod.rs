@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod accounts;
+pub mod books;
 pub mod catalog;
 pub mod money;
 pub mod queue;
@@ -188,6 +189,8 @@ macro_rules! contract_tests {
             money::seller_ledger_lines_are_filtered_and_newest_first,
             money::payouts_are_one_per_order_and_seller,
             money::one_reversal_is_pending_at_a_time,
+            books::anomalies_and_flags_make_the_reconciliation_report,
+            books::adjustments_are_unique_per_key_and_audited,
             queue::jobs_are_queued_once_per_key_and_claimed_in_order,
             queue::failed_jobs_are_retried_buried_and_revived,
             queue::mail_webhooks_and_site_config,

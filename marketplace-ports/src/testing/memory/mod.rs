@@ -21,6 +21,7 @@ mod listings;
 mod mail;
 mod orders;
 mod payouts;
+mod reconciliation;
 mod sales;
 mod site;
 mod webhooks;
@@ -38,13 +39,16 @@ use marketplace_domain::orders::Order;
 use marketplace_domain::site::SiteConfig;
 use time::OffsetDateTime;
 
+use marketplace_domain::reconcile::Anomaly;
+
 use crate::ports::{
-    AssetRecord, BlobStore, CartRecord, CartStore, CategoryRecord, CategoryStore,
-    ConnectAccountRecord, ConnectStore, HealthQueries, JobQueue, JobRecord, LedgerStore,
-    MailOutbox, MailRecord, OrderEventRecord, OrderStore, PayoutRecord, PayoutStore,
-    ProductImageRecord, ProductMediaStore, ProductRecord, ProductStore, Profile, Queries,
-    ReversalRecord, ReversalStore, SessionRecord, SessionStore, SiteConfigStore, StoreError,
-    Stores, Tx, UnitOfWork, UserRecord, UserStore, WebhookEventRecord, WebhookInbox,
+    AdjustmentRecord, AdjustmentStore, AssetRecord, AuditEntry, BlobStore, CartRecord, CartStore,
+    CategoryRecord, CategoryStore, ConnectAccountRecord, ConnectStore, HealthQueries, JobQueue,
+    JobRecord, LedgerStore, MailOutbox, MailRecord, OrderEventRecord, OrderStore, PayoutRecord,
+    PayoutStore, ProductImageRecord, ProductMediaStore, ProductRecord, ProductStore, Profile,
+    Queries, ReconciliationStore, ReversalRecord, ReversalStore, SessionRecord, SessionStore,
+    SiteConfigStore, StoreError, StoredFlag, Stores, Tx, UnitOfWork, UserRecord, UserStore,
+    WebhookEventRecord, WebhookInbox,
 };
 
 /// A stored file.
@@ -98,6 +102,10 @@ pub(crate) struct State {
     pub(crate) mail: Vec<MailRecord>,
     pub(crate) webhooks: BTreeMap<String, WebhookEventRecord>,
     pub(crate) site: SiteConfig,
+    pub(crate) anomalies: Vec<(OrderId, Anomaly)>,
+    pub(crate) flags: BTreeMap<OrderId, (Vec<StoredFlag>, OffsetDateTime)>,
+    pub(crate) adjustments: Vec<AdjustmentRecord>,
+    pub(crate) audit: Vec<AuditEntry>,
 }
 
 /// The committed state, its version, and the calls told to fail.
@@ -199,6 +207,10 @@ fn stores(working: &Working) -> Stores {
         .with::<dyn MailOutbox>(Box::new(mail::MemOutbox(working.clone())))
         .with::<dyn WebhookInbox>(Box::new(webhooks::MemWebhookInbox(working.clone())))
         .with::<dyn SiteConfigStore>(Box::new(site::MemSiteConfig(working.clone())))
+        .with::<dyn ReconciliationStore>(Box::new(reconciliation::MemReconciliation(
+            working.clone(),
+        )))
+        .with::<dyn AdjustmentStore>(Box::new(reconciliation::MemAdjustments(working.clone())))
 }
 
 #[async_trait]

@@ -1,14 +1,17 @@
 //! Owner tools: the site configuration and the mail outbox ([`site`]), a seller's Connect status
 //! override ([`sellers`]), the job queue ([`jobs`]), payout retries and transfer reversals
-//! ([`payouts`]).
+//! ([`payouts`]), and the books: reconciliation, adjustments and the audit log
+//! ([`reconciliation`]).
 
 pub mod jobs;
 pub mod payouts;
+pub mod reconciliation;
 pub mod sellers;
 pub mod site;
 
 pub use jobs::{JobAdmin, JobAdminError};
 pub use payouts::{PayoutAdmin, PayoutAdminError, ReversalPreview};
+pub use reconciliation::{AdjustmentOutcome, Books, BooksError};
 pub use sellers::{ConnectOverride, SellerAdmin, SellerAdminError};
 pub use site::{SiteAdmin, SiteAdminError};
 

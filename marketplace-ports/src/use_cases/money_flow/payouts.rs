@@ -13,6 +13,7 @@ use marketplace_domain::payouts::{
     PayoutContext, PayoutDecision, PayoutSoFar, PayoutStatus, SkipReason, payout_idempotency_key,
     plan_payout,
 };
+use marketplace_domain::reconcile::Anomaly;
 use time::OffsetDateTime;
 
 use crate::ports::{NewTransfer, PaymentError, PayoutRecord, StoreError, Transfer, Tx};
@@ -20,6 +21,7 @@ use crate::use_cases::Deps;
 use crate::use_cases::shared::booking::{insert_entry, record_events};
 use crate::use_cases::shared::charges::charge_of;
 use crate::use_cases::shared::jobs::JobError;
+use crate::use_cases::shared::reconciliation::refresh_flags;
 use crate::use_cases::shared::recovery::balance_as_payouts_see_it;
 
 /// The metadata key naming a transfer's payout attempt (transfers of the first attempt made before
@@ -65,6 +67,8 @@ pub async fn run_payout(deps: &Deps, order_id: OrderId, seller: UserId) -> Resul
         status: p.status.clone(),
         attempts: p.attempts,
     });
+    // An unresolved charge mismatch holds the payouts; an open dispute does by the facts.
+    let anomalies = tx.reconciliation()?.order_anomalies(order_id).await?;
     let context = PayoutContext::new(
         &order.money(),
         &facts,
@@ -72,7 +76,8 @@ pub async fn run_payout(deps: &Deps, order_id: OrderId, seller: UserId) -> Resul
         status.is_ready(),
         seller_balance,
         so_far,
-    )?;
+    )?
+    .held(anomalies.iter().any(Anomaly::holds_payouts));
     let (amount, attempt, resend) = match plan_payout(&context) {
         PayoutDecision::AlreadyPaid { .. } => return Ok(()),
         PayoutDecision::Skip(reason) => {
@@ -98,6 +103,7 @@ pub async fn run_payout(deps: &Deps, order_id: OrderId, seller: UserId) -> Resul
                 let event = OrderEvent::transfer_skipped(seller, why);
                 record_events(tx.as_mut(), order_id, &[event], now).await?;
             }
+            refresh_flags(tx.as_mut(), order_id, now).await?;
             tx.commit().await?;
             return Ok(());
         }
@@ -114,6 +120,7 @@ pub async fn run_payout(deps: &Deps, order_id: OrderId, seller: UserId) -> Resul
         last_error: None,
     };
     write_payout(tx.as_mut(), existing, (order_id, seller), write, now).await?;
+    refresh_flags(tx.as_mut(), order_id, now).await?;
     tx.commit().await?;
 
     // 2. Talk to Stripe with no transaction open.
@@ -138,9 +145,10 @@ pub async fn run_payout(deps: &Deps, order_id: OrderId, seller: UserId) -> Resul
         },
     };
 
-    // 3. Book the outcome.
+    // 3. Book the outcome, locking in the same order: the order, then the payout record.
     let now = deps.clock.now();
     let mut tx = deps.uow.begin().await?;
+    tx.orders()?.get_order_for_update(order_id).await?;
     let existing = tx
         .payouts()?
         .get_payout_for_update(order_id, seller)
@@ -167,6 +175,7 @@ pub async fn run_payout(deps: &Deps, order_id: OrderId, seller: UserId) -> Resul
             write_payout(tx.as_mut(), existing, (order_id, seller), write, now).await?;
             let event = OrderEvent::transfer_created(&transfer.id, transfer.amount, seller);
             record_events(tx.as_mut(), order_id, &[event], now).await?;
+            refresh_flags(tx.as_mut(), order_id, now).await?;
             tx.commit().await?;
             Ok(())
         }
@@ -186,6 +195,7 @@ pub async fn run_payout(deps: &Deps, order_id: OrderId, seller: UserId) -> Resul
             write_payout(tx.as_mut(), existing, (order_id, seller), write, now).await?;
             let event = OrderEvent::transfer_failed(seller, &error);
             record_events(tx.as_mut(), order_id, &[event], now).await?;
+            refresh_flags(tx.as_mut(), order_id, now).await?;
             tx.commit().await?;
             Err(error.into())
         }

@@ -13,6 +13,7 @@ use crate::ports::ReversalRecord;
 use crate::use_cases::Deps;
 use crate::use_cases::shared::booking::{insert_entry, record_events};
 use crate::use_cases::shared::jobs::JobError;
+use crate::use_cases::shared::reconciliation::refresh_flags;
 use crate::use_cases::shared::recovery::{Recovery, recoverable};
 
 /// Reverses (part of) `seller`'s payout transfer for `order_id`, if they owe anything back.
@@ -76,6 +77,8 @@ pub async fn run_reversal(deps: &Deps, order_id: OrderId, seller: UserId) -> Res
 
     let now = deps.clock.now();
     let mut tx = deps.uow.begin().await?;
+    // The order first, like every transaction that moves money on it (docs/money.md, "Payouts").
+    tx.orders()?.get_order_for_update(order_id).await?;
     let mut record = reversal;
     record.updated_at = now;
     let outcome = match result {
@@ -110,6 +113,7 @@ pub async fn run_reversal(deps: &Deps, order_id: OrderId, seller: UserId) -> Res
         }
     };
     tx.reversals()?.update_reversal(&record).await?;
+    refresh_flags(tx.as_mut(), order_id, now).await?;
     tx.commit().await?;
     outcome
 }

@@ -18,7 +18,7 @@ use crate::ports::{
     RefundStatus, StoreError, StripeEvent, Tx, WebhookEndpoint, WebhookError, WebhookEventRecord,
 };
 use crate::use_cases::shared::booking::{
-    book, book_refund, enqueue, persist, queue_after_payment, record_events,
+    book, book_refund, enqueue, persist, queue_after_payment, record_events, refuse_other_currency,
 };
 use crate::use_cases::shared::sellers::apply_account_status;
 use crate::use_cases::{ErrorKind, Settings, UseCaseError};
@@ -198,6 +198,7 @@ impl WebhookReceiver {
             payment_intent: session.payment_intent.clone(),
             payment_status: session.payment_status.clone(),
             amount_total: session.amount_total,
+            currency: session.currency.clone(),
             shipping: session.shipping.clone(),
         };
         let (completion, change) = order.complete_checkout(&completed, &booked, now);
@@ -207,7 +208,11 @@ impl WebhookReceiver {
                 WebhookOutcome::Applied(format!("order {order_id} awaits its payment"))
             }
             CheckoutCompletion::PaidByAnotherPayment => WebhookOutcome::Applied(format!(
-                "order {order_id} was already paid by another payment"
+                "order {order_id} was already paid by another payment: recorded for the owner"
+            )),
+            CheckoutCompletion::WrongCurrency => WebhookOutcome::Ignored(format!(
+                "session {} is not in order {order_id}'s currency: recorded for the owner",
+                session.id
             )),
             CheckoutCompletion::Paid { newly: true } => {
                 queue_after_payment(tx, &order, &self.deps.settings, now).await?;
@@ -469,6 +474,13 @@ async fn book_dispute(
         Ok(order_id) => order_id,
         Err(ignored) => return Ok(ignored),
     };
+    let currency = dispute.currency.as_deref();
+    if refuse_other_currency(tx, order_id, &dispute.id, dispute.amount, currency, now).await? {
+        return Ok(WebhookOutcome::Ignored(format!(
+            "dispute {} is not in the order's currency: recorded for the owner",
+            dispute.id
+        )));
+    }
     Ok(
         match book(tx, order_id, fact(order_id), settings, now).await? {
             Some(key) => WebhookOutcome::Applied(format!("booked {key}")),

@@ -6,12 +6,15 @@
 
 use marketplace_domain::ids::{JournalEntryId, OrderId, OrderItemId};
 use marketplace_domain::ledger::{EntryKey, Fact, JournalEntry, LedgerError};
+use marketplace_domain::money::Cents;
 use marketplace_domain::orders::{Order, OrderChange, OrderEvent, Payment};
+use marketplace_domain::reconcile::{Anomaly, AnomalyKind};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::ports::{JobKind, RefundData, RefundStatus, StoreError, Tx};
 use crate::use_cases::Settings;
+use crate::use_cases::shared::reconciliation::refresh_flags;
 
 /// Why booking failed.
 #[derive(Debug, thiserror::Error)]
@@ -84,7 +87,8 @@ pub async fn record_events(
     tx.orders()?.add_events(order, events, now).await
 }
 
-/// Persists an order after a change: the order itself, the change's entry and its events.
+/// Persists an order after a change: the order itself, the change's entry, its events and its
+/// anomalies, then brings the order's reconciliation flags up to date.
 ///
 /// # Errors
 /// Storage failures.
@@ -100,6 +104,12 @@ pub async fn persist(
     };
     tx.orders()?.update_order(order).await?;
     record_events(tx, order.id, &change.events, now).await?;
+    if !change.anomalies.is_empty() {
+        tx.reconciliation()?
+            .record_anomalies(order.id, &change.anomalies, now)
+            .await?;
+    }
+    refresh_flags(tx, order.id, now).await?;
     Ok(booked)
 }
 
@@ -222,6 +232,47 @@ pub async fn book(
     }
 }
 
+/// A money fact in another currency than its order's is recorded as an anomaly and a warning,
+/// never booked (its amount cannot be added to the order's). Returns whether that happened.
+///
+/// # Errors
+/// Storage failures.
+pub async fn refuse_other_currency(
+    tx: &mut dyn Tx,
+    order_id: OrderId,
+    reference: &str,
+    amount: Cents,
+    currency: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let Some(currency) = currency else {
+        return Ok(false);
+    };
+    let Some(order) = tx.orders()?.get_order_for_update(order_id).await? else {
+        return Ok(false);
+    };
+    if currency.eq_ignore_ascii_case(order.currency.as_str()) {
+        return Ok(false);
+    }
+    let anomaly = Anomaly {
+        kind: AnomalyKind::CurrencyMismatch,
+        reference: reference.to_owned(),
+        amount: Some(amount),
+        currency: Some(currency.to_owned()),
+        resolved: false,
+    };
+    tx.reconciliation()?
+        .record_anomalies(order_id, &[anomaly], now)
+        .await?;
+    let warning = OrderEvent::warning(format!(
+        "{reference} is in {currency}, the order in {}: recorded, not booked",
+        order.currency
+    ));
+    record_events(tx, order_id, &[warning], now).await?;
+    refresh_flags(tx, order_id, now).await?;
+    Ok(true)
+}
+
 /// Books a Stripe refund by its id once, whatever event carries it: a succeeded refund is booked
 /// against the line its metadata names (else spread over the order), a failed or canceled one
 /// cancels it, a pending one waits for its update. Returns what was booked, if anything.
@@ -235,6 +286,10 @@ pub async fn book_refund(
     settings: &Settings,
     now: OffsetDateTime,
 ) -> Result<Option<EntryKey>, StoreError> {
+    let currency = refund.currency.as_deref();
+    if refuse_other_currency(tx, order_id, &refund.id, refund.amount, currency, now).await? {
+        return Ok(None);
+    }
     let fact = match refund.status {
         RefundStatus::Succeeded => Fact::Refund {
             refund_id: refund.id.clone(),

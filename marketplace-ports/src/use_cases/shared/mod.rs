@@ -6,5 +6,6 @@ pub mod booking;
 pub mod carts;
 pub mod charges;
 pub mod jobs;
+pub mod reconciliation;
 pub mod recovery;
 pub mod sellers;

@@ -517,6 +517,7 @@ async fn refunds_missing_from_an_event_are_fetched_and_booked_once() {
                 payment_intent: Some("pi_1".into()),
                 order_id: None,
                 order_item_id: None,
+                currency: Some("usd".into()),
                 created: crate::testing::start_time(),
             };
             Ok(vec![refund("re_1", 300), refund("re_2", 200)])

@@ -349,6 +349,7 @@ impl World {
             payment_intent: Some("pi_1".to_owned()),
             order_id: None,
             order_item_id: None,
+            currency: Some("usd".to_owned()),
             created: self.clock.now(),
         }
     }

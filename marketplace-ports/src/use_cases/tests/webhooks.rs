@@ -256,6 +256,7 @@ async fn a_lost_dispute_is_booked_and_a_won_one_reinstates_it() {
         status,
         charge: Some("ch_1".into()),
         payment_intent: Some("pi_1".into()),
+        currency: Some("usd".into()),
         created: world.clock.now(),
     };
     let opened = world.event(
@@ -269,9 +270,27 @@ async fn a_lost_dispute_is_booked_and_a_won_one_reinstates_it() {
         .unwrap();
     assert_eq!(
         world.state().journal.len(),
-        1,
-        "an open dispute only notes the order"
+        2,
+        "an open dispute is booked when it opens"
     );
+    assert_eq!(
+        world.balance(&seller),
+        Cents::new(1125),
+        "the seller's share is only at stake while it is open"
+    );
+    // An inquiry withdraws nothing: noted only.
+    let mut inquiry = dispute(DisputeStatus::Open("warning_needs_response".into()));
+    inquiry.id = "dp_inquiry".into();
+    let noted = world.event(
+        "evt_dp_inquiry",
+        "charge.dispute.created",
+        EventPayload::DisputeOpened(inquiry),
+    );
+    world
+        .deliver(WebhookEndpoint::Payments, noted)
+        .await
+        .unwrap();
+    assert_eq!(world.state().journal.len(), 2);
     let lost = world.event(
         "evt_dp_lost",
         "charge.dispute.closed",
@@ -297,7 +316,7 @@ async fn a_lost_dispute_is_booked_and_a_won_one_reinstates_it() {
     );
     world.deliver(WebhookEndpoint::Payments, won).await.unwrap();
     assert_eq!(world.balance(&seller), Cents::new(1125), "reinstated");
-    assert_eq!(world.state().journal.len(), 3);
+    assert_eq!(world.state().journal.len(), 4);
 }
 
 #[tokio::test]
@@ -339,4 +358,31 @@ async fn refunds_whose_amounts_overflow_are_recorded_and_rejected_not_booked() {
             .unwrap(),
         WebhookOutcome::Duplicate
     );
+}
+
+#[tokio::test]
+async fn a_refund_in_another_currency_is_recorded_and_flagged_not_booked() {
+    let world = World::new();
+    let (seller, order) = placed(&world).await;
+    world.pay(&order, 1).await;
+    let mut euros = world.refund("re_eur", 500);
+    euros.currency = Some("eur".into());
+    let event = world.event(
+        "evt_eur",
+        "refund.created",
+        EventPayload::RefundChanged(euros),
+    );
+    world
+        .deliver(WebhookEndpoint::Payments, event)
+        .await
+        .unwrap();
+    assert_eq!(world.balance(&seller), Cents::new(1125), "nothing booked");
+    let state = world.state();
+    assert_eq!(state.orders[&order.id].refunded, Cents::ZERO);
+    let (flags, _) = &state.flags[&order.id];
+    let currency = flags
+        .iter()
+        .find(|f| f.code == "currency_mismatch")
+        .expect("flagged");
+    assert!(currency.detail.contains("re_eur is in eur"), "{currency:?}");
 }
