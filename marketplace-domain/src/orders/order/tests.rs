@@ -398,3 +398,82 @@ fn a_charge_that_differs_from_the_total_is_flagged() {
     assert!(change.anomalies[0].holds_payouts());
     assert_eq!(change.anomalies[0].amount, Some(Cents::new(1499)));
 }
+
+#[test]
+fn an_orders_flags_follow_its_money() {
+    use crate::payouts::{PayoutStatus, SkipReason};
+    use crate::reconcile::{OrderBooks, ReconPayout, order_flags};
+
+    let mut order = placed();
+    let mut ledger = Ledger::new();
+    let mut session = paid_session("cs_1", "pi_1");
+    session.amount_total = Some(Cents::new(1499));
+    let (_, paid) = order.complete_checkout(&session, &[], now());
+    let mut anomalies = paid.anomalies.clone();
+    assert_eq!(ledger.post(paid.entry.unwrap()), Posted::Booked);
+    for fact in [
+        Fact::Refund {
+            refund_id: "re_1".into(),
+            order: order.id,
+            amount: Cents::new(1200),
+            line: Some(OrderItemId::from_uuid(id(2))),
+            created: now(),
+        },
+        Fact::DisputeOpened {
+            dispute_id: "dp_1".into(),
+            order: order.id,
+            amount: Cents::new(100),
+            fee: Cents::new(1500),
+            created: now(),
+        },
+    ] {
+        let change = order
+            .apply_money_event(fact, ledger.entries(), now())
+            .unwrap();
+        assert_eq!(ledger.post(change.entry.unwrap()), Posted::Booked);
+    }
+    let payouts = [
+        ReconPayout {
+            seller: seller(7),
+            status: PayoutStatus::Skipped(SkipReason::OnHold),
+        },
+        ReconPayout {
+            seller: seller(8),
+            status: PayoutStatus::Failed {
+                amount: Cents::new(450),
+            },
+        },
+    ];
+    let ready = |_| true;
+    let codes = |anomalies: &[Anomaly], refused: &[UserId]| -> Vec<&'static str> {
+        let books = OrderBooks {
+            order: &order,
+            journal: ledger.entries(),
+            payouts: &payouts,
+            refused_reversals: refused,
+            anomalies,
+            seller_ready: &ready,
+        };
+        order_flags(&books)
+            .unwrap()
+            .iter()
+            .map(|f| f.code())
+            .collect()
+    };
+    assert_eq!(
+        codes(&anomalies, &[seller(7)]),
+        [
+            "unallocated_refund",
+            "dispute_open",
+            "payout_on_hold",
+            "payout_failed",
+            "reversal_refused",
+            "charge_mismatch"
+        ]
+    );
+    anomalies[0].resolved = true;
+    assert!(
+        !codes(&anomalies, &[]).contains(&"charge_mismatch"),
+        "a resolved anomaly is no longer flagged"
+    );
+}

@@ -102,6 +102,16 @@ pub async fn persist(
         Some(entry) => insert_entry(tx, entry, now).await?,
         None => Booked::Already,
     };
+    if let (Some(entry), Booked::Already) = (&change.entry, booked) {
+        // The order had not booked it, yet the journal has its key: another order booked the
+        // same Stripe object. Nothing of it is applied here.
+        let warning = OrderEvent::warning(format!(
+            "{} was booked on another order already: not applied to this one",
+            entry.key()
+        ));
+        record_events(tx, order.id, &[warning], now).await?;
+        return Ok(Booked::Already);
+    }
     tx.orders()?.update_order(order).await?;
     record_events(tx, order.id, &change.events, now).await?;
     if !change.anomalies.is_empty() {

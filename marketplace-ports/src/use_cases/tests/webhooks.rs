@@ -386,3 +386,50 @@ async fn a_refund_in_another_currency_is_recorded_and_flagged_not_booked() {
         .expect("flagged");
     assert!(currency.detail.contains("re_eur is in eur"), "{currency:?}");
 }
+
+#[tokio::test]
+async fn a_refund_booked_on_one_order_is_never_applied_to_another() {
+    let world = World::new();
+    let (_, buyer, print) = world.shop().await;
+    let first = world.place(Some(&buyer), &[(print, 1)]).await;
+    world.pay(&first, 1).await;
+    let second = world.place(Some(&buyer), &[(print, 1)]).await;
+    world.pay(&second, 2).await;
+    let mut refund = world.refund("re_1", 500);
+    refund.order_id = Some(first.id.to_string());
+    let event = world.event(
+        "evt_a",
+        "refund.created",
+        EventPayload::RefundChanged(refund.clone()),
+    );
+    world
+        .deliver(WebhookEndpoint::Payments, event)
+        .await
+        .unwrap();
+    // The same Stripe refund, wrongly said to be the other order's.
+    refund.order_id = Some(second.id.to_string());
+    let event = world.event(
+        "evt_b",
+        "refund.updated",
+        EventPayload::RefundChanged(refund),
+    );
+    world
+        .deliver(WebhookEndpoint::Payments, event)
+        .await
+        .unwrap();
+    let state = world.state();
+    assert_eq!(state.orders[&first.id].refunded, Cents::new(500));
+    assert_eq!(
+        state.orders[&second.id].refunded,
+        Cents::ZERO,
+        "not applied twice"
+    );
+    assert_eq!(state.orders[&second.id].status, OrderStatus::Paid);
+    assert!(
+        state
+            .order_events
+            .iter()
+            .any(|(o, e)| *o == second.id && e.message.contains("booked on another order")),
+        "the second order says why"
+    );
+}
