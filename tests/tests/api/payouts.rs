@@ -198,3 +198,70 @@ async fn a_transfer_whose_answer_was_lost_is_adopted_after_stripe_forgot_the_key
     assert_eq!(app.seller_money(&seller).await["balance_cents"], 0);
     app.assert_ledger_balanced().await;
 }
+
+#[tokio::test]
+async fn two_workers_paying_the_same_order_at_once_make_one_transfer() {
+    let app = spawn_app().await;
+    // The transfer is slow to answer: while the first worker waits for it, a refund queues the
+    // same payout again and the second worker runs it too.
+    fault(&app, "timeout", 1).await;
+    let open = app.open_checkout("8.00", 3).await;
+    let landing = app.pay(&open.url).await;
+    let session = landing.split("session_id=").nth(1).unwrap().to_owned();
+    let intent = app
+        .stripe_get(&format!("/v1/checkout/sessions/{session}"))
+        .await["payment_intent"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    eventually("the first transfer request is under way", || async {
+        (!app
+            .stripe_requests("POST", "/v1/transfers")
+            .await
+            .is_empty())
+        .then_some(())
+    })
+    .await;
+    app.sim_post(
+        "/_sim/refunds",
+        json!({"payment_intent": intent, "amount": 400}),
+    )
+    .await;
+    let retry = format!("/api/v1/admin/orders/{}/retry-payouts", open.order_id);
+    app.post(&retry, Some(&app.owner.token), json!({})).await;
+    app.payouts_paid(&open.order_id, 1).await;
+    eventually("every job is done", || async {
+        let jobs = expect_json(
+            app.get("/api/v1/admin/jobs", Some(&app.owner.token)).await,
+            StatusCode::OK,
+        )
+        .await;
+        jobs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|j| j["status"] == "done")
+            .then_some(())
+    })
+    .await;
+    let transfers = app.sim_transfers().await;
+    assert_eq!(transfers.len(), 1, "exactly one transfer: {transfers:?}");
+    assert_eq!(transfers[0]["amount"], 2160);
+    // Paid before the refund was booked: the seller owes its net share (3.60).
+    eventually("the refund is booked too", || async {
+        (app.seller_money(&open.seller).await["balance_cents"] == -360).then_some(())
+    })
+    .await;
+    assert_eq!(
+        adapter_postgres::testing::query_i64(
+            &app.db,
+            &format!(
+                "select count(*) from journal_entries where kind = 'transfer' and order_id = '{}'",
+                open.order_id
+            ),
+        )
+        .await,
+        1
+    );
+    app.assert_ledger_balanced().await;
+}
