@@ -92,6 +92,19 @@ fn columns(fact: &Fact) -> FactColumns {
             c.stripe_id = Some(dispute_id.clone());
             c.fee = Some(fee.get());
         }
+        Fact::ExtraPayment {
+            payment_intent: stripe_id,
+            amount,
+            ..
+        }
+        | Fact::ExtraPaymentRefund {
+            refund_id: stripe_id,
+            amount,
+            ..
+        } => {
+            c.stripe_id = Some(stripe_id.clone());
+            c.amount = Some(amount.get());
+        }
         Fact::Adjustment {
             adjustment_id,
             seller,
@@ -193,6 +206,16 @@ fn fact_of(row: &EntryRow) -> Result<Fact, StoreError> {
             dispute_id: stripe_id()?,
             order: order()?,
             fee: Cents::new(row.fee_cents.unwrap_or(0)),
+        },
+        "extra_payment" => Fact::ExtraPayment {
+            payment_intent: stripe_id()?,
+            order: order()?,
+            amount: amount()?,
+        },
+        "extra_payment_refund" => Fact::ExtraPaymentRefund {
+            refund_id: stripe_id()?,
+            order: order()?,
+            amount: amount()?,
         },
         "adjustment" => Fact::Adjustment {
             adjustment_id: AdjustmentId::from_uuid(

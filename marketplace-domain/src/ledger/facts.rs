@@ -96,6 +96,25 @@ pub enum Fact {
         /// fees at the end; zero when the fee was returned).
         fee: Cents,
     },
+    /// A second successful payment of an order already paid: money received that belongs to the
+    /// buyer until it is refunded.
+    ExtraPayment {
+        /// `pi_…` of that payment.
+        payment_intent: String,
+        /// The order.
+        order: OrderId,
+        /// Amount received.
+        amount: Cents,
+    },
+    /// The refund of an extra payment: the buyer's money goes back.
+    ExtraPaymentRefund {
+        /// `re_…`.
+        refund_id: String,
+        /// The order.
+        order: OrderId,
+        /// Amount returned.
+        amount: Cents,
+    },
     /// An owner's adjustment of a seller's balance.
     Adjustment {
         /// Its id.
@@ -124,11 +143,16 @@ impl Fact {
             Fact::DisputeLost { dispute_id, .. } => format!("dispute_lost:{dispute_id}"),
             Fact::DisputeWon { dispute_id, .. } => format!("dispute_won:{dispute_id}"),
             Fact::Adjustment { adjustment_id, .. } => format!("adjustment:{adjustment_id}"),
+            Fact::ExtraPayment { payment_intent, .. } => format!("extra_payment:{payment_intent}"),
+            Fact::ExtraPaymentRefund { refund_id, .. } => {
+                format!("extra_payment_refund:{refund_id}")
+            }
         })
     }
 
     /// The kind of fact, as stored: `order_paid`, `transfer`, `transfer_reversal`, `refund`,
-    /// `refund_failed`, `dispute_opened`, `dispute_lost`, `dispute_won`, `adjustment`.
+    /// `refund_failed`, `dispute_opened`, `dispute_lost`, `dispute_won`, `adjustment`,
+    /// `extra_payment`, `extra_payment_refund`.
     pub fn kind(&self) -> &'static str {
         match self {
             Fact::OrderPaid { .. } => "order_paid",
@@ -140,6 +164,8 @@ impl Fact {
             Fact::DisputeLost { .. } => "dispute_lost",
             Fact::DisputeWon { .. } => "dispute_won",
             Fact::Adjustment { .. } => "adjustment",
+            Fact::ExtraPayment { .. } => "extra_payment",
+            Fact::ExtraPaymentRefund { .. } => "extra_payment_refund",
         }
     }
 
@@ -151,7 +177,9 @@ impl Fact {
             | Fact::RefundFailed { order, .. }
             | Fact::DisputeOpened { order, .. }
             | Fact::DisputeLost { order, .. }
-            | Fact::DisputeWon { order, .. } => Some(*order),
+            | Fact::DisputeWon { order, .. }
+            | Fact::ExtraPayment { order, .. }
+            | Fact::ExtraPaymentRefund { order, .. } => Some(*order),
             Fact::Transfer { order, .. }
             | Fact::TransferReversal { order, .. }
             | Fact::Adjustment { order, .. } => *order,

@@ -368,7 +368,12 @@ impl Ledger {
         for entry in self.entries.iter().filter(|e| e.currency == currency) {
             let clearing = entry.amount_on(Account::Clearing)?;
             match entry.fact {
-                Fact::OrderPaid { .. } => flows.charges = flows.charges.checked_add(clearing)?,
+                Fact::OrderPaid { .. } | Fact::ExtraPayment { .. } => {
+                    flows.charges = flows.charges.checked_add(clearing)?;
+                }
+                Fact::ExtraPaymentRefund { .. } => {
+                    flows.refunds = flows.refunds.checked_sub(clearing)?;
+                }
                 Fact::Transfer { .. } | Fact::TransferReversal { .. } => {
                     flows.transfers = flows.transfers.checked_sub(clearing)?;
                 }

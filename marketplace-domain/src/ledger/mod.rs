@@ -18,10 +18,12 @@
 //! | `Losses` | debit | money returned that no line could absorb (zero unless facts conflict) |
 //! | `UnallocatedRefunds` | debit | refunds naming a line beyond what that line could absorb, borne by the platform until an owner resolves them |
 //! | `Adjustments` | debit | owner corrections made to sellers' balances |
+//! | `ExtraPayments` | credit | second payments of paid orders: the buyers' money until refunded |
 //!
 //! Money returned to buyers and money transferred to sellers leave through `Clearing`; their totals
 //! are the credits of refund/dispute entries and transfer entries ([`Ledger::outflows`]).
 
+mod entries;
 mod facts;
 mod journal;
 mod order_book;
@@ -29,13 +31,17 @@ mod order_book;
 use crate::ids::{OrderItemId, UserId};
 use crate::money::{Cents, MoneyError};
 
+pub use entries::{
+    adjustment_entry, extra_payment_entry, extra_payment_refund_entry, transfer_entry,
+    transfer_reversal_entry,
+};
 pub use facts::{EntryKey, Fact};
 pub use journal::{
     JournalEntry, Ledger, LedgerError, Outflows, Posted, TrialBalance, TrialBalanceRow,
 };
 pub use order_book::{
-    LineMoney, OrderMoney, RefundState, adjustment_entry, check_refund_amount, order_event_entry,
-    order_paid_entry, refund_state, transfer_entry, transfer_reversal_entry,
+    LineMoney, OrderMoney, RefundState, check_refund_amount, order_event_entry, order_paid_entry,
+    refund_state,
 };
 
 /// The side on which an account normally carries its balance.
@@ -83,6 +89,8 @@ pub enum Account {
     UnallocatedRefunds,
     /// Owner corrections.
     Adjustments,
+    /// Second payments of orders already paid: the buyers' money, owed back until refunded.
+    ExtraPayments,
 }
 
 impl Account {
@@ -95,7 +103,10 @@ impl Account {
             | Account::Losses
             | Account::UnallocatedRefunds
             | Account::Adjustments => Side::Debit,
-            Account::FeeRevenue | Account::TaxPayable | Account::SellerPayable(_) => Side::Credit,
+            Account::FeeRevenue
+            | Account::TaxPayable
+            | Account::SellerPayable(_)
+            | Account::ExtraPayments => Side::Credit,
         }
     }
 
@@ -111,6 +122,7 @@ impl Account {
             Account::Losses => "losses".to_owned(),
             Account::UnallocatedRefunds => "unallocated_refunds".to_owned(),
             Account::Adjustments => "adjustments".to_owned(),
+            Account::ExtraPayments => "extra_payments".to_owned(),
         }
     }
 
@@ -125,6 +137,7 @@ impl Account {
             "losses" => Some(Account::Losses),
             "unallocated_refunds" => Some(Account::UnallocatedRefunds),
             "adjustments" => Some(Account::Adjustments),
+            "extra_payments" => Some(Account::ExtraPayments),
             other => other
                 .strip_prefix("seller_payable:")
                 .and_then(|id| id.parse().ok())
@@ -319,6 +332,7 @@ mod tests {
             Account::Losses,
             Account::UnallocatedRefunds,
             Account::Adjustments,
+            Account::ExtraPayments,
         ] {
             assert_eq!(Account::parse(&account.code()), Some(account));
         }

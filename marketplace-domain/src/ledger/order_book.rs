@@ -1,4 +1,5 @@
-//! Booking an order's money: payment, transfers, adjustments, and refunds and disputes.
+//! Booking an order's money: its payment, and its refunds and disputes (the simple entries are in
+//! `entries`).
 //!
 //! Refunds and disputes are the hard part, because Stripe delivers them in any order, sometimes
 //! twice, and a refund made in the dashboard does not say which line it is for. The rule:
@@ -24,7 +25,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::ids::{AdjustmentId, OrderId, OrderItemId, UserId};
+use crate::ids::{OrderId, OrderItemId, UserId};
 use crate::money::{Cents, Currency, MoneyError, allocate};
 use crate::orders::PricedOrder;
 
@@ -166,102 +167,12 @@ pub fn order_paid_entry(order: &OrderMoney) -> Result<JournalEntry, LedgerError>
     )
 }
 
-fn positive(what: &'static str, amount: Cents) -> Result<(), LedgerError> {
+pub(super) fn positive(what: &'static str, amount: Cents) -> Result<(), LedgerError> {
     if amount.is_positive() {
         Ok(())
     } else {
         Err(LedgerError::NonPositiveAmount { what, amount })
     }
-}
-
-/// A transfer to a seller: their payable and clearing both go down.
-///
-/// # Errors
-/// A non-positive amount.
-pub fn transfer_entry(
-    transfer_id: &str,
-    order: Option<OrderId>,
-    seller: UserId,
-    amount: Cents,
-    currency: Currency,
-) -> Result<JournalEntry, LedgerError> {
-    positive("a transfer", amount)?;
-    let fact = Fact::Transfer {
-        transfer_id: transfer_id.to_owned(),
-        order,
-        seller,
-        amount,
-    };
-    JournalEntry::new(
-        fact,
-        currency,
-        vec![
-            Posting::debit(Account::SellerPayable(seller), amount),
-            Posting::credit(Account::Clearing, amount)?,
-        ],
-    )
-}
-
-/// A transfer reversal: money comes back from the seller's account, reducing what they owe.
-///
-/// # Errors
-/// A non-positive amount.
-pub fn transfer_reversal_entry(
-    reversal_id: &str,
-    order: Option<OrderId>,
-    seller: UserId,
-    amount: Cents,
-    currency: Currency,
-) -> Result<JournalEntry, LedgerError> {
-    positive("a transfer reversal", amount)?;
-    let fact = Fact::TransferReversal {
-        reversal_id: reversal_id.to_owned(),
-        order,
-        seller,
-        amount,
-    };
-    JournalEntry::new(
-        fact,
-        currency,
-        vec![
-            Posting::debit(Account::Clearing, amount),
-            Posting::credit(Account::SellerPayable(seller), amount)?,
-        ],
-    )
-}
-
-/// An owner adjustment: a positive amount credits the seller (the platform bears it), a negative one
-/// debits them.
-///
-/// # Errors
-/// A zero amount.
-pub fn adjustment_entry(
-    adjustment_id: AdjustmentId,
-    seller: UserId,
-    amount: Cents,
-    order: Option<OrderId>,
-    currency: Currency,
-) -> Result<JournalEntry, LedgerError> {
-    if amount.is_zero() {
-        return Err(LedgerError::NonPositiveAmount {
-            what: "an adjustment",
-            amount,
-        });
-    }
-    let fact = Fact::Adjustment {
-        adjustment_id,
-        seller,
-        amount,
-        order,
-    };
-    JournalEntry::new(
-        fact,
-        currency,
-        vec![
-            Posting::debit(Account::Adjustments, amount),
-            Posting::credit(Account::SellerPayable(seller), amount)?,
-        ],
-    )
 }
 
 /// What an order's refunds and disputes amount to, per line and component.

@@ -8,6 +8,8 @@
     missing_docs
 )]
 
+pub mod strategies;
+
 use marketplace_domain::catalog::ProductKind;
 use marketplace_domain::ids::{OrderId, OrderItemId, ProductId, UserId};
 use marketplace_domain::ledger::OrderMoney;

@@ -20,15 +20,18 @@ pub enum JobName {
     RefundSync,
     /// [`JobKind::Reversal`].
     Reversal,
+    /// [`JobKind::ExtraPaymentRefund`].
+    ExtraPaymentRefund,
 }
 
 impl JobName {
     /// Every name.
-    pub const ALL: [JobName; 4] = [
+    pub const ALL: [JobName; 5] = [
         JobName::Payout,
         JobName::OrderMail,
         JobName::RefundSync,
         JobName::Reversal,
+        JobName::ExtraPaymentRefund,
     ];
 
     /// Stored spelling.
@@ -38,6 +41,7 @@ impl JobName {
             JobName::OrderMail => "order_mail",
             JobName::RefundSync => "refund_sync",
             JobName::Reversal => "reversal",
+            JobName::ExtraPaymentRefund => "extra_payment_refund",
         }
     }
 
@@ -75,6 +79,11 @@ pub enum JobKind {
         /// Seller.
         seller: UserId,
     },
+    /// Refund the second payments an order received after it was paid (the buyer's money).
+    ExtraPaymentRefund {
+        /// Order.
+        order: OrderId,
+    },
 }
 
 impl JobKind {
@@ -85,6 +94,7 @@ impl JobKind {
             JobKind::OrderMail { .. } => JobName::OrderMail,
             JobKind::RefundSync { .. } => JobName::RefundSync,
             JobKind::Reversal { .. } => JobName::Reversal,
+            JobKind::ExtraPaymentRefund { .. } => JobName::ExtraPaymentRefund,
         }
     }
 
@@ -94,6 +104,7 @@ impl JobKind {
             JobKind::Payout { order, .. }
             | JobKind::OrderMail { order }
             | JobKind::RefundSync { order }
+            | JobKind::ExtraPaymentRefund { order }
             | JobKind::Reversal { order, .. } => *order,
         }
     }
@@ -102,7 +113,9 @@ impl JobKind {
     pub fn seller(&self) -> Option<UserId> {
         match self {
             JobKind::Payout { seller, .. } | JobKind::Reversal { seller, .. } => Some(*seller),
-            JobKind::OrderMail { .. } | JobKind::RefundSync { .. } => None,
+            JobKind::OrderMail { .. }
+            | JobKind::RefundSync { .. }
+            | JobKind::ExtraPaymentRefund { .. } => None,
         }
     }
 
@@ -115,6 +128,7 @@ impl JobKind {
             },
             JobName::OrderMail => JobKind::OrderMail { order },
             JobName::RefundSync => JobKind::RefundSync { order },
+            JobName::ExtraPaymentRefund => JobKind::ExtraPaymentRefund { order },
             JobName::Reversal => JobKind::Reversal {
                 order,
                 seller: seller?,
@@ -281,6 +295,7 @@ mod tests {
             JobKind::OrderMail { order },
             JobKind::RefundSync { order },
             JobKind::Reversal { order, seller },
+            JobKind::ExtraPaymentRefund { order },
         ] {
             let name = JobName::parse(kind.name().as_str()).unwrap();
             assert_eq!(

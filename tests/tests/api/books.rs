@@ -179,6 +179,19 @@ async fn a_second_payment_of_a_paid_order_is_flagged_for_the_owner() {
             .unwrap()
             .contains("pi_second_attempt")
     );
+    // A job asks Stripe to give it back, under a key of its own. (This payment intent exists only
+    // in the event we forged, so the simulator refuses: it stays flagged for the owner.)
+    let asked = eventually("the second payment's refund is asked for", || async {
+        let calls = app.stripe_requests("POST", "/v1/refunds").await;
+        (!calls.is_empty()).then_some(calls)
+    })
+    .await;
+    assert_eq!(
+        asked[0]["idempotency_key"],
+        "extra-payment:pi_second_attempt"
+    );
+    let still = report(&app, "?flag=extra_payment").await;
+    assert!(order_in(&still, &held.order_id).is_some());
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 
 use super::{Order, OrderChange, Payment, PaymentReference, ShippingAddress};
-use crate::ledger::{JournalEntry, LedgerError};
+use crate::ledger::{JournalEntry, LedgerError, extra_payment_entry};
 use crate::money::Cents;
 use crate::orders::events::{OrderEvent, OrderEventKind};
 use crate::reconcile::{Anomaly, AnomalyKind};
@@ -194,13 +194,22 @@ impl Order {
             if pays && self.stripe_payment_intent() != intent.as_deref() {
                 let reference = intent.clone().unwrap_or_else(|| session.session_id.clone());
                 events.push(OrderEvent::warning(format!(
-                    "a second payment ({reference}) arrived through session {} for an order already paid: it belongs to the buyer",
+                    "a second payment ({reference}) arrived through session {} for an order already paid: it belongs to the buyer and is refunded",
                     session.session_id
                 )));
+                // Booked once, as the buyer's money, when its amount and payment intent are known.
+                let entry = match (intent.as_deref(), session.amount_total) {
+                    (Some(intent), Some(amount)) => {
+                        extra_payment_entry(self.data.id, intent, amount, self.data.currency)
+                            .ok()
+                            .filter(|e| !booked.iter().any(|b| b.key() == e.key()))
+                    }
+                    _ => None,
+                };
                 return (
                     CheckoutCompletion::PaidByAnotherPayment,
                     OrderChange {
-                        entry: None,
+                        entry,
                         events,
                         anomalies: vec![Anomaly {
                             kind: AnomalyKind::ExtraPayment,

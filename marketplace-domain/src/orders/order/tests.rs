@@ -360,7 +360,11 @@ fn the_session_that_pays_replaces_an_earlier_attempts_payment() {
     let (second, change) = order.complete_checkout(&paid_session("cs_3", "pi_3"), &booked, now());
     assert_eq!(second, CheckoutCompletion::PaidByAnotherPayment);
     assert!(change.events[0].message.contains("belongs to the buyer"));
-    assert!(!change.booked_something());
+    assert_eq!(
+        change.entry.as_ref().map(|e| e.key().as_str().to_owned()),
+        Some("extra_payment:pi_3".to_owned()),
+        "booked as the buyer's money"
+    );
     assert_eq!(
         change.anomalies,
         [Anomaly {

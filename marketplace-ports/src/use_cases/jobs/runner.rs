@@ -6,6 +6,7 @@
 use time::Duration;
 
 use crate::ports::{JobKind, JobRecord, StoreError};
+use crate::use_cases::money_flow::extra_payments::refund_extra_payments;
 use crate::use_cases::money_flow::payouts::run_payout;
 use crate::use_cases::money_flow::refunds::sync_refunds;
 use crate::use_cases::money_flow::reversals::run_reversal;
@@ -78,6 +79,9 @@ impl JobRunner {
             JobKind::OrderMail { order } => send_order_mail(&self.deps, *order).await,
             JobKind::RefundSync { order } => sync_refunds(&self.deps, *order).await,
             JobKind::Reversal { order, seller } => run_reversal(&self.deps, *order, *seller).await,
+            JobKind::ExtraPaymentRefund { order } => {
+                refund_extra_payments(&self.deps, *order).await
+            }
         }
     }
 }

@@ -203,6 +203,10 @@ impl WebhookReceiver {
         };
         let (completion, change) = order.complete_checkout(&completed, &booked, now);
         persist(tx, &order, &change, now).await?;
+        if completion == CheckoutCompletion::PaidByAnotherPayment && change.booked_something() {
+            let refund = JobKind::ExtraPaymentRefund { order: order_id };
+            enqueue(tx, &refund, &self.deps.settings, now).await?;
+        }
         Ok(match completion {
             CheckoutCompletion::AwaitingPayment => {
                 WebhookOutcome::Applied(format!("order {order_id} awaits its payment"))
@@ -252,7 +256,14 @@ impl WebhookReceiver {
                 charge.id
             )));
         };
-        remember_charge(tx, order_id, &charge.id, now).await?;
+        remember_charge(
+            tx,
+            order_id,
+            &charge.id,
+            charge.payment_intent.as_deref(),
+            now,
+        )
+        .await?;
         for refund in &charge.refunds {
             book_refund(tx, order_id, refund, &self.deps.settings, now).await?;
         }
@@ -354,7 +365,7 @@ async fn on_refund(
         )));
     };
     if let Some(charge) = &refund.charge {
-        remember_charge(tx, order_id, charge, now).await?;
+        remember_charge(tx, order_id, charge, refund.payment_intent.as_deref(), now).await?;
     }
     Ok(
         match book_refund(tx, order_id, refund, settings, now).await? {
@@ -515,14 +526,17 @@ async fn on_dispute_closed(
     }
 }
 
-/// Remembers an order's charge id (transfers use it as their source).
+/// Remembers an order's charge id (transfers use it as their source), unless the charge belongs
+/// to another payment intent than the order's (a second payment's refund, say).
 async fn remember_charge(
     tx: &mut dyn Tx,
     order_id: OrderId,
     charge: &str,
+    payment_intent: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
     if let Some(mut order) = tx.orders()?.get_order_for_update(order_id).await?
+        && payment_intent.is_none_or(|pi| order.stripe_payment_intent().is_none_or(|own| own == pi))
         && order.remember_charge(charge, now)
     {
         tx.orders()?.update_order(&order).await?;

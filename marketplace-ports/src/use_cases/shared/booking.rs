@@ -5,7 +5,9 @@
 //! queues.
 
 use marketplace_domain::ids::{JournalEntryId, OrderId, OrderItemId};
-use marketplace_domain::ledger::{EntryKey, Fact, JournalEntry, LedgerError};
+use marketplace_domain::ledger::{
+    EntryKey, Fact, JournalEntry, LedgerError, extra_payment_refund_entry,
+};
 use marketplace_domain::money::Cents;
 use marketplace_domain::orders::{Order, OrderChange, OrderEvent, Payment};
 use marketplace_domain::reconcile::{Anomaly, AnomalyKind};
@@ -242,6 +244,60 @@ pub async fn book(
     }
 }
 
+/// A refund of a second payment the order received (booked as the buyer's money) leaves
+/// `ExtraPayments`, not the order's lines. `None` when the refund is not one of those.
+///
+/// # Errors
+/// Storage failures.
+async fn book_extra_payment_refund(
+    tx: &mut dyn Tx,
+    order_id: OrderId,
+    refund: &RefundData,
+    now: OffsetDateTime,
+) -> Result<Option<Option<EntryKey>>, StoreError> {
+    let Some(intent) = refund.payment_intent.as_deref() else {
+        return Ok(None);
+    };
+    let Some(order) = tx.orders()?.get_order_for_update(order_id).await? else {
+        return Ok(None);
+    };
+    let entries = tx.ledger()?.order_entries(order_id).await?;
+    let extra = format!("extra_payment:{intent}");
+    if !entries.iter().any(|e| e.key().as_str() == extra) {
+        return Ok(None);
+    }
+    if refund.status != RefundStatus::Succeeded {
+        let warning = OrderEvent::warning(format!(
+            "the refund {} of the second payment {intent} is {}",
+            refund.id,
+            refund.status.as_str()
+        ));
+        record_events(tx, order_id, &[warning], now).await?;
+        return Ok(Some(None));
+    }
+    let entry =
+        match extra_payment_refund_entry(order_id, &refund.id, refund.amount, order.currency) {
+            Ok(entry) => entry,
+            Err(error) => {
+                let warning = OrderEvent::warning(format!(
+                    "the refund {} of the second payment {intent} was not booked: {error}",
+                    refund.id
+                ));
+                record_events(tx, order_id, &[warning], now).await?;
+                return Ok(Some(None));
+            }
+        };
+    let key = entry.key();
+    Ok(Some(match insert_entry(tx, &entry, now).await? {
+        Booked::New => {
+            record_events(tx, order_id, &[OrderEvent::booked(entry.fact())], now).await?;
+            refresh_flags(tx, order_id, now).await?;
+            Some(key)
+        }
+        Booked::Already => None,
+    }))
+}
+
 /// A money fact in another currency than its order's is recorded as an anomaly and a warning,
 /// never booked (its amount cannot be added to the order's). Returns whether that happened.
 ///
@@ -299,6 +355,9 @@ pub async fn book_refund(
     let currency = refund.currency.as_deref();
     if refuse_other_currency(tx, order_id, &refund.id, refund.amount, currency, now).await? {
         return Ok(None);
+    }
+    if let Some(booked) = book_extra_payment_refund(tx, order_id, refund, now).await? {
+        return Ok(booked);
     }
     let fact = match refund.status {
         RefundStatus::Succeeded => Fact::Refund {
