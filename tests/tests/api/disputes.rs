@@ -279,3 +279,28 @@ async fn a_refund_naming_one_line_never_reaches_the_other_seller() {
     );
     app.assert_ledger_balanced().await;
 }
+
+#[tokio::test]
+async fn a_refused_payout_retried_after_a_full_refund_pays_nothing() {
+    let app = spawn_app().await;
+    let (open, intent) = paid(&app, true).await;
+    app.sim_post("/_sim/refunds", json!({"payment_intent": intent}))
+        .await;
+    order_of(&app, &open, "refunded", |o| o["status"] == "refunded").await;
+    // The refund requeued the payout, which found nothing owed; an owner's retry decides the same.
+    let skipped = payout_status(&app, &open.seller, "skipped").await;
+    assert_eq!(skipped["skip_reason"], "nothing_owed");
+    let retry = format!("/api/v1/admin/orders/{}/retry-payouts", open.order_id);
+    let queued = app.post(&retry, Some(&app.owner.token), json!({})).await;
+    assert_eq!(queued.status(), StatusCode::OK);
+    app.jobs_settled().await;
+    payout_status(&app, &open.seller, "skipped").await;
+    assert!(
+        app.sim_transfers().await.is_empty(),
+        "never the 14.40 decided before the refund"
+    );
+    let attempts = app.stripe_requests("POST", "/v1/transfers").await;
+    assert_eq!(attempts.len(), 1, "only the refused attempt");
+    assert_eq!(app.seller_money(&open.seller).await["balance_cents"], 0);
+    app.assert_ledger_balanced().await;
+}

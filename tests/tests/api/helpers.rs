@@ -499,6 +499,25 @@ impl TestApp {
         .await
     }
 
+    /// Waits until no background job is queued or running.
+    pub async fn jobs_settled(&self) {
+        eventually("every job is done or dead", || async {
+            let jobs = expect_json(
+                self.get("/api/v1/admin/jobs?per_page=100", Some(&self.owner.token))
+                    .await,
+                StatusCode::OK,
+            )
+            .await;
+            jobs["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|j| j["status"] == "done" || j["status"] == "dead")
+                .then_some(())
+        })
+        .await;
+    }
+
     /// The transfers the simulator made.
     pub async fn sim_transfers(&self) -> Vec<Value> {
         self.sim_get("/_sim/transfers")

@@ -230,20 +230,7 @@ async fn two_workers_paying_the_same_order_at_once_make_one_transfer() {
     let retry = format!("/api/v1/admin/orders/{}/retry-payouts", open.order_id);
     app.post(&retry, Some(&app.owner.token), json!({})).await;
     app.payouts_paid(&open.order_id, 1).await;
-    eventually("every job is done", || async {
-        let jobs = expect_json(
-            app.get("/api/v1/admin/jobs", Some(&app.owner.token)).await,
-            StatusCode::OK,
-        )
-        .await;
-        jobs["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|j| j["status"] == "done")
-            .then_some(())
-    })
-    .await;
+    app.jobs_settled().await;
     let transfers = app.sim_transfers().await;
     assert_eq!(transfers.len(), 1, "exactly one transfer: {transfers:?}");
     assert_eq!(transfers[0]["amount"], 2160);
