@@ -57,6 +57,7 @@ struct OrderRow {
     shipping_country: Option<String>,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
+    dispute_fee_to_sellers: bool,
 }
 
 impl TryFrom<OrderRow> for OrderData {
@@ -91,6 +92,7 @@ impl TryFrom<OrderRow> for OrderData {
             currency: Currency::parse(&row.currency).map_err(|e| corrupt("order", e))?,
             fee_rate: BasisPoints::from_stored(i64::from(row.fee_bps))
                 .map_err(|e| corrupt("order", e))?,
+            dispute_fee_to_sellers: row.dispute_fee_to_sellers,
             subtotal: Cents::new(row.subtotal_cents),
             tax: Cents::new(row.tax_cents),
             shipping: Cents::new(row.shipping_cents),
@@ -225,8 +227,8 @@ impl OrderStore for PgOrders {
         sqlx::query!(
             "insert into orders (id, buyer_id, guest_email, access_token, status, kind, currency, fee_bps,
                 subtotal_cents, tax_cents, shipping_cents, total_cents, refunded_cents, created_at,
-                updated_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                updated_at, dispute_fee_to_sellers)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
             order.id.get(),
             order.buyer_id.map(UserId::get),
             order.guest_email,
@@ -242,6 +244,7 @@ impl OrderStore for PgOrders {
             order.refunded.get(),
             order.created_at,
             order.updated_at,
+            order.dispute_fee_to_sellers,
         )
         .execute(&mut **tx)
         .await

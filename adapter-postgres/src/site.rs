@@ -12,7 +12,8 @@ use crate::{PgStore, TxConn};
 
 async fn site_config(conn: &mut PgConnection) -> Result<SiteConfig, StoreError> {
     let row = sqlx::query!(
-        "select fee_bps, currency, allowed_shipping_countries from site_config where id"
+        "select fee_bps, currency, allowed_shipping_countries, dispute_fee_to_sellers
+         from site_config where id"
     )
     .fetch_one(conn)
     .await
@@ -24,6 +25,7 @@ async fn site_config(conn: &mut PgConnection) -> Result<SiteConfig, StoreError> 
         ),
         currency: Currency::parse(&row.currency).map_err(|e| corrupt("site config", e))?,
         allowed_shipping_countries: row.allowed_shipping_countries,
+        dispute_fee_to_sellers: row.dispute_fee_to_sellers,
     })
 }
 
@@ -45,12 +47,13 @@ impl SiteConfigStore for PgSiteConfig {
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         sqlx::query!(
             "update site_config set fee_bps = $1, currency = $2, allowed_shipping_countries = $3,
-                updated_at = $4
+                updated_at = $4, dispute_fee_to_sellers = $5
              where id",
             fee_bps,
             config.currency.as_str(),
             &config.allowed_shipping_countries,
             now,
+            config.dispute_fee_to_sellers,
         )
         .execute(&mut **self.0.lock().await)
         .await

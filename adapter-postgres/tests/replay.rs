@@ -116,6 +116,7 @@ async fn paid_order(shop: &Shop, prices: [i64; 2]) -> Order {
                 title: format!("line {n}"),
             })
             .collect(),
+        dispute_fee_to_sellers: prices[0] % 2 == 1,
     };
     let (mut order, _) = Order::place(new, at(1)).unwrap();
     let mut tx = shop.subject.uow.begin().await.unwrap();

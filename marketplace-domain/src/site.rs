@@ -1,4 +1,5 @@
-//! Site configuration: the marketplace fee, the currency and where physical items ship.
+//! Site configuration: the marketplace fee, the currency, where physical items ship and who bears
+//! Stripe's dispute fees.
 //! Changes apply to orders created after they are committed.
 
 use rust_decimal::Decimal;
@@ -15,6 +16,9 @@ pub struct SiteConfig {
     pub currency: Currency,
     /// ISO country codes physical items may ship to (upper case, never empty).
     pub allowed_shipping_countries: Vec<String>,
+    /// Charge Stripe's dispute fees to the sellers of the disputed order instead of the platform
+    /// (copied onto each order when it is placed; off by default).
+    pub dispute_fee_to_sellers: bool,
 }
 
 impl Default for SiteConfig {
@@ -23,6 +27,7 @@ impl Default for SiteConfig {
             fee: FeePercent::default_fee(),
             currency: Currency::USD,
             allowed_shipping_countries: vec!["US".to_owned()],
+            dispute_fee_to_sellers: false,
         }
     }
 }
@@ -64,6 +69,7 @@ pub fn site_config_from_input(
     fee_percent: Decimal,
     currency: &str,
     countries: &[String],
+    dispute_fee_to_sellers: bool,
 ) -> Result<SiteConfig, FieldErrors> {
     let mut errors = FieldErrors::new();
     let currency = errors.check("currency", Currency::parse(currency));
@@ -79,6 +85,7 @@ pub fn site_config_from_input(
             fee: FeePercent::clamped(fee_percent),
             currency,
             allowed_shipping_countries,
+            dispute_fee_to_sellers,
         }),
         _ => Err(errors),
     }
@@ -103,9 +110,10 @@ mod tests {
 
     #[test]
     fn the_fee_is_clamped_and_the_currency_checked() {
-        let config = site_config_from_input(Decimal::new(12_345, 2), "EUR", &[]).unwrap();
+        let config = site_config_from_input(Decimal::new(12_345, 2), "EUR", &[], true).unwrap();
         assert_eq!(config.fee.basis_points().get(), 10_000);
         assert_eq!(config.currency.as_str(), "eur");
-        assert!(site_config_from_input(Decimal::ONE, "euro", &[]).is_err());
+        assert!(config.dispute_fee_to_sellers);
+        assert!(site_config_from_input(Decimal::ONE, "euro", &[], false).is_err());
     }
 }

@@ -404,3 +404,51 @@ fn a_dispute_lost_after_a_partial_refund_takes_only_the_rest() {
         PayoutDecision::Skip(SkipReason::NothingOwed)
     );
 }
+
+#[test]
+fn a_site_that_charges_dispute_fees_to_sellers_splits_them_by_their_part() {
+    let mut order = order(7, &[(7, 3000), (8, 1000)]);
+    order.dispute_fee_to_sellers = true;
+    let mut ledger = Ledger::new();
+    assert_eq!(
+        ledger.post(order_paid_entry(&order).unwrap()),
+        Posted::Booked
+    );
+    let opened = Fact::DisputeOpened {
+        dispute_id: "dp_1".into(),
+        order: order.order,
+        amount: Cents::new(1000),
+        fee: Cents::new(1500),
+        created: created(1),
+    };
+    assert_eq!(book(&mut ledger, &order, opened), Posted::Booked);
+    // Parts 2,700 and 900: the fee splits 1,125 / 375.
+    assert_eq!(
+        ledger.seller_balance(seller(7), USD).unwrap(),
+        Cents::new(2700 - 1125)
+    );
+    assert_eq!(
+        ledger.seller_balance(seller(8), USD).unwrap(),
+        Cents::new(900 - 375)
+    );
+    assert_eq!(
+        ledger.balance(Account::DisputeCosts, USD).unwrap(),
+        Cents::ZERO
+    );
+    // Won with the fee returned: the sellers get it back.
+    let won = Fact::DisputeWon {
+        dispute_id: "dp_1".into(),
+        order: order.order,
+        fee: Cents::ZERO,
+    };
+    assert_eq!(book(&mut ledger, &order, won), Posted::Booked);
+    assert_eq!(
+        ledger.seller_balance(seller(7), USD).unwrap(),
+        Cents::new(2700)
+    );
+    assert_eq!(
+        ledger.seller_balance(seller(8), USD).unwrap(),
+        Cents::new(900)
+    );
+    assert!(ledger.trial_balance(USD).unwrap().is_balanced());
+}

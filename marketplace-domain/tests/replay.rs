@@ -516,10 +516,13 @@ proptest! {
     #[test]
     fn replaying_facts_in_any_order_any_number_of_times_gives_the_same_ledger(
         order in priced_order(),
+        fee_to_sellers in prop::bool::weighted(0.3),
         steps in prop::collection::vec(step(), 0..14),
         extra in prop::collection::vec((prop::bool::weighted(0.3), 0..1_000_usize), 0..12),
         seed in any::<u64>(),
     ) {
+        let mut order = order;
+        order.dispute_fee_to_sellers = fee_to_sellers;
         let Scenario { order, facts, ledger: reference } = run(order, &steps)?;
         let mut replayed = Ledger::new();
         for delivery in &deliveries(facts.len(), &extra, seed) {

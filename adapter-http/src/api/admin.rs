@@ -91,6 +91,9 @@ pub struct SiteConfigDto {
     pub currency: String,
     /// Countries physical items ship to (ISO codes).
     pub allowed_shipping_countries: Vec<String>,
+    /// Stripe's dispute fees are charged to the disputed order's sellers (by their part of it)
+    /// instead of the platform, for orders placed from now on.
+    pub dispute_fee_to_sellers: bool,
 }
 
 /// New site configuration.
@@ -104,6 +107,9 @@ pub struct SiteConfigRequest {
     pub currency: String,
     /// Two-letter country codes (empty means `US`).
     pub allowed_shipping_countries: Vec<String>,
+    /// Charge Stripe's dispute fees to the sellers of orders placed from now on (default: the
+    /// platform bears them).
+    pub dispute_fee_to_sellers: Option<bool>,
 }
 
 /// A background job.
@@ -265,6 +271,7 @@ fn site_config_dto(config: SiteConfig) -> SiteConfigDto {
         fee_percent: config.fee.get().to_string(),
         currency: config.currency.to_string(),
         allowed_shipping_countries: config.allowed_shipping_countries,
+        dispute_fee_to_sellers: config.dispute_fee_to_sellers,
     }
 }
 
@@ -351,6 +358,7 @@ impl AdminApi {
                 fee,
                 &b.currency,
                 &b.allowed_shipping_countries,
+                b.dispute_fee_to_sellers.unwrap_or(false),
             )
             .await?;
         Ok(Json(site_config_dto(config)))

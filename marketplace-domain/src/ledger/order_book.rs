@@ -81,6 +81,9 @@ pub struct OrderMoney {
     pub currency: Currency,
     /// Its lines.
     pub lines: Vec<LineMoney>,
+    /// Whether Stripe's dispute fees are charged to the order's sellers (in proportion to their
+    /// part of it) rather than borne by the platform: the site's setting when the order was placed.
+    pub dispute_fee_to_sellers: bool,
 }
 
 impl OrderMoney {
@@ -101,6 +104,7 @@ impl OrderMoney {
         }
         Ok(OrderMoney {
             order,
+            dispute_fee_to_sellers: false,
             currency: priced.currency,
             lines: priced
                 .lines
@@ -189,6 +193,9 @@ pub struct RefundState {
     pub dispute_cash: Cents,
     /// Σ dispute fees the platform bears (open, lost, and kept by Stripe after a win).
     pub dispute_fees: Cents,
+    /// Σ dispute fees charged to the order's sellers instead
+    /// ([`OrderMoney::dispute_fee_to_sellers`]).
+    pub seller_dispute_fees: Cents,
     /// Σ amounts of disputes still open: withdrawn, outcome unknown.
     pub disputed: Cents,
     /// How many disputes are open (opened, neither won nor lost): the order's payouts are held.
@@ -201,6 +208,16 @@ pub struct RefundState {
 }
 
 impl RefundState {
+    /// Books a dispute fee on whoever bears it for this order.
+    fn add_dispute_fee(&mut self, order: &OrderMoney, fee: Cents) -> Result<(), MoneyError> {
+        if order.dispute_fee_to_sellers {
+            self.seller_dispute_fees = self.seller_dispute_fees.checked_add(fee)?;
+        } else {
+            self.dispute_fees = self.dispute_fees.checked_add(fee)?;
+        }
+        Ok(())
+    }
+
     /// What is still refundable on the order: its total less what the lines absorbed, what refunds
     /// returned beyond a named line (that money left too) and what open disputes withdrew (Stripe
     /// does not refund disputed money). Never negative.
@@ -316,7 +333,7 @@ pub fn refund_state(order: &OrderMoney, facts: &[&Fact]) -> Result<RefundState, 
                 positive("a disputed amount", *amount)?;
                 let unabsorbed = spread(*amount, &mut remaining, &mut refunded)?;
                 state.unabsorbed = state.unabsorbed.checked_add(unabsorbed)?;
-                state.dispute_fees = state.dispute_fees.checked_add(*fee)?;
+                state.add_dispute_fee(order, *fee)?;
                 state.dispute_cash = Cents::sum([state.dispute_cash, *amount, *fee])?;
             }
             // Open: withdrawn, held on `DisputedFunds` until it is won or lost.
@@ -328,13 +345,13 @@ pub fn refund_state(order: &OrderMoney, facts: &[&Fact]) -> Result<RefundState, 
             } if !won.contains_key(dispute_id.as_str()) && !lost.contains(&dispute_id.as_str()) => {
                 positive("a disputed amount", *amount)?;
                 state.disputed = state.disputed.checked_add(*amount)?;
-                state.dispute_fees = state.dispute_fees.checked_add(*fee)?;
+                state.add_dispute_fee(order, *fee)?;
                 state.dispute_cash = Cents::sum([state.dispute_cash, *amount, *fee])?;
                 state.open_disputes = state.open_disputes.saturating_add(1);
             }
             // Won: the amount came back; only the fee Stripe kept is a cost.
             Fact::DisputeWon { fee, .. } => {
-                state.dispute_fees = state.dispute_fees.checked_add(*fee)?;
+                state.add_dispute_fee(order, *fee)?;
                 state.dispute_cash = state.dispute_cash.checked_add(*fee)?;
             }
             _ => {}
@@ -425,7 +442,26 @@ fn state_postings(
             add((account, Some(line.line), Some(component)), *amount)?;
         }
     }
-    add((Account::DisputeCosts, None, None), state.dispute_fees)?;
+    // Fees charged to sellers are spread over the lines by each seller's part (net and shipping);
+    // when no line has a part, the platform bears them after all.
+    let weights: Vec<Cents> = order
+        .lines
+        .iter()
+        .map(LineMoney::seller_part)
+        .collect::<Result<_, _>>()?;
+    let mut platform_fees = state.dispute_fees;
+    if state.seller_dispute_fees.is_positive() && weights.iter().any(|w| w.is_positive()) {
+        let shares = allocate(state.seller_dispute_fees, &weights)?;
+        for (line, share) in order.lines.iter().zip(shares) {
+            add(
+                (Account::SellerPayable(line.seller), Some(line.line), None),
+                share,
+            )?;
+        }
+    } else {
+        platform_fees = platform_fees.checked_add(state.seller_dispute_fees)?;
+    }
+    add((Account::DisputeCosts, None, None), platform_fees)?;
     add((Account::DisputedFunds, None, None), state.disputed)?;
     add((Account::Losses, None, None), state.unabsorbed)?;
     add((Account::UnallocatedRefunds, None, None), state.unallocated)?;

@@ -149,6 +149,9 @@ pub struct OrderData {
     pub currency: Currency,
     /// The fee rate when it was placed.
     pub fee_rate: BasisPoints,
+    /// Whether Stripe's dispute fees are charged to the sellers (the site's setting when it was
+    /// placed).
+    pub dispute_fee_to_sellers: bool,
     /// Σ line gross.
     pub subtotal: Cents,
     /// Tax.
@@ -220,6 +223,8 @@ pub struct NewOrder {
     pub priced: PricedOrder,
     /// One per priced line.
     pub lines: Vec<NewLine>,
+    /// Whether Stripe's dispute fees will be charged to the sellers (the site's setting now).
+    pub dispute_fee_to_sellers: bool,
 }
 
 /// An order: its data (read through `Deref`) and its lines; changed only by its methods.
@@ -291,6 +296,7 @@ impl Order {
             kind: priced.kind,
             currency: priced.currency,
             fee_rate: priced.fee_rate,
+            dispute_fee_to_sellers: new.dispute_fee_to_sellers,
             subtotal: priced.subtotal,
             tax: priced.tax,
             shipping: priced.shipping,
@@ -321,6 +327,7 @@ impl Order {
     pub fn money(&self) -> OrderMoney {
         OrderMoney {
             order: self.data.id,
+            dispute_fee_to_sellers: self.data.dispute_fee_to_sellers,
             currency: self.data.currency,
             lines: self.lines.iter().map(OrderLine::money).collect(),
         }

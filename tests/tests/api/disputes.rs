@@ -304,3 +304,50 @@ async fn a_refused_payout_retried_after_a_full_refund_pays_nothing() {
     assert_eq!(app.seller_money(&open.seller).await["balance_cents"], 0);
     app.assert_ledger_balanced().await;
 }
+
+#[tokio::test]
+async fn a_site_can_charge_dispute_fees_to_the_sellers_of_orders_placed_afterwards() {
+    let app = spawn_app().await;
+    let config = expect_json(
+        app.put(
+            "/api/v1/admin/site-config",
+            Some(&app.owner.token),
+            json!({"fee_percent": "10", "currency": "usd", "allowed_shipping_countries": ["US"],
+                   "dispute_fee_to_sellers": true}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(config["dispute_fee_to_sellers"], true);
+    let read = expect_json(
+        app.get("/api/v1/admin/site-config", Some(&app.owner.token))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(read["dispute_fee_to_sellers"], true);
+
+    let (open, intent) = paid(&app, false).await;
+    app.payouts_paid(&open.order_id, 1).await;
+    app.sim_post(
+        "/_sim/disputes",
+        json!({"payment_intent": intent, "status": "lost", "fee": 1500}),
+    )
+    .await;
+    order_of(&app, &open, "all of it returned", |o| {
+        o["refunded_cents"] == 1600
+    })
+    .await;
+    eventually("the seller owes the net and the dispute fee", || async {
+        let money = app.seller_money(&open.seller).await;
+        (money["balance_cents"] == -1440 - 1500).then_some(())
+    })
+    .await;
+    assert_eq!(
+        query_i64(&app.db, &sum_on("dispute_costs", &open.order_id)).await,
+        0,
+        "the platform bears none of it"
+    );
+    app.assert_ledger_balanced().await;
+}

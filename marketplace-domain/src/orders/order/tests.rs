@@ -42,6 +42,7 @@ fn placed() -> Order {
             guest_email: Some("guest@example.com".into()),
             access_token: "secret".into(),
             priced,
+            dispute_fee_to_sellers: false,
             lines: vec![
                 NewLine {
                     id: OrderItemId::from_uuid(id(2)),
@@ -111,6 +112,7 @@ fn lines_must_be_named_one_to_one() {
             access_token: "t".into(),
             priced,
             lines: Vec::new(),
+            dispute_fee_to_sellers: false,
         },
         now(),
     );

@@ -283,6 +283,7 @@ pub async fn mail_webhooks_and_site_config(s: Subject) {
         fee: FeePercent::from_basis_points(BasisPoints::new(1250).unwrap()),
         currency: Currency::parse("eur").unwrap(),
         allowed_shipping_countries: vec!["DE".into(), "FR".into()],
+        dispute_fee_to_sellers: true,
     };
     let mut tx = s.uow.begin().await.unwrap();
     let store = tx.site_config().unwrap();

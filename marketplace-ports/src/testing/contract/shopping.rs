@@ -171,6 +171,7 @@ pub(super) fn order(
             access_token: "secret".into(),
             priced,
             lines,
+            dispute_fee_to_sellers: placed % 2 == 1,
         },
         at(placed),
     )

@@ -57,8 +57,8 @@ impl SiteAdmin {
         Ok(self.deps.queries.site_config()?.site_config().await?)
     }
 
-    /// Changes the site configuration. The fee is clamped to 0–100 % with two decimals; it
-    /// applies to orders created after this commits.
+    /// Changes the site configuration. The fee is clamped to 0–100 % with two decimals; it and
+    /// who bears dispute fees apply to orders created after this commits.
     ///
     /// # Errors
     /// [`SiteAdminError::Forbidden`], [`SiteAdminError::Invalid`].
@@ -68,10 +68,12 @@ impl SiteAdmin {
         fee_percent: Decimal,
         currency: &str,
         countries: &[String],
+        dispute_fee_to_sellers: bool,
     ) -> Result<SiteConfig, SiteAdminError> {
         Self::require_owner(actor)?;
-        let config = site_config_from_input(fee_percent, currency, countries)
-            .map_err(SiteAdminError::Invalid)?;
+        let config =
+            site_config_from_input(fee_percent, currency, countries, dispute_fee_to_sellers)
+                .map_err(SiteAdminError::Invalid)?;
         let mut tx = self.deps.uow.begin().await?;
         tx.site_config()?
             .update_site_config(&config, self.deps.clock.now())

@@ -167,6 +167,7 @@ impl OrderPlacement {
                 access_token: self.deps.crypto.new_token()?,
                 priced,
                 lines: named,
+                dispute_fee_to_sellers: config.dispute_fee_to_sellers,
             },
             now,
         )?;

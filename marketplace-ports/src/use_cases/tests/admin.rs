@@ -23,7 +23,13 @@ async fn only_owners_administer() {
     assert_eq!(error.kind(), ErrorKind::Forbidden { code: "forbidden" });
     let error = services
         .site_admin
-        .update_site_config(&seller, Decimal::new(5, 0), "usd", &["US".to_owned()])
+        .update_site_config(
+            &seller,
+            Decimal::new(5, 0),
+            "usd",
+            &["US".to_owned()],
+            false,
+        )
         .await
         .unwrap_err();
     assert!(matches!(error, SiteAdminError::Forbidden));
@@ -82,6 +88,7 @@ async fn a_new_fee_applies_to_orders_placed_after_it() {
             Decimal::new(1250, 2),
             " EUR ",
             &[" de".to_owned(), "FR".to_owned()],
+            true,
         )
         .await
         .unwrap();
@@ -99,9 +106,13 @@ async fn a_new_fee_applies_to_orders_placed_after_it() {
         Cents::new(100),
         "snapshotted"
     );
+    assert!(
+        after.dispute_fee_to_sellers && !before.dispute_fee_to_sellers,
+        "who bears dispute fees is snapshotted too"
+    );
     let site_admin = &world.services.site_admin;
     let clamped = site_admin
-        .update_site_config(&owner, Decimal::new(101, 0), "usd", &[])
+        .update_site_config(&owner, Decimal::new(101, 0), "usd", &[], false)
         .await
         .unwrap();
     assert_eq!(
@@ -110,7 +121,13 @@ async fn a_new_fee_applies_to_orders_placed_after_it() {
         "clamped, as the original did"
     );
     let error = site_admin
-        .update_site_config(&owner, Decimal::new(5, 0), "dollars", &["USA".to_owned()])
+        .update_site_config(
+            &owner,
+            Decimal::new(5, 0),
+            "dollars",
+            &["USA".to_owned()],
+            false,
+        )
         .await
         .unwrap_err();
     let ErrorKind::Invalid(fields) = error.kind() else {
