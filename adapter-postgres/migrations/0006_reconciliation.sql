@@ -4,7 +4,7 @@
 create table order_anomalies (
     order_id     uuid not null references orders (id) on delete restrict,
     kind         text not null constraint order_anomalies_kind_check
-        check (kind in ('charge_mismatch', 'currency_mismatch', 'extra_payment')),
+        check (kind in ('charge_mismatch', 'currency_mismatch', 'extra_payment', 'unallocated_refund')),
     reference    text not null,
     amount_cents bigint,
     currency     text,

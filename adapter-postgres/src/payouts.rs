@@ -186,12 +186,17 @@ impl PayoutStore for PgPayouts {
         Ok(Cents::new(total))
     }
 
-    async fn skipped_not_ready(&mut self, seller: UserId) -> Result<Vec<OrderId>, StoreError> {
+    async fn skipped_payouts(
+        &mut self,
+        seller: UserId,
+        reason: SkipReason,
+    ) -> Result<Vec<OrderId>, StoreError> {
         let ids = sqlx::query_scalar!(
             "select order_id from payouts
-             where seller_id = $1 and status = 'skipped' and skip_reason = 'seller_not_ready'
+             where seller_id = $1 and status = 'skipped' and skip_reason = $2
              order by created_at",
-            seller.get()
+            seller.get(),
+            reason.as_str()
         )
         .fetch_all(&mut **self.0.lock().await)
         .await

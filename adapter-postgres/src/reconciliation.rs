@@ -75,14 +75,17 @@ impl ReconciliationStore for PgReconciliation {
         &mut self,
         order: OrderId,
         kind: AnomalyKind,
+        reference: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<u64, StoreError> {
         let result = sqlx::query!(
             "update order_anomalies set resolved_at = $3
-             where order_id = $1 and kind = $2 and resolved_at is null",
+             where order_id = $1 and kind = $2 and resolved_at is null
+               and ($4::text is null or reference = $4)",
             order.get(),
             kind.as_str(),
-            now
+            now,
+            reference
         )
         .execute(&mut **self.0.lock().await)
         .await

@@ -7,8 +7,9 @@
 //! it) and the seller's whole balance, so a debt from an earlier refund is netted before money
 //! leaves, and a payout never exceeds the balance. Only an attempt whose outcome is unknown (it may
 //! have created a transfer) is sent again as it was, with the same amount and idempotency key, after
-//! looking for its transfer at Stripe. A paid payout is never paid again, and a skipped one is
-//! decided again whenever it is run (a failed refund or a won dispute may make the order owe more).
+//! looking for its transfer at Stripe. What was paid is never paid again (a paid payout is topped
+//! up only by what the order still owes beyond its booked transfers), and a skipped one is decided
+//! again whenever it is run (a failed refund or a won dispute may make the order owe more).
 //!
 //! When refunds or disputes reach an order after its seller was paid, the seller owes their share
 //! back. That debt is netted against later payouts, and an owner may also recover it at once with
@@ -194,7 +195,9 @@ impl PayoutContext {
 
 /// Decides what to do about `seller`'s payout for one order:
 ///
-/// - paid already: nothing ([`PayoutDecision::AlreadyPaid`]), never twice;
+/// - paid already: nothing ([`PayoutDecision::AlreadyPaid`]), never twice for what was paid; only
+///   when the order owes the seller more than its booked transfers paid (a refund failed after the
+///   amount was decided) does a new attempt top it up;
 /// - an attempt whose outcome is unknown (pending): the same amount and key again, after looking
 ///   for its transfer at Stripe;
 /// - the seller cannot receive transfers: skipped until their account is ready;
@@ -205,10 +208,18 @@ impl PayoutContext {
 pub fn plan_payout(context: &PayoutContext) -> PayoutDecision {
     let attempts = context.existing.as_ref().map_or(0, |p| p.attempts);
     match context.existing.as_ref().map(|p| &p.status) {
+        // Paid: never again, unless the order owes the seller more than its transfers paid (a
+        // refund that failed after the amount was decided), which a new attempt tops up.
         Some(PayoutStatus::Paid { transfer_id, .. }) => {
-            return PayoutDecision::AlreadyPaid {
-                transfer_id: transfer_id.clone(),
-            };
+            let top_up = context.seller_ready
+                && !context.on_hold
+                && context.order_owes.is_positive()
+                && context.seller_balance.is_positive();
+            if !top_up {
+                return PayoutDecision::AlreadyPaid {
+                    transfer_id: transfer_id.clone(),
+                };
+            }
         }
         // It may exist at Stripe: the same request again, never a second transfer.
         Some(PayoutStatus::Pending { amount }) => {
@@ -470,10 +481,23 @@ mod tests {
             transfer_id: "tr_1".into(),
         });
         assert_eq!(
-            plan_payout(&context(true, 900, 900, paid)),
+            plan_payout(&context(true, 0, 900, paid.clone())),
             PayoutDecision::AlreadyPaid {
                 transfer_id: "tr_1".into()
             }
+        );
+        assert_eq!(
+            plan_payout(&context(true, 405, 0, paid.clone())),
+            PayoutDecision::AlreadyPaid {
+                transfer_id: "tr_1".into()
+            },
+            "nothing to pay it from"
+        );
+        // A refund failed after the amount was decided: the order owes 405 more.
+        assert_eq!(
+            plan_payout(&context(true, 405, 405, paid)),
+            transfer(405, 2),
+            "topped up under a new key"
         );
         // The first attempt may have created a transfer: the same request again.
         let pending = Some(PayoutStatus::Pending {

@@ -82,7 +82,8 @@ fn flagged_dto(order: FlaggedOrder) -> FlaggedOrderDto {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveRequest {
-    /// `charge_mismatch` (releases the order's payouts), `currency_mismatch` or `extra_payment`.
+    /// `charge_mismatch` (releases the order's payouts), `currency_mismatch`, `extra_payment` or
+    /// `unallocated_refund` (after settling it, with an adjustment say).
     pub kind: String,
     /// What was done about it (required).
     pub note: String,
@@ -241,7 +242,7 @@ impl BooksApi {
         let kind = AnomalyKind::parse(b.kind.trim()).ok_or_else(|| {
             ApiError::invalid_field(
                 "kind",
-                "must be charge_mismatch, currency_mismatch or extra_payment",
+                "must be charge_mismatch, currency_mismatch, extra_payment or unallocated_refund",
             )
         })?;
         self.services

@@ -18,7 +18,7 @@ use crate::ledger::{
     refund_state,
 };
 use crate::money::{BasisPoints, Cents, Currency};
-use crate::reconcile::Anomaly;
+use crate::reconcile::{Anomaly, AnomalyKind};
 
 use super::events::{OrderEvent, OrderEventKind};
 
@@ -510,20 +510,28 @@ impl Order {
             Ok(status) => self.data.status = status,
             Err(error) => events.push(OrderEvent::warning(error.to_string())),
         }
+        let mut anomalies = Vec::new();
         if state.unallocated > before.unallocated {
+            let excess = state.unallocated.checked_sub(before.unallocated)?;
             events.push(OrderEvent::warning(format!(
-                "{} of {} could not be taken from the line it names: held as an unallocated \
+                "{excess} of {} could not be taken from the line it names: held as an unallocated \
                  refund for an owner to resolve",
-                state.unallocated.checked_sub(before.unallocated)?,
                 entry.key()
             )));
+            anomalies.push(Anomaly {
+                kind: AnomalyKind::UnallocatedRefund,
+                reference: entry.key().as_str().to_owned(),
+                amount: Some(excess),
+                currency: Some(self.data.currency.as_str().to_owned()),
+                resolved: false,
+            });
         }
         self.data.updated_at = now;
         events.push(OrderEvent::booked(entry.fact()));
         Ok(OrderChange {
             entry: Some(entry),
             events,
-            anomalies: Vec::new(),
+            anomalies,
         })
     }
 }

@@ -18,6 +18,9 @@ pub enum AnomalyKind {
     CurrencyMismatch,
     /// A second successful payment of an order already paid.
     ExtraPayment,
+    /// A refund named a line beyond what it held: the platform carries the excess until an owner
+    /// settles it (with an adjustment, say) and resolves this.
+    UnallocatedRefund,
 }
 
 impl AnomalyKind {
@@ -27,6 +30,7 @@ impl AnomalyKind {
             AnomalyKind::ChargeMismatch => "charge_mismatch",
             AnomalyKind::CurrencyMismatch => "currency_mismatch",
             AnomalyKind::ExtraPayment => "extra_payment",
+            AnomalyKind::UnallocatedRefund => "unallocated_refund",
         }
     }
 
@@ -36,6 +40,7 @@ impl AnomalyKind {
             "charge_mismatch" => Some(AnomalyKind::ChargeMismatch),
             "currency_mismatch" => Some(AnomalyKind::CurrencyMismatch),
             "extra_payment" => Some(AnomalyKind::ExtraPayment),
+            "unallocated_refund" => Some(AnomalyKind::UnallocatedRefund),
             _ => None,
         }
     }
@@ -121,7 +126,14 @@ pub fn order_flags(books: &OrderBooks<'_>) -> Result<Vec<ReconFlag>, LedgerError
     let mut flags = reconcile(&stored, &lines, &entries, books.payouts, books.seller_ready)?;
     let facts: Vec<&Fact> = books.journal.iter().map(JournalEntry::fact).collect();
     let state = refund_state(&order.money(), &facts)?;
-    if state.unallocated.is_positive() {
+    // Unallocated money is flagged until an owner resolves it (after settling it).
+    let unresolved = |kind: AnomalyKind| {
+        books
+            .anomalies
+            .iter()
+            .any(|a| a.kind == kind && !a.resolved)
+    };
+    if state.unallocated.is_positive() && unresolved(AnomalyKind::UnallocatedRefund) {
         flags.push(ReconFlag::UnallocatedRefund {
             amount: state.unallocated,
         });
@@ -151,7 +163,7 @@ pub fn order_flags(books: &OrderBooks<'_>) -> Result<Vec<ReconFlag>, LedgerError
         flags.push(ReconFlag::ReversalRefused { seller: *seller });
     }
     for anomaly in books.anomalies.iter().filter(|a| !a.resolved) {
-        flags.push(match anomaly.kind {
+        let flag = match anomaly.kind {
             AnomalyKind::ChargeMismatch => ReconFlag::ChargeMismatch {
                 charged: anomaly.amount.unwrap_or(Cents::ZERO),
                 total: order.total,
@@ -164,7 +176,10 @@ pub fn order_flags(books: &OrderBooks<'_>) -> Result<Vec<ReconFlag>, LedgerError
                 payment_intent: anomaly.reference.clone(),
                 amount: anomaly.amount,
             },
-        });
+            // Flagged above, from what is unallocated now.
+            AnomalyKind::UnallocatedRefund => continue,
+        };
+        flags.push(flag);
     }
     Ok(flags)
 }

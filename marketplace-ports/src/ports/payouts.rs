@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use marketplace_domain::ids::{OrderId, ReversalId, UserId};
 use marketplace_domain::money::{Cents, Currency};
 use marketplace_domain::pagination::{Page, PageRequest};
-use marketplace_domain::payouts::{PayoutStatus, ReversalStatus};
+use marketplace_domain::payouts::{PayoutStatus, ReversalStatus, SkipReason};
 use time::OffsetDateTime;
 
 use super::uow::{Queries, StoreError, Tx};
@@ -80,8 +80,12 @@ pub trait PayoutStore: Send {
         currency: Currency,
         except: OrderId,
     ) -> Result<Cents, StoreError>;
-    /// Orders whose payout to the seller was skipped because they were not ready.
-    async fn skipped_not_ready(&mut self, seller: UserId) -> Result<Vec<OrderId>, StoreError>;
+    /// Orders whose payout to the seller was skipped for `reason`, oldest first.
+    async fn skipped_payouts(
+        &mut self,
+        seller: UserId,
+        reason: SkipReason,
+    ) -> Result<Vec<OrderId>, StoreError>;
     /// The payouts of an order.
     async fn order_payouts(&mut self, order: OrderId) -> Result<Vec<PayoutRecord>, StoreError>;
 }

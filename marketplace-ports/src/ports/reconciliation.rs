@@ -66,11 +66,13 @@ pub trait ReconciliationStore: Send {
     ) -> Result<(), StoreError>;
     /// The order's anomalies, oldest first.
     async fn order_anomalies(&mut self, order: OrderId) -> Result<Vec<Anomaly>, StoreError>;
-    /// Marks the order's unresolved anomalies of `kind` resolved; returns how many.
+    /// Marks the order's unresolved anomalies of `kind` resolved (only the one about `reference`
+    /// when given); returns how many.
     async fn resolve_anomalies(
         &mut self,
         order: OrderId,
         kind: AnomalyKind,
+        reference: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<u64, StoreError>;
     /// Replaces the order's stored flags (none: the order leaves the report).

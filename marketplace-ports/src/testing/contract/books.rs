@@ -50,14 +50,27 @@ pub async fn anomalies_and_flags_make_the_reconciliation_report(s: Subject) {
     );
     assert_eq!(
         books
-            .resolve_anomalies(first.id, AnomalyKind::ExtraPayment, at(5))
+            .resolve_anomalies(first.id, AnomalyKind::ExtraPayment, None, at(5))
             .await
             .unwrap(),
         0
     );
     assert_eq!(
         books
-            .resolve_anomalies(first.id, AnomalyKind::ChargeMismatch, at(5))
+            .resolve_anomalies(
+                first.id,
+                AnomalyKind::ChargeMismatch,
+                Some("cs_other"),
+                at(5)
+            )
+            .await
+            .unwrap(),
+        0,
+        "only the one about that reference"
+    );
+    assert_eq!(
+        books
+            .resolve_anomalies(first.id, AnomalyKind::ChargeMismatch, Some("cs_1"), at(5))
             .await
             .unwrap(),
         1

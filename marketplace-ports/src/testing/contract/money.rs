@@ -301,8 +301,25 @@ pub async fn payouts_are_one_per_order_and_seller(s: Subject) {
         .insert_payout(&payout(first, bob, pending, 7))
         .await
         .unwrap();
-    assert_eq!(payouts.skipped_not_ready(alice).await.unwrap(), [second.id]);
-    assert!(payouts.skipped_not_ready(bob).await.unwrap().is_empty());
+    let not_ready = SkipReason::SellerNotReady;
+    assert_eq!(
+        payouts.skipped_payouts(alice, not_ready).await.unwrap(),
+        [second.id]
+    );
+    assert!(
+        payouts
+            .skipped_payouts(alice, SkipReason::NothingOwed)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        payouts
+            .skipped_payouts(bob, not_ready)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let ghost = payout(
         OrderId::from_uuid(id()),
         alice,

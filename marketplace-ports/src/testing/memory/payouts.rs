@@ -98,15 +98,16 @@ impl PayoutStore for MemPayouts {
         )
     }
 
-    async fn skipped_not_ready(&mut self, seller: UserId) -> Result<Vec<OrderId>, StoreError> {
-        let s = self.0.state("payouts.skipped_not_ready")?;
+    async fn skipped_payouts(
+        &mut self,
+        seller: UserId,
+        reason: SkipReason,
+    ) -> Result<Vec<OrderId>, StoreError> {
+        let s = self.0.state("payouts.skipped_payouts")?;
         let mut skipped: Vec<&PayoutRecord> = s
             .payouts
             .values()
-            .filter(|p| {
-                p.seller_id == seller
-                    && p.status == PayoutStatus::Skipped(SkipReason::SellerNotReady)
-            })
+            .filter(|p| p.seller_id == seller && p.status == PayoutStatus::Skipped(reason))
             .collect();
         skipped.sort_by_key(|p| p.created_at);
         Ok(skipped.into_iter().map(|p| p.order_id).collect())

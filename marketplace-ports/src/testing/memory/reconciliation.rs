@@ -49,15 +49,17 @@ impl ReconciliationStore for MemReconciliation {
         &mut self,
         order: OrderId,
         kind: AnomalyKind,
+        reference: Option<&str>,
         _now: OffsetDateTime,
     ) -> Result<u64, StoreError> {
         let mut s = self.0.state("reconciliation.resolve_anomalies")?;
         let mut resolved = 0_u64;
-        for (_, anomaly) in s
-            .anomalies
-            .iter_mut()
-            .filter(|(o, a)| *o == order && a.kind == kind && !a.resolved)
-        {
+        for (_, anomaly) in s.anomalies.iter_mut().filter(|(o, a)| {
+            *o == order
+                && a.kind == kind
+                && !a.resolved
+                && reference.is_none_or(|r| a.reference == r)
+        }) {
             anomaly.resolved = true;
             resolved = resolved.saturating_add(1);
         }

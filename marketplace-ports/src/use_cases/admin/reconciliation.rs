@@ -7,6 +7,7 @@ use marketplace_domain::adjustments::{Adjustment, AdjustmentInput};
 use marketplace_domain::ids::{AdjustmentId, OrderId};
 use marketplace_domain::ledger::{LedgerError, adjustment_entry};
 use marketplace_domain::pagination::{Page, PageRequest};
+use marketplace_domain::payouts::SkipReason;
 use marketplace_domain::reconcile::{AnomalyKind, ReconFlag};
 use marketplace_domain::validation::{FieldErrors, required_text};
 use uuid::Uuid;
@@ -15,6 +16,7 @@ use super::is_owner;
 use crate::ports::{AdjustmentRecord, AuditEntry, FlaggedOrder, ReconFilter, StoreError, Tx};
 use crate::use_cases::shared::booking::{insert_entry, queue_payouts, record_events};
 use crate::use_cases::shared::reconciliation::refresh_flags;
+use crate::use_cases::shared::sellers::requeue_skipped;
 use crate::use_cases::{Actor, ErrorKind, UseCaseError};
 
 /// Why an owner's money tool failed.
@@ -148,7 +150,7 @@ impl Books {
         };
         let resolved = tx
             .reconciliation()?
-            .resolve_anomalies(order_id, kind, now)
+            .resolve_anomalies(order_id, kind, None, now)
             .await?;
         if resolved == 0 {
             return Err(BooksError::NothingToResolve);
@@ -232,6 +234,17 @@ impl Books {
             other => other?,
         }
         insert_entry(tx.as_mut(), &entry, now).await?;
+        if record.amount.is_positive() {
+            let reason = SkipReason::NothingOwed;
+            requeue_skipped(
+                tx.as_mut(),
+                record.seller_id,
+                reason,
+                &self.deps.settings,
+                now,
+            )
+            .await?;
+        }
         audit(
             tx.as_mut(),
             actor,

@@ -39,6 +39,7 @@ pub async fn refund_extra_payments(deps: &Deps, order_id: OrderId) -> Result<(),
         return Ok(());
     }
     let mut events = Vec::new();
+    let mut refunded = Vec::new();
     for (payment_intent, amount) in &owed {
         let metadata = BTreeMap::from([
             ("order_id".to_owned(), order_id.to_string()),
@@ -59,13 +60,22 @@ pub async fn refund_extra_payments(deps: &Deps, order_id: OrderId) -> Result<(),
             "the second payment {payment_intent} was refunded automatically ({}, {amount})",
             refund.id
         )));
+        refunded.push(payment_intent.as_str());
     }
     let now = deps.clock.now();
     let mut tx = deps.uow.begin().await?;
     tx.orders()?.get_order_for_update(order_id).await?;
-    tx.reconciliation()?
-        .resolve_anomalies(order_id, AnomalyKind::ExtraPayment, now)
-        .await?;
+    // Only the payments refunded here: one that arrived meanwhile has its own job run.
+    for payment_intent in refunded {
+        tx.reconciliation()?
+            .resolve_anomalies(
+                order_id,
+                AnomalyKind::ExtraPayment,
+                Some(payment_intent),
+                now,
+            )
+            .await?;
+    }
     record_events(tx.as_mut(), order_id, &events, now).await?;
     refresh_flags(tx.as_mut(), order_id, now).await?;
     tx.commit().await?;

@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 
 use crate::ports::{NewTransfer, PaymentError, PayoutRecord, StoreError, Transfer, Tx};
 use crate::use_cases::Deps;
-use crate::use_cases::shared::booking::{insert_entry, record_events};
+use crate::use_cases::shared::booking::{Booked, insert_entry, record_events};
 use crate::use_cases::shared::charges::charge_of;
 use crate::use_cases::shared::jobs::JobError;
 use crate::use_cases::shared::reconciliation::refresh_flags;
@@ -43,7 +43,9 @@ pub async fn run_payout(deps: &Deps, order_id: OrderId, seller: UserId) -> Resul
             "order {order_id} does not exist"
         )));
     };
-    if !order.status.was_paid() || order.paid_free() {
+    // Only once the payment is confirmed (a refund seen before the payment event moves the status
+    // but funds nothing), and never for a free checkout.
+    if order.paid_at.is_none() || order.paid_free() {
         return Ok(());
     }
     let entries = tx.ledger()?.order_entries(order_id).await?;
@@ -145,14 +147,23 @@ pub async fn run_payout(deps: &Deps, order_id: OrderId, seller: UserId) -> Resul
         },
     };
 
-    // 3. Book the outcome, locking in the same order: the order, then the payout record.
+    // 3. Book the outcome, locking in the same order as the decision: the order, the seller's
+    //    balance, then the payout record.
     let now = deps.clock.now();
     let mut tx = deps.uow.begin().await?;
     tx.orders()?.get_order_for_update(order_id).await?;
+    tx.ledger()?
+        .lock_seller_balance(seller, order.currency)
+        .await?;
     let existing = tx
         .payouts()?
         .get_payout_for_update(order_id, seller)
         .await?;
+    // Another run of the same payout may have booked this attempt meanwhile (a job queued again
+    // while this one waited for Stripe): then the record is no longer this attempt's to write.
+    let ours = existing
+        .as_ref()
+        .is_some_and(|p| p.attempts == attempt && p.status == PayoutStatus::Pending { amount });
     match result {
         Ok(transfer) => {
             let entry = transfer_entry(
@@ -162,21 +173,31 @@ pub async fn run_payout(deps: &Deps, order_id: OrderId, seller: UserId) -> Resul
                 transfer.amount,
                 order.currency,
             )?;
-            insert_entry(tx.as_mut(), &entry, now).await?;
-            let paid = PayoutStatus::Paid {
-                amount: transfer.amount,
-                transfer_id: transfer.id.clone(),
-            };
-            let write = PayoutWrite {
-                status: paid,
-                attempts: attempt,
-                last_error: None,
-            };
-            write_payout(tx.as_mut(), existing, (order_id, seller), write, now).await?;
-            let event = OrderEvent::transfer_created(&transfer.id, transfer.amount, seller);
-            record_events(tx.as_mut(), order_id, &[event], now).await?;
+            // The money moved: its entry is booked whoever writes the record (once, by its key).
+            if insert_entry(tx.as_mut(), &entry, now).await? == Booked::New {
+                let event = OrderEvent::transfer_created(&transfer.id, transfer.amount, seller);
+                record_events(tx.as_mut(), order_id, &[event], now).await?;
+            }
+            if ours {
+                let paid = PayoutStatus::Paid {
+                    amount: transfer.amount,
+                    transfer_id: transfer.id.clone(),
+                };
+                let write = PayoutWrite {
+                    status: paid,
+                    attempts: attempt,
+                    last_error: None,
+                };
+                write_payout(tx.as_mut(), existing, (order_id, seller), write, now).await?;
+            }
             refresh_flags(tx.as_mut(), order_id, now).await?;
             tx.commit().await?;
+            Ok(())
+        }
+        Err(error) if !ours => {
+            // Settled by another run: this answer changes nothing.
+            drop(tx);
+            tracing::info!(%order_id, %seller, %error, "a stale payout run's error is ignored");
             Ok(())
         }
         Err(error) => {

@@ -6,7 +6,7 @@
 use marketplace_domain::ids::{OrderId, ReversalId, UserId};
 use marketplace_domain::ledger::transfer_reversal_entry;
 use marketplace_domain::orders::OrderEvent;
-use marketplace_domain::payouts::{ReversalStatus, reversal_idempotency_key};
+use marketplace_domain::payouts::{ReversalStatus, SkipReason, reversal_idempotency_key};
 use uuid::Uuid;
 
 use crate::ports::ReversalRecord;
@@ -15,6 +15,7 @@ use crate::use_cases::shared::booking::{insert_entry, record_events};
 use crate::use_cases::shared::jobs::JobError;
 use crate::use_cases::shared::reconciliation::refresh_flags;
 use crate::use_cases::shared::recovery::{Recovery, recoverable};
+use crate::use_cases::shared::sellers::requeue_skipped;
 
 /// Reverses (part of) `seller`'s payout transfer for `order_id`, if they owe anything back.
 ///
@@ -93,6 +94,9 @@ pub async fn run_reversal(deps: &Deps, order_id: OrderId, seller: UserId) -> Res
             insert_entry(tx.as_mut(), &entry, now).await?;
             let event = OrderEvent::transfer_reversed(&reversed.id, reversed.amount, seller);
             record_events(tx.as_mut(), order_id, &[event], now).await?;
+            // The seller's balance rose: payouts netted to nothing may be owed now.
+            let reason = SkipReason::NothingOwed;
+            requeue_skipped(tx.as_mut(), seller, reason, &deps.settings, now).await?;
             record.amount = reversed.amount;
             record.status = ReversalStatus::Reversed {
                 reversal_id: reversed.id,

@@ -10,6 +10,7 @@ use marketplace_domain::ledger::{
 };
 use marketplace_domain::money::Cents;
 use marketplace_domain::orders::{Order, OrderChange, OrderEvent, Payment};
+use marketplace_domain::payouts::SkipReason;
 use marketplace_domain::reconcile::{Anomaly, AnomalyKind};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -17,6 +18,7 @@ use uuid::Uuid;
 use crate::ports::{JobKind, RefundData, RefundStatus, StoreError, Tx};
 use crate::use_cases::Settings;
 use crate::use_cases::shared::reconciliation::refresh_flags;
+use crate::use_cases::shared::sellers::requeue_skipped;
 
 /// Why booking failed.
 #[derive(Debug, thiserror::Error)]
@@ -213,8 +215,13 @@ pub async fn book_order_fact(
         return Ok(Booked::Already);
     }
     let booked = persist(tx, &order, &change, now).await?;
-    if order.paid_at.is_some() {
+    if order.paid_at.is_some() && booked == Booked::New {
         queue_payouts(tx, &order, settings, now).await?;
+        // The seller's balance may have risen: payouts netted to nothing on their other orders
+        // are decided again too.
+        for seller in order.sellers() {
+            requeue_skipped(tx, seller, SkipReason::NothingOwed, settings, now).await?;
+        }
     }
     Ok(booked)
 }

@@ -47,15 +47,21 @@ pub async fn recoverable(
         .payouts()?
         .get_payout_for_update(order.id, seller)
         .await?;
-    let Some(PayoutStatus::Paid {
-        amount: transferred,
-        transfer_id,
-    }) = payout.map(|p| p.status)
-    else {
+    let Some(PayoutStatus::Paid { transfer_id, .. }) = payout.map(|p| p.status) else {
         return Ok(Recovery::NotPaidOut);
     };
     let entries = tx.ledger()?.order_entries(order.id).await?;
     let facts: Vec<&Fact> = entries.iter().map(JournalEntry::fact).collect();
+    // Every transfer booked for this order and seller (a payout topped up has more than one).
+    let transferred = Cents::sum(facts.iter().filter_map(|f| match f {
+        Fact::Transfer {
+            order: Some(o),
+            seller: s,
+            amount,
+            ..
+        } if *o == order.id && *s == seller => Some(*amount),
+        _ => None,
+    }))?;
     let claim = order_claim(&order.money(), &facts, seller)?;
     let seller_balance = balance_as_payouts_see_it(tx, seller, balance, order).await?;
     let reversed = tx.reversals()?.reversed_total(order.id, seller).await?;

@@ -6,6 +6,7 @@ use marketplace_domain::accounts::public_seller_name;
 use marketplace_domain::connect::{ConnectStatus, seller_can_sell};
 use marketplace_domain::ids::UserId;
 use marketplace_domain::orders::Order;
+use marketplace_domain::payouts::SkipReason;
 use time::OffsetDateTime;
 
 use super::booking::enqueue;
@@ -33,7 +34,24 @@ pub async fn requeue_skipped_payouts(
     settings: &Settings,
     now: OffsetDateTime,
 ) -> Result<usize, StoreError> {
-    let orders = tx.payouts()?.skipped_not_ready(seller).await?;
+    requeue_skipped(tx, seller, SkipReason::SellerNotReady, settings, now).await
+}
+
+/// Queues again `seller`'s payouts skipped for `reason`: when they became ready, or, for
+/// `nothing_owed`, when something raised their balance (a refund that failed, a dispute won, a
+/// reversal, an owner's credit), since a payout netted to nothing may be owed now. Returns how
+/// many.
+///
+/// # Errors
+/// Storage failures.
+pub async fn requeue_skipped(
+    tx: &mut dyn Tx,
+    seller: UserId,
+    reason: SkipReason,
+    settings: &Settings,
+    now: OffsetDateTime,
+) -> Result<usize, StoreError> {
+    let orders = tx.payouts()?.skipped_payouts(seller, reason).await?;
     for order in &orders {
         let payout = JobKind::Payout {
             order: *order,

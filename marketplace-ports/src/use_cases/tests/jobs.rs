@@ -18,10 +18,10 @@ use crate::use_cases::jobs::runner::JobRun;
 use crate::use_cases::orders::mail::send_order_mail;
 
 /// The transfers Stripe was asked for, with their idempotency keys.
-type Transfers = Arc<Mutex<Vec<(NewTransfer, String)>>>;
+pub(super) type Transfers = Arc<Mutex<Vec<(NewTransfer, String)>>>;
 
 /// How Stripe answers one transfer request.
-enum Answer {
+pub(super) enum Answer {
     /// Creates it and says so.
     Created,
     /// Refuses it, or fails before doing anything.
@@ -32,7 +32,7 @@ enum Answer {
 
 /// Stripe knows `pi_1`'s charge `ch_1`; transfers answer `answers` in turn (then succeed). It
 /// lists the transfers it created by transfer group, with their metadata.
-fn stripe_transfers(stripe: &mut MockPaymentGateway, answers: Vec<Answer>) -> Transfers {
+pub(super) fn stripe_transfers(stripe: &mut MockPaymentGateway, answers: Vec<Answer>) -> Transfers {
     stripe.expect_retrieve_payment_intent().returning(|id| {
         Ok(PaymentIntent {
             id: id.to_owned(),
@@ -92,7 +92,7 @@ async fn paid(world: &World) -> (Actor, Order) {
     (seller, order)
 }
 
-fn payout_of(world: &World, order: &Order, seller: &Actor) -> PayoutStatus {
+pub(super) fn payout_of(world: &World, order: &Order, seller: &Actor) -> PayoutStatus {
     world.state().payouts[&(order.id, seller.user_id)]
         .status
         .clone()

@@ -11,6 +11,7 @@ mod extra_payments;
 mod jobs;
 mod listings;
 mod orders;
+mod payouts_again;
 mod webhooks;
 
 use std::collections::HashMap;
