@@ -308,6 +308,18 @@ impl ReversalStore for PgReversals {
         Ok(Cents::new(total))
     }
 
+    async fn reversed_from(&mut self, transfer_id: &str) -> Result<Cents, StoreError> {
+        let total = sqlx::query_scalar!(
+            r#"select coalesce(sum(amount_cents), 0)::bigint as "total!" from transfer_reversals
+               where transfer_id = $1 and status in ('pending', 'reversed')"#,
+            transfer_id
+        )
+        .fetch_one(&mut **self.0.lock().await)
+        .await
+        .map_err(store_error)?;
+        Ok(Cents::new(total))
+    }
+
     async fn pending_reversals_total(
         &mut self,
         seller: UserId,

@@ -125,6 +125,27 @@ pub fn order_flags(books: &OrderBooks<'_>) -> Result<Vec<ReconFlag>, LedgerError
         .collect();
     let mut flags = reconcile(&stored, &lines, &entries, books.payouts, books.seller_ready)?;
     let facts: Vec<&Fact> = books.journal.iter().map(JournalEntry::fact).collect();
+    // What the ledger shows the sellers kept (a topped-up payout has several transfers; the
+    // payout records only name the last).
+    let transferred = Cents::sum(
+        facts
+            .iter()
+            .filter_map(|f| match f {
+                Fact::Transfer { amount, .. } => Some(Ok(*amount)),
+                Fact::TransferReversal { amount, .. } => Some(amount.checked_neg()),
+                _ => None,
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    )?;
+    let flagged = flags
+        .iter()
+        .any(|f| matches!(f, ReconFlag::TransfersExceedCharge { .. }));
+    if !flagged && transferred > order.total {
+        flags.push(ReconFlag::TransfersExceedCharge {
+            transferred,
+            total: order.total,
+        });
+    }
     let state = refund_state(&order.money(), &facts)?;
     // Unallocated money is flagged until an owner resolves it (after settling it).
     let unresolved = |kind: AnomalyKind| {

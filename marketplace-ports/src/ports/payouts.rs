@@ -102,6 +102,9 @@ pub trait ReversalStore: Send {
     /// Σ amounts of (order, seller)'s reversals that are done or under way.
     async fn reversed_total(&mut self, order: OrderId, seller: UserId)
     -> Result<Cents, StoreError>;
+    /// Σ amounts of the reversals of one transfer that are done or under way: Stripe reverses at
+    /// most a transfer's amount.
+    async fn reversed_from(&mut self, transfer_id: &str) -> Result<Cents, StoreError>;
     /// Σ amounts of a seller's reversals under way (money on its way back) in one currency,
     /// except one order.
     async fn pending_reversals_total(

@@ -494,6 +494,15 @@ pub async fn one_reversal_is_pending_at_a_time(s: Subject) {
         Cents::new(300)
     );
     assert_eq!(
+        reversals.reversed_from(&second.transfer_id).await.unwrap(),
+        Cents::new(300),
+        "a refused reversal took nothing from its transfer"
+    );
+    assert_eq!(
+        reversals.reversed_from("tr_another").await.unwrap(),
+        Cents::ZERO
+    );
+    assert_eq!(
         reversals
             .pending_reversals_total(alice, Currency::USD, other)
             .await

@@ -152,6 +152,13 @@ impl ReversalStore for MemReversals {
         })
     }
 
+    async fn reversed_from(&mut self, transfer_id: &str) -> Result<Cents, StoreError> {
+        let s = self.0.state("reversals.reversed_from")?;
+        reversal_total(&s, |r| {
+            r.transfer_id == transfer_id && r.status != ReversalStatus::Refused
+        })
+    }
+
     async fn pending_reversals_total(
         &mut self,
         seller: UserId,

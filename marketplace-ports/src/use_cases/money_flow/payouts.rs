@@ -24,6 +24,10 @@ use crate::use_cases::shared::jobs::JobError;
 use crate::use_cases::shared::reconciliation::refresh_flags;
 use crate::use_cases::shared::recovery::balance_as_payouts_see_it;
 
+/// How long after its last change a pending attempt can have no request under way (Stripe calls
+/// time out in seconds, a job's lease is five minutes).
+const QUIET_AFTER: time::Duration = time::Duration::minutes(10);
+
 /// The metadata key naming a transfer's payout attempt (transfers of the first attempt made before
 /// it existed carry none).
 const ATTEMPT_METADATA: &str = "payout_attempt";
@@ -69,6 +73,10 @@ pub async fn run_payout(deps: &Deps, order_id: OrderId, seller: UserId) -> Resul
         status: p.status.clone(),
         attempts: p.attempts,
     });
+    // When the record last changed: an attempt untouched this long has no request under way.
+    let quiet = existing
+        .as_ref()
+        .is_some_and(|p| now - p.updated_at > QUIET_AFTER);
     // An unresolved charge mismatch holds the payouts; an open dispute does by the facts.
     let anomalies = tx.reconciliation()?.order_anomalies(order_id).await?;
     let context = PayoutContext::new(
@@ -80,6 +88,7 @@ pub async fn run_payout(deps: &Deps, order_id: OrderId, seller: UserId) -> Resul
         so_far,
     )?
     .held(anomalies.iter().any(Anomaly::holds_payouts));
+    let still_owed = context.order_owes().min(seller_balance);
     let (amount, attempt, resend) = match plan_payout(&context) {
         PayoutDecision::AlreadyPaid { .. } => return Ok(()),
         PayoutDecision::Skip(reason) => {
@@ -131,8 +140,17 @@ pub async fn run_payout(deps: &Deps, order_id: OrderId, seller: UserId) -> Resul
     } else {
         None
     };
+    // An attempt of unknown outcome that Stripe does not have, with no request of it under way,
+    // is not sent again for more than the order owes now: it is abandoned and decided afresh.
+    let abandon = resend && found.is_none() && quiet && amount > still_owed;
     let result = match found {
         Some(found) => Ok(found),
+        None if abandon => Err(PaymentError::Rejected {
+            code: "attempt_abandoned".to_owned(),
+            message: format!(
+                "attempt {attempt} of {amount} is not at Stripe and the order owes {still_owed} now"
+            ),
+        }),
         None => match send_transfer(deps, &order, seller, amount, attempt, &status).await? {
             // A refusal may answer a retry of a request Stripe did carry out but whose answer was
             // lost (once it forgot the key, the same request can be refused for want of funds):
@@ -218,6 +236,10 @@ pub async fn run_payout(deps: &Deps, order_id: OrderId, seller: UserId) -> Resul
             record_events(tx.as_mut(), order_id, &[event], now).await?;
             refresh_flags(tx.as_mut(), order_id, now).await?;
             tx.commit().await?;
+            if abandon {
+                // Decided afresh on the job's next run.
+                return Err(JobError::Transient(error.to_string()));
+            }
             Err(error.into())
         }
     }

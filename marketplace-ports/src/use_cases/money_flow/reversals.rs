@@ -15,7 +15,7 @@ use crate::use_cases::shared::booking::{insert_entry, record_events};
 use crate::use_cases::shared::jobs::JobError;
 use crate::use_cases::shared::reconciliation::refresh_flags;
 use crate::use_cases::shared::recovery::{Recovery, recoverable};
-use crate::use_cases::shared::sellers::requeue_skipped;
+use crate::use_cases::shared::sellers::queue_payouts_in_order;
 
 /// Reverses (part of) `seller`'s payout transfer for `order_id`, if they owe anything back.
 ///
@@ -94,9 +94,15 @@ pub async fn run_reversal(deps: &Deps, order_id: OrderId, seller: UserId) -> Res
             insert_entry(tx.as_mut(), &entry, now).await?;
             let event = OrderEvent::transfer_reversed(&reversed.id, reversed.amount, seller);
             record_events(tx.as_mut(), order_id, &[event], now).await?;
-            // The seller's balance rose: payouts netted to nothing may be owed now.
-            let reason = SkipReason::NothingOwed;
-            requeue_skipped(tx.as_mut(), seller, reason, &deps.settings, now).await?;
+            // The seller's balance rose: this order's payout (a refund may have failed since) and
+            // their payouts netted to nothing may be owed now.
+            let netted = tx
+                .payouts()?
+                .skipped_payouts(seller, SkipReason::NothingOwed)
+                .await?;
+            let payouts =
+                std::iter::once((order_id, seller)).chain(netted.into_iter().map(|o| (o, seller)));
+            queue_payouts_in_order(tx.as_mut(), payouts, &deps.settings, now).await?;
             record.amount = reversed.amount;
             record.status = ReversalStatus::Reversed {
                 reversal_id: reversed.id,

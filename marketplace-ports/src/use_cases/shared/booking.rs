@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::ports::{JobKind, RefundData, RefundStatus, StoreError, Tx};
 use crate::use_cases::Settings;
 use crate::use_cases::shared::reconciliation::refresh_flags;
-use crate::use_cases::shared::sellers::requeue_skipped;
+use crate::use_cases::shared::sellers::queue_payouts_in_order;
 
 /// Why booking failed.
 #[derive(Debug, thiserror::Error)]
@@ -215,13 +215,19 @@ pub async fn book_order_fact(
         return Ok(Booked::Already);
     }
     let booked = persist(tx, &order, &change, now).await?;
-    if order.paid_at.is_some() && booked == Booked::New {
-        queue_payouts(tx, &order, settings, now).await?;
-        // The seller's balance may have risen: payouts netted to nothing on their other orders
-        // are decided again too.
+    if order.paid_at.is_some() && !order.paid_free() && booked == Booked::New {
+        // This order's payouts, and, since its sellers' balances may have risen, their payouts
+        // netted to nothing on other orders: all decided again, queued in one order.
+        let mut payouts = Vec::new();
         for seller in order.sellers() {
-            requeue_skipped(tx, seller, SkipReason::NothingOwed, settings, now).await?;
+            payouts.push((order.id, seller));
+            let netted = tx
+                .payouts()?
+                .skipped_payouts(seller, SkipReason::NothingOwed)
+                .await?;
+            payouts.extend(netted.into_iter().map(|o| (o, seller)));
         }
+        queue_payouts_in_order(tx, payouts, settings, now).await?;
     }
     Ok(booked)
 }

@@ -47,7 +47,11 @@ pub async fn recoverable(
         .payouts()?
         .get_payout_for_update(order.id, seller)
         .await?;
-    let Some(PayoutStatus::Paid { transfer_id, .. }) = payout.map(|p| p.status) else {
+    let Some(PayoutStatus::Paid {
+        amount: latest,
+        transfer_id,
+    }) = payout.map(|p| p.status)
+    else {
         return Ok(Recovery::NotPaidOut);
     };
     let entries = tx.ledger()?.order_entries(order.id).await?;
@@ -65,12 +69,16 @@ pub async fn recoverable(
     let claim = order_claim(&order.money(), &facts, seller)?;
     let seller_balance = balance_as_payouts_see_it(tx, seller, balance, order).await?;
     let reversed = tx.reversals()?.reversed_total(order.id, seller).await?;
+    // The payout's latest transfer is the one reversed, and Stripe takes back at most what is
+    // left of it; any more stays a debt, netted against later payouts.
+    let left_of_latest = latest.checked_sub(tx.reversals()?.reversed_from(&transfer_id).await?)?;
     let amount = plan_reversal(&ReversalContext {
         transferred,
         order_claim: claim,
         reversed,
         seller_balance,
-    })?;
+    })?
+    .min(left_of_latest);
     Ok(if amount.is_positive() {
         Recovery::Recover {
             transfer_id,

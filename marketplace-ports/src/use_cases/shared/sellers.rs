@@ -4,7 +4,7 @@
 
 use marketplace_domain::accounts::public_seller_name;
 use marketplace_domain::connect::{ConnectStatus, seller_can_sell};
-use marketplace_domain::ids::UserId;
+use marketplace_domain::ids::{OrderId, UserId};
 use marketplace_domain::orders::Order;
 use marketplace_domain::payouts::SkipReason;
 use time::OffsetDateTime;
@@ -52,14 +52,31 @@ pub async fn requeue_skipped(
     now: OffsetDateTime,
 ) -> Result<usize, StoreError> {
     let orders = tx.payouts()?.skipped_payouts(seller, reason).await?;
-    for order in &orders {
+    let payouts: Vec<(OrderId, UserId)> = orders.into_iter().map(|o| (o, seller)).collect();
+    queue_payouts_in_order(tx, payouts, settings, now).await
+}
+
+/// Queues payout jobs in one order (by order, then seller) whoever calls, so two transactions
+/// queueing overlapping sets never wait on each other's job keys in opposite orders. Returns how
+/// many were asked for.
+///
+/// # Errors
+/// Storage failures.
+pub async fn queue_payouts_in_order(
+    tx: &mut dyn Tx,
+    payouts: impl IntoIterator<Item = (OrderId, UserId)>,
+    settings: &Settings,
+    now: OffsetDateTime,
+) -> Result<usize, StoreError> {
+    let payouts: std::collections::BTreeSet<(OrderId, UserId)> = payouts.into_iter().collect();
+    for (order, seller) in &payouts {
         let payout = JobKind::Payout {
             order: *order,
-            seller,
+            seller: *seller,
         };
         enqueue(tx, &payout, settings, now).await?;
     }
-    Ok(orders.len())
+    Ok(payouts.len())
 }
 
 /// Applies an account's state to the seller holding it. `event_created` (webhooks) guards against

@@ -110,3 +110,46 @@ async fn a_payout_netted_against_another_orders_refund_is_paid_when_that_refund_
     assert_eq!(asked.unwrap().lock().unwrap().len(), 2, "one per order");
     assert_eq!(world.balance(&seller), Cents::ZERO);
 }
+
+#[tokio::test]
+async fn an_old_attempt_stripe_never_made_is_abandoned_when_the_order_owes_less_now() {
+    let mut asked = None;
+    let world = World::with(|stripe| {
+        let unavailable = crate::ports::PaymentError::Transient {
+            message: "HTTP 503".into(),
+        };
+        asked = Some(stripe_transfers(stripe, vec![Answer::Fails(unavailable)]));
+    });
+    let (seller, buyer, print) = world.shop().await;
+    let order = world.place(Some(&buyer), &[(print, 1)]).await;
+    world.pay(&order, 1).await;
+    world.run_jobs().await;
+    assert_eq!(
+        payout_of(&world, &order, &seller),
+        PayoutStatus::Pending {
+            amount: Cents::new(1125)
+        },
+        "outcome unknown"
+    );
+    // Refunded in full meanwhile; much later the payout runs again.
+    let event = world.charge_refunded("evt_r", &order, 1250, vec![world.refund("re_1", 1250)]);
+    world
+        .deliver(WebhookEndpoint::Payments, event)
+        .await
+        .unwrap();
+    world.clock.advance(time::Duration::hours(1));
+    world.run_jobs().await;
+    world.clock.advance(time::Duration::hours(1));
+    world.run_jobs().await;
+    assert_eq!(
+        payout_of(&world, &order, &seller),
+        PayoutStatus::Skipped(SkipReason::NothingOwed),
+        "abandoned, then decided afresh"
+    );
+    assert_eq!(
+        asked.unwrap().lock().unwrap().len(),
+        1,
+        "the 11.25 is never sent again"
+    );
+    assert_eq!(world.balance(&seller), Cents::ZERO);
+}
