@@ -125,8 +125,10 @@ impl ReconciliationStore for PgReconciliation {
         order: OrderId,
     ) -> Result<Vec<UserId>, StoreError> {
         let ids = sqlx::query_scalar!(
-            "select distinct seller_id from transfer_reversals
-             where order_id = $1 and status = 'refused' order by seller_id",
+            r#"select seller_id as "seller_id!" from (
+                 select distinct on (seller_id) seller_id, status from transfer_reversals
+                 where order_id = $1 order by seller_id, created_at desc, id desc) latest
+               where status = 'refused' order by seller_id"#,
             order.get()
         )
         .fetch_all(&mut **self.0.lock().await)

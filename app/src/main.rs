@@ -20,7 +20,8 @@ async fn main() -> ExitCode {
         Ok(app::cli::Outcome::Flagged) => ExitCode::from(1),
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            // 1 is `reconcile`'s "something is flagged"; a failure is 2, like bad configuration.
+            ExitCode::from(2)
         }
     }
 }

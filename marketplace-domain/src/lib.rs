@@ -127,11 +127,13 @@
 //!   are positive.
 //! - **Seller balance** = what the platform owes the seller (negative: the seller owes, netted
 //!   against later payouts). **Payouts** ([`payouts::plan_payout`]) pay per (order, seller)
-//!   `min(what the order still owes the seller, the balance)`, skip unready sellers (retried later)
-//!   and claims netted against debt, and never pay twice.
+//!   `min(what the order still owes the seller, the balance)` (transfers already in the ledger
+//!   taken off), decided again at each attempt; skip unready sellers, held orders and claims
+//!   netted against debt; never pay twice.
 //! - **Orders** ([`orders::Order`]) change only through their methods, which return the journal
-//!   entry and history events to persist; the status only moves forward
-//!   ([`orders::OrderStatus`]: pending → paid → partially refunded → refunded; pending → canceled).
+//!   entry, history events and anomalies to persist; a payment moves the status forward and the
+//!   refunds that stand set it ([`orders::OrderStatus`]: pending → paid ⇄ partially refunded ⇄
+//!   refunded; pending → canceled).
 //! - **Reconciliation** ([`reconcile::reconcile`]) flags an order's money problems, comparing fees
 //!   per line so rounding alone is never a mismatch.
 //!

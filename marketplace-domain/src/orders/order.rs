@@ -475,10 +475,11 @@ impl Order {
         })
     }
 
-    /// Applies a refund, a failed refund or a dispute outcome ([`Fact::Refund`],
-    /// [`Fact::RefundFailed`], [`Fact::DisputeLost`], [`Fact::DisputeWon`]): books it once, moves
-    /// the refunded amount and the status forward, and describes it in the history. A replay
-    /// changes nothing.
+    /// Applies a refund, a failed refund, a dispute or its outcome ([`Fact::Refund`],
+    /// [`Fact::RefundFailed`], [`Fact::DisputeOpened`], [`Fact::DisputeLost`],
+    /// [`Fact::DisputeWon`]): books it once, sets the refunded amount and the status from the
+    /// refunds that stand, records an unallocated refund as an anomaly, and describes it in the
+    /// history. A replay changes nothing.
     ///
     /// # Errors
     /// [`LedgerError`] when the money core refuses the fact (another order's, not an order event,

@@ -82,7 +82,8 @@ pub trait ReconciliationStore: Send {
         flags: &[StoredFlag],
         now: OffsetDateTime,
     ) -> Result<(), StoreError>;
-    /// Sellers with a refused transfer reversal on the order.
+    /// Sellers whose latest transfer reversal on the order was refused (a later one that went
+    /// through clears it).
     async fn refused_reversal_sellers(&mut self, order: OrderId)
     -> Result<Vec<UserId>, StoreError>;
 }

@@ -177,6 +177,33 @@ impl Order {
         let pays = session.payment_status == CheckoutPaymentStatus::Paid;
         let intent = session.payment_intent.clone();
         let mut events = Vec::new();
+        // Money in another currency is recorded, never booked nor summed with the order's: not as
+        // its payment, not as a second payment.
+        if let Some(currency) = session
+            .currency
+            .as_deref()
+            .filter(|c| !c.eq_ignore_ascii_case(self.data.currency.as_str()))
+        {
+            events.push(OrderEvent::warning(format!(
+                "session {} is in {currency}, the order in {}: not booked",
+                session.session_id, self.data.currency
+            )));
+            let anomaly = Anomaly {
+                kind: AnomalyKind::CurrencyMismatch,
+                reference: session.session_id.clone(),
+                amount: session.amount_total,
+                currency: Some(currency.to_owned()),
+                resolved: false,
+            };
+            return (
+                CheckoutCompletion::WrongCurrency,
+                OrderChange {
+                    entry: None,
+                    events,
+                    anomalies: vec![anomaly],
+                },
+            );
+        }
         if pays && !self.data.status.was_paid() {
             if self.stripe_payment_intent() != intent.as_deref() {
                 // Its charge belonged to the earlier attempt.
@@ -226,31 +253,6 @@ impl Order {
             self.data.shipping_address.clone_from(&session.shipping);
         }
         self.data.updated_at = now;
-        if let Some(currency) = session
-            .currency
-            .as_deref()
-            .filter(|c| !c.eq_ignore_ascii_case(self.data.currency.as_str()))
-        {
-            events.push(OrderEvent::warning(format!(
-                "session {} is in {currency}, the order in {}: not booked",
-                session.session_id, self.data.currency
-            )));
-            let anomaly = Anomaly {
-                kind: AnomalyKind::CurrencyMismatch,
-                reference: session.session_id.clone(),
-                amount: session.amount_total,
-                currency: Some(currency.to_owned()),
-                resolved: false,
-            };
-            return (
-                CheckoutCompletion::WrongCurrency,
-                OrderChange {
-                    entry: None,
-                    events,
-                    anomalies: vec![anomaly],
-                },
-            );
-        }
         if !pays {
             events.push(OrderEvent::new(
                 OrderEventKind::PaymentPending,

@@ -390,6 +390,17 @@ fn a_session_in_another_currency_is_recorded_not_booked() {
     assert_eq!(order.status, OrderStatus::Pending);
     assert_eq!(change.anomalies[0].kind, AnomalyKind::CurrencyMismatch);
     assert_eq!(change.anomalies[0].currency.as_deref(), Some("eur"));
+    // Nor as a second payment of the order once it is paid.
+    let (_, paid) = order.complete_checkout(&paid_session("cs_2", "pi_2"), &[], now());
+    let booked = vec![paid.entry.unwrap()];
+    let mut second = paid_session("cs_3", "pi_3");
+    second.currency = Some("eur".into());
+    let (completion, change) = order.complete_checkout(&second, &booked, now());
+    assert_eq!(completion, CheckoutCompletion::WrongCurrency);
+    assert!(
+        !change.booked_something(),
+        "never summed with the order's money"
+    );
 }
 
 #[test]

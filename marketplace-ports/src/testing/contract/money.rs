@@ -523,5 +523,34 @@ pub async fn one_reversal_is_pending_at_a_time(s: Subject) {
         .order_reversals(order)
         .await
         .unwrap();
-    assert_eq!(listed, [first, second], "oldest first");
+    assert_eq!(listed, [first, second.clone()], "oldest first");
+
+    // The latest reversal of a seller decides whether a refusal is still flagged.
+    let mut tx = s.uow.begin().await.unwrap();
+    assert_eq!(
+        tx.reconciliation()
+            .unwrap()
+            .refused_reversal_sellers(order)
+            .await
+            .unwrap(),
+        [alice]
+    );
+    let mut third = reversal(order, alice, 100, 8);
+    third.status = ReversalStatus::Reversed {
+        reversal_id: "trr_3".into(),
+    };
+    tx.reversals()
+        .unwrap()
+        .insert_reversal(&third)
+        .await
+        .unwrap();
+    assert!(
+        tx.reconciliation()
+            .unwrap()
+            .refused_reversal_sellers(order)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a later reversal went through"
+    );
 }

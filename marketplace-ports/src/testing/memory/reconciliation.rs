@@ -86,15 +86,22 @@ impl ReconciliationStore for MemReconciliation {
         order: OrderId,
     ) -> Result<Vec<UserId>, StoreError> {
         let s = self.0.state("reconciliation.refused_reversal_sellers")?;
-        let mut sellers: Vec<UserId> = s
-            .reversals
-            .iter()
-            .filter(|r| r.order_id == order && r.status == ReversalStatus::Refused)
-            .map(|r| r.seller_id)
-            .collect();
-        sellers.sort_unstable();
-        sellers.dedup();
-        Ok(sellers)
+        // Each seller's latest reversal of the order.
+        let mut latest: std::collections::BTreeMap<UserId, &crate::ports::ReversalRecord> =
+            std::collections::BTreeMap::new();
+        for reversal in s.reversals.iter().filter(|r| r.order_id == order) {
+            let newer = latest
+                .get(&reversal.seller_id)
+                .is_none_or(|l| (reversal.created_at, reversal.id) > (l.created_at, l.id));
+            if newer {
+                latest.insert(reversal.seller_id, reversal);
+            }
+        }
+        Ok(latest
+            .into_iter()
+            .filter(|(_, r)| r.status == ReversalStatus::Refused)
+            .map(|(seller, _)| seller)
+            .collect())
     }
 }
 

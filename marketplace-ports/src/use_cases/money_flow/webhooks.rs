@@ -1,8 +1,9 @@
 //! Stripe webhooks: verify, then in ONE transaction record the event id and apply its effects
 //! (journal entries, order state, queued jobs), then commit. A duplicate event id changes
 //! nothing; any failure rolls everything back and answers "retry" so Stripe delivers it again.
-//! Unknown types and events for unknown orders are recorded and acknowledged. Every effect only
-//! moves state forward, so events may arrive in any order.
+//! Unknown types and events for unknown orders are recorded and acknowledged. Every money fact is
+//! booked once under its key and an order's state follows the facts that stand, so events may
+//! arrive in any order.
 
 use marketplace_domain::ids::OrderId;
 use marketplace_domain::ledger::Fact;
