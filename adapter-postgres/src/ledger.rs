@@ -101,6 +101,11 @@ fn columns(fact: &Fact) -> FactColumns {
             refund_id: stripe_id,
             amount,
             ..
+        }
+        | Fact::ExtraPaymentRefundFailed {
+            refund_id: stripe_id,
+            amount,
+            ..
         } => {
             c.stripe_id = Some(stripe_id.clone());
             c.amount = Some(amount.get());
@@ -213,6 +218,11 @@ fn fact_of(row: &EntryRow) -> Result<Fact, StoreError> {
             amount: amount()?,
         },
         "extra_payment_refund" => Fact::ExtraPaymentRefund {
+            refund_id: stripe_id()?,
+            order: order()?,
+            amount: amount()?,
+        },
+        "extra_payment_refund_failed" => Fact::ExtraPaymentRefundFailed {
             refund_id: stripe_id()?,
             order: order()?,
             amount: amount()?,

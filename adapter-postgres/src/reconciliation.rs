@@ -93,6 +93,25 @@ impl ReconciliationStore for PgReconciliation {
         Ok(result.rows_affected())
     }
 
+    async fn reopen_anomaly(
+        &mut self,
+        order: OrderId,
+        kind: AnomalyKind,
+        reference: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query!(
+            "update order_anomalies set resolved_at = null
+             where order_id = $1 and kind = $2 and reference = $3",
+            order.get(),
+            kind.as_str(),
+            reference
+        )
+        .execute(&mut **self.0.lock().await)
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
     async fn replace_flags(
         &mut self,
         order: OrderId,

@@ -18,8 +18,8 @@ use marketplace_domain::catalog::ProductKind;
 use marketplace_domain::ids::{AdjustmentId, OrderId, OrderItemId, ProductId, UserId};
 use marketplace_domain::ledger::{
     Account, Component, Fact, JournalEntry, Ledger, OrderMoney, Posted, adjustment_entry,
-    extra_payment_entry, extra_payment_refund_entry, order_event_entry, order_paid_entry,
-    refund_state, transfer_entry, transfer_reversal_entry,
+    extra_payment_entry, extra_payment_refund_entry, extra_payment_refund_failed_entry,
+    order_event_entry, order_paid_entry, refund_state, transfer_entry, transfer_reversal_entry,
 };
 use marketplace_domain::money::{BasisPoints, Cents, Currency};
 use marketplace_domain::orders::{CartItem, PricingTerms, price_order};
@@ -54,6 +54,8 @@ enum Step {
     ExtraPayment { amount: i64 },
     /// The last extra payment is refunded.
     ExtraRefund,
+    /// The last refund of an extra payment fails after all.
+    ExtraRefundFails,
     /// The owner takes back from seller `n`, by reversing their payout, what they owe for the
     /// order (when the planner finds anything).
     Reversal { seller: u8 },
@@ -73,6 +75,7 @@ fn step() -> impl Strategy<Value = Step> {
         2 => (0..3_u8).prop_map(|seller| Step::Reversal { seller }),
         1 => (1..5_000_i64).prop_map(|amount| Step::ExtraPayment { amount }),
         1 => Just(Step::ExtraRefund),
+        1 => Just(Step::ExtraRefundFails),
     ]
 }
 
@@ -125,6 +128,11 @@ fn book(ledger: &mut Ledger, order: &OrderMoney, fact: &Fact) -> Posted {
             order: o,
             amount,
         } => extra_payment_refund_entry(*o, refund_id, *amount, Currency::USD).unwrap(),
+        Fact::ExtraPaymentRefundFailed {
+            refund_id,
+            order: o,
+            amount,
+        } => extra_payment_refund_failed_entry(*o, refund_id, *amount, Currency::USD).unwrap(),
     };
     ledger.post(entry)
 }
@@ -142,6 +150,7 @@ fn run(order: OrderMoney, steps: &[Step]) -> Result<Scenario, TestCaseError> {
     let mut open_disputes: Vec<(String, Cents, Cents, OffsetDateTime, bool)> = Vec::new();
     let mut open_refunds: Vec<String> = Vec::new();
     let mut extra_payments: Vec<Cents> = Vec::new();
+    let mut extra_refunds: Vec<(String, Cents)> = Vec::new();
     for (n, step) in steps.iter().enumerate() {
         let booked = ledger.order_entries(order.order);
         let facts_so_far: Vec<&Fact> = booked.iter().map(|e| e.fact()).collect();
@@ -229,8 +238,19 @@ fn run(order: OrderMoney, steps: &[Step]) -> Result<Scenario, TestCaseError> {
                 }
             }
             Step::ExtraRefund => match extra_payments.pop() {
-                Some(amount) => Fact::ExtraPaymentRefund {
-                    refund_id: format!("re_extra_{n}"),
+                Some(amount) => {
+                    extra_refunds.push((format!("re_extra_{n}"), amount));
+                    Fact::ExtraPaymentRefund {
+                        refund_id: format!("re_extra_{n}"),
+                        order: order.order,
+                        amount,
+                    }
+                }
+                None => continue,
+            },
+            Step::ExtraRefundFails => match extra_refunds.pop() {
+                Some((refund_id, amount)) => Fact::ExtraPaymentRefundFailed {
+                    refund_id,
                     order: order.order,
                     amount,
                 },
@@ -566,7 +586,10 @@ proptest! {
         }).collect();
         let mut expected = order.total().unwrap();
         for fact in &facts {
-            if let Fact::TransferReversal { amount, .. } | Fact::ExtraPayment { amount, .. } = fact {
+            if let Fact::TransferReversal { amount, .. }
+            | Fact::ExtraPayment { amount, .. }
+            | Fact::ExtraPaymentRefundFailed { amount, .. } = fact
+            {
                 expected = expected.checked_add(*amount).unwrap();
                 continue;
             }

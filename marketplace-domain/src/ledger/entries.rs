@@ -122,6 +122,36 @@ pub fn extra_payment_entry(
     two_sided("an extra payment", fact, amount, currency, accounts)
 }
 
+/// The failure of an extra payment's refund: the money came back, so whatever its refund booked
+/// (`booked`, zero when it was not booked, which still records the failure so a late "succeeded"
+/// books nothing) returns to `ExtraPayments`.
+///
+/// # Errors
+/// A negative amount.
+pub fn extra_payment_refund_failed_entry(
+    order: OrderId,
+    refund_id: &str,
+    booked: Cents,
+    currency: Currency,
+) -> Result<JournalEntry, LedgerError> {
+    let fact = Fact::ExtraPaymentRefundFailed {
+        refund_id: refund_id.to_owned(),
+        order,
+        amount: booked,
+    };
+    if booked.is_zero() {
+        return JournalEntry::new(fact, currency, Vec::new());
+    }
+    let accounts = (Account::Clearing, Account::ExtraPayments);
+    two_sided(
+        "a failed extra payment's refund",
+        fact,
+        booked,
+        currency,
+        accounts,
+    )
+}
+
 /// The refund of an extra payment: the buyer's money leaves.
 ///
 /// # Errors

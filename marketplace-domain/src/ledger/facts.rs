@@ -115,6 +115,16 @@ pub enum Fact {
         /// Amount returned.
         amount: Cents,
     },
+    /// The refund of an extra payment failed after all (or was canceled): the money stayed with us,
+    /// and whatever its refund booked is undone.
+    ExtraPaymentRefundFailed {
+        /// `re_…` of the refund.
+        refund_id: String,
+        /// The order.
+        order: OrderId,
+        /// What the refund booked (zero when it was not booked).
+        amount: Cents,
+    },
     /// An owner's adjustment of a seller's balance.
     Adjustment {
         /// Its id.
@@ -147,12 +157,15 @@ impl Fact {
             Fact::ExtraPaymentRefund { refund_id, .. } => {
                 format!("extra_payment_refund:{refund_id}")
             }
+            Fact::ExtraPaymentRefundFailed { refund_id, .. } => {
+                format!("extra_payment_refund_failed:{refund_id}")
+            }
         })
     }
 
     /// The kind of fact, as stored: `order_paid`, `transfer`, `transfer_reversal`, `refund`,
     /// `refund_failed`, `dispute_opened`, `dispute_lost`, `dispute_won`, `adjustment`,
-    /// `extra_payment`, `extra_payment_refund`.
+    /// `extra_payment`, `extra_payment_refund`, `extra_payment_refund_failed`.
     pub fn kind(&self) -> &'static str {
         match self {
             Fact::OrderPaid { .. } => "order_paid",
@@ -166,6 +179,7 @@ impl Fact {
             Fact::Adjustment { .. } => "adjustment",
             Fact::ExtraPayment { .. } => "extra_payment",
             Fact::ExtraPaymentRefund { .. } => "extra_payment_refund",
+            Fact::ExtraPaymentRefundFailed { .. } => "extra_payment_refund_failed",
         }
     }
 
@@ -179,7 +193,8 @@ impl Fact {
             | Fact::DisputeLost { order, .. }
             | Fact::DisputeWon { order, .. }
             | Fact::ExtraPayment { order, .. }
-            | Fact::ExtraPaymentRefund { order, .. } => Some(*order),
+            | Fact::ExtraPaymentRefund { order, .. }
+            | Fact::ExtraPaymentRefundFailed { order, .. } => Some(*order),
             Fact::Transfer { order, .. }
             | Fact::TransferReversal { order, .. }
             | Fact::Adjustment { order, .. } => *order,

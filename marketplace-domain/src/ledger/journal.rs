@@ -371,7 +371,7 @@ impl Ledger {
                 Fact::OrderPaid { .. } | Fact::ExtraPayment { .. } => {
                     flows.charges = flows.charges.checked_add(clearing)?;
                 }
-                Fact::ExtraPaymentRefund { .. } => {
+                Fact::ExtraPaymentRefund { .. } | Fact::ExtraPaymentRefundFailed { .. } => {
                     flows.refunds = flows.refunds.checked_sub(clearing)?;
                 }
                 Fact::Transfer { .. } | Fact::TransferReversal { .. } => {

@@ -32,8 +32,8 @@ use crate::ids::{OrderItemId, UserId};
 use crate::money::{Cents, MoneyError};
 
 pub use entries::{
-    adjustment_entry, extra_payment_entry, extra_payment_refund_entry, transfer_entry,
-    transfer_reversal_entry,
+    adjustment_entry, extra_payment_entry, extra_payment_refund_entry,
+    extra_payment_refund_failed_entry, transfer_entry, transfer_reversal_entry,
 };
 pub use facts::{EntryKey, Fact};
 pub use journal::{

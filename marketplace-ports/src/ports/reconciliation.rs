@@ -75,6 +75,14 @@ pub trait ReconciliationStore: Send {
         reference: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<u64, StoreError>;
+    /// Marks the order's anomaly of `kind` about `reference` unresolved again (a refund that had
+    /// settled it failed after all).
+    async fn reopen_anomaly(
+        &mut self,
+        order: OrderId,
+        kind: AnomalyKind,
+        reference: &str,
+    ) -> Result<(), StoreError>;
     /// Replaces the order's stored flags (none: the order leaves the report).
     async fn replace_flags(
         &mut self,

@@ -66,6 +66,23 @@ impl ReconciliationStore for MemReconciliation {
         Ok(resolved)
     }
 
+    async fn reopen_anomaly(
+        &mut self,
+        order: OrderId,
+        kind: AnomalyKind,
+        reference: &str,
+    ) -> Result<(), StoreError> {
+        let mut s = self.0.state("reconciliation.reopen_anomaly")?;
+        for (_, anomaly) in s
+            .anomalies
+            .iter_mut()
+            .filter(|(o, a)| *o == order && a.kind == kind && a.reference == reference)
+        {
+            anomaly.resolved = false;
+        }
+        Ok(())
+    }
+
     async fn replace_flags(
         &mut self,
         order: OrderId,

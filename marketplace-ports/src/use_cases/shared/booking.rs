@@ -7,6 +7,7 @@
 use marketplace_domain::ids::{JournalEntryId, OrderId, OrderItemId};
 use marketplace_domain::ledger::{
     EntryKey, Fact, JournalEntry, LedgerError, extra_payment_refund_entry,
+    extra_payment_refund_failed_entry,
 };
 use marketplace_domain::money::Cents;
 use marketplace_domain::orders::{Order, OrderChange, OrderEvent, Payment};
@@ -279,27 +280,46 @@ async fn book_extra_payment_refund(
     if !entries.iter().any(|e| e.key().as_str() == extra) {
         return Ok(None);
     }
-    if refund.status != RefundStatus::Succeeded {
-        let warning = OrderEvent::warning(format!(
-            "the refund {} of the second payment {intent} is {}",
-            refund.id,
-            refund.status.as_str()
-        ));
-        record_events(tx, order_id, &[warning], now).await?;
+    let failed_key = format!("extra_payment_refund_failed:{}", refund.id);
+    if entries.iter().any(|e| e.key().as_str() == failed_key) {
+        // It failed already: a late "succeeded" books nothing.
         return Ok(Some(None));
     }
-    let entry =
-        match extra_payment_refund_entry(order_id, &refund.id, refund.amount, order.currency) {
-            Ok(entry) => entry,
-            Err(error) => {
-                let warning = OrderEvent::warning(format!(
-                    "the refund {} of the second payment {intent} was not booked: {error}",
-                    refund.id
-                ));
-                record_events(tx, order_id, &[warning], now).await?;
-                return Ok(Some(None));
-            }
-        };
+    let entry = match &refund.status {
+        RefundStatus::Succeeded => {
+            extra_payment_refund_entry(order_id, &refund.id, refund.amount, order.currency)
+        }
+        RefundStatus::Failed | RefundStatus::Canceled => {
+            // Undo what its success booked (nothing if it was not booked), and flag the payment
+            // for an owner again: the buyer's money is back with us.
+            let refunded_key = format!("extra_payment_refund:{}", refund.id);
+            let booked = entries
+                .iter()
+                .find(|e| e.key().as_str() == refunded_key)
+                .map_or(Cents::ZERO, |e| match e.fact() {
+                    Fact::ExtraPaymentRefund { amount, .. } => *amount,
+                    _ => Cents::ZERO,
+                });
+            tx.reconciliation()?
+                .reopen_anomaly(order_id, AnomalyKind::ExtraPayment, intent)
+                .await?;
+            extra_payment_refund_failed_entry(order_id, &refund.id, booked, order.currency)
+        }
+        RefundStatus::Pending | RefundStatus::RequiresAction | RefundStatus::Other(_) => {
+            return Ok(Some(None));
+        }
+    };
+    let entry = match entry {
+        Ok(entry) => entry,
+        Err(error) => {
+            let warning = OrderEvent::warning(format!(
+                "the refund {} of the second payment {intent} was not booked: {error}",
+                refund.id
+            ));
+            record_events(tx, order_id, &[warning], now).await?;
+            return Ok(Some(None));
+        }
+    };
     let key = entry.key();
     Ok(Some(match insert_entry(tx, &entry, now).await? {
         Booked::New => {

@@ -111,3 +111,64 @@ async fn a_second_payment_is_booked_refunded_once_and_leaves_the_order_alone() {
     drop(state);
     assert_eq!(world.balance(&seller), Cents::ZERO, "paid out, untouched");
 }
+
+#[tokio::test]
+async fn a_second_payments_refund_that_fails_puts_the_money_back_in_either_order() {
+    for failure_first in [false, true] {
+        let world = World::with(|stripe| {
+            stripe.expect_retrieve_payment_intent().returning(|id| {
+                Ok(PaymentIntent {
+                    id: id.to_owned(),
+                    status: "succeeded".to_owned(),
+                    latest_charge: Some(format!("ch_of_{id}")),
+                })
+            });
+            stripe.expect_create_transfer().returning(|t, _| {
+                Ok(Transfer {
+                    id: "tr_1".into(),
+                    amount: t.amount,
+                })
+            });
+            stripe.expect_create_refund().returning(|refund, _| {
+                Ok(Refund {
+                    id: "re_extra".into(),
+                    amount: refund.amount,
+                    status: RefundStatus::Succeeded,
+                })
+            });
+        });
+        let (_, buyer, print) = world.shop().await;
+        let order = world.place(Some(&buyer), &[(print, 1)]).await;
+        world.pay(&order, 1).await;
+        world.pay(&order, 2).await;
+        world.run_jobs().await;
+        let mut succeeded = world.refund("re_extra", 1250);
+        succeeded.payment_intent = Some("pi_2".into());
+        succeeded.order_id = Some(order.id.to_string());
+        let mut failed = succeeded.clone();
+        failed.status = RefundStatus::Failed;
+        let events = if failure_first {
+            [("evt_f", failed), ("evt_s", succeeded)]
+        } else {
+            [("evt_s", succeeded), ("evt_f", failed)]
+        };
+        for (id, refund) in events {
+            let event = world.event(id, "refund.updated", EventPayload::RefundChanged(refund));
+            world
+                .deliver(WebhookEndpoint::Payments, event)
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            extra_payments(&world),
+            Cents::new(-1250),
+            "the buyer's money is with us again (failure first: {failure_first})"
+        );
+        let flagged = world
+            .state()
+            .flags
+            .get(&order.id)
+            .is_some_and(|(flags, _)| flags.iter().any(|f| f.code == "extra_payment"));
+        assert!(flagged, "for an owner again");
+    }
+}
