@@ -9,8 +9,8 @@ use marketplace_domain::orders::OrderStatus;
 
 use super::World;
 use crate::ports::{
-    EventPayload, JobKind, NewRefund, PaymentIntent, Refund, RefundStatus, Transfer,
-    WebhookEndpoint,
+    EventPayload, JobKind, MockPaymentGateway, NewRefund, PaymentIntent, Refund, RefundStatus,
+    Transfer, WebhookEndpoint,
 };
 use crate::use_cases::jobs::runner::JobRun;
 
@@ -27,33 +27,42 @@ fn extra_payments(world: &World) -> Cents {
     .unwrap()
 }
 
+/// The refunds Stripe was asked for, with their idempotency keys.
+type Refunds = Arc<Mutex<Vec<(NewRefund, String)>>>;
+
+/// Stripe pays transfers from `ch_of_{pi}` and refunds anything as `re_extra`.
+fn stripe_that_refunds(stripe: &mut MockPaymentGateway) -> Refunds {
+    let refunds: Refunds = Arc::default();
+    let asked = refunds.clone();
+    stripe.expect_retrieve_payment_intent().returning(|id| {
+        Ok(PaymentIntent {
+            id: id.to_owned(),
+            status: "succeeded".to_owned(),
+            latest_charge: Some(format!("ch_of_{id}")),
+        })
+    });
+    stripe.expect_create_transfer().returning(|t, _| {
+        Ok(Transfer {
+            id: "tr_1".into(),
+            amount: t.amount,
+        })
+    });
+    stripe.expect_create_refund().returning(move |refund, key| {
+        asked.lock().unwrap().push((refund.clone(), key.to_owned()));
+        Ok(Refund {
+            id: "re_extra".into(),
+            amount: refund.amount,
+            status: RefundStatus::Succeeded,
+        })
+    });
+    refunds
+}
+
 #[tokio::test]
 async fn a_second_payment_is_booked_refunded_once_and_leaves_the_order_alone() {
-    let refunds: Arc<Mutex<Vec<(NewRefund, String)>>> = Arc::default();
-    let asked = refunds.clone();
-    let world = World::with(move |stripe| {
-        stripe.expect_retrieve_payment_intent().returning(|id| {
-            Ok(PaymentIntent {
-                id: id.to_owned(),
-                status: "succeeded".to_owned(),
-                latest_charge: Some(format!("ch_of_{id}")),
-            })
-        });
-        stripe.expect_create_transfer().returning(|t, _| {
-            Ok(Transfer {
-                id: "tr_1".into(),
-                amount: t.amount,
-            })
-        });
-        stripe.expect_create_refund().returning(move |refund, key| {
-            asked.lock().unwrap().push((refund.clone(), key.to_owned()));
-            Ok(Refund {
-                id: "re_extra".into(),
-                amount: refund.amount,
-                status: RefundStatus::Succeeded,
-            })
-        });
-    });
+    let mut refunds = None;
+    let world = World::with(|stripe| refunds = Some(stripe_that_refunds(stripe)));
+    let refunds = refunds.unwrap();
     let (seller, buyer, print) = world.shop().await;
     let order = world.place(Some(&buyer), &[(print, 1)]).await;
     world.pay(&order, 1).await;
@@ -116,26 +125,7 @@ async fn a_second_payment_is_booked_refunded_once_and_leaves_the_order_alone() {
 async fn a_second_payments_refund_that_fails_puts_the_money_back_in_either_order() {
     for failure_first in [false, true] {
         let world = World::with(|stripe| {
-            stripe.expect_retrieve_payment_intent().returning(|id| {
-                Ok(PaymentIntent {
-                    id: id.to_owned(),
-                    status: "succeeded".to_owned(),
-                    latest_charge: Some(format!("ch_of_{id}")),
-                })
-            });
-            stripe.expect_create_transfer().returning(|t, _| {
-                Ok(Transfer {
-                    id: "tr_1".into(),
-                    amount: t.amount,
-                })
-            });
-            stripe.expect_create_refund().returning(|refund, _| {
-                Ok(Refund {
-                    id: "re_extra".into(),
-                    amount: refund.amount,
-                    status: RefundStatus::Succeeded,
-                })
-            });
+            stripe_that_refunds(stripe);
         });
         let (_, buyer, print) = world.shop().await;
         let order = world.place(Some(&buyer), &[(print, 1)]).await;
