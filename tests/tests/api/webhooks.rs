@@ -58,12 +58,7 @@ pub(crate) fn now() -> i64 {
 
 /// A `checkout.session.completed` event around the session.
 pub(crate) fn completed_event(id: &str, session: &Value) -> String {
-    json!({
-        "id": id, "object": "event", "api_version": API_VERSION, "created": now(),
-        "livemode": false, "pending_webhooks": 1, "type": "checkout.session.completed",
-        "data": {"object": session},
-    })
-    .to_string()
+    event(id, "checkout.session.completed", session)
 }
 
 async fn deliver(
@@ -314,4 +309,105 @@ async fn unknown_events_and_events_for_unknown_orders_are_recorded_and_acknowled
         "created": now(), "livemode": true, "data": {"object": {"id": "cus_2"}}})
     .to_string();
     assert_eq!(signed_outcome(&app, &live).await, "ignored");
+}
+
+/// A signed event of `event_type` around `object`.
+fn event(id: &str, event_type: &str, object: &Value) -> String {
+    json!({
+        "id": id, "object": "event", "api_version": API_VERSION, "created": now(),
+        "livemode": false, "pending_webhooks": 1, "type": event_type,
+        "data": {"object": object},
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_refund_in_another_currency_is_recorded_and_flagged_never_booked() {
+    let app = spawn_app().await;
+    let held = held_payment(&app).await;
+    assert_eq!(
+        signed_outcome(&app, &completed_event("evt_paid", &held.session)).await,
+        "applied"
+    );
+    let refund = json!({
+        "id": "re_in_euros", "object": "refund", "amount": 500, "currency": "eur",
+        "status": "succeeded", "charge": null, "payment_intent": held.session["payment_intent"],
+        "metadata": {"order_id": held.order_id}, "created": now(),
+    });
+    let outcome = signed_outcome(&app, &event("evt_eur", "refund.created", &refund)).await;
+    assert_eq!(outcome, "ignored");
+    assert_eq!(order_status(&app, &held).await, "paid");
+    let flagged = expect_json(
+        app.get(
+            "/api/v1/admin/reconciliation?flag=currency_mismatch",
+            Some(&app.owner.token),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(flagged["items"][0]["order_id"], held.order_id.as_str());
+    assert!(
+        flagged["items"][0]["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["detail"]
+                .as_str()
+                .unwrap()
+                .contains("re_in_euros is in eur"))
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from journal_entries where kind = 'refund'"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn refunds_whose_amounts_overflow_are_refused_with_a_422_and_recorded() {
+    let app = spawn_app().await;
+    let held = held_payment(&app).await;
+    assert_eq!(
+        signed_outcome(&app, &completed_event("evt_paid", &held.session)).await,
+        "applied"
+    );
+    let refund = |id: &str, amount: i64| {
+        json!({"id": id, "object": "refund", "amount": amount, "currency": "usd",
+               "status": "succeeded", "payment_intent": held.session["payment_intent"],
+               "metadata": {}, "created": now()})
+    };
+    let charge = json!({
+        "id": "ch_overflow", "object": "charge", "amount": 3000, "amount_refunded": 3000,
+        "currency": "usd", "payment_intent": held.session["payment_intent"],
+        "refunds": {"object": "list", "data": [refund("re_a", i64::MAX), refund("re_b", 1)]},
+    });
+    let body = event("evt_overflow", "charge.refunded", &charge);
+    let signature = sign(body.as_bytes(), &app.webhook_secret, now());
+    let response = deliver(&app, "/webhooks/stripe", &body, Some(signature)).await;
+    expect_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "webhook_rejected",
+        None,
+    )
+    .await;
+    assert_eq!(order_status(&app, &held).await, "paid", "nothing booked");
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from webhook_events where id = 'evt_overflow' and outcome like 'rejected:%'"
+        )
+        .await,
+        1,
+        "recorded with its outcome"
+    );
+    assert_eq!(
+        signed_outcome(&app, &body).await,
+        "duplicate",
+        "a redelivery changes nothing"
+    );
 }
