@@ -30,6 +30,7 @@ use time::OffsetDateTime;
 use tokio::task::JoinHandle;
 
 mod signing;
+mod transfers;
 
 use signing::sign;
 

@@ -8,6 +8,7 @@
     missing_docs
 )]
 
+pub mod delivery;
 pub mod strategies;
 
 use marketplace_domain::catalog::ProductKind;
