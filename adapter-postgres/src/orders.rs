@@ -58,6 +58,8 @@ struct OrderRow {
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
     dispute_fee_to_sellers: bool,
+    stripe_refunded_cents: Option<i64>,
+    stripe_refunded_at: Option<OffsetDateTime>,
 }
 
 impl TryFrom<OrderRow> for OrderData {
@@ -93,6 +95,10 @@ impl TryFrom<OrderRow> for OrderData {
             fee_rate: BasisPoints::from_stored(i64::from(row.fee_bps))
                 .map_err(|e| corrupt("order", e))?,
             dispute_fee_to_sellers: row.dispute_fee_to_sellers,
+            stripe_refunded: row
+                .stripe_refunded_cents
+                .zip(row.stripe_refunded_at)
+                .map(|(amount, at)| (Cents::new(amount), at)),
             subtotal: Cents::new(row.subtotal_cents),
             tax: Cents::new(row.tax_cents),
             shipping: Cents::new(row.shipping_cents),
@@ -316,7 +322,8 @@ impl OrderStore for PgOrders {
                 stripe_session_expired = $8, stripe_payment_intent_id = $9, stripe_charge_id = $10,
                 paid_at = $11, shipping_name = $12, shipping_phone = $13, shipping_line1 = $14,
                 shipping_line2 = $15, shipping_city = $16, shipping_state = $17,
-                shipping_postal_code = $18, shipping_country = $19, updated_at = $20
+                shipping_postal_code = $18, shipping_country = $19, updated_at = $20,
+                stripe_refunded_cents = $21, stripe_refunded_at = $22
              where id = $1",
             order.id.get(),
             order.status.as_str(),
@@ -338,6 +345,8 @@ impl OrderStore for PgOrders {
             field(|a| &a.postal_code),
             field(|a| &a.country),
             order.updated_at,
+            order.stripe_refunded.map(|(amount, _)| amount.get()),
+            order.stripe_refunded.map(|(_, at)| at),
         )
         .execute(&mut **tx)
         .await

@@ -33,7 +33,7 @@ pub struct FlagDto {
     /// `unabsorbed_loss`, `dispute_open`, `payout_on_hold`, `payout_failed`, `reversal_refused`,
     /// `paid_without_payout`, `payout_skipped_not_ready`, `transfers_exceed_charge`,
     /// `line_fee_mismatch`, `subtotal_mismatch`, `total_mismatch`, `unbalanced_entry`,
-    /// `paid_without_stripe_ids` or `paid_without_ledger_entry`.
+    /// `paid_without_stripe_ids`, `paid_without_ledger_entry` or `refunds_mismatch`.
     pub code: String,
     /// What it says.
     pub detail: String,

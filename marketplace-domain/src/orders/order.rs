@@ -168,6 +168,9 @@ pub struct OrderData {
     pub checkout: CheckoutState,
     /// The charge (`ch_…`) that funds the sellers' transfers.
     pub charge_id: Option<String>,
+    /// What Stripe last said was refunded of that charge (`charge.refunded`'s cumulative
+    /// `amount_refunded`) and when it said so: reconciliation compares it with the refunds booked.
+    pub stripe_refunded: Option<(Cents, OffsetDateTime)>,
     /// When the payment was confirmed.
     pub paid_at: Option<OffsetDateTime>,
     /// Where it ships.
@@ -305,6 +308,7 @@ impl Order {
             payment: None,
             checkout: CheckoutState::default(),
             charge_id: None,
+            stripe_refunded: None,
             paid_at: None,
             shipping_address: None,
             created_at: now,
@@ -390,6 +394,23 @@ impl Order {
             return false;
         }
         self.data.charge_id = Some(charge.to_owned());
+        self.data.updated_at = now;
+        true
+    }
+
+    /// Notes what Stripe says was refunded of the order's charge, as of `as_of` (an older report
+    /// than the one kept changes nothing, so deliveries may come in any order). Returns whether it
+    /// changed.
+    pub fn note_stripe_refunded(
+        &mut self,
+        amount: Cents,
+        as_of: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> bool {
+        if self.data.stripe_refunded.is_some_and(|(_, at)| at > as_of) {
+            return false;
+        }
+        self.data.stripe_refunded = Some((amount, as_of));
         self.data.updated_at = now;
         true
     }

@@ -164,6 +164,14 @@ pub fn order_flags(books: &OrderBooks<'_>) -> Result<Vec<ReconFlag>, LedgerError
             amount: state.unabsorbed,
         });
     }
+    if let Some((stripe, _)) = order.stripe_refunded
+        && stripe != state.refund_cash
+    {
+        flags.push(ReconFlag::RefundsMismatch {
+            stripe,
+            booked: state.refund_cash,
+        });
+    }
     if state.open_disputes > 0 {
         flags.push(ReconFlag::DisputeOpen {
             count: state.open_disputes,

@@ -26,11 +26,12 @@ impl ReconFlag {
             ReconFlag::PayoutOnHold { .. } => "payout_on_hold",
             ReconFlag::PayoutFailed { .. } => "payout_failed",
             ReconFlag::ReversalRefused { .. } => "reversal_refused",
+            ReconFlag::RefundsMismatch { .. } => "refunds_mismatch",
         }
     }
 
     /// Every code, for validating filters.
-    pub const CODES: [&'static str; 18] = [
+    pub const CODES: [&'static str; 19] = [
         "subtotal_mismatch",
         "total_mismatch",
         "line_fee_mismatch",
@@ -49,6 +50,7 @@ impl ReconFlag {
         "payout_on_hold",
         "payout_failed",
         "reversal_refused",
+        "refunds_mismatch",
     ];
 }
 
@@ -112,6 +114,12 @@ impl fmt::Display for ReconFlag {
             }
             ReconFlag::ReversalRefused { seller } => {
                 write!(f, "Stripe refused a reversal from seller {seller}")
+            }
+            ReconFlag::RefundsMismatch { stripe, booked } => {
+                write!(
+                    f,
+                    "Stripe shows {stripe} refunded, the refunds booked add up to {booked}"
+                )
             }
         }
     }

@@ -185,6 +185,14 @@ pub enum ReconFlag {
         /// The seller.
         seller: UserId,
     },
+    /// Stripe's refunded total for the charge differs from the refunds booked (refunds still to
+    /// be fetched, or booked ones Stripe does not show).
+    RefundsMismatch {
+        /// What Stripe last reported.
+        stripe: Cents,
+        /// What the refunds booked add up to.
+        booked: Cents,
+    },
 }
 
 /// Flags everything off about one order. `seller_ready` says whether a seller can receive payouts.

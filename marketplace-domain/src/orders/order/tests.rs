@@ -473,9 +473,9 @@ fn an_orders_flags_follow_its_money() {
         },
     ];
     let ready = |_| true;
-    let codes = |anomalies: &[Anomaly], refused: &[UserId]| -> Vec<&'static str> {
+    let codes = |order: &Order, anomalies: &[Anomaly], refused: &[UserId]| -> Vec<&'static str> {
         let books = OrderBooks {
-            order: &order,
+            order,
             journal: ledger.entries(),
             payouts: &payouts,
             refused_reversals: refused,
@@ -489,7 +489,7 @@ fn an_orders_flags_follow_its_money() {
             .collect()
     };
     assert_eq!(
-        codes(&anomalies, &[seller(7)]),
+        codes(&order, &anomalies, &[seller(7)]),
         [
             "unallocated_refund",
             "dispute_open",
@@ -499,10 +499,17 @@ fn an_orders_flags_follow_its_money() {
             "charge_mismatch"
         ]
     );
+    // Stripe's refunded total against the refunds booked (1,200): newest report wins.
+    assert!(order.note_stripe_refunded(Cents::new(1500), now(), now()));
+    assert!(codes(&order, &anomalies, &[seller(7)]).contains(&"refunds_mismatch"));
+    let earlier = now() - time::Duration::minutes(1);
+    assert!(!order.note_stripe_refunded(Cents::new(1200), earlier, now()));
+    assert!(order.note_stripe_refunded(Cents::new(1200), now(), now()));
+    assert!(!codes(&order, &anomalies, &[seller(7)]).contains(&"refunds_mismatch"));
     for anomaly in &mut anomalies {
         anomaly.resolved = true;
     }
-    let left = codes(&anomalies, &[]);
+    let left = codes(&order, &anomalies, &[]);
     assert!(
         !left.contains(&"charge_mismatch") && !left.contains(&"unallocated_refund"),
         "a resolved anomaly is no longer flagged: {left:?}"

@@ -21,6 +21,7 @@ use crate::ports::{
 use crate::use_cases::shared::booking::{
     book, book_refund, enqueue, persist, queue_after_payment, record_events, refuse_other_currency,
 };
+use crate::use_cases::shared::reconciliation::refresh_flags;
 use crate::use_cases::shared::sellers::apply_account_status;
 use crate::use_cases::{ErrorKind, Settings, UseCaseError};
 
@@ -145,7 +146,10 @@ impl WebhookReceiver {
             EventPayload::CheckoutExpired(session) => {
                 on_session_ended(tx, session, SessionEnd::Expired, now).await
             }
-            EventPayload::ChargeRefunded(charge) => self.on_charge_refunded(tx, charge, now).await,
+            EventPayload::ChargeRefunded(charge) => {
+                self.on_charge_refunded(tx, charge, event.created, now)
+                    .await
+            }
             EventPayload::RefundChanged(refund) => {
                 on_refund(tx, refund, &self.deps.settings, now).await
             }
@@ -234,6 +238,7 @@ impl WebhookReceiver {
         &self,
         tx: &mut dyn Tx,
         charge: &ChargeData,
+        reported_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<WebhookOutcome, StoreError> {
         // What the listed refunds add up to, in checked arithmetic, before anything is booked.
@@ -267,6 +272,14 @@ impl WebhookReceiver {
         .await?;
         for refund in &charge.refunds {
             book_refund(tx, order_id, refund, &self.deps.settings, now).await?;
+        }
+        // Stripe's own total, for reconciliation (the order's charge only).
+        if let Some(mut order) = tx.orders()?.get_order_for_update(order_id).await?
+            && order.charge_id.as_deref() == Some(charge.id.as_str())
+            && order.note_stripe_refunded(charge.amount_refunded, reported_at, now)
+        {
+            tx.orders()?.update_order(&order).await?;
+            refresh_flags(tx, order_id, now).await?;
         }
         // The cumulative amount tells us whether refunds are missing from the list (it is not
         // expanded by default): fetch them in a job, outside this transaction.

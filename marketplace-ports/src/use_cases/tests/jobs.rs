@@ -533,9 +533,21 @@ async fn refunds_missing_from_an_event_are_fetched_and_booked_once() {
         .deliver(WebhookEndpoint::Payments, event)
         .await
         .unwrap();
+    let mismatch = |world: &World| {
+        world
+            .state()
+            .flags
+            .get(&order.id)
+            .is_some_and(|(flags, _)| flags.iter().any(|f| f.code == "refunds_mismatch"))
+    };
+    assert!(
+        mismatch(&world),
+        "Stripe shows 5.00 refunded, none is booked yet"
+    );
     world.run_jobs().await;
     let refunded = world.state().orders[&order.id].refunded;
     assert_eq!(refunded, Cents::new(500));
+    assert!(!mismatch(&world), "caught up");
     crate::use_cases::money_flow::refunds::sync_refunds(&world.deps, order.id)
         .await
         .unwrap();
