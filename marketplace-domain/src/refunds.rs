@@ -1,6 +1,7 @@
-//! Refund requests (docs/money.md, "Refunds"): one per physical line of a paid order, for the
-//! line's gross plus its exact tax and shipping shares; the seller (or an owner or staff) decides,
-//! then the approved amount is refunded through Stripe.
+//! Refund requests (docs/money.md, "Refund requests"): one open or approved request per physical
+//! line of a paid order, for the line's gross plus its exact tax and shipping shares, never more
+//! than is still refundable on the line; the seller (or an owner or staff) decides, then the
+//! approved amount is refunded through Stripe, and a refused refund may be triggered again.
 
 use std::fmt;
 
@@ -62,6 +63,8 @@ pub enum RefundRequestStatus {
     Canceled,
     /// Refunded through Stripe.
     Refunded,
+    /// Stripe refused the refund; it may be triggered again.
+    Failed,
 }
 
 impl RefundRequestStatus {
@@ -73,6 +76,7 @@ impl RefundRequestStatus {
             RefundRequestStatus::Declined => "declined",
             RefundRequestStatus::Canceled => "canceled",
             RefundRequestStatus::Refunded => "refunded",
+            RefundRequestStatus::Failed => "failed",
         }
     }
 
@@ -84,9 +88,19 @@ impl RefundRequestStatus {
             RefundRequestStatus::Declined,
             RefundRequestStatus::Canceled,
             RefundRequestStatus::Refunded,
+            RefundRequestStatus::Failed,
         ]
         .into_iter()
         .find(|s| s.as_str() == text)
+    }
+
+    /// True while the request holds its line (no second request for it): requested, approved,
+    /// refunded, or failed and waiting to be triggered again.
+    pub fn holds_the_line(self) -> bool {
+        !matches!(
+            self,
+            RefundRequestStatus::Declined | RefundRequestStatus::Canceled
+        )
     }
 
     fn to(
@@ -138,16 +152,35 @@ impl RefundRequestStatus {
         )
     }
 
-    /// approved → refunded.
+    /// Checks the Stripe refund may be asked for now: the request is approved, or its refund
+    /// failed and is tried again.
+    ///
+    /// # Errors
+    /// [`RefundRequestError::IllegalTransition`] from any other state.
+    pub fn trigger(self) -> Result<Self, RefundRequestError> {
+        match self {
+            RefundRequestStatus::Approved | RefundRequestStatus::Failed => Ok(self),
+            from => Err(RefundRequestError::IllegalTransition {
+                from,
+                action: RefundAction::Refund,
+            }),
+        }
+    }
+
+    /// approved (or failed, tried again) → refunded.
     ///
     /// # Errors
     /// [`RefundRequestError::IllegalTransition`] from any other state.
     pub fn mark_refunded(self) -> Result<Self, RefundRequestError> {
-        self.to(
-            RefundAction::Refund,
-            RefundRequestStatus::Approved,
-            RefundRequestStatus::Refunded,
-        )
+        self.trigger().map(|_| RefundRequestStatus::Refunded)
+    }
+
+    /// approved (or failed, tried again) → failed: Stripe refused.
+    ///
+    /// # Errors
+    /// [`RefundRequestError::IllegalTransition`] from any other state.
+    pub fn mark_failed(self) -> Result<Self, RefundRequestError> {
+        self.trigger().map(|_| RefundRequestStatus::Failed)
     }
 }
 
@@ -173,13 +206,19 @@ pub enum RefundAction {
 /// Why a refund request cannot be made or moved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RefundRequestError {
+    /// Nothing was charged for the order.
+    #[error("this order was free: there is nothing to refund")]
+    FreeOrder,
+    /// The line was refunded in full already.
+    #[error("this item was refunded in full already")]
+    AlreadyRefunded,
     /// Only paid orders (not yet fully refunded) can be refunded.
     #[error("refund requests are available only for paid orders (this one is {status})")]
     OrderNotPaid {
         /// The order's status.
         status: OrderStatus,
     },
-    /// Digital files are never refundable.
+    /// Digital files are never refundable through a request.
     #[error("refund requests are only for physical items; digital files are not refundable")]
     NotPhysical,
     /// One request per line.
@@ -201,36 +240,71 @@ pub enum RefundRequestError {
     Money(#[from] MoneyError),
 }
 
-/// Checks that a refund may be requested for `line` and returns the amount to snapshot: the line's
-/// gross plus its exact shares of tax and shipping.
+impl RefundRequestError {
+    /// The stable code clients see.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RefundRequestError::FreeOrder => "free_order",
+            RefundRequestError::AlreadyRefunded => "already_refunded",
+            RefundRequestError::OrderNotPaid { .. } => "order_not_paid",
+            RefundRequestError::NotPhysical => "digital_line",
+            RefundRequestError::AlreadyRequested => "already_requested",
+            RefundRequestError::NothingPaid => "nothing_paid",
+            RefundRequestError::IllegalTransition { .. } => "illegal_transition",
+            RefundRequestError::Money(_) => "amount_overflow",
+        }
+    }
+}
+
+/// What deciding whether a line may be refunded needs to know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefundableLine<'a> {
+    /// The order's status.
+    pub order_status: OrderStatus,
+    /// Nothing was charged for the order (a free checkout).
+    pub free_order: bool,
+    /// The line, as money.
+    pub line: &'a LineMoney,
+    /// What refunds and lost disputes already took from the line (all components).
+    pub refunded: Cents,
+    /// A request of the line is open, approved, refunded or failed already.
+    pub requested: bool,
+}
+
+/// Checks that a refund may be requested for a line and returns the amount to snapshot: the
+/// line's gross plus its exact shares of tax and shipping, less what refunds already took from it
+/// (never more than is still refundable on the line).
 ///
 /// # Errors
-/// [`RefundRequestError`] when the order is not paid, the line is digital or free, or a request
-/// exists.
-pub fn refund_request_amount(
-    order_status: OrderStatus,
-    line: &LineMoney,
-    already_requested: bool,
-) -> Result<Cents, RefundRequestError> {
+/// [`RefundRequestError`]: a free order, an order not paid, a digital line, a request already,
+/// or nothing left to refund.
+pub fn refund_request_amount(request: &RefundableLine<'_>) -> Result<Cents, RefundRequestError> {
+    if request.free_order {
+        return Err(RefundRequestError::FreeOrder);
+    }
     if !matches!(
-        order_status,
+        request.order_status,
         OrderStatus::Paid | OrderStatus::PartiallyRefunded
     ) {
         return Err(RefundRequestError::OrderNotPaid {
-            status: order_status,
+            status: request.order_status,
         });
     }
-    if !line.requires_shipping {
+    if !request.line.requires_shipping {
         return Err(RefundRequestError::NotPhysical);
     }
-    if already_requested {
+    if request.requested {
         return Err(RefundRequestError::AlreadyRequested);
     }
-    let amount = line.paid()?;
-    if amount.is_positive() {
-        Ok(amount)
+    let paid = request.line.paid()?;
+    if !paid.is_positive() {
+        return Err(RefundRequestError::NothingPaid);
+    }
+    let left = paid.checked_sub(request.refunded)?;
+    if left.is_positive() {
+        Ok(left)
     } else {
-        Err(RefundRequestError::NothingPaid)
+        Err(RefundRequestError::AlreadyRefunded)
     }
 }
 
@@ -253,26 +327,55 @@ mod tests {
         }
     }
 
+    fn request(line: &LineMoney) -> RefundableLine<'_> {
+        RefundableLine {
+            order_status: OrderStatus::Paid,
+            free_order: false,
+            line,
+            refunded: Cents::ZERO,
+            requested: false,
+        }
+    }
+
     #[test]
     fn the_request_amount_is_gross_plus_exact_tax_and_shipping_shares() {
+        let (physical, digital) = (line(true), line(false));
         assert_eq!(
-            refund_request_amount(OrderStatus::Paid, &line(true), false),
+            refund_request_amount(&request(&physical)),
             Ok(Cents::new(1333))
         );
+        let partly = RefundableLine {
+            refunded: Cents::new(333),
+            order_status: OrderStatus::PartiallyRefunded,
+            ..request(&physical)
+        };
         assert_eq!(
-            refund_request_amount(OrderStatus::Paid, &line(false), false),
-            Err(RefundRequestError::NotPhysical)
+            refund_request_amount(&partly),
+            Ok(Cents::new(1000)),
+            "never more than is left on the line"
         );
-        assert_eq!(
-            refund_request_amount(OrderStatus::Paid, &line(true), true),
-            Err(RefundRequestError::AlreadyRequested)
-        );
-        assert_eq!(
-            refund_request_amount(OrderStatus::Pending, &line(true), false),
-            Err(RefundRequestError::OrderNotPaid {
-                status: OrderStatus::Pending
-            })
-        );
+        let refused = |r: RefundableLine<'_>| refund_request_amount(&r).unwrap_err().code();
+        assert_eq!(refused(request(&digital)), "digital_line");
+        let requested = RefundableLine {
+            requested: true,
+            ..request(&physical)
+        };
+        assert_eq!(refused(requested), "already_requested");
+        let pending = RefundableLine {
+            order_status: OrderStatus::Pending,
+            ..request(&physical)
+        };
+        assert_eq!(refused(pending), "order_not_paid");
+        let free = RefundableLine {
+            free_order: true,
+            ..request(&physical)
+        };
+        assert_eq!(refused(free), "free_order");
+        let all = RefundableLine {
+            refunded: Cents::new(1333),
+            ..request(&physical)
+        };
+        assert_eq!(refused(all), "already_refunded");
     }
 
     #[test]
@@ -282,6 +385,22 @@ mod tests {
         assert_eq!(Requested.decline(), Ok(Declined));
         assert_eq!(Requested.cancel(), Ok(Canceled));
         assert_eq!(Approved.mark_refunded(), Ok(Refunded));
+        assert_eq!(Approved.mark_failed(), Ok(Failed));
+        assert_eq!(
+            Failed.trigger(),
+            Ok(Failed),
+            "a refused refund is tried again"
+        );
+        assert_eq!(Failed.mark_refunded(), Ok(Refunded));
+        assert!(Declined.trigger().is_err());
+        assert!(Requested.trigger().is_err(), "approved first");
+        assert!(Refunded.trigger().is_err(), "never twice");
+        assert!(
+            Approved.cancel().is_err(),
+            "the buyer cancels only while requested"
+        );
+        assert!(!Declined.holds_the_line() && !Canceled.holds_the_line());
+        assert!(Requested.holds_the_line() && Failed.holds_the_line() && Refunded.holds_the_line());
         assert!(matches!(
             Requested.mark_refunded(),
             Err(RefundRequestError::IllegalTransition { .. })
@@ -298,7 +417,7 @@ mod tests {
             Refunded.cancel(),
             Err(RefundRequestError::IllegalTransition { .. })
         ));
-        for status in [Requested, Approved, Declined, Canceled, Refunded] {
+        for status in [Requested, Approved, Declined, Canceled, Refunded, Failed] {
             assert_eq!(RefundRequestStatus::parse(status.as_str()), Some(status));
         }
         assert_eq!(
