@@ -18,8 +18,8 @@ use async_trait::async_trait;
 use marketplace_ports::ports::{
     AdjustmentStore, BlobStore, CartStore, CategoryStore, ConnectStore, JobQueue, LedgerStore,
     MailOutbox, OrderStore, PayoutStore, ProductMediaStore, ProductStore, Queries,
-    ReconciliationStore, ReversalStore, SessionStore, SiteConfigStore, StoreError, Stores, Tx,
-    UnitOfWork, UserStore, WebhookInbox,
+    ReconciliationStore, RefundRequestStore, ReversalStore, SessionStore, SiteConfigStore,
+    StoreError, Stores, Tx, UnitOfWork, UserStore, WebhookInbox,
 };
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -41,6 +41,7 @@ mod orders;
 mod paging;
 mod payouts;
 mod reconciliation;
+mod refund_requests;
 mod sales;
 mod site;
 #[cfg(feature = "testing")]
@@ -134,6 +135,7 @@ fn stores(tx: &TxConn) -> Stores {
         .with::<dyn SiteConfigStore>(Box::new(site::PgSiteConfig(tx.clone())))
         .with::<dyn ReconciliationStore>(Box::new(reconciliation::PgReconciliation(tx.clone())))
         .with::<dyn AdjustmentStore>(Box::new(reconciliation::PgAdjustments(tx.clone())))
+        .with::<dyn RefundRequestStore>(Box::new(refund_requests::PgRefundRequests(tx.clone())))
 }
 
 /// Creates `database` on the server `server` points at (its own database field is ignored) unless

@@ -22,6 +22,7 @@ pub mod orders;
 pub mod payments;
 pub mod payouts;
 pub mod reconciliation;
+pub mod refund_requests;
 pub mod sales;
 pub mod site;
 pub mod uow;
@@ -44,6 +45,7 @@ pub use orders::*;
 pub use payments::*;
 pub use payouts::*;
 pub use reconciliation::*;
+pub use refund_requests::*;
 pub use sales::*;
 pub use site::*;
 pub use uow::*;
@@ -70,6 +72,7 @@ impl Queries {
             + SalesQueries
             + ReconciliationQueries
             + AuditQueries
+            + RefundRequestQueries
             + 'static,
     {
         Queries::default()
@@ -87,6 +90,7 @@ impl Queries {
             .with::<dyn HealthQueries>(store.clone())
             .with::<dyn SalesQueries>(store.clone())
             .with::<dyn ReconciliationQueries>(store.clone())
-            .with::<dyn AuditQueries>(store)
+            .with::<dyn AuditQueries>(store.clone())
+            .with::<dyn RefundRequestQueries>(store)
     }
 }

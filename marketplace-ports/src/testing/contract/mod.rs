@@ -15,6 +15,7 @@ pub mod books;
 pub mod catalog;
 pub mod money;
 pub mod queue;
+pub mod refund_requests;
 pub mod shopping;
 
 use std::sync::Arc;
@@ -191,6 +192,7 @@ macro_rules! contract_tests {
             money::one_reversal_is_pending_at_a_time,
             books::anomalies_and_flags_make_the_reconciliation_report,
             books::adjustments_are_unique_per_key_and_audited,
+            refund_requests::a_refund_request_holds_its_line_and_keeps_its_history,
             queue::jobs_are_queued_once_per_key_and_claimed_in_order,
             queue::failed_jobs_are_retried_buried_and_revived,
             queue::mail_webhooks_and_site_config,

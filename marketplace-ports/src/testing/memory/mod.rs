@@ -22,6 +22,7 @@ mod mail;
 mod orders;
 mod payouts;
 mod reconciliation;
+mod refund_requests;
 mod sales;
 mod site;
 mod webhooks;
@@ -31,24 +32,23 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use marketplace_domain::ids::{
-    BlobId, CartId, CategoryId, JournalEntryId, OrderId, ProductId, UserId,
+    BlobId, CartId, CategoryId, JournalEntryId, OrderId, ProductId, RefundRequestId, UserId,
 };
 use marketplace_domain::ledger::JournalEntry;
 use marketplace_domain::money::Currency;
 use marketplace_domain::orders::Order;
+use marketplace_domain::reconcile::Anomaly;
 use marketplace_domain::site::SiteConfig;
 use time::OffsetDateTime;
-
-use marketplace_domain::reconcile::Anomaly;
 
 use crate::ports::{
     AdjustmentRecord, AdjustmentStore, AssetRecord, AuditEntry, BlobStore, CartRecord, CartStore,
     CategoryRecord, CategoryStore, ConnectAccountRecord, ConnectStore, HealthQueries, JobQueue,
     JobRecord, LedgerStore, MailOutbox, MailRecord, OrderEventRecord, OrderStore, PayoutRecord,
     PayoutStore, ProductImageRecord, ProductMediaStore, ProductRecord, ProductStore, Profile,
-    Queries, ReconciliationStore, ReversalRecord, ReversalStore, SessionRecord, SessionStore,
-    SiteConfigStore, StoreError, StoredFlag, Stores, Tx, UnitOfWork, UserRecord, UserStore,
-    WebhookEventRecord, WebhookInbox,
+    Queries, ReconciliationStore, RefundRequestRecord, RefundRequestStep, RefundRequestStore,
+    ReversalRecord, ReversalStore, SessionRecord, SessionStore, SiteConfigStore, StoreError,
+    StoredFlag, Stores, Tx, UnitOfWork, UserRecord, UserStore, WebhookEventRecord, WebhookInbox,
 };
 
 /// A stored file.
@@ -106,6 +106,8 @@ pub(crate) struct State {
     pub(crate) flags: BTreeMap<OrderId, (Vec<StoredFlag>, OffsetDateTime)>,
     pub(crate) adjustments: Vec<AdjustmentRecord>,
     pub(crate) audit: Vec<AuditEntry>,
+    pub(crate) refund_requests: Vec<RefundRequestRecord>,
+    pub(crate) refund_request_steps: Vec<(RefundRequestId, RefundRequestStep)>,
 }
 
 /// The committed state, its version, and the calls told to fail.
@@ -211,6 +213,9 @@ fn stores(working: &Working) -> Stores {
             working.clone(),
         )))
         .with::<dyn AdjustmentStore>(Box::new(reconciliation::MemAdjustments(working.clone())))
+        .with::<dyn RefundRequestStore>(Box::new(refund_requests::MemRefundRequests(
+            working.clone(),
+        )))
 }
 
 #[async_trait]
