@@ -199,6 +199,7 @@ impl BooksApi {
     /// flagged first. Filter by `flag` code, by the day orders were placed (`since`, `until`:
     /// `YYYY-MM-DD`, `until` exclusive) and by `seller_id`. Flags are computed when money moves.
     #[oai(path = "/admin/reconciliation", method = "get")]
+    // poem-openapi takes each query parameter as an argument of its own.
     #[allow(clippy::too_many_arguments)]
     async fn reconciliation(
         &self,
