@@ -190,10 +190,11 @@ pub async fn mark_paid(
     Ok(outcome)
 }
 
-/// Books a refund, failed refund or dispute outcome on an order (locking it), sets its refunded
-/// amount and status from the refunds that stand, and, for a paid order, queues its sellers'
-/// payouts again: a failed refund or a won dispute may make the order owe them more, and the
-/// payout job decides afresh (a paid payout stays paid).
+/// Books a refund, failed refund, dispute or dispute outcome on an order (locking it), sets its
+/// refunded amount and status from the refunds that stand, and, for a paid order, queues its
+/// sellers' payouts again (with their payouts netted to nothing on other orders): a failed refund
+/// or a won dispute may make an order owe them more, and the payout job decides afresh (a paid
+/// payout is only topped up by what its order still owes).
 ///
 /// # Errors
 /// [`StoreError::NotFound`] for an unknown order, [`BookingError::Ledger`] when the money core
