@@ -27,7 +27,7 @@ use marketplace_ports::testing::contract::{
     Subject, at, product, seed_category, seed_product, seed_user, seller_roles,
 };
 use marketplace_ports::use_cases::Settings;
-use marketplace_ports::use_cases::shared::booking::{book_order_fact, mark_paid};
+use marketplace_ports::use_cases::shared::booking::{book_order_fact, lock_books, mark_paid};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
 use uuid::Uuid;
@@ -294,9 +294,10 @@ fn replaying_an_orders_facts_through_postgresql_gives_the_ledger_of_booking_each
                 let facts = facts_of(&order, &steps, &mut reference, &mut expected);
                 for index in deliveries(facts.len(), &extra, seed) {
                     let mut tx = shop.subject.uow.begin().await.unwrap();
+                    let books = lock_books(tx.as_mut(), order.id).await.unwrap().unwrap();
                     book_order_fact(
                         tx.as_mut(),
-                        order.id,
+                        books,
                         facts[index].clone(),
                         &Settings::default(),
                         at(20),

@@ -19,7 +19,8 @@ use crate::ports::{
     RefundStatus, StoreError, StripeEvent, Tx, WebhookEndpoint, WebhookError, WebhookEventRecord,
 };
 use crate::use_cases::shared::booking::{
-    book, book_refund, enqueue, persist, queue_after_payment, record_events, refuse_other_currency,
+    book, book_refund, enqueue, lock_books, persist, queue_after_payment, record_events,
+    refuse_other_currency,
 };
 use crate::use_cases::shared::reconciliation::refresh_flags;
 use crate::use_cases::shared::sellers::apply_account_status;
@@ -499,17 +500,22 @@ async fn book_dispute(
         Ok(order_id) => order_id,
         Err(ignored) => return Ok(ignored),
     };
+    let already = || WebhookOutcome::Ignored(format!("dispute {} already booked", dispute.id));
+    let Some(books) = lock_books(tx, order_id).await? else {
+        return Ok(already());
+    };
     let currency = dispute.currency.as_deref();
-    if refuse_other_currency(tx, order_id, &dispute.id, dispute.amount, currency, now).await? {
+    let order = &books.order;
+    if refuse_other_currency(tx, order, &dispute.id, dispute.amount, currency, now).await? {
         return Ok(WebhookOutcome::Ignored(format!(
             "dispute {} is not in the order's currency: recorded for the owner",
             dispute.id
         )));
     }
     Ok(
-        match book(tx, order_id, fact(order_id), settings, now).await? {
+        match book(tx, books, fact(order_id), settings, now).await? {
             Some(key) => WebhookOutcome::Applied(format!("booked {key}")),
-            None => WebhookOutcome::Ignored(format!("dispute {} already booked", dispute.id)),
+            None => already(),
         },
     )
 }

@@ -190,29 +190,47 @@ pub async fn mark_paid(
     Ok(outcome)
 }
 
-/// Books a refund, failed refund, dispute or dispute outcome on an order (locking it), sets its
-/// refunded amount and status from the refunds that stand, and, for a paid order, queues its
-/// sellers' payouts again (with their payouts netted to nothing on other orders): a failed refund
-/// or a won dispute may make an order owe them more, and the payout job decides afresh (a paid
-/// payout is only topped up by what its order still owes).
+/// An order locked for booking, with the entries booked on it so far: loaded once per fact, and
+/// read by every check before the fact is applied.
+pub struct LockedBooks {
+    /// The order, locked for the transaction.
+    pub order: Order,
+    /// Its journal entries.
+    pub entries: Vec<JournalEntry>,
+}
+
+/// Locks an order and loads its entries; `None` for an unknown order.
 ///
 /// # Errors
-/// [`StoreError::NotFound`] for an unknown order, [`BookingError::Ledger`] when the money core
-/// refuses the fact (nothing changed then).
-pub async fn book_order_fact(
+/// Storage failures.
+pub async fn lock_books(
     tx: &mut dyn Tx,
     order_id: OrderId,
+) -> Result<Option<LockedBooks>, StoreError> {
+    let Some(order) = tx.orders()?.get_order_for_update(order_id).await? else {
+        return Ok(None);
+    };
+    let entries = tx.ledger()?.order_entries(order_id).await?;
+    Ok(Some(LockedBooks { order, entries }))
+}
+
+/// Books a refund, failed refund, dispute or dispute outcome on a locked order, sets its refunded
+/// amount and status from the refunds that stand, and, for a paid order, queues its sellers'
+/// payouts again (with their payouts netted to nothing on other orders): a failed refund or a won
+/// dispute may make an order owe them more, and the payout job decides afresh (a paid payout is
+/// only topped up by what its order still owes).
+///
+/// # Errors
+/// [`BookingError::Ledger`] when the money core refuses the fact (nothing changed then).
+pub async fn book_order_fact(
+    tx: &mut dyn Tx,
+    books: LockedBooks,
     fact: Fact,
     settings: &Settings,
     now: OffsetDateTime,
 ) -> Result<Booked, BookingError> {
-    let mut order = tx
-        .orders()?
-        .get_order_for_update(order_id)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    let booked = tx.ledger()?.order_entries(order_id).await?;
-    let change = order.apply_money_event(fact, &booked, now)?;
+    let LockedBooks { mut order, entries } = books;
+    let change = order.apply_money_event(fact, &entries, now)?;
     if !change.booked_something() {
         return Ok(Booked::Already);
     }
@@ -234,23 +252,24 @@ pub async fn book_order_fact(
     Ok(booked)
 }
 
-/// Books an order fact; the money core's refusals become warnings on the order (the event that
-/// carried it is still acknowledged), storage failures propagate. Returns what was booked, if
-/// anything.
+/// Books an order fact on a locked order; the money core's refusals become warnings on the order
+/// (the event that carried it is still acknowledged), storage failures propagate. Returns what
+/// was booked, if anything.
 ///
 /// # Errors
 /// Storage failures.
 pub async fn book(
     tx: &mut dyn Tx,
-    order_id: OrderId,
+    books: LockedBooks,
     fact: Fact,
     settings: &Settings,
     now: OffsetDateTime,
 ) -> Result<Option<EntryKey>, StoreError> {
     let key = fact.key();
-    match book_order_fact(tx, order_id, fact, settings, now).await {
+    let order_id = books.order.id;
+    match book_order_fact(tx, books, fact, settings, now).await {
         Ok(Booked::New) => Ok(Some(key)),
-        Ok(Booked::Already) | Err(BookingError::Store(StoreError::NotFound)) => Ok(None),
+        Ok(Booked::Already) => Ok(None),
         Err(BookingError::Store(e)) => Err(e),
         Err(BookingError::Ledger(e)) => {
             record_events(tx, order_id, &[OrderEvent::not_booked(&key, &e)], now).await?;
@@ -266,17 +285,15 @@ pub async fn book(
 /// Storage failures.
 async fn book_extra_payment_refund(
     tx: &mut dyn Tx,
-    order_id: OrderId,
+    books: &LockedBooks,
     refund: &RefundData,
     now: OffsetDateTime,
 ) -> Result<Option<Option<EntryKey>>, StoreError> {
     let Some(intent) = refund.payment_intent.as_deref() else {
         return Ok(None);
     };
-    let Some(order) = tx.orders()?.get_order_for_update(order_id).await? else {
-        return Ok(None);
-    };
-    let entries = tx.ledger()?.order_entries(order_id).await?;
+    let LockedBooks { order, entries } = books;
+    let order_id = order.id;
     let extra = format!("extra_payment:{intent}");
     if !entries.iter().any(|e| e.key().as_str() == extra) {
         return Ok(None);
@@ -339,7 +356,7 @@ async fn book_extra_payment_refund(
 /// Storage failures.
 pub async fn refuse_other_currency(
     tx: &mut dyn Tx,
-    order_id: OrderId,
+    order: &Order,
     reference: &str,
     amount: Cents,
     currency: Option<&str>,
@@ -348,9 +365,7 @@ pub async fn refuse_other_currency(
     let Some(currency) = currency else {
         return Ok(false);
     };
-    let Some(order) = tx.orders()?.get_order_for_update(order_id).await? else {
-        return Ok(false);
-    };
+    let order_id = order.id;
     if currency.eq_ignore_ascii_case(order.currency.as_str()) {
         return Ok(false);
     }
@@ -386,11 +401,15 @@ pub async fn book_refund(
     settings: &Settings,
     now: OffsetDateTime,
 ) -> Result<Option<EntryKey>, StoreError> {
+    let Some(books) = lock_books(tx, order_id).await? else {
+        return Ok(None);
+    };
     let currency = refund.currency.as_deref();
-    if refuse_other_currency(tx, order_id, &refund.id, refund.amount, currency, now).await? {
+    let order = &books.order;
+    if refuse_other_currency(tx, order, &refund.id, refund.amount, currency, now).await? {
         return Ok(None);
     }
-    if let Some(booked) = book_extra_payment_refund(tx, order_id, refund, now).await? {
+    if let Some(booked) = book_extra_payment_refund(tx, &books, refund, now).await? {
         return Ok(booked);
     }
     let fact = match refund.status {
@@ -413,5 +432,5 @@ pub async fn book_refund(
             return Ok(None);
         }
     };
-    book(tx, order_id, fact, settings, now).await
+    book(tx, books, fact, settings, now).await
 }
