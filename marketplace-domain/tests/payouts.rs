@@ -11,12 +11,11 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{USD, created, order, seller};
+use common::{USD, book, created, order, paid_ledger, seller};
 
 use marketplace_domain::ids::UserId;
 use marketplace_domain::ledger::{
-    Account, Fact, JournalEntry, Ledger, OrderMoney, Posted, order_event_entry, order_paid_entry,
-    refund_state, transfer_entry,
+    Account, Fact, JournalEntry, Ledger, OrderMoney, Posted, refund_state, transfer_entry,
 };
 use marketplace_domain::money::Cents;
 use marketplace_domain::payouts::{
@@ -24,12 +23,6 @@ use marketplace_domain::payouts::{
     plan_payout,
 };
 use proptest::prelude::*;
-
-fn book(ledger: &mut Ledger, order: &OrderMoney, fact: Fact) -> Posted {
-    let booked = ledger.order_entries(order.order);
-    let entry = order_event_entry(order, &booked, fact).unwrap();
-    ledger.post(entry)
-}
 
 fn full_refund(order: &OrderMoney, id: &str) -> Fact {
     Fact::Refund {
@@ -53,11 +46,7 @@ fn plan(
 #[test]
 fn a_retry_after_a_refused_transfer_and_a_full_refund_pays_nothing() {
     let order = order(1, &[(7, 1000)]);
-    let mut ledger = Ledger::new();
-    assert_eq!(
-        ledger.post(order_paid_entry(&order).unwrap()),
-        Posted::Booked
-    );
+    let mut ledger = paid_ledger([&order]);
     let first = plan(&ledger, &order, seller(7), None);
     assert_eq!(
         first,
@@ -89,11 +78,7 @@ fn a_retry_after_a_refused_transfer_and_a_full_refund_pays_nothing() {
 #[test]
 fn nothing_owed_is_paid_once_a_failed_refund_gives_the_claim_back() {
     let order = order(2, &[(7, 1000)]);
-    let mut ledger = Ledger::new();
-    assert_eq!(
-        ledger.post(order_paid_entry(&order).unwrap()),
-        Posted::Booked
-    );
+    let mut ledger = paid_ledger([&order]);
     assert_eq!(
         book(&mut ledger, &order, full_refund(&order, "re_1")),
         Posted::Booked
@@ -127,10 +112,7 @@ fn nothing_owed_is_paid_once_a_failed_refund_gives_the_claim_back() {
 fn the_planner_sees_transfers_in_the_ledger_without_a_payout_record() {
     let paid_out = order(3, &[(7, 1000)]);
     let other = order(4, &[(7, 2000)]);
-    let mut ledger = Ledger::new();
-    for o in [&paid_out, &other] {
-        assert_eq!(ledger.post(order_paid_entry(o).unwrap()), Posted::Booked);
-    }
+    let mut ledger = paid_ledger([&paid_out, &other]);
     let transfer = transfer_entry(
         "tr_1",
         Some(paid_out.order),
@@ -223,10 +205,7 @@ proptest! {
         orders in orders(),
         steps in prop::collection::vec(step(), 0..30),
     ) {
-        let mut ledger = Ledger::new();
-        for o in &orders {
-            prop_assert_eq!(ledger.post(order_paid_entry(o).unwrap()), Posted::Booked);
-        }
+        let mut ledger = paid_ledger(&orders);
         let mut records: BTreeMap<(usize, u128), PayoutSoFar> = BTreeMap::new();
         let mut refunds: BTreeMap<usize, Vec<String>> = BTreeMap::new();
         for (n, step) in steps.iter().enumerate() {
@@ -298,11 +277,7 @@ proptest! {
 #[test]
 fn an_open_dispute_holds_the_payout_until_it_is_won() {
     let order = order(5, &[(7, 1000)]);
-    let mut ledger = Ledger::new();
-    assert_eq!(
-        ledger.post(order_paid_entry(&order).unwrap()),
-        Posted::Booked
-    );
+    let mut ledger = paid_ledger([&order]);
     let opened = Fact::DisputeOpened {
         dispute_id: "dp_1".into(),
         order: order.order,
@@ -357,11 +332,7 @@ fn an_open_dispute_holds_the_payout_until_it_is_won() {
 #[test]
 fn a_dispute_lost_after_a_partial_refund_takes_only_the_rest() {
     let order = order(6, &[(7, 1000)]);
-    let mut ledger = Ledger::new();
-    assert_eq!(
-        ledger.post(order_paid_entry(&order).unwrap()),
-        Posted::Booked
-    );
+    let mut ledger = paid_ledger([&order]);
     let refund = Fact::Refund {
         refund_id: "re_1".into(),
         order: order.order,
@@ -409,11 +380,7 @@ fn a_dispute_lost_after_a_partial_refund_takes_only_the_rest() {
 fn a_site_that_charges_dispute_fees_to_sellers_splits_them_by_their_part() {
     let mut order = order(7, &[(7, 3000), (8, 1000)]);
     order.dispute_fee_to_sellers = true;
-    let mut ledger = Ledger::new();
-    assert_eq!(
-        ledger.post(order_paid_entry(&order).unwrap()),
-        Posted::Booked
-    );
+    let mut ledger = paid_ledger([&order]);
     let opened = Fact::DisputeOpened {
         dispute_id: "dp_1".into(),
         order: order.order,

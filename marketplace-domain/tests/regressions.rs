@@ -7,14 +7,14 @@ mod common;
 
 use marketplace_domain::ids::UserId;
 use marketplace_domain::ledger::{
-    Account, Fact, Ledger, OrderMoney, Posted, order_event_entry, order_paid_entry, transfer_entry,
+    Account, Fact, Ledger, OrderMoney, Posted, order_paid_entry, transfer_entry,
 };
 use marketplace_domain::money::Cents;
 use marketplace_domain::payouts::{
     PayoutContext, PayoutDecision, PayoutSoFar, PayoutStatus, plan_payout,
 };
 
-use common::{USD, created, order, seller};
+use common::{USD, book, created, order, paid_ledger, seller};
 
 fn refund(order: &OrderMoney, id: &str, amount: i64, line: Option<usize>, at: i64) -> Fact {
     Fact::Refund {
@@ -24,15 +24,6 @@ fn refund(order: &OrderMoney, id: &str, amount: i64, line: Option<usize>, at: i6
         line: line.map(|i| order.lines[i].line),
         created: created(at),
     }
-}
-
-fn book_event(ledger: &mut Ledger, order: &OrderMoney, fact: Fact) -> Posted {
-    if ledger.contains(&fact.key()) {
-        return Posted::AlreadyBooked;
-    }
-    let booked = ledger.order_entries(order.order);
-    let entry = order_event_entry(order, &booked, fact).unwrap();
-    ledger.post(entry)
 }
 
 fn pay_out(
@@ -63,11 +54,7 @@ fn pay_out(
 fn item_1_the_second_payout_is_not_short_by_the_first() {
     let first = order(1, &[(7, 1000)]);
     let second = order(2, &[(7, 500)]);
-    let mut ledger = Ledger::new();
-    assert_eq!(
-        ledger.post(order_paid_entry(&first).unwrap()),
-        Posted::Booked
-    );
+    let mut ledger = paid_ledger([&first]);
     assert_eq!(
         pay_out(&mut ledger, &first, seller(7), None, "tr_1"),
         PayoutDecision::Transfer {
@@ -105,28 +92,24 @@ fn item_1_the_second_payout_is_not_short_by_the_first() {
 #[test]
 fn item_3_the_same_refund_seen_cumulatively_and_singly_books_once() {
     let order = order(3, &[(7, 1000)]);
-    let mut ledger = Ledger::new();
-    assert_eq!(
-        ledger.post(order_paid_entry(&order).unwrap()),
-        Posted::Booked
-    );
+    let mut ledger = paid_ledger([&order]);
     // refund.created for re_1 (300)…
     assert_eq!(
-        book_event(&mut ledger, &order, refund(&order, "re_1", 300, None, 1)),
+        book(&mut ledger, &order, refund(&order, "re_1", 300, None, 1)),
         Posted::Booked
     );
     // …then charge.refunded with amount_refunded = 300 listing re_1…
     assert_eq!(
-        book_event(&mut ledger, &order, refund(&order, "re_1", 300, None, 1)),
+        book(&mut ledger, &order, refund(&order, "re_1", 300, None, 1)),
         Posted::AlreadyBooked
     );
     // …then charge.refunded with amount_refunded = 800 listing re_1 and re_2.
     assert_eq!(
-        book_event(&mut ledger, &order, refund(&order, "re_1", 300, None, 1)),
+        book(&mut ledger, &order, refund(&order, "re_1", 300, None, 1)),
         Posted::AlreadyBooked
     );
     assert_eq!(
-        book_event(&mut ledger, &order, refund(&order, "re_2", 500, None, 2)),
+        book(&mut ledger, &order, refund(&order, "re_2", 500, None, 2)),
         Posted::Booked
     );
 
@@ -151,13 +134,9 @@ fn item_3_the_same_refund_seen_cumulatively_and_singly_books_once() {
 #[test]
 fn item_4_partial_refunds_before_payout_and_chargebacks_after_refunds() {
     let order = order(4, &[(7, 1000)]);
-    let mut ledger = Ledger::new();
+    let mut ledger = paid_ledger([&order]);
     assert_eq!(
-        ledger.post(order_paid_entry(&order).unwrap()),
-        Posted::Booked
-    );
-    assert_eq!(
-        book_event(&mut ledger, &order, refund(&order, "re_1", 500, None, 1)),
+        book(&mut ledger, &order, refund(&order, "re_1", 500, None, 1)),
         Posted::Booked
     );
     let original_payout = 900;
@@ -182,7 +161,7 @@ fn item_4_partial_refunds_before_payout_and_chargebacks_after_refunds() {
         fee: Cents::new(1500),
         created: created(2),
     };
-    assert_eq!(book_event(&mut ledger, &order, dispute), Posted::Booked);
+    assert_eq!(book(&mut ledger, &order, dispute), Posted::Booked);
     assert_eq!(
         ledger.seller_balance(seller(7), USD).unwrap(),
         Cents::new(-450)
@@ -204,11 +183,7 @@ fn item_4_partial_refunds_before_payout_and_chargebacks_after_refunds() {
 #[test]
 fn item_5_a_failed_seller_is_retried_while_the_paid_one_is_not_paid_twice() {
     let order = order(5, &[(7, 1000), (8, 2000)]);
-    let mut ledger = Ledger::new();
-    assert_eq!(
-        ledger.post(order_paid_entry(&order).unwrap()),
-        Posted::Booked
-    );
+    let mut ledger = paid_ledger([&order]);
     let first = pay_out(&mut ledger, &order, seller(7), None, "tr_1");
     let PayoutDecision::Transfer { amount, .. } = first else {
         panic!("{first:?}")
@@ -247,13 +222,9 @@ fn item_5_a_failed_seller_is_retried_while_the_paid_one_is_not_paid_twice() {
 #[test]
 fn item_13_partial_and_full_refunds_split_the_same_way() {
     let order = order(6, &[(7, 1000)]);
-    let mut ledger = Ledger::new();
+    let mut ledger = paid_ledger([&order]);
     assert_eq!(
-        ledger.post(order_paid_entry(&order).unwrap()),
-        Posted::Booked
-    );
-    assert_eq!(
-        book_event(&mut ledger, &order, refund(&order, "re_1", 400, None, 1)),
+        book(&mut ledger, &order, refund(&order, "re_1", 400, None, 1)),
         Posted::Booked
     );
     let original_partial_debit = 400;
@@ -263,7 +234,7 @@ fn item_13_partial_and_full_refunds_split_the_same_way() {
         "not 900 − {original_partial_debit}"
     );
     assert_eq!(
-        book_event(&mut ledger, &order, refund(&order, "re_2", 600, Some(0), 2)),
+        book(&mut ledger, &order, refund(&order, "re_2", 600, Some(0), 2)),
         Posted::Booked
     );
     assert_eq!(ledger.seller_balance(seller(7), USD).unwrap(), Cents::ZERO);
@@ -280,19 +251,12 @@ fn a_failed_refund_is_undone_in_either_delivery_order() {
         order: order.order,
     };
     for first_the_failure in [false, true] {
-        let mut ledger = Ledger::new();
-        assert_eq!(
-            ledger.post(order_paid_entry(&order).unwrap()),
-            Posted::Booked
-        );
+        let mut ledger = paid_ledger([&order]);
         if first_the_failure {
-            assert_eq!(
-                book_event(&mut ledger, &order, failed.clone()),
-                Posted::Booked
-            );
+            assert_eq!(book(&mut ledger, &order, failed.clone()), Posted::Booked);
         }
         assert_eq!(
-            book_event(&mut ledger, &order, refund(&order, "re_1", 400, None, 1)),
+            book(&mut ledger, &order, refund(&order, "re_1", 400, None, 1)),
             Posted::Booked
         );
         let again = if first_the_failure {
@@ -300,7 +264,7 @@ fn a_failed_refund_is_undone_in_either_delivery_order() {
         } else {
             Posted::Booked
         };
-        assert_eq!(book_event(&mut ledger, &order, failed.clone()), again);
+        assert_eq!(book(&mut ledger, &order, failed.clone()), again);
         assert_eq!(
             ledger.seller_balance(seller(7), USD).unwrap(),
             Cents::new(900)

@@ -13,7 +13,9 @@ pub mod strategies;
 
 use marketplace_domain::catalog::ProductKind;
 use marketplace_domain::ids::{OrderId, OrderItemId, ProductId, UserId};
-use marketplace_domain::ledger::OrderMoney;
+use marketplace_domain::ledger::{
+    Fact, Ledger, OrderMoney, Posted, order_event_entry, order_paid_entry,
+};
 use marketplace_domain::money::{BasisPoints, Cents, Currency};
 use marketplace_domain::orders::{CartItem, PricingTerms, price_order};
 use proptest::test_runner::{Config, FileFailurePersistence};
@@ -66,4 +68,28 @@ pub fn order(n: u128, lines: &[(u128, i64)]) -> OrderMoney {
 /// A time `n` seconds into the tests' day.
 pub fn created(n: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_700_000_000 + n).unwrap()
+}
+
+/// A ledger in which each of `orders` is paid (each order-paid entry asserted booked), the start of
+/// most money stories.
+pub fn paid_ledger<'a>(orders: impl IntoIterator<Item = &'a OrderMoney>) -> Ledger {
+    let mut ledger = Ledger::new();
+    for order in orders {
+        assert_eq!(
+            ledger.post(order_paid_entry(order).unwrap()),
+            Posted::Booked
+        );
+    }
+    ledger
+}
+
+/// Books `fact` on `order` as the use cases do: once by its key (a replay is `AlreadyBooked`),
+/// against the entries booked on the order so far.
+pub fn book(ledger: &mut Ledger, order: &OrderMoney, fact: Fact) -> Posted {
+    if ledger.contains(&fact.key()) {
+        return Posted::AlreadyBooked;
+    }
+    let booked = ledger.order_entries(order.order);
+    let entry = order_event_entry(order, &booked, fact).unwrap();
+    ledger.post(entry)
 }
