@@ -9,8 +9,7 @@ use marketplace_domain::orders::OrderStatus;
 
 use super::World;
 use crate::ports::{
-    EventPayload, JobKind, MockPaymentGateway, NewRefund, PaymentIntent, Refund, RefundStatus,
-    Transfer, WebhookEndpoint,
+    JobKind, MockPaymentGateway, NewRefund, PaymentIntent, Refund, RefundStatus, Transfer,
 };
 use crate::use_cases::jobs::runner::JobRun;
 
@@ -97,15 +96,9 @@ async fn a_second_payment_is_booked_refunded_once_and_leaves_the_order_alone() {
     refund.charge = Some("ch_of_pi_2".into());
     refund.order_id = Some(order.id.to_string());
     for id in ["evt_r1", "evt_r2"] {
-        let event = world.event(
-            id,
-            "refund.created",
-            EventPayload::RefundChanged(refund.clone()),
-        );
         world
-            .deliver(WebhookEndpoint::Payments, event)
-            .await
-            .unwrap();
+            .deliver_refund(id, "refund.created", refund.clone())
+            .await;
     }
     assert_eq!(extra_payments(&world), Cents::ZERO, "booked out once");
     let state = world.state();
@@ -143,11 +136,7 @@ async fn a_second_payments_refund_that_fails_puts_the_money_back_in_either_order
             [("evt_s", succeeded), ("evt_f", failed)]
         };
         for (id, refund) in events {
-            let event = world.event(id, "refund.updated", EventPayload::RefundChanged(refund));
-            world
-                .deliver(WebhookEndpoint::Payments, event)
-                .await
-                .unwrap();
+            world.deliver_refund(id, "refund.updated", refund).await;
         }
         assert_eq!(
             extra_payments(&world),

@@ -289,15 +289,9 @@ async fn a_payout_netted_to_nothing_is_paid_when_the_refund_fails() {
     // The refund fails: the money stayed with us, and the seller is owed again.
     let mut failed = world.refund("re_1", 1250);
     failed.status = RefundStatus::Failed;
-    let event = world.event(
-        "evt_refund_failed",
-        "refund.updated",
-        EventPayload::RefundChanged(failed),
-    );
     world
-        .deliver(WebhookEndpoint::Payments, event)
-        .await
-        .unwrap();
+        .deliver_refund("evt_refund_failed", "refund.updated", failed)
+        .await;
     let state = world.state();
     assert_eq!(state.orders[&order.id].status.as_str(), "paid");
     assert_eq!(state.orders[&order.id].refunded, Cents::ZERO);

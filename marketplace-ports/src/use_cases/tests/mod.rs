@@ -329,6 +329,19 @@ impl World {
             .unwrap()
     }
 
+    /// Delivers a `refund.created` or `refund.updated` event (`event_type`) carrying `refund`.
+    pub async fn deliver_refund(
+        &self,
+        event_id: &str,
+        event_type: &str,
+        refund: RefundData,
+    ) -> WebhookOutcome {
+        let event = self.event(event_id, event_type, EventPayload::RefundChanged(refund));
+        self.deliver(WebhookEndpoint::Payments, event)
+            .await
+            .unwrap()
+    }
+
     /// A test-mode event created now.
     pub fn event(&self, id: &str, event_type: &str, payload: EventPayload) -> StripeEvent {
         StripeEvent {

@@ -7,12 +7,12 @@ use marketplace_domain::payouts::{PayoutStatus, SkipReason};
 
 use super::World;
 use super::jobs::{Answer, payout_of, stripe_transfers};
-use crate::ports::{EventPayload, RefundStatus, WebhookEndpoint};
+use crate::ports::{RefundData, RefundStatus, WebhookEndpoint};
 
-fn failed_refund(world: &World, id: &str, amount: i64) -> EventPayload {
+fn failed_refund(world: &World, id: &str, amount: i64) -> RefundData {
     let mut refund = world.refund(id, amount);
     refund.status = RefundStatus::Failed;
-    EventPayload::RefundChanged(refund)
+    refund
 }
 
 #[tokio::test]
@@ -37,15 +37,13 @@ async fn a_refund_that_fails_after_a_smaller_payout_is_topped_up_once() {
         }
     );
     // The refund fails: the order owes the seller 4.50 more.
-    let event = world.event(
-        "evt_f",
-        "refund.updated",
-        failed_refund(&world, "re_1", 500),
-    );
     world
-        .deliver(WebhookEndpoint::Payments, event)
-        .await
-        .unwrap();
+        .deliver_refund(
+            "evt_f",
+            "refund.updated",
+            failed_refund(&world, "re_1", 500),
+        )
+        .await;
     world.run_jobs().await;
     let asked = asked.unwrap();
     {
@@ -93,15 +91,13 @@ async fn a_payout_netted_against_another_orders_refund_is_paid_when_that_refund_
         PayoutStatus::Skipped(SkipReason::NothingOwed)
     );
     // The first order's refund fails: the debt is gone, and the second order's payout is owed.
-    let event = world.event(
-        "evt_f",
-        "refund.updated",
-        failed_refund(&world, "re_1", 1250),
-    );
     world
-        .deliver(WebhookEndpoint::Payments, event)
-        .await
-        .unwrap();
+        .deliver_refund(
+            "evt_f",
+            "refund.updated",
+            failed_refund(&world, "re_1", 1250),
+        )
+        .await;
     world.run_jobs().await;
     assert!(matches!(
         payout_of(&world, &second, &seller),

@@ -217,15 +217,9 @@ async fn refunds_are_booked_once_whichever_event_brings_them() {
         "1125 less the net part of 500 (450)"
     );
 
-    let updated = world.event(
-        "evt_refund",
-        "refund.updated",
-        EventPayload::RefundChanged(world.refund("re_1", 500)),
-    );
     let outcome = world
-        .deliver(WebhookEndpoint::Payments, updated)
-        .await
-        .unwrap();
+        .deliver_refund("evt_refund", "refund.updated", world.refund("re_1", 500))
+        .await;
     assert!(matches!(outcome, WebhookOutcome::Ignored(_)), "{outcome:?}");
     assert_eq!(world.state().orders[&order.id].refunded, Cents::new(500));
     assert_eq!(world.balance(&seller), Cents::new(675));
@@ -367,15 +361,9 @@ async fn a_refund_in_another_currency_is_recorded_and_flagged_not_booked() {
     world.pay(&order, 1).await;
     let mut euros = world.refund("re_eur", 500);
     euros.currency = Some("eur".into());
-    let event = world.event(
-        "evt_eur",
-        "refund.created",
-        EventPayload::RefundChanged(euros),
-    );
     world
-        .deliver(WebhookEndpoint::Payments, event)
-        .await
-        .unwrap();
+        .deliver_refund("evt_eur", "refund.created", euros)
+        .await;
     assert_eq!(world.balance(&seller), Cents::new(1125), "nothing booked");
     let state = world.state();
     assert_eq!(state.orders[&order.id].refunded, Cents::ZERO);
@@ -397,26 +385,14 @@ async fn a_refund_booked_on_one_order_is_never_applied_to_another() {
     world.pay(&second, 2).await;
     let mut refund = world.refund("re_1", 500);
     refund.order_id = Some(first.id.to_string());
-    let event = world.event(
-        "evt_a",
-        "refund.created",
-        EventPayload::RefundChanged(refund.clone()),
-    );
     world
-        .deliver(WebhookEndpoint::Payments, event)
-        .await
-        .unwrap();
+        .deliver_refund("evt_a", "refund.created", refund.clone())
+        .await;
     // The same Stripe refund, wrongly said to be the other order's.
     refund.order_id = Some(second.id.to_string());
-    let event = world.event(
-        "evt_b",
-        "refund.updated",
-        EventPayload::RefundChanged(refund),
-    );
     world
-        .deliver(WebhookEndpoint::Payments, event)
-        .await
-        .unwrap();
+        .deliver_refund("evt_b", "refund.updated", refund)
+        .await;
     let state = world.state();
     assert_eq!(state.orders[&first.id].refunded, Cents::new(500));
     assert_eq!(
