@@ -67,28 +67,16 @@ async fn a_charge_that_does_not_match_holds_the_payouts_until_an_owner_resolves_
         order_in(&clean, &held.order_id).is_none(),
         "filtered by flag"
     );
-    expect_error(
-        app.get(
-            "/api/v1/admin/reconciliation?flag=nonsense",
-            Some(&app.owner.token),
+    for (query, field) in [("flag=nonsense", "flag"), ("since=yesterday", "since")] {
+        let path = format!("/api/v1/admin/reconciliation?{query}");
+        expect_error(
+            app.get(&path, Some(&app.owner.token)).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some(field),
         )
-        .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        Some("flag"),
-    )
-    .await;
-    expect_error(
-        app.get(
-            "/api/v1/admin/reconciliation?since=yesterday",
-            Some(&app.owner.token),
-        )
-        .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        Some("since"),
-    )
-    .await;
+        .await;
+    }
     expect_error(
         app.get("/api/v1/admin/reconciliation", Some(&held.buyer.token))
             .await,
