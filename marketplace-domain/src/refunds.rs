@@ -151,15 +151,75 @@ impl RefundRequestStatus {
             RefundRequestStatus::Canceled,
         )
     }
+}
 
-    /// Checks the Stripe refund may be asked for now: the request is approved, or its refund
-    /// failed and is tried again.
+/// A request's place in the refund flow: its status, how many Stripe refunds were asked for, and
+/// whether one is being asked for now (so a second trigger cannot send a second refund).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RefundProgress {
+    /// Where it stands.
+    pub status: RefundRequestStatus,
+    /// Stripe refunds asked for so far (the attempt in flight included).
+    pub attempts: u32,
+    /// A refund job holds the current attempt: its outcome is not known yet.
+    pub in_flight: bool,
+}
+
+impl RefundProgress {
+    /// A new request.
+    pub fn requested() -> RefundProgress {
+        RefundProgress {
+            status: RefundRequestStatus::Requested,
+            attempts: 0,
+            in_flight: false,
+        }
+    }
+
+    fn with_status(self, status: RefundRequestStatus) -> RefundProgress {
+        RefundProgress { status, ..self }
+    }
+
+    /// requested → approved.
     ///
     /// # Errors
     /// [`RefundRequestError::IllegalTransition`] from any other state.
-    pub fn trigger(self) -> Result<Self, RefundRequestError> {
-        match self {
-            RefundRequestStatus::Approved | RefundRequestStatus::Failed => Ok(self),
+    pub fn approve(self) -> Result<RefundProgress, RefundRequestError> {
+        Ok(self.with_status(self.status.approve()?))
+    }
+
+    /// requested → declined.
+    ///
+    /// # Errors
+    /// [`RefundRequestError::IllegalTransition`] from any other state.
+    pub fn decline(self) -> Result<RefundProgress, RefundRequestError> {
+        Ok(self.with_status(self.status.decline()?))
+    }
+
+    /// requested → canceled.
+    ///
+    /// # Errors
+    /// [`RefundRequestError::IllegalTransition`] from any other state.
+    pub fn cancel(self) -> Result<RefundProgress, RefundRequestError> {
+        Ok(self.with_status(self.status.cancel()?))
+    }
+
+    /// Starts a Stripe refund attempt: an approved request with no attempt in flight, or a failed
+    /// one tried again (approved once more while it runs). The new attempt's number names its
+    /// idempotency key ([`refund_request_key`]).
+    ///
+    /// # Errors
+    /// [`RefundRequestError::RefundInFlight`] while an attempt runs,
+    /// [`RefundRequestError::IllegalTransition`] unless approved or failed.
+    pub fn trigger(self) -> Result<RefundProgress, RefundRequestError> {
+        match self.status {
+            RefundRequestStatus::Approved | RefundRequestStatus::Failed if self.in_flight => {
+                Err(RefundRequestError::RefundInFlight)
+            }
+            RefundRequestStatus::Approved | RefundRequestStatus::Failed => Ok(RefundProgress {
+                status: RefundRequestStatus::Approved,
+                attempts: self.attempts.saturating_add(1),
+                in_flight: true,
+            }),
             from => Err(RefundRequestError::IllegalTransition {
                 from,
                 action: RefundAction::Refund,
@@ -167,20 +227,39 @@ impl RefundRequestStatus {
         }
     }
 
-    /// approved (or failed, tried again) → refunded.
-    ///
-    /// # Errors
-    /// [`RefundRequestError::IllegalTransition`] from any other state.
-    pub fn mark_refunded(self) -> Result<Self, RefundRequestError> {
-        self.trigger().map(|_| RefundRequestStatus::Refunded)
+    /// Stripe accepted the attempt in flight (its refund succeeded or is settling): refunded.
+    /// `None` when there is nothing to change (no attempt in flight, or already refunded).
+    pub fn refund_accepted(self) -> Option<RefundProgress> {
+        (self.in_flight && self.status == RefundRequestStatus::Approved).then_some(RefundProgress {
+            status: RefundRequestStatus::Refunded,
+            in_flight: false,
+            ..self
+        })
     }
 
-    /// approved (or failed, tried again) → failed: Stripe refused.
-    ///
-    /// # Errors
-    /// [`RefundRequestError::IllegalTransition`] from any other state.
-    pub fn mark_failed(self) -> Result<Self, RefundRequestError> {
-        self.trigger().map(|_| RefundRequestStatus::Failed)
+    /// Stripe refused the attempt in flight, or a refund it had accepted failed later (the money
+    /// stayed with us): failed, and it may be triggered again. `None` when there is nothing to
+    /// change.
+    pub fn refund_refused(self) -> Option<RefundProgress> {
+        let refusable = (self.in_flight && self.status == RefundRequestStatus::Approved)
+            || self.status == RefundRequestStatus::Refunded;
+        refusable.then_some(RefundProgress {
+            status: RefundRequestStatus::Failed,
+            in_flight: false,
+            ..self
+        })
+    }
+}
+
+/// The Stripe idempotency key of a request's refund attempt: `refundreq-{id}` for the first, and
+/// `refundreq-{id}-{attempt}` for an attempt after Stripe refused the one before (Stripe answers
+/// a key it has seen with the answer it gave, so a retry of a refused refund needs a new key; an
+/// attempt whose outcome is unknown keeps its key).
+pub fn refund_request_key(request: impl fmt::Display, attempt: u32) -> String {
+    if attempt <= 1 {
+        format!("refundreq-{request}")
+    } else {
+        format!("refundreq-{request}-{attempt}")
     }
 }
 
@@ -227,6 +306,9 @@ pub enum RefundRequestError {
     /// Nothing was paid for the line.
     #[error("nothing was paid for this item")]
     NothingPaid,
+    /// A refund of this request is being sent to Stripe now.
+    #[error("a refund of this request is being sent to Stripe; wait for its outcome")]
+    RefundInFlight,
     /// The state does not allow the action.
     #[error("cannot {action:?} a refund request that is {from}")]
     IllegalTransition {
@@ -250,6 +332,7 @@ impl RefundRequestError {
             RefundRequestError::NotPhysical => "digital_line",
             RefundRequestError::AlreadyRequested => "already_requested",
             RefundRequestError::NothingPaid => "nothing_paid",
+            RefundRequestError::RefundInFlight => "refund_in_progress",
             RefundRequestError::IllegalTransition { .. } => "illegal_transition",
             RefundRequestError::Money(_) => "amount_overflow",
         }
@@ -384,27 +467,12 @@ mod tests {
         assert_eq!(Requested.approve(), Ok(Approved));
         assert_eq!(Requested.decline(), Ok(Declined));
         assert_eq!(Requested.cancel(), Ok(Canceled));
-        assert_eq!(Approved.mark_refunded(), Ok(Refunded));
-        assert_eq!(Approved.mark_failed(), Ok(Failed));
-        assert_eq!(
-            Failed.trigger(),
-            Ok(Failed),
-            "a refused refund is tried again"
-        );
-        assert_eq!(Failed.mark_refunded(), Ok(Refunded));
-        assert!(Declined.trigger().is_err());
-        assert!(Requested.trigger().is_err(), "approved first");
-        assert!(Refunded.trigger().is_err(), "never twice");
         assert!(
             Approved.cancel().is_err(),
             "the buyer cancels only while requested"
         );
         assert!(!Declined.holds_the_line() && !Canceled.holds_the_line());
         assert!(Requested.holds_the_line() && Failed.holds_the_line() && Refunded.holds_the_line());
-        assert!(matches!(
-            Requested.mark_refunded(),
-            Err(RefundRequestError::IllegalTransition { .. })
-        ));
         assert!(matches!(
             Approved.approve(),
             Err(RefundRequestError::IllegalTransition { .. })
@@ -424,5 +492,60 @@ mod tests {
             RefundReason::parse("wrong_item"),
             Some(RefundReason::WrongItem)
         );
+    }
+
+    fn at(status: RefundRequestStatus) -> RefundProgress {
+        RefundProgress {
+            status,
+            ..RefundProgress::requested()
+        }
+    }
+
+    #[test]
+    fn a_refund_is_sent_once_per_attempt_and_a_refused_one_again() {
+        use RefundRequestStatus::*;
+        let approved = RefundProgress::requested().approve().unwrap();
+        let sent = approved.trigger().unwrap();
+        assert_eq!(
+            (sent.status, sent.attempts, sent.in_flight),
+            (Approved, 1, true)
+        );
+        assert_eq!(
+            sent.trigger(),
+            Err(RefundRequestError::RefundInFlight),
+            "a second trigger while the first runs sends nothing"
+        );
+        let refunded = sent.refund_accepted().unwrap();
+        assert_eq!((refunded.status, refunded.in_flight), (Refunded, false));
+        assert_eq!(refunded.refund_accepted(), None, "a replay changes nothing");
+        assert!(refunded.trigger().is_err(), "never refunded twice");
+
+        let refused = sent.refund_refused().unwrap();
+        assert_eq!((refused.status, refused.in_flight), (Failed, false));
+        assert_eq!(refused.refund_refused(), None);
+        let again = refused.trigger().unwrap();
+        assert_eq!(
+            (again.status, again.attempts, again.in_flight),
+            (Approved, 2, true)
+        );
+        assert_eq!(
+            refunded.refund_refused().map(|p| p.status),
+            Some(Failed),
+            "a refund that fails after Stripe accepted it can be sent again"
+        );
+        assert_eq!(approved.refund_accepted(), None, "nothing was sent");
+        assert_eq!(approved.refund_refused(), None);
+        for status in [Requested, Declined, Canceled, Refunded] {
+            assert!(matches!(
+                at(status).trigger(),
+                Err(RefundRequestError::IllegalTransition { .. })
+            ));
+        }
+        assert!(
+            at(Approved).cancel().is_err(),
+            "the buyer cancels only while requested"
+        );
+        assert_eq!(refund_request_key("r1", 1), "refundreq-r1");
+        assert_eq!(refund_request_key("r1", 3), "refundreq-r1-3");
     }
 }

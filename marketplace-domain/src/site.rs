@@ -4,6 +4,7 @@
 
 use rust_decimal::Decimal;
 
+use crate::entitlements::DownloadPolicy;
 use crate::money::{Currency, FeePercent};
 use crate::validation::FieldErrors;
 
@@ -19,6 +20,9 @@ pub struct SiteConfig {
     /// Charge Stripe's dispute fees to the sellers of the disputed order instead of the platform
     /// (copied onto each order when it is placed; off by default).
     pub dispute_fee_to_sellers: bool,
+    /// The download limit and expiry of digital purchases (copied onto each entitlement when it
+    /// is granted; unlimited and never by default).
+    pub downloads: DownloadPolicy,
 }
 
 impl Default for SiteConfig {
@@ -28,6 +32,7 @@ impl Default for SiteConfig {
             currency: Currency::USD,
             allowed_shipping_countries: vec!["US".to_owned()],
             dispute_fee_to_sellers: false,
+            downloads: DownloadPolicy::default(),
         }
     }
 }
@@ -61,17 +66,25 @@ pub fn normalize_countries(codes: &[String]) -> Result<Vec<String>, FieldErrors>
 }
 
 /// Builds a configuration from an owner's input: the fee is clamped to 0–100 and rounded to two
-/// decimals, the currency and countries are validated.
+/// decimals, the currency, countries and download policy are validated.
 ///
 /// # Errors
-/// Field errors for the currency or a country code.
+/// Field errors for the currency, a country code or the download policy.
 pub fn site_config_from_input(
     fee_percent: Decimal,
     currency: &str,
     countries: &[String],
     dispute_fee_to_sellers: bool,
+    downloads: Result<DownloadPolicy, FieldErrors>,
 ) -> Result<SiteConfig, FieldErrors> {
     let mut errors = FieldErrors::new();
+    let downloads = match downloads {
+        Ok(policy) => policy,
+        Err(e) => {
+            errors.extend(e);
+            DownloadPolicy::default()
+        }
+    };
     let currency = errors.check("currency", Currency::parse(currency));
     let countries = match normalize_countries(countries) {
         Ok(countries) => Some(countries),
@@ -86,6 +99,7 @@ pub fn site_config_from_input(
             currency,
             allowed_shipping_countries,
             dispute_fee_to_sellers,
+            downloads,
         }),
         _ => Err(errors),
     }
@@ -110,10 +124,29 @@ mod tests {
 
     #[test]
     fn the_fee_is_clamped_and_the_currency_checked() {
-        let config = site_config_from_input(Decimal::new(12_345, 2), "EUR", &[], true).unwrap();
+        let config = site_config_from_input(
+            Decimal::new(12_345, 2),
+            "EUR",
+            &[],
+            true,
+            DownloadPolicy::from_input(Some(3), None),
+        )
+        .unwrap();
         assert_eq!(config.fee.basis_points().get(), 10_000);
         assert_eq!(config.currency.as_str(), "eur");
         assert!(config.dispute_fee_to_sellers);
-        assert!(site_config_from_input(Decimal::ONE, "euro", &[], false).is_err());
+        assert_eq!(config.downloads.limit, Some(3));
+        let refused = site_config_from_input(
+            Decimal::ONE,
+            "euro",
+            &[],
+            false,
+            DownloadPolicy::from_input(Some(0), None),
+        )
+        .unwrap_err();
+        assert_eq!(
+            refused.fields().keys().collect::<Vec<_>>(),
+            ["currency", "download_limit"]
+        );
     }
 }

@@ -200,6 +200,8 @@ pub struct RefundState {
     pub disputed: Cents,
     /// How many disputes are open (opened, neither won nor lost): the order's payouts are held.
     pub open_disputes: usize,
+    /// How many disputes were lost (and not won afterwards): the buyer's files are revoked.
+    pub lost_disputes: usize,
     /// Money returned beyond what the lines could absorb.
     pub unabsorbed: Cents,
     /// The part of refunds naming a line that the line could not absorb (or naming a line that is
@@ -335,6 +337,7 @@ pub fn refund_state(order: &OrderMoney, facts: &[&Fact]) -> Result<RefundState, 
                 state.unabsorbed = state.unabsorbed.checked_add(unabsorbed)?;
                 state.add_dispute_fee(order, *fee)?;
                 state.dispute_cash = Cents::sum([state.dispute_cash, *amount, *fee])?;
+                state.lost_disputes = state.lost_disputes.saturating_add(1);
             }
             // Open: withdrawn, held on `DisputedFunds` until it is won or lost.
             Fact::DisputeOpened {

@@ -14,8 +14,8 @@ use time::OffsetDateTime;
 use crate::catalog::ProductKind;
 use crate::ids::{OrderId, OrderItemId, ProductId, UserId};
 use crate::ledger::{
-    Fact, JournalEntry, LedgerError, LineMoney, OrderMoney, order_event_entry, order_paid_entry,
-    refund_state,
+    Fact, JournalEntry, LedgerError, LineMoney, OrderMoney, RefundState, order_event_entry,
+    order_paid_entry, refund_state,
 };
 use crate::money::{BasisPoints, Cents, Currency};
 use crate::reconcile::{Anomaly, AnomalyKind};
@@ -335,6 +335,39 @@ impl Order {
             currency: self.data.currency,
             lines: self.lines.iter().map(OrderLine::money).collect(),
         }
+    }
+
+    /// What refunds and disputes took from the order, per line, given its booked entries.
+    ///
+    /// # Errors
+    /// [`LedgerError`] when a booked refund or dispute amount is not positive, or on overflow.
+    pub fn refunds(&self, booked: &[JournalEntry]) -> Result<RefundState, LedgerError> {
+        let facts: Vec<&Fact> = booked.iter().map(JournalEntry::fact).collect();
+        refund_state(&self.money(), &facts)
+    }
+
+    /// Each FILE line with whether its entitlement stands revoked (docs/money.md, "Digital
+    /// entitlements"): the line was refunded in full, or a dispute on the order was lost and not
+    /// won afterwards. A refund that fails gives the files back.
+    ///
+    /// # Errors
+    /// As [`Order::refunds`].
+    pub fn file_lines_revoked(
+        &self,
+        booked: &[JournalEntry],
+    ) -> Result<Vec<(OrderItemId, bool)>, LedgerError> {
+        let refunds = self.refunds(booked)?;
+        let mut lines = Vec::new();
+        for (index, line) in self.lines.iter().enumerate() {
+            if line.kind != ProductKind::File {
+                continue;
+            }
+            let paid = line.money().paid()?;
+            let refunded = refunds.line_refunded(index)?;
+            let revoked = refunds.lost_disputes > 0 || (paid.is_positive() && refunded >= paid);
+            lines.push((line.id, revoked));
+        }
+        Ok(lines)
     }
 
     /// The sellers of the order, each once, in line order.

@@ -515,3 +515,57 @@ fn an_orders_flags_follow_its_money() {
         "a resolved anomaly is no longer flagged: {left:?}"
     );
 }
+
+#[test]
+fn a_file_is_revoked_by_its_full_refund_or_a_lost_dispute_and_returned_when_a_refund_fails() {
+    let mut order = placed();
+    let mut ledger = Ledger::new();
+    let paid = order.apply_payment(&Payment::Free, &[], now()).unwrap();
+    assert_eq!(ledger.post(paid.entry.unwrap()), Posted::Booked);
+    let file = OrderItemId::from_uuid(id(3));
+    assert_eq!(
+        order.file_lines_revoked(ledger.entries()).unwrap(),
+        [(file, false)]
+    );
+    let mut book = |order: &mut Order, fact: Fact| {
+        let change = order
+            .apply_money_event(fact, ledger.entries(), now())
+            .unwrap();
+        assert_eq!(ledger.post(change.entry.unwrap()), Posted::Booked);
+        order.file_lines_revoked(ledger.entries()).unwrap()
+    };
+    let refund = |id: &str, amount| Fact::Refund {
+        refund_id: id.into(),
+        order: OrderId::from_uuid(Uuid::from_u128(1)),
+        amount: Cents::new(amount),
+        line: Some(file),
+        created: now(),
+    };
+    assert_eq!(
+        book(&mut order, refund("re_1", 499)),
+        [(file, false)],
+        "one cent left"
+    );
+    assert_eq!(book(&mut order, refund("re_2", 1)), [(file, true)]);
+    let failed = Fact::RefundFailed {
+        refund_id: "re_2".into(),
+        order: order.id,
+    };
+    assert_eq!(
+        book(&mut order, failed),
+        [(file, false)],
+        "the files come back"
+    );
+    let lost = Fact::DisputeLost {
+        dispute_id: "dp_1".into(),
+        order: order.id,
+        amount: Cents::new(100),
+        fee: Cents::new(1500),
+        created: now(),
+    };
+    assert_eq!(
+        book(&mut order, lost),
+        [(file, true)],
+        "a lost chargeback revokes"
+    );
+}
