@@ -1,7 +1,7 @@
 //! The public URLs of the JSON API's pages, handed to the use cases through the `Links` port (for
 //! e-mails and Stripe's return addresses). One place knows the routes they point at.
 
-use marketplace_domain::ids::{AssetId, OrderId};
+use marketplace_domain::ids::{AssetId, OrderId, RefundRequestId};
 use marketplace_ports::ports::Links;
 
 /// Links to this API, under the site's public base URL.
@@ -61,6 +61,14 @@ impl Links for ApiLinks {
 
     fn connect_refresh(&self) -> String {
         format!("{}/api/v1/seller/connect/refresh", self.base)
+    }
+
+    fn refund_request(&self, request: RefundRequestId, guest_token: Option<&str>) -> String {
+        format!(
+            "{}/api/v1/refund-requests/{request}{}",
+            self.base,
+            token_query('?', guest_token)
+        )
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use marketplace_domain::refunds::RefundRequestStatus;
 use marketplace_ports::ports::{Mail, MailTemplates, RenderedMail};
 
 /// The site's name as mails spell it.
@@ -64,6 +65,105 @@ impl MailTemplates for MarketplaceMail {
                 text.push_str("\nIf you didn't make this purchase, you can ignore this email.\n");
                 html.push_str(
                     "<p>If you didn't make this purchase, you can ignore this email.</p>\n",
+                );
+                RenderedMail {
+                    subject,
+                    text,
+                    html,
+                }
+            }
+            Mail::RefundRequested {
+                request: _,
+                item,
+                amount,
+                currency,
+                reason,
+                notes,
+                request_url,
+            } => {
+                let subject = format!("Refund requested: {item}");
+                let lead = format!(
+                    "A buyer asked for a refund of {amount} {currency} for \"{item}\" (reason: {reason})."
+                );
+                let notes_text = if notes.is_empty() {
+                    String::new()
+                } else {
+                    format!("\nTheir notes:\n{notes}\n")
+                };
+                let text =
+                    format!("{lead}\n{notes_text}\nApprove or decline it here:\n{request_url}\n");
+                let notes_html = if notes.is_empty() {
+                    String::new()
+                } else {
+                    format!("<blockquote>{}</blockquote>\n", escape(notes))
+                };
+                let html = format!(
+                    "<p>{}</p>\n{notes_html}<p><a href=\"{}\">Approve or decline it</a></p>\n",
+                    escape(&lead),
+                    escape(request_url)
+                );
+                RenderedMail {
+                    subject,
+                    text,
+                    html,
+                }
+            }
+            Mail::RefundRequestUpdated {
+                request: _,
+                item,
+                amount,
+                currency,
+                status,
+                note,
+                request_url,
+            } => {
+                let (subject, lead) = match status {
+                    RefundRequestStatus::Approved => (
+                        format!("Your refund request for {item} was approved"),
+                        format!(
+                            "Your refund of {amount} {currency} for \"{item}\" was approved; the money will be sent back to your card shortly."
+                        ),
+                    ),
+                    RefundRequestStatus::Declined => (
+                        format!("Your refund request for {item} was declined"),
+                        format!(
+                            "Your refund request for \"{item}\" ({amount} {currency}) was declined."
+                        ),
+                    ),
+                    RefundRequestStatus::Refunded => (
+                        format!("Your refund for {item} is on its way"),
+                        format!(
+                            "We sent {amount} {currency} for \"{item}\" back to your card. Banks usually take 5–10 days to show it."
+                        ),
+                    ),
+                    RefundRequestStatus::Failed => (
+                        format!("Your refund for {item} could not be sent yet"),
+                        format!(
+                            "The refund of {amount} {currency} for \"{item}\" could not be sent; the seller or our staff will try again."
+                        ),
+                    ),
+                    RefundRequestStatus::Requested | RefundRequestStatus::Canceled => (
+                        format!("Your refund request for {item}"),
+                        format!(
+                            "Your refund request for \"{item}\" ({amount} {currency}) is now {status}."
+                        ),
+                    ),
+                };
+                let note_text = if note.is_empty() {
+                    String::new()
+                } else {
+                    format!("\nNote: {note}\n")
+                };
+                let text = format!("{lead}\n{note_text}\nSee the request:\n{request_url}\n");
+                let note_html = if note.is_empty() {
+                    String::new()
+                } else {
+                    format!("<p>Note: {}</p>\n", escape(note))
+                };
+                let html = format!(
+                    "<p>{}</p>\n{note_html}<p><a href=\"{}\">See the request</a></p>\n",
+                    escape(&lead),
+                    escape(request_url)
                 );
                 RenderedMail {
                     subject,

@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use marketplace_ports::ports::{
-    AdjustmentStore, BlobStore, CartStore, CategoryStore, ConnectStore, JobQueue, LedgerStore,
-    MailOutbox, OrderStore, PayoutStore, ProductMediaStore, ProductStore, Queries,
+    AdjustmentStore, BlobStore, CartStore, CategoryStore, ConnectStore, EntitlementStore, JobQueue,
+    LedgerStore, MailOutbox, OrderStore, PayoutStore, ProductMediaStore, ProductStore, Queries,
     ReconciliationStore, RefundRequestStore, ReversalStore, SessionStore, SiteConfigStore,
     StoreError, Stores, Tx, UnitOfWork, UserStore, WebhookInbox,
 };
@@ -30,6 +30,7 @@ mod accounts;
 mod carts;
 mod catalog;
 mod connect;
+mod entitlements;
 mod errors;
 mod files;
 mod jobs;
@@ -136,6 +137,7 @@ fn stores(tx: &TxConn) -> Stores {
         .with::<dyn ReconciliationStore>(Box::new(reconciliation::PgReconciliation(tx.clone())))
         .with::<dyn AdjustmentStore>(Box::new(reconciliation::PgAdjustments(tx.clone())))
         .with::<dyn RefundRequestStore>(Box::new(refund_requests::PgRefundRequests(tx.clone())))
+        .with::<dyn EntitlementStore>(Box::new(entitlements::PgEntitlements(tx.clone())))
 }
 
 /// Creates `database` on the server `server` points at (its own database field is ignored) unless

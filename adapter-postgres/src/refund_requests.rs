@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use marketplace_domain::ids::{OrderId, OrderItemId, RefundRequestId, UserId};
 use marketplace_domain::money::{Cents, Currency};
 use marketplace_domain::pagination::{Page, PageRequest};
-use marketplace_domain::refunds::{RefundReason, RefundRequestStatus};
+use marketplace_domain::refunds::{RefundProgress, RefundReason, RefundRequestStatus};
 use marketplace_ports::ports::{
     RefundRequestFilter, RefundRequestQueries, RefundRequestRecord, RefundRequestStep,
     RefundRequestStore, StoreError,
@@ -28,6 +28,7 @@ struct RequestRow {
     currency: String,
     status: String,
     attempts: i32,
+    refund_in_flight: bool,
     stripe_refund_id: Option<String>,
     last_error: Option<String>,
     created_at: OffsetDateTime,
@@ -49,10 +50,13 @@ impl TryFrom<RequestRow> for RefundRequestRecord {
             notes: row.notes,
             amount: Cents::new(row.amount_cents),
             currency: Currency::parse(&row.currency).map_err(|e| corrupt("refund request", e))?,
-            status: RefundRequestStatus::parse(&row.status)
-                .ok_or_else(|| corrupt("refund request", &row.status))?,
-            attempts: u32::try_from(row.attempts)
-                .map_err(|_| corrupt("refund request", "negative attempts"))?,
+            progress: RefundProgress {
+                status: RefundRequestStatus::parse(&row.status)
+                    .ok_or_else(|| corrupt("refund request", &row.status))?,
+                attempts: u32::try_from(row.attempts)
+                    .map_err(|_| corrupt("refund request", "negative attempts"))?,
+                in_flight: row.refund_in_flight,
+            },
             stripe_refund_id: row.stripe_refund_id,
             last_error: row.last_error,
             created_at: row.created_at,
@@ -62,7 +66,8 @@ impl TryFrom<RequestRow> for RefundRequestRecord {
 }
 
 fn attempts(request: &RefundRequestRecord) -> Result<i32, StoreError> {
-    i32::try_from(request.attempts).map_err(|_| corrupt("refund request", "too many attempts"))
+    i32::try_from(request.progress.attempts)
+        .map_err(|_| corrupt("refund request", "too many attempts"))
 }
 
 /// Refund requests of one transaction.
@@ -76,9 +81,9 @@ impl RefundRequestStore for PgRefundRequests {
     ) -> Result<(), StoreError> {
         sqlx::query!(
             "insert into refund_requests (id, order_id, order_item_id, seller_id, buyer_id, reason,
-                notes, amount_cents, currency, status, attempts, stripe_refund_id, last_error,
-                created_at, updated_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                notes, amount_cents, currency, status, attempts, refund_in_flight, stripe_refund_id,
+                last_error, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
             request.id.get(),
             request.order_id.get(),
             request.order_item_id.get(),
@@ -88,8 +93,9 @@ impl RefundRequestStore for PgRefundRequests {
             request.notes,
             request.amount.get(),
             request.currency.as_str(),
-            request.status.as_str(),
+            request.progress.status.as_str(),
             attempts(request)?,
+            request.progress.in_flight,
             request.stripe_refund_id,
             request.last_error,
             request.created_at,
@@ -108,7 +114,8 @@ impl RefundRequestStore for PgRefundRequests {
         let row = sqlx::query_as!(
             RequestRow,
             "select id, order_id, order_item_id, seller_id, buyer_id, reason, notes, amount_cents,
-                    currency, status, attempts, stripe_refund_id, last_error, created_at, updated_at
+                    currency, status, attempts, refund_in_flight, stripe_refund_id, last_error, created_at,
+                    updated_at
              from refund_requests where id = $1 for update",
             id.get()
         )
@@ -123,12 +130,13 @@ impl RefundRequestStore for PgRefundRequests {
         request: &RefundRequestRecord,
     ) -> Result<(), StoreError> {
         let result = sqlx::query!(
-            "update refund_requests set status = $2, attempts = $3, stripe_refund_id = $4,
-                last_error = $5, updated_at = $6
+            "update refund_requests set status = $2, attempts = $3, refund_in_flight = $4,
+                stripe_refund_id = $5, last_error = $6, updated_at = $7
              where id = $1",
             request.id.get(),
-            request.status.as_str(),
+            request.progress.status.as_str(),
             attempts(request)?,
+            request.progress.in_flight,
             request.stripe_refund_id,
             request.last_error,
             request.updated_at,
@@ -170,6 +178,27 @@ impl RefundRequestStore for PgRefundRequests {
         .map_err(store_error)?;
         Ok(held)
     }
+
+    async fn refunds_in_flight(
+        &mut self,
+        order: OrderId,
+    ) -> Result<Vec<RefundRequestRecord>, StoreError> {
+        let rows = sqlx::query_as!(
+            RequestRow,
+            "select id, order_id, order_item_id, seller_id, buyer_id, reason, notes, amount_cents,
+                    currency, status, attempts, refund_in_flight, stripe_refund_id, last_error,
+                    created_at, updated_at
+             from refund_requests where order_id = $1 and refund_in_flight
+             order by created_at, id for update",
+            order.get()
+        )
+        .fetch_all(&mut **self.0.lock().await)
+        .await
+        .map_err(store_error)?;
+        rows.into_iter()
+            .map(RefundRequestRecord::try_from)
+            .collect()
+    }
 }
 
 #[async_trait]
@@ -181,7 +210,8 @@ impl RefundRequestQueries for PgStore {
         let row = sqlx::query_as!(
             RequestRow,
             "select id, order_id, order_item_id, seller_id, buyer_id, reason, notes, amount_cents,
-                    currency, status, attempts, stripe_refund_id, last_error, created_at, updated_at
+                    currency, status, attempts, refund_in_flight, stripe_refund_id, last_error, created_at,
+                    updated_at
              from refund_requests where id = $1",
             id.get()
         )
@@ -221,47 +251,44 @@ impl RefundRequestQueries for PgStore {
         filter: RefundRequestFilter,
         page: PageRequest,
     ) -> Result<Page<RefundRequestRecord>, StoreError> {
-        let rows = sqlx::query!(
-            r#"select id, order_id, order_item_id, seller_id, buyer_id, reason, notes, amount_cents,
-                      currency, status, attempts, stripe_refund_id, last_error, created_at,
-                      updated_at, count(*) over () as "total!"
-               from refund_requests
+        let buyer = filter.buyer.map(UserId::get);
+        let seller = filter.seller.map(UserId::get);
+        let status = filter.status.map(RefundRequestStatus::as_str);
+        let total = sqlx::query_scalar!(
+            r#"select count(*) as "total!" from refund_requests
                where ($1::uuid is null or buyer_id = $1)
                  and ($2::uuid is null or seller_id = $2)
-                 and ($3::text is null or status = $3)
-               order by created_at desc, id desc
-               limit $4 offset $5"#,
-            filter.buyer.map(UserId::get),
-            filter.seller.map(UserId::get),
-            filter.status.map(RefundRequestStatus::as_str),
+                 and ($3::text is null or status = $3)"#,
+            buyer,
+            seller,
+            status,
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(store_error)?;
+        let rows = sqlx::query_as!(
+            RequestRow,
+            "select id, order_id, order_item_id, seller_id, buyer_id, reason, notes, amount_cents,
+                    currency, status, attempts, refund_in_flight, stripe_refund_id, last_error,
+                    created_at, updated_at
+             from refund_requests
+             where ($1::uuid is null or buyer_id = $1)
+               and ($2::uuid is null or seller_id = $2)
+               and ($3::text is null or status = $3)
+             order by created_at desc, id desc
+             limit $4 offset $5",
+            buyer,
+            seller,
+            status,
             paging::limit(page),
             paging::offset(page),
         )
         .fetch_all(&self.pool)
         .await
         .map_err(store_error)?;
-        let total = rows.first().map_or(0, |r| r.total);
         let items = rows
             .into_iter()
-            .map(|r| {
-                RefundRequestRecord::try_from(RequestRow {
-                    id: r.id,
-                    order_id: r.order_id,
-                    order_item_id: r.order_item_id,
-                    seller_id: r.seller_id,
-                    buyer_id: r.buyer_id,
-                    reason: r.reason,
-                    notes: r.notes,
-                    amount_cents: r.amount_cents,
-                    currency: r.currency,
-                    status: r.status,
-                    attempts: r.attempts,
-                    stripe_refund_id: r.stripe_refund_id,
-                    last_error: r.last_error,
-                    created_at: r.created_at,
-                    updated_at: r.updated_at,
-                })
-            })
+            .map(RefundRequestRecord::try_from)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(paging::page_of(items, page, total))
     }

@@ -1,6 +1,7 @@
 //! The site configuration (one row), and the readiness check.
 
 use async_trait::async_trait;
+use marketplace_domain::entitlements::DownloadPolicy;
 use marketplace_domain::money::{BasisPoints, Currency, FeePercent};
 use marketplace_domain::site::SiteConfig;
 use marketplace_ports::ports::{HealthQueries, SiteConfigQueries, SiteConfigStore, StoreError};
@@ -10,9 +11,20 @@ use time::OffsetDateTime;
 use crate::errors::{corrupt, store_error};
 use crate::{PgStore, TxConn};
 
+fn count(n: i32) -> Result<u32, StoreError> {
+    u32::try_from(n).map_err(|_| corrupt("site config", n))
+}
+
+fn stored(n: Option<u32>) -> Result<Option<i32>, StoreError> {
+    n.map(i32::try_from)
+        .transpose()
+        .map_err(|e| StoreError::Unavailable(e.to_string()))
+}
+
 async fn site_config(conn: &mut PgConnection) -> Result<SiteConfig, StoreError> {
     let row = sqlx::query!(
-        "select fee_bps, currency, allowed_shipping_countries, dispute_fee_to_sellers
+        "select fee_bps, currency, allowed_shipping_countries, dispute_fee_to_sellers,
+                download_limit, download_expiry_days
          from site_config where id"
     )
     .fetch_one(conn)
@@ -26,6 +38,10 @@ async fn site_config(conn: &mut PgConnection) -> Result<SiteConfig, StoreError> 
         currency: Currency::parse(&row.currency).map_err(|e| corrupt("site config", e))?,
         allowed_shipping_countries: row.allowed_shipping_countries,
         dispute_fee_to_sellers: row.dispute_fee_to_sellers,
+        downloads: DownloadPolicy {
+            limit: row.download_limit.map(count).transpose()?,
+            expiry_days: row.download_expiry_days.map(count).transpose()?,
+        },
     })
 }
 
@@ -47,13 +63,16 @@ impl SiteConfigStore for PgSiteConfig {
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         sqlx::query!(
             "update site_config set fee_bps = $1, currency = $2, allowed_shipping_countries = $3,
-                updated_at = $4, dispute_fee_to_sellers = $5
+                updated_at = $4, dispute_fee_to_sellers = $5, download_limit = $6,
+                download_expiry_days = $7
              where id",
             fee_bps,
             config.currency.as_str(),
             &config.allowed_shipping_countries,
             now,
             config.dispute_fee_to_sellers,
+            stored(config.downloads.limit)?,
+            stored(config.downloads.expiry_days)?,
         )
         .execute(&mut **self.0.lock().await)
         .await

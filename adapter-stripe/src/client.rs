@@ -305,6 +305,7 @@ impl PaymentGateway for StripeClient {
             id: data.id,
             amount: data.amount,
             status: data.status,
+            failure_reason: data.failure_reason,
         })
     }
 

@@ -185,6 +185,7 @@ pub(crate) struct RefundWire {
     metadata: Option<HashMap<String, String>>,
     currency: Option<String>,
     created: i64,
+    failure_reason: Option<String>,
 }
 
 impl RefundWire {
@@ -198,6 +199,8 @@ impl RefundWire {
             payment_intent: id_of(self.payment_intent),
             order_id: metadata.get("order_id").cloned(),
             order_item_id: metadata.get("order_item_id").cloned(),
+            refund_request_id: metadata.get("refund_request_id").cloned(),
+            failure_reason: self.failure_reason,
             currency: self.currency,
             created: timestamp(self.created),
         }

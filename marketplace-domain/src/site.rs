@@ -75,10 +75,10 @@ pub fn site_config_from_input(
     currency: &str,
     countries: &[String],
     dispute_fee_to_sellers: bool,
-    downloads: Result<DownloadPolicy, FieldErrors>,
+    downloads: DownloadPolicy,
 ) -> Result<SiteConfig, FieldErrors> {
     let mut errors = FieldErrors::new();
-    let downloads = match downloads {
+    let downloads = match DownloadPolicy::from_input(downloads.limit, downloads.expiry_days) {
         Ok(policy) => policy,
         Err(e) => {
             errors.extend(e);
@@ -129,7 +129,10 @@ mod tests {
             "EUR",
             &[],
             true,
-            DownloadPolicy::from_input(Some(3), None),
+            DownloadPolicy {
+                limit: Some(3),
+                expiry_days: None,
+            },
         )
         .unwrap();
         assert_eq!(config.fee.basis_points().get(), 10_000);
@@ -141,7 +144,10 @@ mod tests {
             "euro",
             &[],
             false,
-            DownloadPolicy::from_input(Some(0), None),
+            DownloadPolicy {
+                limit: Some(0),
+                expiry_days: None,
+            },
         )
         .unwrap_err();
         assert_eq!(

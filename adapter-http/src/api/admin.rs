@@ -1,5 +1,6 @@
 //! Owner tools.
 
+use marketplace_domain::entitlements::DownloadPolicy;
 use marketplace_domain::ids::{JobId, OrderId, UserId};
 use marketplace_domain::payouts::ReversalStatus;
 use marketplace_domain::site::SiteConfig;
@@ -94,6 +95,11 @@ pub struct SiteConfigDto {
     /// Stripe's dispute fees are charged to the disputed order's sellers (by their part of it)
     /// instead of the platform, for orders placed from now on.
     pub dispute_fee_to_sellers: bool,
+    /// Downloads allowed per digital purchase (absent: unlimited), for purchases paid from now on.
+    pub download_limit: Option<u32>,
+    /// Days a digital purchase can be downloaded after it was paid (absent: forever), for
+    /// purchases paid from now on.
+    pub download_expiry_days: Option<u32>,
 }
 
 /// New site configuration.
@@ -110,6 +116,10 @@ pub struct SiteConfigRequest {
     /// Charge Stripe's dispute fees to the sellers of orders placed from now on (default: the
     /// platform bears them).
     pub dispute_fee_to_sellers: Option<bool>,
+    /// Downloads allowed per digital purchase, 1–10000 (absent: unlimited).
+    pub download_limit: Option<u32>,
+    /// Days a digital purchase can be downloaded, 1–3650 (absent: forever).
+    pub download_expiry_days: Option<u32>,
 }
 
 /// A background job.
@@ -272,6 +282,8 @@ fn site_config_dto(config: SiteConfig) -> SiteConfigDto {
         currency: config.currency.to_string(),
         allowed_shipping_countries: config.allowed_shipping_countries,
         dispute_fee_to_sellers: config.dispute_fee_to_sellers,
+        download_limit: config.downloads.limit,
+        download_expiry_days: config.downloads.expiry_days,
     }
 }
 
@@ -359,6 +371,10 @@ impl AdminApi {
                 &b.currency,
                 &b.allowed_shipping_countries,
                 b.dispute_fee_to_sellers.unwrap_or(false),
+                DownloadPolicy {
+                    limit: b.download_limit,
+                    expiry_days: b.download_expiry_days,
+                },
             )
             .await?;
         Ok(Json(site_config_dto(config)))

@@ -39,11 +39,17 @@ pub enum OrderEventKind {
     Dispute,
     /// Something needs a person's attention.
     Warning,
+    /// A buyer asked for a line's money back.
+    RefundRequested,
+    /// A refund request was approved, declined or canceled.
+    RefundDecided,
+    /// A refund request's Stripe refund was sent, accepted or refused.
+    RefundProcessed,
 }
 
 impl OrderEventKind {
     /// Every kind.
-    pub const ALL: [OrderEventKind; 14] = [
+    pub const ALL: [OrderEventKind; 17] = [
         OrderEventKind::Created,
         OrderEventKind::CheckoutSessionCreated,
         OrderEventKind::Paid,
@@ -58,6 +64,9 @@ impl OrderEventKind {
         OrderEventKind::Refunded,
         OrderEventKind::Dispute,
         OrderEventKind::Warning,
+        OrderEventKind::RefundRequested,
+        OrderEventKind::RefundDecided,
+        OrderEventKind::RefundProcessed,
     ];
 
     /// Stored and wire spelling (`created`, `paid`, `transfer_created`, …).
@@ -77,6 +86,9 @@ impl OrderEventKind {
             OrderEventKind::Refunded => "refunded",
             OrderEventKind::Dispute => "dispute",
             OrderEventKind::Warning => "warning",
+            OrderEventKind::RefundRequested => "refund_requested",
+            OrderEventKind::RefundDecided => "refund_decided",
+            OrderEventKind::RefundProcessed => "refund_processed",
         }
     }
 

@@ -2,7 +2,7 @@
 //! Implemented by the adapter that serves those pages (the JSON API today, the web storefront
 //! later), so no use case spells a URL.
 
-use marketplace_domain::ids::{AssetId, OrderId};
+use marketplace_domain::ids::{AssetId, OrderId, RefundRequestId};
 
 /// The public URLs the use cases hand out.
 pub trait Links: Send + Sync {
@@ -19,4 +19,6 @@ pub trait Links: Send + Sync {
     fn connect_return(&self) -> String;
     /// Where Stripe sends a seller whose onboarding link expired.
     fn connect_refresh(&self) -> String;
+    /// A refund request's page; guests' links carry their order token.
+    fn refund_request(&self, request: RefundRequestId, guest_token: Option<&str>) -> String;
 }

@@ -3,9 +3,10 @@
 //! presentation).
 
 use async_trait::async_trait;
-use marketplace_domain::ids::{MailId, OrderId};
+use marketplace_domain::ids::{MailId, OrderId, RefundRequestId};
 use marketplace_domain::money::{Cents, Currency};
 use marketplace_domain::pagination::{Page, PageRequest};
+use marketplace_domain::refunds::RefundRequestStatus;
 use time::OffsetDateTime;
 
 use super::uow::{Queries, StoreError, Tx};
@@ -97,6 +98,40 @@ pub enum Mail {
         currency: Currency,
         /// Files bought.
         downloads: Vec<MailDownload>,
+    },
+    /// To a seller: a buyer asks for a line's money back.
+    RefundRequested {
+        /// The request.
+        request: RefundRequestId,
+        /// The item's title.
+        item: String,
+        /// The amount asked for.
+        amount: Cents,
+        /// Its currency.
+        currency: Currency,
+        /// The reason (`damaged`, …).
+        reason: String,
+        /// The buyer's notes.
+        notes: String,
+        /// The request's page.
+        request_url: String,
+    },
+    /// To a buyer: their refund request was approved, declined, refunded, or its refund failed.
+    RefundRequestUpdated {
+        /// The request.
+        request: RefundRequestId,
+        /// The item's title.
+        item: String,
+        /// The amount.
+        amount: Cents,
+        /// Its currency.
+        currency: Currency,
+        /// Where it stands now.
+        status: RefundRequestStatus,
+        /// The note of whoever decided (or Stripe's reason).
+        note: String,
+        /// The request's page (guests' links carry their order token).
+        request_url: String,
     },
 }
 

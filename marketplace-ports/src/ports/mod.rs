@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod clock;
 pub mod connect;
 pub mod crypto;
+pub mod entitlements;
 pub mod files;
 pub mod jobs;
 pub mod ledger;
@@ -35,6 +36,7 @@ pub use catalog::*;
 pub use clock::*;
 pub use connect::*;
 pub use crypto::*;
+pub use entitlements::*;
 pub use files::*;
 pub use jobs::*;
 pub use ledger::*;
@@ -73,6 +75,7 @@ impl Queries {
             + ReconciliationQueries
             + AuditQueries
             + RefundRequestQueries
+            + EntitlementQueries
             + 'static,
     {
         Queries::default()
@@ -91,6 +94,7 @@ impl Queries {
             .with::<dyn SalesQueries>(store.clone())
             .with::<dyn ReconciliationQueries>(store.clone())
             .with::<dyn AuditQueries>(store.clone())
-            .with::<dyn RefundRequestQueries>(store)
+            .with::<dyn RefundRequestQueries>(store.clone())
+            .with::<dyn EntitlementQueries>(store)
     }
 }

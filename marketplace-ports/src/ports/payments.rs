@@ -268,6 +268,8 @@ pub struct Refund {
     pub amount: Cents,
     /// Where it stands.
     pub status: RefundStatus,
+    /// Why it failed, when it did.
+    pub failure_reason: Option<String>,
 }
 
 /// A connected (Express) account's state.
@@ -515,6 +517,10 @@ pub struct RefundData {
     pub order_id: Option<String>,
     /// `metadata.order_item_id` (our refunds name their line).
     pub order_item_id: Option<String>,
+    /// `metadata.refund_request_id` (refunds of buyers' refund requests).
+    pub refund_request_id: Option<String>,
+    /// Why it failed (`failure_reason`), for a failed refund.
+    pub failure_reason: Option<String>,
     /// Its currency, as Stripe spells it (`usd`).
     pub currency: Option<String>,
     /// When Stripe created it.

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use marketplace_domain::ids::{OrderId, OrderItemId, RefundRequestId, UserId};
 use marketplace_domain::money::{Cents, Currency};
 use marketplace_domain::pagination::{Page, PageRequest};
-use marketplace_domain::refunds::{RefundReason, RefundRequestStatus};
+use marketplace_domain::refunds::{RefundProgress, RefundReason, RefundRequestStatus};
 use time::OffsetDateTime;
 
 use super::uow::{Queries, StoreError, Tx};
@@ -31,10 +31,8 @@ pub struct RefundRequestRecord {
     pub amount: Cents,
     /// The order's currency.
     pub currency: Currency,
-    /// Where it stands.
-    pub status: RefundRequestStatus,
-    /// How many times the Stripe refund was asked for (each attempt has its own key).
-    pub attempts: u32,
+    /// Where it stands: status, Stripe attempts, and whether one is in flight.
+    pub progress: RefundProgress,
     /// Stripe's refund, once made.
     pub stripe_refund_id: Option<String>,
     /// Why Stripe refused, for a failed request.
@@ -101,6 +99,11 @@ pub trait RefundRequestStore: Send {
     ) -> Result<(), StoreError>;
     /// True when a request holds the line (requested, approved, refunded or failed).
     async fn line_is_requested(&mut self, line: OrderItemId) -> Result<bool, StoreError>;
+    /// The order's requests with a Stripe refund in flight, locked (the refund job sends them).
+    async fn refunds_in_flight(
+        &mut self,
+        order: OrderId,
+    ) -> Result<Vec<RefundRequestRecord>, StoreError>;
 }
 
 /// Refund request reads.

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use marketplace_domain::ids::{AssetId, OrderId};
+use marketplace_domain::ids::{AssetId, OrderId, RefundRequestId};
 use time::{Duration, OffsetDateTime};
 
 use crate::ports::{Clock, Crypto, CryptoError, Links, Mail, MailTemplates, RenderedMail};
@@ -130,6 +130,13 @@ impl Links for FakeLinks {
     fn connect_refresh(&self) -> String {
         "https://shop.test/connect/refresh".to_owned()
     }
+
+    fn refund_request(&self, request: RefundRequestId, guest_token: Option<&str>) -> String {
+        match guest_token {
+            Some(token) => format!("https://shop.test/refund-requests/{request}?t={token}"),
+            None => format!("https://shop.test/refund-requests/{request}"),
+        }
+    }
 }
 
 /// Mail rendered as its debug text, so tests can look for the facts it carries.
@@ -142,6 +149,10 @@ impl MailTemplates for PlainMail {
         RenderedMail {
             subject: match mail {
                 Mail::OrderPaid { order_id, .. } => format!("order {order_id} paid"),
+                Mail::RefundRequested { request, .. } => format!("refund request {request}"),
+                Mail::RefundRequestUpdated {
+                    request, status, ..
+                } => format!("refund request {request} {status}"),
             },
             html: format!("<pre>{text}</pre>"),
             text,

@@ -1,5 +1,6 @@
 //! The job queue, outbox, webhook inbox and site configuration stores' contract.
 
+use marketplace_domain::entitlements::DownloadPolicy;
 use marketplace_domain::ids::{JobId, MailId, OrderId, UserId};
 use marketplace_domain::money::{BasisPoints, Currency, FeePercent};
 use marketplace_domain::pagination::PageRequest;
@@ -284,6 +285,10 @@ pub async fn mail_webhooks_and_site_config(s: Subject) {
         currency: Currency::parse("eur").unwrap(),
         allowed_shipping_countries: vec!["DE".into(), "FR".into()],
         dispute_fee_to_sellers: true,
+        downloads: DownloadPolicy {
+            limit: Some(3),
+            expiry_days: Some(14),
+        },
     };
     let mut tx = s.uow.begin().await.unwrap();
     let store = tx.site_config().unwrap();

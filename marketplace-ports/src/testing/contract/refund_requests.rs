@@ -5,7 +5,7 @@ use marketplace_domain::ids::RefundRequestId;
 use marketplace_domain::money::{Cents, Currency};
 use marketplace_domain::orders::Order;
 use marketplace_domain::pagination::PageRequest;
-use marketplace_domain::refunds::{RefundReason, RefundRequestStatus};
+use marketplace_domain::refunds::{RefundProgress, RefundReason, RefundRequestStatus};
 
 use super::shopping::{fixture, insert, order};
 use super::{Subject, at, id};
@@ -23,8 +23,7 @@ fn request(order: &Order, created: i64) -> RefundRequestRecord {
         notes: "cracked".into(),
         amount: Cents::new(1250),
         currency: Currency::USD,
-        status: RefundRequestStatus::Requested,
-        attempts: 0,
+        progress: RefundProgress::requested(),
         stripe_refund_id: None,
         last_error: None,
         created_at: at(created),
@@ -66,7 +65,7 @@ pub async fn a_refund_request_holds_its_line_and_keeps_its_history(s: Subject) {
         .unwrap()
         .unwrap();
     assert_eq!(declined, first);
-    declined.status = RefundRequestStatus::Declined;
+    declined.progress.status = RefundRequestStatus::Declined;
     declined.updated_at = at(5);
     store.update_refund_request(&declined).await.unwrap();
     for (status, note, when) in [
@@ -89,8 +88,11 @@ pub async fn a_refund_request_holds_its_line_and_keeps_its_history(s: Subject) {
         "a declined request frees the line"
     );
     let mut second = request(&placed, 6);
-    second.status = RefundRequestStatus::Failed;
-    second.attempts = 1;
+    second.progress = RefundProgress {
+        status: RefundRequestStatus::Approved,
+        attempts: 2,
+        in_flight: true,
+    };
     second.last_error = Some("charge_disputed".into());
     store.insert_refund_request(&second).await.unwrap();
     let ghost = request(&placed, 7);
@@ -98,6 +100,8 @@ pub async fn a_refund_request_holds_its_line_and_keeps_its_history(s: Subject) {
         store.update_refund_request(&ghost).await.unwrap_err(),
         StoreError::NotFound
     );
+    let in_flight = store.refunds_in_flight(placed.id).await.unwrap();
+    assert_eq!(in_flight, [second.clone()], "only the attempt in flight");
     tx.commit().await.unwrap();
 
     let reads = s.queries.refund_requests().unwrap();
@@ -114,9 +118,21 @@ pub async fn a_refund_request_holds_its_line_and_keeps_its_history(s: Subject) {
         .unwrap();
     let ids: Vec<RefundRequestId> = all.items.iter().map(|r| r.id).collect();
     assert_eq!(ids, [second.id, first.id], "newest first");
+    let past_the_end = reads
+        .refund_requests(
+            RefundRequestFilter::default(),
+            PageRequest::parse(Some(5), Some(10)).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (past_the_end.items.len(), past_the_end.total),
+        (0, 2),
+        "the total does not depend on the page"
+    );
     let sellers = RefundRequestFilter {
         seller: Some(f.print.seller_id),
-        status: Some(RefundRequestStatus::Failed),
+        status: Some(RefundRequestStatus::Approved),
         ..RefundRequestFilter::default()
     };
     let failed = reads

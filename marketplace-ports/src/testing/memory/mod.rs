@@ -14,6 +14,7 @@ mod accounts;
 mod carts;
 mod catalog;
 mod connect;
+mod entitlements;
 mod files;
 mod jobs;
 mod ledger;
@@ -43,10 +44,11 @@ use time::OffsetDateTime;
 
 use crate::ports::{
     AdjustmentRecord, AdjustmentStore, AssetRecord, AuditEntry, BlobStore, CartRecord, CartStore,
-    CategoryRecord, CategoryStore, ConnectAccountRecord, ConnectStore, HealthQueries, JobQueue,
-    JobRecord, LedgerStore, MailOutbox, MailRecord, OrderEventRecord, OrderStore, PayoutRecord,
-    PayoutStore, ProductImageRecord, ProductMediaStore, ProductRecord, ProductStore, Profile,
-    Queries, ReconciliationStore, RefundRequestRecord, RefundRequestStep, RefundRequestStore,
+    CategoryRecord, CategoryStore, ConnectAccountRecord, ConnectStore, DownloadRecord,
+    EntitlementRecord, EntitlementStore, HealthQueries, JobQueue, JobRecord, LedgerStore,
+    MailOutbox, MailRecord, OrderEventRecord, OrderStore, PayoutRecord, PayoutStore,
+    ProductImageRecord, ProductMediaStore, ProductRecord, ProductStore, Profile, Queries,
+    ReconciliationStore, RefundRequestRecord, RefundRequestStep, RefundRequestStore,
     ReversalRecord, ReversalStore, SessionRecord, SessionStore, SiteConfigStore, StoreError,
     StoredFlag, Stores, Tx, UnitOfWork, UserRecord, UserStore, WebhookEventRecord, WebhookInbox,
 };
@@ -108,6 +110,8 @@ pub(crate) struct State {
     pub(crate) audit: Vec<AuditEntry>,
     pub(crate) refund_requests: Vec<RefundRequestRecord>,
     pub(crate) refund_request_steps: Vec<(RefundRequestId, RefundRequestStep)>,
+    pub(crate) entitlements: Vec<EntitlementRecord>,
+    pub(crate) downloads: Vec<DownloadRecord>,
 }
 
 /// The committed state, its version, and the calls told to fail.
@@ -216,6 +220,7 @@ fn stores(working: &Working) -> Stores {
         .with::<dyn RefundRequestStore>(Box::new(refund_requests::MemRefundRequests(
             working.clone(),
         )))
+        .with::<dyn EntitlementStore>(Box::new(entitlements::MemEntitlements(working.clone())))
 }
 
 #[async_trait]

@@ -1,7 +1,7 @@
 //! Refund requests and their history, in memory.
 
 use async_trait::async_trait;
-use marketplace_domain::ids::{OrderItemId, RefundRequestId};
+use marketplace_domain::ids::{OrderId, OrderItemId, RefundRequestId};
 use marketplace_domain::pagination::{Page, PageRequest};
 
 use super::listings::page_of;
@@ -20,11 +20,10 @@ impl RefundRequestStore for MemRefundRequests {
         request: &RefundRequestRecord,
     ) -> Result<(), StoreError> {
         let mut s = self.0.state("refund_requests.insert_refund_request")?;
-        let held = s
-            .refund_requests
-            .iter()
-            .any(|r| r.order_item_id == request.order_item_id && r.status.holds_the_line());
-        if held && request.status.holds_the_line() {
+        let held = s.refund_requests.iter().any(|r| {
+            r.order_item_id == request.order_item_id && r.progress.status.holds_the_line()
+        });
+        if held && request.progress.status.holds_the_line() {
             return Err(conflict("refund_requests_one_per_line"));
         }
         s.refund_requests.push(request.clone());
@@ -70,7 +69,19 @@ impl RefundRequestStore for MemRefundRequests {
         let s = self.0.state("refund_requests.line_is_requested")?;
         Ok(s.refund_requests
             .iter()
-            .any(|r| r.order_item_id == line && r.status.holds_the_line()))
+            .any(|r| r.order_item_id == line && r.progress.status.holds_the_line()))
+    }
+
+    async fn refunds_in_flight(
+        &mut self,
+        order: OrderId,
+    ) -> Result<Vec<RefundRequestRecord>, StoreError> {
+        let s = self.0.state("refund_requests.refunds_in_flight")?;
+        Ok(s.refund_requests
+            .iter()
+            .filter(|r| r.order_id == order && r.progress.in_flight)
+            .cloned()
+            .collect())
     }
 }
 
@@ -107,7 +118,11 @@ impl RefundRequestQueries for MemoryStore {
             .iter()
             .filter(|r| filter.buyer.is_none_or(|b| r.buyer_id == Some(b)))
             .filter(|r| filter.seller.is_none_or(|seller| r.seller_id == seller))
-            .filter(|r| filter.status.is_none_or(|status| r.status == status))
+            .filter(|r| {
+                filter
+                    .status
+                    .is_none_or(|status| r.progress.status == status)
+            })
             .cloned()
             .collect();
         found.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));

@@ -1,6 +1,7 @@
 //! Owners: the site configuration (changes apply to orders created after they commit) and the mail
 //! outbox.
 
+use marketplace_domain::entitlements::DownloadPolicy;
 use marketplace_domain::pagination::{Page, PageRequest};
 use marketplace_domain::site::{SiteConfig, site_config_from_input};
 use marketplace_domain::validation::FieldErrors;
@@ -58,7 +59,8 @@ impl SiteAdmin {
     }
 
     /// Changes the site configuration. The fee is clamped to 0–100 % with two decimals; it and
-    /// who bears dispute fees apply to orders created after this commits.
+    /// who bears dispute fees apply to orders created after this commits, the download policy to
+    /// purchases paid after it.
     ///
     /// # Errors
     /// [`SiteAdminError::Forbidden`], [`SiteAdminError::Invalid`].
@@ -69,11 +71,17 @@ impl SiteAdmin {
         currency: &str,
         countries: &[String],
         dispute_fee_to_sellers: bool,
+        downloads: DownloadPolicy,
     ) -> Result<SiteConfig, SiteAdminError> {
         Self::require_owner(actor)?;
-        let config =
-            site_config_from_input(fee_percent, currency, countries, dispute_fee_to_sellers)
-                .map_err(SiteAdminError::Invalid)?;
+        let config = site_config_from_input(
+            fee_percent,
+            currency,
+            countries,
+            dispute_fee_to_sellers,
+            downloads,
+        )
+        .map_err(SiteAdminError::Invalid)?;
         let mut tx = self.deps.uow.begin().await?;
         tx.site_config()?
             .update_site_config(&config, self.deps.clock.now())

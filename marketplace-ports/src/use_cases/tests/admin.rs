@@ -1,6 +1,7 @@
 //! Owners' operations: who may, and what they change.
 
 use marketplace_domain::catalog::ProductKind;
+use marketplace_domain::entitlements::DownloadPolicy;
 use marketplace_domain::money::Cents;
 use marketplace_domain::pagination::PageRequest;
 use marketplace_domain::payouts::{PayoutStatus, SkipReason};
@@ -29,6 +30,7 @@ async fn only_owners_administer() {
             "usd",
             &["US".to_owned()],
             false,
+            DownloadPolicy::default(),
         )
         .await
         .unwrap_err();
@@ -89,6 +91,10 @@ async fn a_new_fee_applies_to_orders_placed_after_it() {
             " EUR ",
             &[" de".to_owned(), "FR".to_owned()],
             true,
+            DownloadPolicy {
+                limit: Some(5),
+                expiry_days: Some(30),
+            },
         )
         .await
         .unwrap();
@@ -112,7 +118,14 @@ async fn a_new_fee_applies_to_orders_placed_after_it() {
     );
     let site_admin = &world.services.site_admin;
     let clamped = site_admin
-        .update_site_config(&owner, Decimal::new(101, 0), "usd", &[], false)
+        .update_site_config(
+            &owner,
+            Decimal::new(101, 0),
+            "usd",
+            &[],
+            false,
+            DownloadPolicy::default(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -127,6 +140,10 @@ async fn a_new_fee_applies_to_orders_placed_after_it() {
             "dollars",
             &["USA".to_owned()],
             false,
+            DownloadPolicy {
+                limit: Some(0),
+                expiry_days: None,
+            },
         )
         .await
         .unwrap_err();
@@ -135,7 +152,7 @@ async fn a_new_fee_applies_to_orders_placed_after_it() {
     };
     assert_eq!(
         fields.fields().keys().collect::<Vec<_>>(),
-        ["allowed_shipping_countries", "currency"]
+        ["allowed_shipping_countries", "currency", "download_limit"]
     );
     assert_eq!(
         site_admin.site_config(&owner).await.unwrap(),

@@ -52,6 +52,7 @@ fn stripe_that_refunds(stripe: &mut MockPaymentGateway) -> Refunds {
             id: "re_extra".into(),
             amount: refund.amount,
             status: RefundStatus::Succeeded,
+            failure_reason: None,
         })
     });
     refunds

@@ -515,6 +515,8 @@ async fn refunds_missing_from_an_event_are_fetched_and_booked_once() {
                 payment_intent: Some("pi_1".into()),
                 order_id: None,
                 order_item_id: None,
+                refund_request_id: None,
+                failure_reason: None,
                 currency: Some("usd".into()),
                 created: crate::testing::start_time(),
             };

@@ -364,6 +364,8 @@ impl World {
             payment_intent: Some("pi_1".to_owned()),
             order_id: None,
             order_item_id: None,
+            refund_request_id: None,
+            failure_reason: None,
             currency: Some("usd".to_owned()),
             created: self.clock.now(),
         }
