@@ -34,6 +34,7 @@ use api::catalog::CatalogApi;
 use api::money::MoneyApi;
 use api::orders::OrdersApi;
 use api::products::ProductsApi;
+use api::refund_requests::RefundRequestsApi;
 use api::seller::SellerApi;
 use api::system::SystemApi;
 use api::webhooks::WebhooksApi;
@@ -74,6 +75,7 @@ type Apis = (
     BooksApi,
     CartApi,
     OrdersApi,
+    RefundRequestsApi,
     MoneyApi,
     WebhooksApi,
 );
@@ -110,6 +112,9 @@ fn openapi_service(services: &Services, config: HttpConfig) -> OpenApiService<Ap
             config,
         },
         OrdersApi {
+            services: services.clone(),
+        },
+        RefundRequestsApi {
             services: services.clone(),
         },
         MoneyApi {

@@ -52,9 +52,10 @@ impl DownloadPolicy {
     pub fn grant(self, paid_at: OffsetDateTime) -> Entitlement {
         Entitlement {
             granted_at: paid_at,
+            // Ten years at most: only a date at the end of time could overflow (then: never).
             expires_at: self
                 .expiry_days
-                .map(|days| paid_at + Duration::days(i64::from(days))),
+                .and_then(|days| paid_at.checked_add(Duration::days(i64::from(days)))),
             download_limit: self.limit,
             downloads: 0,
             revoked: false,
@@ -160,7 +161,7 @@ mod tests {
             Err(DownloadRefused::Expired),
             "the expiry instant is already past"
         );
-        assert!(once.download((day(30) - Duration::MINUTE)).is_ok());
+        assert!(once.download(day(30) - Duration::MINUTE).is_ok());
         let revoked = Entitlement {
             revoked: true,
             ..twice

@@ -127,7 +127,8 @@ pub struct SiteConfigRequest {
 pub struct JobDto {
     /// Id.
     pub id: Uuid,
-    /// `payout`, `reversal`, `order_mail` or `refund_sync`.
+    /// `payout`, `reversal`, `order_mail`, `refund_sync`, `extra_payment_refund` or
+    /// `refund_request`.
     pub kind: String,
     /// The order it works on.
     pub order_id: Uuid,

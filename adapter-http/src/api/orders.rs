@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use marketplace_domain::ids::{AssetId, OrderId};
 use marketplace_domain::money::FeePercent;
 use marketplace_domain::orders::{Order, OrderLine, PaymentReference, ShippingAddress};
-use marketplace_ports::ports::{AssetRecord, OrderEventRecord};
+use marketplace_ports::ports::{AssetRecord, DownloadRecord, EntitlementRecord, OrderEventRecord};
 use marketplace_ports::use_cases::Services;
 use marketplace_ports::use_cases::orders::{CheckoutOutcome, OrderAccess, OrderDetail, OrderView};
 use poem::{Request, RequestBody};
@@ -75,7 +75,7 @@ impl<'a> ApiExtractor<'a> for OrderToken {
 
 impl OrderToken {
     /// Who asks: the caller (if logged in) and this token.
-    fn access<'a>(&'a self, auth: &'a MaybeAuth) -> OrderAccess<'a> {
+    pub(crate) fn access<'a>(&'a self, auth: &'a MaybeAuth) -> OrderAccess<'a> {
         OrderAccess {
             actor: auth.actor(),
             token: self.0.as_deref(),
@@ -205,6 +205,51 @@ pub struct DownloadDto {
     pub url: String,
 }
 
+/// What a paid digital line lets its buyer download.
+#[derive(Debug, Object)]
+pub struct EntitlementDto {
+    /// The line.
+    pub order_item_id: Uuid,
+    /// The product whose files (as they were when it was paid for) it covers.
+    pub product_id: Uuid,
+    /// Downloads so far.
+    pub downloads: u32,
+    /// Downloads allowed (absent: unlimited).
+    pub download_limit: Option<u32>,
+    /// Downloads left (absent: unlimited).
+    pub remaining_downloads: Option<u32>,
+    /// When downloads end (absent: never).
+    pub expires_at: Option<OffsetDateTime>,
+    /// Refunded in full or charged back: no more downloads.
+    pub revoked: bool,
+}
+
+/// One download of an order's file.
+#[derive(Debug, Object)]
+pub struct DownloadLogDto {
+    /// The line whose entitlement it used.
+    pub order_item_id: Uuid,
+    /// The file.
+    pub asset_id: Uuid,
+    /// Who (absent for a guest with the order token).
+    pub user_id: Option<Uuid>,
+    /// Bytes served.
+    pub bytes: i64,
+    /// When.
+    pub downloaded_at: OffsetDateTime,
+}
+
+/// How often one of your products was downloaded.
+#[derive(Debug, Object)]
+pub struct ProductDownloadsDto {
+    /// The product.
+    pub product_id: Uuid,
+    /// Its title.
+    pub title: String,
+    /// Downloads by all its buyers.
+    pub downloads: i64,
+}
+
 /// An entry of the order's history.
 #[derive(Debug, Object)]
 pub struct OrderEventDto {
@@ -222,8 +267,10 @@ pub struct OrderDetailDto {
     /// The order.
     #[oai(flatten)]
     pub order: OrderDto,
-    /// Files to download (paid orders).
+    /// Files to download now: those of digital purchases whose entitlement stands.
     pub downloads: Vec<DownloadDto>,
+    /// The entitlement of each paid digital line: downloads used and left, expiry, revocation.
+    pub entitlements: Vec<EntitlementDto>,
     /// History, oldest first.
     pub events: Vec<OrderEventDto>,
     /// Payouts to sellers (sellers see their own; owners all).
@@ -338,6 +385,29 @@ fn download_dto(order: OrderId, asset: AssetRecord, token: Option<&str>) -> Down
     }
 }
 
+fn entitlement_dto(record: EntitlementRecord) -> EntitlementDto {
+    let e = record.entitlement;
+    EntitlementDto {
+        order_item_id: record.order_item_id.get(),
+        product_id: record.product_id.get(),
+        downloads: e.downloads,
+        download_limit: e.download_limit,
+        remaining_downloads: e.remaining(),
+        expires_at: e.expires_at,
+        revoked: e.revoked,
+    }
+}
+
+fn download_log_dto(download: DownloadRecord) -> DownloadLogDto {
+    DownloadLogDto {
+        order_item_id: download.order_item_id.get(),
+        asset_id: download.asset_id.get(),
+        user_id: download.user_id.map(|u| u.get()),
+        bytes: download.bytes,
+        downloaded_at: download.downloaded_at,
+    }
+}
+
 fn event_dto(event: OrderEventRecord) -> OrderEventDto {
     OrderEventDto {
         kind: event.kind.as_str().to_owned(),
@@ -355,6 +425,11 @@ pub fn detail_dto(detail: OrderDetail) -> OrderDetailDto {
             .downloads
             .into_iter()
             .map(|asset| download_dto(order_id, asset, token.as_deref()))
+            .collect(),
+        entitlements: detail
+            .entitlements
+            .into_iter()
+            .map(entitlement_dto)
             .collect(),
         events: detail.events.into_iter().map(event_dto).collect(),
         payouts: detail.payouts.into_iter().map(payout_dto).collect(),
@@ -467,7 +542,49 @@ impl OrdersApi {
         }))
     }
 
-    /// Download a file of a paid order (buyer, staff or guest token).
+    /// The downloads of an order's files, newest first (buyer, staff or guest token).
+    #[oai(path = "/orders/:id/downloads", method = "get")]
+    async fn downloads(
+        &self,
+        auth: MaybeAuth,
+        id: Path<Uuid>,
+        #[oai(name = "t")] token: OrderToken,
+        page: Query<Option<i64>>,
+        per_page: Query<Option<i64>>,
+    ) -> ApiResult<Json<PageDto<DownloadLogDto>>> {
+        let request = page_request(page.0, per_page.0)?;
+        let found = self
+            .services
+            .orders
+            .downloads(OrderId::from_uuid(id.0), token.access(&auth), request)
+            .await?;
+        Ok(Json(PageDto::from_page(found, download_log_dto)))
+    }
+
+    /// How often each of your products was downloaded, most downloaded first.
+    #[oai(path = "/seller/downloads", method = "get", tag = "ApiTags::Seller")]
+    async fn seller_downloads(
+        &self,
+        auth: Auth,
+        page: Query<Option<i64>>,
+        per_page: Query<Option<i64>>,
+    ) -> ApiResult<Json<PageDto<ProductDownloadsDto>>> {
+        let request = page_request(page.0, per_page.0)?;
+        let found = self
+            .services
+            .orders
+            .seller_downloads(auth.actor(), request)
+            .await?;
+        Ok(Json(PageDto::from_page(found, |p| ProductDownloadsDto {
+            product_id: p.product_id.get(),
+            title: p.title,
+            downloads: p.downloads,
+        })))
+    }
+
+    /// Download a file of a paid order (buyer, staff or guest token): counted and logged. 403
+    /// `entitlement_revoked` after a full refund or a lost chargeback, `entitlement_expired`,
+    /// `download_limit_reached`.
     #[oai(path = "/orders/:id/assets/:asset_id", method = "get")]
     async fn download(
         &self,

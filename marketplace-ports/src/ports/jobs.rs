@@ -22,16 +22,19 @@ pub enum JobName {
     Reversal,
     /// [`JobKind::ExtraPaymentRefund`].
     ExtraPaymentRefund,
+    /// [`JobKind::RefundRequests`].
+    RefundRequests,
 }
 
 impl JobName {
     /// Every name.
-    pub const ALL: [JobName; 5] = [
+    pub const ALL: [JobName; 6] = [
         JobName::Payout,
         JobName::OrderMail,
         JobName::RefundSync,
         JobName::Reversal,
         JobName::ExtraPaymentRefund,
+        JobName::RefundRequests,
     ];
 
     /// Stored spelling.
@@ -42,6 +45,7 @@ impl JobName {
             JobName::RefundSync => "refund_sync",
             JobName::Reversal => "reversal",
             JobName::ExtraPaymentRefund => "extra_payment_refund",
+            JobName::RefundRequests => "refund_request",
         }
     }
 
@@ -84,6 +88,11 @@ pub enum JobKind {
         /// Order.
         order: OrderId,
     },
+    /// Send the Stripe refunds of an order's refund requests that were triggered.
+    RefundRequests {
+        /// Order.
+        order: OrderId,
+    },
 }
 
 impl JobKind {
@@ -95,6 +104,7 @@ impl JobKind {
             JobKind::RefundSync { .. } => JobName::RefundSync,
             JobKind::Reversal { .. } => JobName::Reversal,
             JobKind::ExtraPaymentRefund { .. } => JobName::ExtraPaymentRefund,
+            JobKind::RefundRequests { .. } => JobName::RefundRequests,
         }
     }
 
@@ -105,6 +115,7 @@ impl JobKind {
             | JobKind::OrderMail { order }
             | JobKind::RefundSync { order }
             | JobKind::ExtraPaymentRefund { order }
+            | JobKind::RefundRequests { order }
             | JobKind::Reversal { order, .. } => *order,
         }
     }
@@ -115,7 +126,8 @@ impl JobKind {
             JobKind::Payout { seller, .. } | JobKind::Reversal { seller, .. } => Some(*seller),
             JobKind::OrderMail { .. }
             | JobKind::RefundSync { .. }
-            | JobKind::ExtraPaymentRefund { .. } => None,
+            | JobKind::ExtraPaymentRefund { .. }
+            | JobKind::RefundRequests { .. } => None,
         }
     }
 
@@ -129,6 +141,7 @@ impl JobKind {
             JobName::OrderMail => JobKind::OrderMail { order },
             JobName::RefundSync => JobKind::RefundSync { order },
             JobName::ExtraPaymentRefund => JobKind::ExtraPaymentRefund { order },
+            JobName::RefundRequests => JobKind::RefundRequests { order },
             JobName::Reversal => JobKind::Reversal {
                 order,
                 seller: seller?,

@@ -47,6 +47,7 @@ pub mod listings;
 pub mod money;
 pub mod money_flow;
 pub mod orders;
+pub mod refund_requests;
 pub mod shared;
 pub mod system;
 #[cfg(test)]
@@ -182,6 +183,10 @@ pub struct Services {
     pub payout_admin: admin::PayoutAdmin,
     /// Owners and the books: reconciliation, adjustments, the audit log.
     pub books: admin::Books,
+    /// Buyers' refund requests.
+    pub refund_requests: refund_requests::RefundRequests,
+    /// Sellers', owners' and staff's decisions on refund requests.
+    pub refund_decisions: refund_requests::RefundDecisions,
     /// Readiness.
     pub health: system::Health,
 }
@@ -213,6 +218,8 @@ impl Services {
             job_admin: admin::JobAdmin::new(deps.clone()),
             payout_admin: admin::PayoutAdmin::new(deps.clone()),
             books: admin::Books::new(deps.clone()),
+            refund_requests: refund_requests::RefundRequests::new(deps.clone()),
+            refund_decisions: refund_requests::RefundDecisions::new(deps.clone()),
             health: system::Health::new(deps),
         }
     }

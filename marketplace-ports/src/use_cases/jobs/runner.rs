@@ -11,6 +11,7 @@ use crate::use_cases::money_flow::payouts::run_payout;
 use crate::use_cases::money_flow::refunds::sync_refunds;
 use crate::use_cases::money_flow::reversals::run_reversal;
 use crate::use_cases::orders::mail::send_order_mail;
+use crate::use_cases::refund_requests::refunds::send_refund_requests;
 use crate::use_cases::shared::jobs::JobError;
 
 /// How long a claimed job stays reserved before another worker may take it over.
@@ -82,6 +83,7 @@ impl JobRunner {
             JobKind::ExtraPaymentRefund { order } => {
                 refund_extra_payments(&self.deps, *order).await
             }
+            JobKind::RefundRequests { order } => send_refund_requests(&self.deps, *order).await,
         }
     }
 }

@@ -23,7 +23,7 @@ pub async fn sync_refunds(deps: &Deps, order_id: OrderId) -> Result<(), JobError
     let now = deps.clock.now();
     let mut tx = deps.uow.begin().await?;
     for refund in &refunds {
-        book_refund(tx.as_mut(), order_id, refund, &deps.settings, now).await?;
+        book_refund(tx.as_mut(), order_id, refund, deps, now).await?;
     }
     tx.commit().await?;
     Ok(())

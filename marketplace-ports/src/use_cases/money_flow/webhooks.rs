@@ -19,12 +19,12 @@ use crate::ports::{
     RefundStatus, StoreError, StripeEvent, Tx, WebhookEndpoint, WebhookError, WebhookEventRecord,
 };
 use crate::use_cases::shared::booking::{
-    book, book_refund, enqueue, lock_books, persist, queue_after_payment, record_events,
+    after_payment, book, book_refund, enqueue, lock_books, persist, record_events,
     refuse_other_currency,
 };
 use crate::use_cases::shared::reconciliation::refresh_flags;
 use crate::use_cases::shared::sellers::apply_account_status;
-use crate::use_cases::{ErrorKind, Settings, UseCaseError};
+use crate::use_cases::{Deps, ErrorKind, Settings, UseCaseError};
 
 /// Why a webhook was not processed.
 #[derive(Debug, thiserror::Error)]
@@ -151,9 +151,7 @@ impl WebhookReceiver {
                 self.on_charge_refunded(tx, charge, event.created, now)
                     .await
             }
-            EventPayload::RefundChanged(refund) => {
-                on_refund(tx, refund, &self.deps.settings, now).await
-            }
+            EventPayload::RefundChanged(refund) => on_refund(tx, refund, &self.deps, now).await,
             EventPayload::DisputeOpened(dispute) => {
                 on_dispute_opened(tx, dispute, &event.event_type, &self.deps.settings, now).await
             }
@@ -225,7 +223,7 @@ impl WebhookReceiver {
                 session.id
             )),
             CheckoutCompletion::Paid { newly: true } => {
-                queue_after_payment(tx, &order, &self.deps.settings, now).await?;
+                after_payment(tx, &order, &self.deps.settings, now).await?;
                 WebhookOutcome::Applied(format!("order {order_id} paid"))
             }
             CheckoutCompletion::Paid { newly: false } => {
@@ -272,7 +270,7 @@ impl WebhookReceiver {
         )
         .await?;
         for refund in &charge.refunds {
-            book_refund(tx, order_id, refund, &self.deps.settings, now).await?;
+            book_refund(tx, order_id, refund, &self.deps, now).await?;
         }
         // Stripe's own total, for reconciliation (the order's charge only).
         if let Some(mut order) = tx.orders()?.get_order_for_update(order_id).await?
@@ -354,7 +352,7 @@ async fn order_of_charge(
 async fn on_refund(
     tx: &mut dyn Tx,
     refund: &RefundData,
-    settings: &Settings,
+    deps: &Deps,
     now: OffsetDateTime,
 ) -> Result<WebhookOutcome, StoreError> {
     let by_metadata = refund
@@ -382,16 +380,14 @@ async fn on_refund(
     if let Some(charge) = &refund.charge {
         remember_charge(tx, order_id, charge, refund.payment_intent.as_deref(), now).await?;
     }
-    Ok(
-        match book_refund(tx, order_id, refund, settings, now).await? {
-            Some(key) => WebhookOutcome::Applied(format!("booked {key}")),
-            None => WebhookOutcome::Ignored(format!(
-                "refund {} is {}",
-                refund.id,
-                refund.status.as_str()
-            )),
-        },
-    )
+    Ok(match book_refund(tx, order_id, refund, deps, now).await? {
+        Some(key) => WebhookOutcome::Applied(format!("booked {key}")),
+        None => WebhookOutcome::Ignored(format!(
+            "refund {} is {}",
+            refund.id,
+            refund.status.as_str()
+        )),
+    })
 }
 
 /// The order a dispute is about (disputes carry no metadata of ours: look up the charge), or the

@@ -1,12 +1,12 @@
 //! The guest's paid-order e-mail (a job, queued when the order is paid): the tokenised order link
 //! and the download links of its files, rendered by the mail templates into the outbox, once.
 
-use marketplace_domain::ids::{MailId, OrderId};
-use uuid::Uuid;
+use marketplace_domain::ids::OrderId;
 
-use crate::ports::{Mail, MailDownload, MailLine, MailRecord, MailStatus};
+use crate::ports::{Mail, MailDownload, MailLine};
 use crate::use_cases::Deps;
 use crate::use_cases::shared::jobs::JobError;
+use crate::use_cases::shared::mail::queue_mail;
 
 /// Writes the paid-order e-mail of a guest order to the outbox (nothing for registered buyers).
 ///
@@ -47,21 +47,11 @@ pub async fn send_order_mail(deps: &Deps, order_id: OrderId) -> Result<(), JobEr
         currency: order.currency,
         downloads,
     };
-    let rendered = deps.mail.render(&mail);
-    let record = MailRecord {
-        id: MailId::from_uuid(Uuid::now_v7()),
-        to,
-        subject: rendered.subject,
-        text_body: rendered.text,
-        html_body: rendered.html,
-        status: MailStatus::Queued,
-        order_id: Some(order_id),
-        // The key this mail has always had: one paid-order mail per order.
-        dedupe_key: Some(format!("order:{order_id}")),
-        created_at: deps.clock.now(),
-    };
     let mut tx = deps.uow.begin().await?;
-    tx.mail()?.insert_mail(&record).await?;
+    // The key this mail has always had: one paid-order mail per order.
+    let key = format!("order:{order_id}");
+    let now = deps.clock.now();
+    queue_mail(tx.as_mut(), deps, to, &mail, Some(order_id), key, now).await?;
     tx.commit().await?;
     Ok(())
 }

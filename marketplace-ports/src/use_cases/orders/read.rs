@@ -5,8 +5,11 @@ use marketplace_domain::ids::{AssetId, OrderId};
 use marketplace_domain::pagination::{Page, PageRequest};
 
 use super::{OrderAccess, OrderView, may_see};
+use marketplace_domain::entitlements::DownloadRefused;
+
 use crate::ports::{
-    AssetRecord, BlobMeta, OrderEventRecord, OrderFilter, PayoutRecord, StoreError,
+    AssetRecord, BlobMeta, DownloadRecord, EntitlementRecord, OrderEventRecord, OrderFilter,
+    PayoutRecord, ProductDownloads, StoreError,
 };
 use crate::use_cases::{Actor, ErrorKind, UseCaseError};
 
@@ -16,9 +19,12 @@ pub enum OrderReadError {
     /// No such order, or not the caller's (the same answer, on purpose).
     #[error("order not found")]
     NotFound,
-    /// Downloads open once the order is paid (and close when it is fully refunded).
+    /// Downloads open once the order is paid.
     #[error("downloads are available once the order is paid")]
     NotPaid,
+    /// The purchase's entitlement refuses the download (revoked, expired, used up).
+    #[error(transparent)]
+    Refused(#[from] DownloadRefused),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -31,6 +37,9 @@ impl UseCaseError for OrderReadError {
             OrderReadError::NotPaid => ErrorKind::Forbidden {
                 code: "order_not_paid",
             },
+            OrderReadError::Refused(refused) => ErrorKind::Forbidden {
+                code: refused.code(),
+            },
             OrderReadError::Store(e) => e.kind(),
         }
     }
@@ -41,8 +50,11 @@ impl UseCaseError for OrderReadError {
 pub struct OrderDetail {
     /// The order and the lines shown.
     pub view: OrderView,
-    /// Downloadable files (paid orders, FILE lines).
+    /// Files the buyer may download now: those of FILE lines whose entitlement stands, as the
+    /// product had them when it was paid for.
     pub downloads: Vec<AssetRecord>,
+    /// The entitlement of each paid FILE line (downloads used and left, expiry, revocation).
+    pub entitlements: Vec<EntitlementRecord>,
     /// History.
     pub events: Vec<OrderEventRecord>,
     /// Payouts (owners and sellers).
@@ -81,17 +93,31 @@ impl OrderReading {
             .await?
             .filter(|order| may_see(self.deps.crypto.as_ref(), order, access))
             .ok_or(OrderReadError::NotFound)?;
-        let downloads = if order.downloadable() {
-            orders.order_assets(id).await?
-        } else {
-            Vec::new()
-        };
+        let entitlements = self
+            .deps
+            .queries
+            .entitlements()?
+            .order_entitlements(id)
+            .await?;
+        let downloads = orders
+            .order_assets(id)
+            .await?
+            .into_iter()
+            .filter(|asset| {
+                entitlements.iter().any(|e| {
+                    e.product_id == asset.product_id
+                        && !e.entitlement.revoked
+                        && e.entitlement.covers(asset.created_at)
+                })
+            })
+            .collect();
         let events = orders.order_events(id).await?;
         let payouts = self.deps.queries.payouts()?.order_payouts(id).await?;
         let access_token = order.guest_token().map(str::to_owned);
         Ok(OrderDetail {
             view: OrderView::whole(order),
             downloads,
+            entitlements,
             events,
             payouts,
             access_token,
@@ -218,6 +244,7 @@ impl OrderReading {
         Ok(OrderDetail {
             view,
             downloads: Vec::new(),
+            entitlements: Vec::new(),
             events,
             payouts,
             access_token: None,
@@ -238,11 +265,13 @@ impl OrderReading {
             .map(OrderView::whole))
     }
 
-    /// A digital file of a paid order, for whoever may see the order.
+    /// A digital file of a paid order, for whoever may see the order: counted on its line's
+    /// entitlement and logged (who, when, which file, how many bytes) before it is served.
     ///
     /// # Errors
     /// [`OrderReadError::NotFound`] when the order is not the caller's or the file is not part of
-    /// it, [`OrderReadError::NotPaid`] before payment.
+    /// the purchase, [`OrderReadError::NotPaid`] before payment, [`OrderReadError::Refused`] when
+    /// the entitlement was revoked, expired or used up.
     pub async fn download(
         &self,
         id: OrderId,
@@ -255,7 +284,7 @@ impl OrderReading {
             .await?
             .filter(|order| may_see(self.deps.crypto.as_ref(), order, access))
             .ok_or(OrderReadError::NotFound)?;
-        if !order.downloadable() {
+        if !order.status.was_paid() {
             return Err(OrderReadError::NotPaid);
         }
         let asset = orders
@@ -271,9 +300,75 @@ impl OrderReading {
             .blob_meta(asset.blob_id)
             .await?
             .ok_or(OrderReadError::NotFound)?;
+        let now = self.deps.clock.now();
+        let mut tx = self.deps.uow.begin().await?;
+        let store = tx.entitlements()?;
+        let granted = store
+            .entitlement_for_update(id, asset.product_id)
+            .await?
+            .filter(|e| e.entitlement.covers(asset.created_at))
+            .ok_or(OrderReadError::NotFound)?;
+        granted.entitlement.download(now)?;
+        store
+            .record_download(&DownloadRecord {
+                order_item_id: granted.order_item_id,
+                order_id: id,
+                asset_id: asset.id,
+                user_id: access.actor.map(|a| a.user_id),
+                bytes: blob.size_bytes,
+                downloaded_at: now,
+            })
+            .await?;
+        tx.commit().await?;
         Ok(Download {
             blob,
             file_name: asset.original_filename,
         })
+    }
+
+    /// The downloads of an order, newest first: for whoever may see the order (its buyer, the
+    /// holder of its guest token, staff).
+    ///
+    /// # Errors
+    /// [`OrderReadError::NotFound`] for anyone else.
+    pub async fn downloads(
+        &self,
+        id: OrderId,
+        access: OrderAccess<'_>,
+        page: PageRequest,
+    ) -> Result<Page<DownloadRecord>, OrderReadError> {
+        self.deps
+            .queries
+            .orders()?
+            .order(id)
+            .await?
+            .filter(|order| may_see(self.deps.crypto.as_ref(), order, access))
+            .ok_or(OrderReadError::NotFound)?;
+        Ok(self
+            .deps
+            .queries
+            .entitlements()?
+            .order_downloads(id, page)
+            .await?)
+    }
+
+    /// How often each of the caller's products was downloaded, most downloaded first.
+    ///
+    /// # Errors
+    /// [`OrderReadError::NotFound`] for callers who are not sellers.
+    pub async fn seller_downloads(
+        &self,
+        actor: &Actor,
+        page: PageRequest,
+    ) -> Result<Page<ProductDownloads>, OrderReadError> {
+        if !actor.roles.is_seller() {
+            return Err(OrderReadError::NotFound);
+        }
+        Ok(self
+            .deps
+            .queries
+            .entitlements()?
+            .seller_downloads(actor.user_id, page)
+            .await?)
     }
 }

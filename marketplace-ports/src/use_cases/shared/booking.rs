@@ -17,9 +17,11 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::ports::{JobKind, RefundData, RefundStatus, StoreError, Tx};
-use crate::use_cases::Settings;
+use crate::use_cases::shared::entitlements::{grant_entitlements, sync_revocations};
 use crate::use_cases::shared::reconciliation::refresh_flags;
+use crate::use_cases::shared::refund_requests::apply_refund_outcome;
 use crate::use_cases::shared::sellers::queue_payouts_in_order;
+use crate::use_cases::{Deps, Settings};
 
 /// Why booking failed.
 #[derive(Debug, thiserror::Error)]
@@ -128,17 +130,19 @@ pub async fn persist(
     Ok(booked)
 }
 
-/// Queues what a newly paid order needs: a payout per seller (unless nothing was charged) and the
-/// guest's e-mail.
+/// What a newly paid order needs: its digital entitlements, a payout per seller (unless nothing
+/// was charged) and the guest's e-mail.
 ///
 /// # Errors
 /// Storage failures.
-pub async fn queue_after_payment(
+pub async fn after_payment(
     tx: &mut dyn Tx,
     order: &Order,
     settings: &Settings,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
+    let entries = tx.ledger()?.order_entries(order.id).await?;
+    grant_entitlements(tx, order, &entries, now).await?;
     queue_payouts(tx, order, settings, now).await?;
     if order.guest_email.is_some() {
         enqueue(tx, &JobKind::OrderMail { order: order.id }, settings, now).await?;
@@ -170,7 +174,8 @@ pub async fn queue_payouts(
 }
 
 /// Marks a (locked) order paid: books the order-paid entry once, moves its status forward, and the
-/// first time queues its payouts and the guest's e-mail. Idempotent.
+/// first time queues its payouts and the guest's e-mail and grants its digital entitlements.
+/// Idempotent.
 ///
 /// # Errors
 /// [`BookingError::Ledger`] when the money core refuses (nothing changed then).
@@ -185,7 +190,7 @@ pub async fn mark_paid(
     let change = order.apply_payment(payment, &booked, now)?;
     let outcome = persist(tx, order, &change, now).await?;
     if change.booked_something() {
-        queue_after_payment(tx, order, settings, now).await?;
+        after_payment(tx, order, settings, now).await?;
     }
     Ok(outcome)
 }
@@ -215,7 +220,8 @@ pub async fn lock_books(
 }
 
 /// Books a refund, failed refund, dispute or dispute outcome on a locked order, sets its refunded
-/// amount and status from the refunds that stand, and, for a paid order, queues its sellers'
+/// amount and status from the refunds that stand, revokes or gives back its files, and, for a
+/// paid order, queues its sellers'
 /// payouts again (with their payouts netted to nothing on other orders): a failed refund or a won
 /// dispute may make an order owe them more, and the payout job decides afresh (a paid payout is
 /// only topped up by what its order still owes).
@@ -229,12 +235,19 @@ pub async fn book_order_fact(
     settings: &Settings,
     now: OffsetDateTime,
 ) -> Result<Booked, BookingError> {
-    let LockedBooks { mut order, entries } = books;
+    let LockedBooks {
+        mut order,
+        mut entries,
+    } = books;
     let change = order.apply_money_event(fact, &entries, now)?;
     if !change.booked_something() {
         return Ok(Booked::Already);
     }
     let booked = persist(tx, &order, &change, now).await?;
+    if let (Booked::New, Some(entry)) = (booked, &change.entry) {
+        entries.push(entry.clone());
+        sync_revocations(tx, &order, &entries, now).await?;
+    }
     if order.paid_at.is_some() && !order.paid_free() && booked == Booked::New {
         // This order's payouts, and, since its sellers' balances may have risen, their payouts
         // netted to nothing on other orders: all decided again, queued in one order.
@@ -390,7 +403,8 @@ pub async fn refuse_other_currency(
 
 /// Books a Stripe refund by its id once, whatever event carries it: a succeeded refund is booked
 /// against the line its metadata names (else spread over the order), a failed or canceled one
-/// cancels it, a pending one waits for its update. Returns what was booked, if anything.
+/// cancels it, a pending one waits for its update. The refund request it names, if any, learns
+/// the outcome. Returns what was booked, if anything.
 ///
 /// # Errors
 /// Storage failures.
@@ -398,12 +412,14 @@ pub async fn book_refund(
     tx: &mut dyn Tx,
     order_id: OrderId,
     refund: &RefundData,
-    settings: &Settings,
+    deps: &Deps,
     now: OffsetDateTime,
 ) -> Result<Option<EntryKey>, StoreError> {
+    let settings = &deps.settings;
     let Some(books) = lock_books(tx, order_id).await? else {
         return Ok(None);
     };
+    apply_refund_outcome(tx, deps, &books.order, refund, now).await?;
     let currency = refund.currency.as_deref();
     let order = &books.order;
     if refuse_other_currency(tx, order, &refund.id, refund.amount, currency, now).await? {

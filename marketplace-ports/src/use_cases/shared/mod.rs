@@ -5,7 +5,10 @@
 pub mod booking;
 pub mod carts;
 pub mod charges;
+pub mod entitlements;
 pub mod jobs;
+pub mod mail;
 pub mod reconciliation;
 pub mod recovery;
+pub mod refund_requests;
 pub mod sellers;

@@ -12,6 +12,7 @@ mod jobs;
 mod listings;
 mod orders;
 mod payouts_again;
+mod refund_requests;
 mod webhooks;
 
 use std::collections::HashMap;

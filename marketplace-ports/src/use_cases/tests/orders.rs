@@ -10,7 +10,9 @@ use marketplace_domain::orders::{CheckoutPaymentStatus, OrderEventKind, OrderSta
 use time::Duration;
 
 use super::World;
-use crate::ports::{CheckoutSession, CheckoutSessionStatus, JobKind};
+use marketplace_domain::ids::ProductId;
+
+use crate::ports::{AssetRecord, CheckoutSession, CheckoutSessionStatus, JobKind};
 use crate::use_cases::cart::CartOwner;
 use crate::use_cases::orders::{
     CheckoutError, CheckoutOutcome, OrderAccess, OrderReadError, PlaceOrderError,
@@ -338,9 +340,8 @@ async fn others_get_not_found_and_guests_need_their_token() {
     );
 }
 
-#[tokio::test]
-async fn downloads_wait_for_payment() {
-    let world = World::new();
+/// A seller `maker` with a 3.00 file "Scan" (one asset, `scan.stl`, 10 bytes), and a buyer.
+async fn scan_for_sale(world: &World) -> (Actor, Actor, ProductId, AssetRecord) {
     let seller = world.seller("maker").await;
     let buyer = world.buyer("buyer").await;
     let file = world
@@ -359,6 +360,13 @@ async fn downloads_wait_for_payment() {
         )
         .await
         .unwrap();
+    (seller, buyer, file, asset)
+}
+
+#[tokio::test]
+async fn downloads_wait_for_payment() {
+    let world = World::new();
+    let (_, buyer, file, asset) = scan_for_sale(&world).await;
     let order = world.place(Some(&buyer), &[(file, 1)]).await;
     let orders = &world.services.orders;
     let error = orders
@@ -387,4 +395,105 @@ async fn downloads_wait_for_payment() {
         .download(order.id, detail.downloads[0].id, as_user(&stranger))
         .await;
     assert!(matches!(error, Err(OrderReadError::NotFound)));
+}
+
+#[tokio::test]
+async fn an_entitlement_counts_downloads_until_its_limit_expiry_or_full_refund() {
+    let world = World::with(|stripe| {
+        super::jobs::stripe_transfers(stripe, Vec::new());
+    });
+    let owner = world.owner().await;
+    world
+        .services
+        .site_admin
+        .update_site_config(
+            &owner,
+            rust_decimal::Decimal::TEN,
+            "usd",
+            &[],
+            false,
+            marketplace_domain::entitlements::DownloadPolicy {
+                limit: Some(2),
+                expiry_days: Some(7),
+            },
+        )
+        .await
+        .unwrap();
+    let (seller, buyer, file, asset) = scan_for_sale(&world).await;
+    let order = world.place(Some(&buyer), &[(file, 1)]).await;
+    world.pay(&order, 1).await;
+    let orders = &world.services.orders;
+    for _ in 0..2 {
+        orders
+            .download(order.id, asset.id, as_user(&buyer))
+            .await
+            .unwrap();
+    }
+    let refused = |error: OrderReadError| error.kind();
+    let third = orders.download(order.id, asset.id, as_user(&buyer)).await;
+    assert_eq!(
+        refused(third.unwrap_err()),
+        ErrorKind::Forbidden {
+            code: "download_limit_reached"
+        }
+    );
+    let detail = orders.get(order.id, as_user(&buyer)).await.unwrap();
+    let entitlement = detail.entitlements[0].entitlement;
+    assert_eq!(
+        (entitlement.downloads, entitlement.remaining()),
+        (2, Some(0))
+    );
+    let log = orders
+        .downloads(
+            order.id,
+            as_user(&buyer),
+            marketplace_domain::pagination::PageRequest::first(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        log.total, 2,
+        "every download is logged, not the refused one"
+    );
+    assert_eq!(log.items[0].bytes, 10);
+    let counts = orders
+        .seller_downloads(
+            &seller,
+            marketplace_domain::pagination::PageRequest::first(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (counts.items[0].product_id, counts.items[0].downloads),
+        (file, 2)
+    );
+
+    // Another purchase of the same file: expired after 7 days, revoked by a full refund.
+    let again = world.place(Some(&buyer), &[(file, 1)]).await;
+    world.pay(&again, 2).await;
+    world.clock.advance(Duration::days(7));
+    let late = orders.download(again.id, asset.id, as_user(&buyer)).await;
+    assert_eq!(
+        refused(late.unwrap_err()),
+        ErrorKind::Forbidden {
+            code: "entitlement_expired"
+        }
+    );
+    let mut refund = world.refund("re_file", 300);
+    refund.payment_intent = Some("pi_2".into());
+    refund.charge = None;
+    refund.order_id = Some(again.id.to_string());
+    world
+        .deliver_refund("evt_re", "refund.created", refund)
+        .await;
+    let revoked = orders.download(again.id, asset.id, as_user(&buyer)).await;
+    assert_eq!(
+        refused(revoked.unwrap_err()),
+        ErrorKind::Forbidden {
+            code: "entitlement_revoked"
+        }
+    );
+    let detail = orders.get(again.id, as_user(&buyer)).await.unwrap();
+    assert!(detail.entitlements[0].entitlement.revoked);
+    assert!(detail.downloads.is_empty(), "no links to revoked files");
 }
