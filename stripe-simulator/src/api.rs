@@ -271,6 +271,11 @@ fn operate(
             .get(*id)
             .map(charge_public)
             .ok_or_else(|| missing("charge", id)),
+        ("GET", ["v1", "refunds", id]) => state
+            .refunds
+            .get(*id)
+            .cloned()
+            .ok_or_else(|| missing("refund", id)),
         ("POST", ["v1", "transfers"]) => create_transfer(&mut state, params),
         ("GET", ["v1", "transfers"]) => Ok(list_transfers(&state, params)),
         ("POST", ["v1", "transfers", id, "reversals"]) => create_reversal(&mut state, id, params),

@@ -393,14 +393,6 @@ impl Order {
         self.data.payment == Some(PaymentReference::Free)
     }
 
-    /// Files can be downloaded once paid, unless the whole order was refunded.
-    pub fn downloadable(&self) -> bool {
-        matches!(
-            self.data.status,
-            OrderStatus::Paid | OrderStatus::PartiallyRefunded
-        )
-    }
-
     /// True when anything in it ships.
     pub fn ships(&self) -> bool {
         self.lines.iter().any(|l| l.kind.requires_shipping())

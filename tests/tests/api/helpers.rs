@@ -554,6 +554,19 @@ impl TestApp {
         .await
     }
 
+    /// What the platform's fee revenue holds for one order (negative: credited).
+    pub async fn fee_revenue_of(&self, order: &str) -> i64 {
+        query_i64(
+            &self.db,
+            &format!(
+                "select coalesce(sum(p.amount_cents), 0)::bigint from journal_postings p
+                 join journal_entries e on e.id = p.entry_id
+                 where p.account = 'fee_revenue' and e.order_id = '{order}'"
+            ),
+        )
+        .await
+    }
+
     /// Checks the ledger in the database: every journal entry balances, and so does the whole.
     pub async fn assert_ledger_balanced(&self) {
         let unbalanced = query_i64(

@@ -35,23 +35,11 @@ async fn order_with(app: &TestApp, open: &OpenCheckout, refunded: i64) -> serde_
     .await
 }
 
-async fn fee_revenue_of(app: &TestApp, order: &str) -> i64 {
-    query_i64(
-        &app.db,
-        &format!(
-            "select coalesce(sum(p.amount_cents), 0)::bigint from journal_postings p
-             join journal_entries e on e.id = p.entry_id
-             where p.account = 'fee_revenue' and e.order_id = '{order}'"
-        ),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn dashboard_refunds_after_the_payout_are_booked_once_and_become_the_sellers_debt() {
     let app = spawn_app().await;
     let (open, intent) = paid_and_paid_out(&app).await;
-    assert_eq!(fee_revenue_of(&app, &open.order_id).await.abs(), 160);
+    assert_eq!(app.fee_revenue_of(&open.order_id).await.abs(), 160);
 
     // A partial refund: 4.00, of which 3.60 is the seller's and 0.40 the platform's fee.
     app.sim_post(
@@ -90,7 +78,7 @@ async fn dashboard_refunds_after_the_payout_are_booked_once_and_become_the_selle
     .await;
     assert_eq!(refunds, 2, "each Stripe refund is booked once");
     assert_eq!(
-        fee_revenue_of(&app, &open.order_id).await,
+        app.fee_revenue_of(&open.order_id).await,
         0,
         "a refunded order earns no fee"
     );

@@ -312,7 +312,7 @@ async fn unknown_events_and_events_for_unknown_orders_are_recorded_and_acknowled
 }
 
 /// A signed event of `event_type` around `object`.
-fn event(id: &str, event_type: &str, object: &Value) -> String {
+pub(crate) fn event(id: &str, event_type: &str, object: &Value) -> String {
     json!({
         "id": id, "object": "event", "api_version": API_VERSION, "created": now(),
         "livemode": false, "pending_webhooks": 1, "type": event_type,
