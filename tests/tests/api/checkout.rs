@@ -43,21 +43,7 @@ async fn file(app: &TestApp, shop: &Shop, seller: &User, body: Value) -> (String
         .as_str()
         .unwrap()
         .to_owned();
-    let asset = expect_json(
-        app.upload(
-            &format!("/api/v1/seller/products/{product}/assets"),
-            &seller.token,
-            "owl.stl",
-            stl_bytes(),
-            &[],
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let asset = app.upload_stl(seller, &product).await;
     (product, asset)
 }
 

@@ -20,21 +20,7 @@ async fn scan_for_sale(app: &TestApp, seller: &User) -> (String, String) {
         .as_str()
         .unwrap()
         .to_owned();
-    let asset = expect_json(
-        app.upload(
-            &format!("/api/v1/seller/products/{product}/assets"),
-            &seller.token,
-            "scan.stl",
-            stl_bytes(),
-            &[],
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let asset = app.upload_stl(seller, &product).await;
     (product, asset)
 }
 
@@ -46,13 +32,7 @@ async fn bought(app: &TestApp, buyer: &User, product: &str) -> (Value, String) {
     let id = order["id"].as_str().unwrap().to_owned();
     let checkout = expect_json(app.checkout(&id, Some(buyer), None).await, StatusCode::OK).await;
     let landing = app.pay(checkout["checkout_url"].as_str().unwrap()).await;
-    let session = landing.split("session_id=").nth(1).unwrap();
-    let intent = app
-        .stripe_get(&format!("/v1/checkout/sessions/{session}"))
-        .await["payment_intent"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let intent = app.payment_intent_of(&landing).await;
     let paid = app
         .order_until(&id, Some(buyer), None, "the order is paid", |o| {
             o["status"] == "paid"

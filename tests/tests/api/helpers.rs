@@ -477,6 +477,42 @@ impl TestApp {
         paid.headers()["location"].to_str().unwrap().to_owned()
     }
 
+    /// The payment intent of the Checkout Session a buyer was sent back from (`landing`, as
+    /// [`TestApp::pay`] returns it).
+    pub async fn payment_intent_of(&self, landing: &str) -> String {
+        let session = landing
+            .split("session_id=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap();
+        self.stripe_get(&format!("/v1/checkout/sessions/{session}"))
+            .await["payment_intent"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Uploads an STL file ([`stl_bytes`], `owl.stl`) to a FILE listing; returns the asset id.
+    pub async fn upload_stl(&self, seller: &User, product: &str) -> String {
+        expect_json(
+            self.upload(
+                &format!("/api/v1/seller/products/{product}/assets"),
+                &seller.token,
+                "owl.stl",
+                stl_bytes(),
+                &[],
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// Reads an order (as its buyer, or with the guest token) until `check` accepts it.
     pub async fn order_until(
         &self,

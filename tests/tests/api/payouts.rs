@@ -207,13 +207,7 @@ async fn two_workers_paying_the_same_order_at_once_make_one_transfer() {
     fault(&app, "timeout", 1).await;
     let open = app.open_checkout("8.00", 3).await;
     let landing = app.pay(&open.url).await;
-    let session = landing.split("session_id=").nth(1).unwrap().to_owned();
-    let intent = app
-        .stripe_get(&format!("/v1/checkout/sessions/{session}"))
-        .await["payment_intent"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let intent = app.payment_intent_of(&landing).await;
     eventually("the first transfer request is under way", || async {
         (!app
             .stripe_requests("POST", "/v1/transfers")

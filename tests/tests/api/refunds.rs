@@ -13,14 +13,8 @@ use crate::helpers::{OpenCheckout, TestApp, eventually, expect_error, expect_jso
 async fn paid_and_paid_out(app: &TestApp) -> (OpenCheckout, String) {
     let open = app.open_checkout("8.00", 2).await;
     let landing = app.pay(&open.url).await;
-    let session = landing.split("session_id=").nth(1).unwrap().to_owned();
     app.payouts_paid(&open.order_id, 1).await;
-    let intent = app
-        .stripe_get(&format!("/v1/checkout/sessions/{session}"))
-        .await["payment_intent"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let intent = app.payment_intent_of(&landing).await;
     (open, intent)
 }
 
