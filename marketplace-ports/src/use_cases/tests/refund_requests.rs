@@ -332,3 +332,64 @@ async fn a_guest_asks_with_the_token_and_the_checkout_email() {
     let detail = requests.get(guest, made.id).await.unwrap();
     assert_eq!(detail.history.len(), 2, "requested, then canceled");
 }
+
+#[tokio::test]
+async fn a_refund_that_fails_after_stripe_accepted_it_fails_the_request_for_another_try() {
+    let mut asked = None;
+    let world = World::with(|stripe| {
+        stripe_transfers(stripe, Vec::new());
+        asked = Some(stripe_refunds(stripe, Vec::new()));
+    });
+    let (seller, buyer, order) = paid_order(&world).await;
+    let print = order.lines()[0].id;
+    let request = world
+        .services
+        .refund_requests
+        .request(as_buyer(&buyer), order.id, print, &damaged())
+        .await
+        .unwrap();
+    let decisions = &world.services.refund_decisions;
+    decisions
+        .decide(&seller, request.id, None, Approve)
+        .await
+        .unwrap();
+    decisions
+        .decide(&seller, request.id, None, Trigger)
+        .await
+        .unwrap();
+    world.run_jobs().await;
+    let mut refund = world.refund("re_1", 1250);
+    refund.order_item_id = Some(print.to_string());
+    refund.refund_request_id = Some(request.id.to_string());
+    world
+        .deliver_refund("evt_rc", "refund.created", refund.clone())
+        .await;
+    assert_eq!(world.state().orders[&order.id].refunded, Cents::new(1250));
+    refund.status = RefundStatus::Failed;
+    refund.failure_reason = Some("lost_or_stolen_card".into());
+    world
+        .deliver_refund("evt_ru", "refund.updated", refund)
+        .await;
+    let failed = world.state().refund_requests[0].clone();
+    assert_eq!(failed.progress.status, RefundRequestStatus::Failed);
+    assert_eq!(failed.last_error.as_deref(), Some("lost_or_stolen_card"));
+    assert_eq!(world.state().orders[&order.id].refunded, Cents::ZERO);
+    decisions
+        .decide(&seller, request.id, None, Trigger)
+        .await
+        .unwrap();
+    world.run_jobs().await;
+    let keys: Vec<String> = asked
+        .unwrap()
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, k)| k.clone())
+        .collect();
+    assert_eq!(
+        keys.len(),
+        2,
+        "the job of the first attempt sent nothing twice: {keys:?}"
+    );
+    assert_eq!(keys[1], format!("refundreq-{}-2", request.id));
+}
