@@ -33,7 +33,9 @@ create table download_log (
     asset_id       uuid not null,
     user_id        uuid references users (id) on delete restrict,
     bytes          bigint not null constraint download_log_bytes_check check (bytes >= 0),
-    downloaded_at  timestamptz not null
+    downloaded_at  timestamptz not null,
+    -- A buyer's download counts against the entitlement; staff's (support) are only logged.
+    counted        boolean not null
 );
 create index download_log_order_idx on download_log (order_id, id desc);
 

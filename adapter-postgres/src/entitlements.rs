@@ -124,9 +124,11 @@ impl EntitlementStore for PgEntitlements {
     async fn record_download(&mut self, download: &DownloadRecord) -> Result<(), StoreError> {
         let mut conn = self.0.lock().await;
         let product = sqlx::query!(
-            "update entitlements set downloads = downloads + 1 where order_item_id = $1
+            "update entitlements set downloads = downloads + case when $2 then 1 else 0 end
+             where order_item_id = $1
              returning product_id, seller_id",
             download.order_item_id.get(),
+            download.counted,
         )
         .fetch_optional(&mut **conn)
         .await
@@ -134,18 +136,22 @@ impl EntitlementStore for PgEntitlements {
         .ok_or(StoreError::NotFound)?;
         sqlx::query!(
             "insert into download_log (order_item_id, order_id, asset_id, user_id, bytes,
-                downloaded_at)
-             values ($1, $2, $3, $4, $5, $6)",
+                downloaded_at, counted)
+             values ($1, $2, $3, $4, $5, $6, $7)",
             download.order_item_id.get(),
             download.order_id.get(),
             download.asset_id.get(),
             download.user_id.map(UserId::get),
             download.bytes,
             download.downloaded_at,
+            download.counted,
         )
         .execute(&mut **conn)
         .await
         .map_err(store_error)?;
+        if !download.counted {
+            return Ok(());
+        }
         let result = sqlx::query!(
             "insert into product_downloads (product_id, seller_id, downloads) values ($1, $2, 1)
              on conflict (product_id) do update set downloads = product_downloads.downloads + 1",
@@ -192,7 +198,7 @@ impl EntitlementQueries for PgStore {
         .await
         .map_err(store_error)?;
         let rows = sqlx::query!(
-            "select order_item_id, order_id, asset_id, user_id, bytes, downloaded_at
+            "select order_item_id, order_id, asset_id, user_id, bytes, downloaded_at, counted
              from download_log where order_id = $1 order by id desc limit $2 offset $3",
             order.get(),
             paging::limit(page),
@@ -210,6 +216,7 @@ impl EntitlementQueries for PgStore {
                 user_id: r.user_id.map(UserId::from_uuid),
                 bytes: r.bytes,
                 downloaded_at: r.downloaded_at,
+                counted: r.counted,
             })
             .collect();
         Ok(paging::page_of(items, page, total))

@@ -205,7 +205,7 @@ async fn get_order(
     let row = if for_update {
         sqlx::query_as!(
             OrderRow,
-            "select * from orders where id = $1 for update",
+            "select * from orders where id = $1 for no key update",
             id.get()
         )
         .fetch_optional(&mut *conn)

@@ -94,8 +94,10 @@ impl StripeClient {
             }
             match self.attempt(request, idempotency_key, account).await {
                 Ok(body) => {
-                    return serde_json::from_slice(&body).map_err(|e| PaymentError::Rejected {
-                        code: "unexpected_response".to_owned(),
+                    // Stripe did the work but we cannot read its answer: the outcome is unknown,
+                    // so it is retried later with the same idempotency key, never taken as a
+                    // refusal (a new attempt with a new key could do it twice).
+                    return serde_json::from_slice(&body).map_err(|e| PaymentError::Transient {
                         message: format!(
                             "{} answered in an unexpected shape: {e}",
                             request.endpoint

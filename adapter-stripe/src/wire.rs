@@ -200,6 +200,7 @@ impl RefundWire {
             order_id: metadata.get("order_id").cloned(),
             order_item_id: metadata.get("order_item_id").cloned(),
             refund_request_id: metadata.get("refund_request_id").cloned(),
+            refund_attempt: metadata.get("refund_attempt").and_then(|n| n.parse().ok()),
             failure_reason: self.failure_reason,
             currency: self.currency,
             created: timestamp(self.created),

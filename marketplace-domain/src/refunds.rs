@@ -391,6 +391,27 @@ pub fn refund_request_amount(request: &RefundableLine<'_>) -> Result<Cents, Refu
     }
 }
 
+/// What an attempt of a refund request may ask Stripe for now: its snapshotted `amount`, less
+/// what other refunds or lost disputes took from its line since (`line_refunded` is all they took,
+/// of `line_paid`), and never more than the order still has refundable (`order_refundable`).
+///
+/// # Errors
+/// [`RefundRequestError::AlreadyRefunded`] when nothing is left to send.
+pub fn refund_to_send(
+    amount: Cents,
+    line_paid: Cents,
+    line_refunded: Cents,
+    order_refundable: Cents,
+) -> Result<Cents, RefundRequestError> {
+    let left_on_line = line_paid.checked_sub(line_refunded)?;
+    let send = amount.min(left_on_line).min(order_refundable);
+    if send.is_positive() {
+        Ok(send)
+    } else {
+        Err(RefundRequestError::AlreadyRefunded)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use uuid::Uuid;
@@ -491,6 +512,29 @@ mod tests {
         assert_eq!(
             RefundReason::parse("wrong_item"),
             Some(RefundReason::WrongItem)
+        );
+    }
+
+    #[test]
+    fn an_attempt_never_sends_what_was_refunded_since_the_request() {
+        let (paid, amount) = (Cents::new(1333), Cents::new(1333));
+        assert_eq!(
+            refund_to_send(amount, paid, Cents::ZERO, Cents::new(5000)),
+            Ok(amount)
+        );
+        assert_eq!(
+            refund_to_send(amount, paid, Cents::new(333), Cents::new(5000)),
+            Ok(Cents::new(1000)),
+            "a dashboard refund took 3.33 from the line since"
+        );
+        assert_eq!(
+            refund_to_send(amount, paid, Cents::ZERO, Cents::new(700)),
+            Ok(Cents::new(700)),
+            "an open dispute holds the rest of the charge"
+        );
+        assert_eq!(
+            refund_to_send(amount, paid, paid, Cents::new(5000)),
+            Err(RefundRequestError::AlreadyRefunded)
         );
     }
 

@@ -237,6 +237,8 @@ pub struct DownloadLogDto {
     pub bytes: i64,
     /// When.
     pub downloaded_at: OffsetDateTime,
+    /// Counted against the purchase's downloads (the buyer's; staff's are only logged).
+    pub counted: bool,
 }
 
 /// How often one of your products was downloaded.
@@ -405,6 +407,7 @@ fn download_log_dto(download: DownloadRecord) -> DownloadLogDto {
         user_id: download.user_id.map(|u| u.get()),
         bytes: download.bytes,
         downloaded_at: download.downloaded_at,
+        counted: download.counted,
     }
 }
 

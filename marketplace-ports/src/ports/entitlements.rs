@@ -39,6 +39,8 @@ pub struct DownloadRecord {
     pub bytes: i64,
     /// When.
     pub downloaded_at: OffsetDateTime,
+    /// Counted on the entitlement and the product (a buyer's download; staff's are only logged).
+    pub counted: bool,
 }
 
 /// How often a seller's product was downloaded.
@@ -69,7 +71,7 @@ pub trait EntitlementStore: Send {
         order: OrderId,
         product: ProductId,
     ) -> Result<Option<EntitlementRecord>, StoreError>;
-    /// Counts a download on its entitlement and product and logs it.
+    /// Logs a download and, when it is `counted`, counts it on its entitlement and product.
     async fn record_download(&mut self, download: &DownloadRecord) -> Result<(), StoreError>;
 }
 

@@ -519,6 +519,8 @@ pub struct RefundData {
     pub order_item_id: Option<String>,
     /// `metadata.refund_request_id` (refunds of buyers' refund requests).
     pub refund_request_id: Option<String>,
+    /// `metadata.refund_attempt`: which attempt of that request it is.
+    pub refund_attempt: Option<u32>,
     /// Why it failed (`failure_reason`), for a failed refund.
     pub failure_reason: Option<String>,
     /// Its currency, as Stripe spells it (`usd`).

@@ -61,7 +61,9 @@ impl EntitlementStore for MemEntitlements {
             .iter_mut()
             .find(|e| e.order_item_id == download.order_item_id)
             .ok_or(StoreError::NotFound)?;
-        entitlement.entitlement.downloads = entitlement.entitlement.downloads.saturating_add(1);
+        if download.counted {
+            entitlement.entitlement.downloads = entitlement.entitlement.downloads.saturating_add(1);
+        }
         s.downloads.push(download.clone());
         Ok(())
     }
@@ -104,7 +106,7 @@ impl EntitlementQueries for MemoryStore {
     ) -> Result<Page<ProductDownloads>, StoreError> {
         let s = self.read("entitlements.seller_downloads")?;
         let mut counts: Vec<ProductDownloads> = Vec::new();
-        for download in &s.downloads {
+        for download in s.downloads.iter().filter(|d| d.counted) {
             let Some(e) = s
                 .entitlements
                 .iter()

@@ -57,9 +57,15 @@ impl OrderView {
 /// True when `access` may see `order`: its buyer, staff, or the holder of its guest token
 /// (compared in constant time).
 pub(crate) fn may_see(crypto: &dyn Crypto, order: &Order, access: OrderAccess<'_>) -> bool {
+    access.actor.is_some_and(|a| a.roles.is_staff()) || is_buyer(crypto, order, access)
+}
+
+/// True when `access` is the order's buyer: the registered buyer, or the holder of its guest token
+/// (compared in constant time).
+pub(crate) fn is_buyer(crypto: &dyn Crypto, order: &Order, access: OrderAccess<'_>) -> bool {
     if access
         .actor
-        .is_some_and(|a| a.roles.is_staff() || Some(a.user_id) == order.buyer_id)
+        .is_some_and(|a| Some(a.user_id) == order.buyer_id)
     {
         return true;
     }

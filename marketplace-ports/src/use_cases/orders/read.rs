@@ -4,7 +4,7 @@
 use marketplace_domain::ids::{AssetId, OrderId};
 use marketplace_domain::pagination::{Page, PageRequest};
 
-use super::{OrderAccess, OrderView, may_see};
+use super::{OrderAccess, OrderView, is_buyer, may_see};
 use marketplace_domain::entitlements::DownloadRefused;
 
 use crate::ports::{
@@ -265,8 +265,9 @@ impl OrderReading {
             .map(OrderView::whole))
     }
 
-    /// A digital file of a paid order, for whoever may see the order: counted on its line's
-    /// entitlement and logged (who, when, which file, how many bytes) before it is served.
+    /// A digital file of a paid order, for whoever may see the order: logged (who, when, which
+    /// file, how many bytes) and, for its buyer, counted on its line's entitlement, before it is
+    /// served.
     ///
     /// # Errors
     /// [`OrderReadError::NotFound`] when the order is not the caller's or the file is not part of
@@ -308,7 +309,12 @@ impl OrderReading {
             .await?
             .filter(|e| e.entitlement.covers(asset.created_at))
             .ok_or(OrderReadError::NotFound)?;
-        granted.entitlement.download(now)?;
+        // The buyer's downloads use the entitlement; staff (who may see every order) only leave a
+        // trace in the log.
+        let counted = is_buyer(self.deps.crypto.as_ref(), &order, access);
+        if counted {
+            granted.entitlement.download(now)?;
+        }
         store
             .record_download(&DownloadRecord {
                 order_item_id: granted.order_item_id,
@@ -317,6 +323,7 @@ impl OrderReading {
                 user_id: access.actor.map(|a| a.user_id),
                 bytes: blob.size_bytes,
                 downloaded_at: now,
+                counted,
             })
             .await?;
         tx.commit().await?;

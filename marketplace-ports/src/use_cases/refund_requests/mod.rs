@@ -101,7 +101,8 @@ pub struct RefundRequestDetail {
     pub history: Vec<RefundRequestStep>,
 }
 
-/// Locks a request, moves it as `change` decides and records the step; the caller commits.
+/// Locks the request's order, then the request (the order every writer of a request takes them
+/// in), moves it as `change` decides and records the step; the caller commits.
 async fn step(
     tx: &mut dyn Tx,
     deps: &Deps,
@@ -110,6 +111,10 @@ async fn step(
     by: StepBy<'_>,
     change: impl FnOnce(RefundProgress) -> Result<RefundProgress, Refusal>,
 ) -> Result<RefundRequestRecord, RefundRequestError> {
+    tx.orders()?
+        .get_order_for_update(order.id)
+        .await?
+        .ok_or(RefundRequestError::NotFound)?;
     let mut request = tx
         .refund_requests()?
         .refund_request_for_update(id)

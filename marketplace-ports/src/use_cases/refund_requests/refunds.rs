@@ -1,11 +1,13 @@
-//! The refund-request job: sends the Stripe refund of each of an order's triggered requests, with
+//! The refund-request job: sends the Stripe refund of each of an order's triggered requests — its
+//! snapshotted amount, less what other refunds or lost disputes took from the line since — with
 //! no transaction open during the call, then records Stripe's answer on the request. The refund's
 //! webhook books the money on the request's line (docs/money.md, "Refund requests").
 
 use std::collections::BTreeMap;
 
 use marketplace_domain::ids::OrderId;
-use marketplace_domain::refunds::{RefundRequestStatus, refund_request_key};
+use marketplace_domain::money::Cents;
+use marketplace_domain::refunds::{RefundRequestStatus, refund_request_key, refund_to_send};
 
 use crate::ports::{NewRefund, PaymentError, Refund, RefundRequestRecord, RefundStatus};
 use crate::use_cases::Deps;
@@ -33,11 +35,30 @@ pub async fn send_refund_requests(deps: &Deps, order_id: OrderId) -> Result<(), 
         )));
     };
     let in_flight = tx.refund_requests()?.refunds_in_flight(order_id).await?;
+    let entries = tx.ledger()?.order_entries(order_id).await?;
     drop(tx);
+    let refunds = order.refunds(&entries)?;
+    let refundable = refunds.refundable(&order.money())?;
     for request in in_flight {
-        let answer = match order.stripe_payment_intent() {
-            Some(intent) => ask_stripe(deps, intent, &request).await?,
-            None => Answer::Refused("the order was not paid through Stripe".to_owned()),
+        // Decided now, from the books: what refunds and disputes took since the request.
+        let to_send = match order
+            .lines()
+            .iter()
+            .position(|line| line.id == request.order_item_id)
+        {
+            Some(index) => refund_to_send(
+                request.amount,
+                order.lines()[index].money().paid()?,
+                refunds.line_refunded(index)?,
+                refundable,
+            )
+            .map_err(|refusal| refusal.to_string()),
+            None => Err("the item is not part of the order".to_owned()),
+        };
+        let answer = match (order.stripe_payment_intent(), to_send) {
+            (Some(intent), Ok(amount)) => ask_stripe(deps, intent, &request, amount).await?,
+            (None, _) => Answer::Refused("the order was not paid through Stripe".to_owned()),
+            (_, Err(why)) => Answer::Refused(why),
         };
         record_answer(deps, order_id, &request, answer).await?;
     }
@@ -48,7 +69,9 @@ async fn ask_stripe(
     deps: &Deps,
     payment_intent: &str,
     request: &RefundRequestRecord,
+    amount: Cents,
 ) -> Result<Answer, JobError> {
+    let attempt = request.progress.attempts;
     let metadata = BTreeMap::from([
         ("order_id".to_owned(), request.order_id.to_string()),
         (
@@ -56,13 +79,14 @@ async fn ask_stripe(
             request.order_item_id.to_string(),
         ),
         ("refund_request_id".to_owned(), request.id.to_string()),
+        ("refund_attempt".to_owned(), attempt.to_string()),
     ]);
     let refund = NewRefund {
         payment_intent: payment_intent.to_owned(),
-        amount: request.amount,
+        amount,
         metadata,
     };
-    let key = refund_request_key(request.id, request.progress.attempts);
+    let key = refund_request_key(request.id, attempt);
     match deps.payments.create_refund(&refund, &key).await {
         Ok(refund) => Ok(match refund.status {
             RefundStatus::Failed | RefundStatus::Canceled => Answer::Refused(

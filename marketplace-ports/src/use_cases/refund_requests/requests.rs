@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::{RefundRequestDetail, RefundRequestError, Refusal, list, note, step};
 use crate::ports::{RefundRequestFilter, RefundRequestRecord};
 use crate::use_cases::Actor;
-use crate::use_cases::orders::OrderAccess;
+use crate::use_cases::orders::{OrderAccess, is_buyer};
 use crate::use_cases::shared::refund_requests::{StepBy, insert_request};
 
 /// What a buyer sends to ask for a refund.
@@ -32,17 +32,6 @@ operation_group!(
     /// Buyers' refund requests.
     RefundRequests
 );
-
-/// True when `access` is the order's buyer, or holds its guest token.
-fn is_buyer(crypto: &dyn crate::ports::Crypto, order: &Order, access: OrderAccess<'_>) -> bool {
-    if let (Some(actor), Some(buyer)) = (access.actor, order.buyer_id) {
-        return actor.user_id == buyer;
-    }
-    match (order.guest_token(), access.token) {
-        (Some(expected), Some(sent)) => crypto.secrets_match(sent, expected),
-        _ => false,
-    }
-}
 
 impl RefundRequests {
     /// Asks for a line's money back: its gross plus its exact shares of tax and shipping, never

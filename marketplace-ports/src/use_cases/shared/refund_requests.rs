@@ -114,6 +114,10 @@ pub async fn move_request(
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let before = request.progress;
+    if next.in_flight && !before.in_flight {
+        // A new attempt: the refund of the one before (refused, or failed later) is not its own.
+        request.stripe_refund_id = None;
+    }
     request.progress = next;
     request.updated_at = now;
     let store = tx.refund_requests()?;
@@ -204,11 +208,17 @@ pub async fn apply_refund_outcome(
     if request.order_id != order.id {
         return Ok(());
     }
-    let ours = request
+    // Only news of the current attempt moves the request: a late event of an earlier, refused
+    // attempt must neither mark a retry refunded nor fail it.
+    let current = match refund.refund_attempt {
+        Some(attempt) => attempt == request.progress.attempts,
+        None => request.stripe_refund_id.as_deref() == Some(refund.id.as_str()),
+    };
+    let known = request
         .stripe_refund_id
         .as_deref()
         .is_none_or(|known| known == refund.id);
-    if !ours {
+    if !(current && known) {
         return Ok(());
     }
     let next = match refund.status {

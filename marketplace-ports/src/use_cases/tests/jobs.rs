@@ -516,6 +516,7 @@ async fn refunds_missing_from_an_event_are_fetched_and_booked_once() {
                 order_id: None,
                 order_item_id: None,
                 refund_request_id: None,
+                refund_attempt: None,
                 failure_reason: None,
                 currency: Some("usd".into()),
                 created: crate::testing::start_time(),

@@ -366,6 +366,7 @@ impl World {
             order_id: None,
             order_item_id: None,
             refund_request_id: None,
+            refund_attempt: None,
             failure_reason: None,
             currency: Some("usd".to_owned()),
             created: self.clock.now(),

@@ -378,7 +378,25 @@ async fn a_refund_that_fails_after_stripe_accepted_it_fails_the_request_for_anot
         .decide(&seller, request.id, None, Trigger)
         .await
         .unwrap();
+    // Stripe sends the first attempt's refund again, late: it says nothing about the retry.
+    let mut late = world.refund("re_1", 1250);
+    late.status = RefundStatus::Pending;
+    late.refund_request_id = Some(request.id.to_string());
+    late.refund_attempt = Some(1);
+    world
+        .deliver_refund("evt_late", "refund.created", late)
+        .await;
+    let retry = world.state().refund_requests[0].progress;
+    assert_eq!(
+        (retry.status, retry.attempts, retry.in_flight),
+        (RefundRequestStatus::Approved, 2, true),
+        "still waiting for its own refund"
+    );
     world.run_jobs().await;
+    assert_eq!(
+        world.state().refund_requests[0].stripe_refund_id.as_deref(),
+        Some("re_2")
+    );
     let keys: Vec<String> = asked
         .unwrap()
         .lock()
@@ -392,4 +410,48 @@ async fn a_refund_that_fails_after_stripe_accepted_it_fails_the_request_for_anot
         "the job of the first attempt sent nothing twice: {keys:?}"
     );
     assert_eq!(keys[1], format!("refundreq-{}-2", request.id));
+}
+
+#[tokio::test]
+async fn an_attempt_sends_only_what_is_left_on_the_line() {
+    let mut asked = None;
+    let world = World::with(|stripe| {
+        stripe_transfers(stripe, Vec::new());
+        asked = Some(stripe_refunds(stripe, Vec::new()));
+    });
+    let (seller, buyer, order) = paid_order(&world).await;
+    let print = order.lines()[0].id;
+    let request = world
+        .services
+        .refund_requests
+        .request(as_buyer(&buyer), order.id, print, &damaged())
+        .await
+        .unwrap();
+    assert_eq!(request.amount, Cents::new(1250));
+    // 2.50 of the print refunded in Stripe's dashboard after the request was made.
+    let mut dashboard = world.refund("re_dash", 250);
+    dashboard.order_item_id = Some(print.to_string());
+    world
+        .deliver_refund("evt_dash", "refund.created", dashboard)
+        .await;
+    let decisions = &world.services.refund_decisions;
+    for decision in [Approve, Trigger] {
+        decisions
+            .decide(&seller, request.id, None, decision)
+            .await
+            .unwrap();
+    }
+    world.run_jobs().await;
+    let sent: Vec<Cents> = asked
+        .unwrap()
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(refund, _)| refund.amount)
+        .collect();
+    assert_eq!(
+        sent,
+        [Cents::new(1000)],
+        "never more than is left on the line"
+    );
 }
