@@ -12,7 +12,8 @@ use marketplace_domain::refunds::RefundRequestStatus;
 use super::World;
 use super::jobs::stripe_transfers;
 use crate::ports::{
-    MockPaymentGateway, NewRefund, PaymentError, Refund, RefundData, RefundStatus, WebhookEndpoint,
+    MockPaymentGateway, NewRefund, PaymentError, Refund, RefundData, RefundRequestRecord,
+    RefundStatus, WebhookEndpoint,
 };
 use crate::use_cases::Actor;
 use crate::use_cases::ErrorKind;
@@ -333,21 +334,28 @@ async fn a_guest_asks_with_the_token_and_the_checkout_email() {
     assert_eq!(detail.history.len(), 2, "requested, then canceled");
 }
 
-#[tokio::test]
-async fn a_refund_that_fails_after_stripe_accepted_it_fails_the_request_for_another_try() {
+/// Stripe makes transfers and refunds; the shop's order is paid and its buyer asks for the
+/// print back. Returns the world, Stripe's refund log, the seller, the order and the request.
+async fn print_requested() -> (World, Refunds, Actor, Order, RefundRequestRecord) {
     let mut asked = None;
     let world = World::with(|stripe| {
         stripe_transfers(stripe, Vec::new());
         asked = Some(stripe_refunds(stripe, Vec::new()));
     });
     let (seller, buyer, order) = paid_order(&world).await;
-    let print = order.lines()[0].id;
     let request = world
         .services
         .refund_requests
-        .request(as_buyer(&buyer), order.id, print, &damaged())
+        .request(as_buyer(&buyer), order.id, order.lines()[0].id, &damaged())
         .await
         .unwrap();
+    (world, asked.unwrap(), seller, order, request)
+}
+
+#[tokio::test]
+async fn a_refund_that_fails_after_stripe_accepted_it_fails_the_request_for_another_try() {
+    let (world, asked, seller, order, request) = print_requested().await;
+    let print = order.lines()[0].id;
     let decisions = &world.services.refund_decisions;
     decisions
         .decide(&seller, request.id, None, Approve)
@@ -398,7 +406,6 @@ async fn a_refund_that_fails_after_stripe_accepted_it_fails_the_request_for_anot
         Some("re_2")
     );
     let keys: Vec<String> = asked
-        .unwrap()
         .lock()
         .unwrap()
         .iter()
@@ -414,19 +421,8 @@ async fn a_refund_that_fails_after_stripe_accepted_it_fails_the_request_for_anot
 
 #[tokio::test]
 async fn an_attempt_sends_only_what_is_left_on_the_line() {
-    let mut asked = None;
-    let world = World::with(|stripe| {
-        stripe_transfers(stripe, Vec::new());
-        asked = Some(stripe_refunds(stripe, Vec::new()));
-    });
-    let (seller, buyer, order) = paid_order(&world).await;
+    let (world, asked, seller, order, request) = print_requested().await;
     let print = order.lines()[0].id;
-    let request = world
-        .services
-        .refund_requests
-        .request(as_buyer(&buyer), order.id, print, &damaged())
-        .await
-        .unwrap();
     assert_eq!(request.amount, Cents::new(1250));
     // 2.50 of the print refunded in Stripe's dashboard after the request was made.
     let mut dashboard = world.refund("re_dash", 250);
@@ -443,7 +439,6 @@ async fn an_attempt_sends_only_what_is_left_on_the_line() {
     }
     world.run_jobs().await;
     let sent: Vec<Cents> = asked
-        .unwrap()
         .lock()
         .unwrap()
         .iter()
