@@ -1,7 +1,7 @@
 //! Refund requests: buyers (and guests with their order token) ask for a physical line's money
 //! back; the line's seller, owners and staff approve or decline it and trigger its Stripe refund.
 
-use marketplace_domain::ids::{OrderId, OrderItemId, RefundRequestId};
+use marketplace_domain::ids::{OrderId, OrderItemId, RefundRequestId, UserId};
 use marketplace_domain::refunds::RefundRequestStatus;
 use marketplace_ports::ports::{RefundRequestRecord, RefundRequestStep};
 use marketplace_ports::use_cases::Services;
@@ -356,7 +356,7 @@ impl RefundRequestsApi {
     }
 
     /// Every refund request in the marketplace (owners and staff), newest first, optionally in
-    /// one `status`.
+    /// one `status` or of one `seller_id`.
     #[oai(
         path = "/admin/refund-requests",
         method = "get",
@@ -366,10 +366,13 @@ impl RefundRequestsApi {
         &self,
         auth: Auth,
         status: Query<Option<String>>,
+        seller_id: Query<Option<Uuid>>,
         page: Query<Option<i64>>,
         per_page: Query<Option<i64>>,
     ) -> ApiResult<Json<PageDto<RefundRequestDto>>> {
-        self.queue(auth, RefundQueue::Marketplace, status, page, per_page)
-            .await
+        let queue = RefundQueue::Marketplace {
+            seller: seller_id.0.map(UserId::from_uuid),
+        };
+        self.queue(auth, queue, status, page, per_page).await
     }
 }

@@ -104,6 +104,15 @@ async fn request_until(app: &TestApp, who: &User, id: &str, status: &str) -> Val
     .await
 }
 
+/// How many Stripe refunds are booked on the order.
+async fn refunds_booked(app: &TestApp, order: &str) -> i64 {
+    query_i64(
+        &app.db,
+        &format!("select count(*) from journal_entries where order_id = '{order}' and key like 'refund:%'"),
+    )
+    .await
+}
+
 async fn balance(app: &TestApp, seller: &User) -> i64 {
     app.seller_money(seller).await["balance_cents"]
         .as_i64()
@@ -201,14 +210,7 @@ async fn a_line_refunded_after_both_payouts_is_booked_once_on_its_seller_only() 
         )
         .await;
     assert_eq!(order["status"], "partially_refunded");
-    let booked = query_i64(
-        &app.db,
-        &format!(
-            "select count(*) from journal_entries where order_id = '{}' and key like 'refund:%'",
-            t.order_id
-        ),
-    )
-    .await;
+    let booked = refunds_booked(&app, &t.order_id).await;
     assert_eq!(booked, 1, "booked once");
     assert_eq!(
         balance(&app, &t.vases).await,
@@ -587,6 +589,25 @@ async fn a_refund_stripe_refuses_fails_and_is_sent_again_once() {
     )
     .await;
     app.jobs_settled().await;
+    let booked = refunds_booked(&app, &t.order_id).await;
+    assert_eq!(
+        booked, 1,
+        "the refused attempt booked nothing, the retry once"
+    );
+    let lamps_queue = expect_json(
+        app.get(
+            &format!(
+                "/api/v1/admin/refund-requests?status=refunded&seller_id={}",
+                t.lamps.id
+            ),
+            Some(&app.owner.token),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(lamps_queue["total"], 1);
+    assert_eq!(lamps_queue["items"][0]["id"], id.as_str());
     assert_eq!(balance(&app, &t.lamps).await, -1800);
     assert_eq!(balance(&app, &t.vases).await, 0);
     app.assert_ledger_balanced().await;

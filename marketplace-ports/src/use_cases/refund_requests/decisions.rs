@@ -3,7 +3,7 @@
 //! to work from. A decision by an owner or staff on another seller's request is also written to
 //! the audit log.
 
-use marketplace_domain::ids::RefundRequestId;
+use marketplace_domain::ids::{RefundRequestId, UserId};
 use marketplace_domain::pagination::{Page, PageRequest};
 use marketplace_domain::refunds::{RefundProgress, RefundRequestStatus};
 
@@ -54,8 +54,11 @@ impl RefundDecision {
 pub enum RefundQueue {
     /// The caller's, as the seller of their lines.
     Seller,
-    /// Every seller's (owners and staff).
-    Marketplace,
+    /// Every seller's, or one seller's (owners and staff).
+    Marketplace {
+        /// Only this seller's requests.
+        seller: Option<UserId>,
+    },
 }
 
 /// True when `actor` decides `request`: its line's seller, an owner, or staff.
@@ -146,8 +149,12 @@ impl RefundDecisions {
     ) -> Result<Page<RefundRequestRecord>, RefundRequestError> {
         let seller = match queue {
             RefundQueue::Seller if actor.roles.is_seller() => Some(actor.user_id),
-            RefundQueue::Marketplace if actor.roles.is_owner() || actor.roles.is_staff() => None,
-            RefundQueue::Seller | RefundQueue::Marketplace => {
+            RefundQueue::Marketplace { seller }
+                if actor.roles.is_owner() || actor.roles.is_staff() =>
+            {
+                seller
+            }
+            RefundQueue::Seller | RefundQueue::Marketplace { .. } => {
                 return Err(RefundRequestError::NotFound);
             }
         };
