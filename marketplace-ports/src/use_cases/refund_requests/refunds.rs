@@ -38,7 +38,7 @@ pub async fn send_refund_requests(deps: &Deps, order_id: OrderId) -> Result<(), 
     let entries = tx.ledger()?.order_entries(order_id).await?;
     drop(tx);
     let refunds = order.refunds(&entries)?;
-    let refundable = refunds.refundable(&order.money())?;
+    let mut refundable = refunds.refundable(&order.money())?;
     for request in in_flight {
         // Decided now, from the books: what refunds and disputes took since the request.
         let to_send = match order
@@ -60,6 +60,10 @@ pub async fn send_refund_requests(deps: &Deps, order_id: OrderId) -> Result<(), 
             (None, _) => Answer::Refused("the order was not paid through Stripe".to_owned()),
             (_, Err(why)) => Answer::Refused(why),
         };
+        if let Answer::Accepted(refund) = &answer {
+            // Not booked until its webhook: the next request of this run must not count on it.
+            refundable = refundable.checked_sub(refund.amount)?.max(Cents::ZERO);
+        }
         record_answer(deps, order_id, &request, answer).await?;
     }
     Ok(())
