@@ -95,3 +95,12 @@ id_type!(
     /// An e-mail in the outbox.
     MailId
 );
+id_type!(
+    /// A buyer's review of a product they bought (one per order line) or of a seller they bought
+    /// from (one per order and seller).
+    ReviewId
+);
+id_type!(
+    /// A seller's public reply to a review of theirs.
+    ReplyId
+);

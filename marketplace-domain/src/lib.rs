@@ -158,6 +158,7 @@ pub mod pagination;
 pub mod payouts;
 pub mod reconcile;
 pub mod refunds;
+pub mod reviews;
 pub mod site;
 pub mod validation;
 
