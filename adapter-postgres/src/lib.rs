@@ -18,8 +18,8 @@ use async_trait::async_trait;
 use marketplace_ports::ports::{
     AdjustmentStore, BlobStore, CartStore, CategoryStore, ConnectStore, EntitlementStore, JobQueue,
     LedgerStore, MailOutbox, OrderStore, PayoutStore, ProductMediaStore, ProductStore, Queries,
-    ReconciliationStore, RefundRequestStore, ReversalStore, SessionStore, SiteConfigStore,
-    StoreError, Stores, Tx, UnitOfWork, UserStore, WebhookInbox,
+    ReconciliationStore, RefundRequestStore, ReversalStore, ReviewStore, SessionStore,
+    SiteConfigStore, StoreError, Stores, Tx, UnitOfWork, UserStore, WebhookInbox,
 };
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -43,6 +43,7 @@ mod paging;
 mod payouts;
 mod reconciliation;
 mod refund_requests;
+mod reviews;
 mod sales;
 mod site;
 #[cfg(feature = "testing")]
@@ -138,6 +139,7 @@ fn stores(tx: &TxConn) -> Stores {
         .with::<dyn AdjustmentStore>(Box::new(reconciliation::PgAdjustments(tx.clone())))
         .with::<dyn RefundRequestStore>(Box::new(refund_requests::PgRefundRequests(tx.clone())))
         .with::<dyn EntitlementStore>(Box::new(entitlements::PgEntitlements(tx.clone())))
+        .with::<dyn ReviewStore>(Box::new(reviews::PgReviews(tx.clone())))
 }
 
 /// Creates `database` on the server `server` points at (its own database field is ignored) unless

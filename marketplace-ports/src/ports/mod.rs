@@ -24,6 +24,7 @@ pub mod payments;
 pub mod payouts;
 pub mod reconciliation;
 pub mod refund_requests;
+pub mod reviews;
 pub mod sales;
 pub mod site;
 pub mod uow;
@@ -48,6 +49,7 @@ pub use payments::*;
 pub use payouts::*;
 pub use reconciliation::*;
 pub use refund_requests::*;
+pub use reviews::*;
 pub use sales::*;
 pub use site::*;
 pub use uow::*;
@@ -76,6 +78,7 @@ impl Queries {
             + AuditQueries
             + RefundRequestQueries
             + EntitlementQueries
+            + ReviewQueries
             + 'static,
     {
         Queries::default()
@@ -95,6 +98,7 @@ impl Queries {
             .with::<dyn ReconciliationQueries>(store.clone())
             .with::<dyn AuditQueries>(store.clone())
             .with::<dyn RefundRequestQueries>(store.clone())
-            .with::<dyn EntitlementQueries>(store)
+            .with::<dyn EntitlementQueries>(store.clone())
+            .with::<dyn ReviewQueries>(store)
     }
 }

@@ -24,6 +24,7 @@ mod orders;
 mod payouts;
 mod reconciliation;
 mod refund_requests;
+mod reviews;
 mod sales;
 mod site;
 mod webhooks;
@@ -39,6 +40,7 @@ use marketplace_domain::ledger::JournalEntry;
 use marketplace_domain::money::Currency;
 use marketplace_domain::orders::Order;
 use marketplace_domain::reconcile::Anomaly;
+use marketplace_domain::reviews::RatingSummary;
 use marketplace_domain::site::SiteConfig;
 use time::OffsetDateTime;
 
@@ -48,9 +50,10 @@ use crate::ports::{
     EntitlementRecord, EntitlementStore, HealthQueries, JobQueue, JobRecord, LedgerStore,
     MailOutbox, MailRecord, OrderEventRecord, OrderStore, PayoutRecord, PayoutStore,
     ProductImageRecord, ProductMediaStore, ProductRecord, ProductStore, Profile, Queries,
-    ReconciliationStore, RefundRequestRecord, RefundRequestStep, RefundRequestStore,
-    ReversalRecord, ReversalStore, SessionRecord, SessionStore, SiteConfigStore, StoreError,
-    StoredFlag, Stores, Tx, UnitOfWork, UserRecord, UserStore, WebhookEventRecord, WebhookInbox,
+    ReconciliationStore, RefundRequestRecord, RefundRequestStep, RefundRequestStore, ReplyRecord,
+    ReversalRecord, ReversalStore, ReviewRecord, ReviewStore, SessionRecord, SessionStore,
+    SiteConfigStore, StoreError, StoredFlag, Stores, Tx, UnitOfWork, UserRecord, UserStore,
+    WebhookEventRecord, WebhookInbox,
 };
 
 /// A stored file.
@@ -112,6 +115,9 @@ pub(crate) struct State {
     pub(crate) refund_request_steps: Vec<(RefundRequestId, RefundRequestStep)>,
     pub(crate) entitlements: Vec<EntitlementRecord>,
     pub(crate) downloads: Vec<DownloadRecord>,
+    pub(crate) reviews: Vec<ReviewRecord>,
+    pub(crate) replies: Vec<ReplyRecord>,
+    pub(crate) seller_ratings: BTreeMap<UserId, RatingSummary>,
 }
 
 /// The committed state, its version, and the calls told to fail.
@@ -221,6 +227,7 @@ fn stores(working: &Working) -> Stores {
             working.clone(),
         )))
         .with::<dyn EntitlementStore>(Box::new(entitlements::MemEntitlements(working.clone())))
+        .with::<dyn ReviewStore>(Box::new(reviews::MemReviews(working.clone())))
 }
 
 #[async_trait]
