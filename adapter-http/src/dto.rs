@@ -6,6 +6,7 @@ use marketplace_domain::catalog::{PhysicalAttributes, ProductKind};
 use marketplace_domain::money::Currency;
 use marketplace_domain::pagination::{Page, PageRequest};
 use marketplace_domain::payouts::PayoutStatus;
+use marketplace_domain::reviews::RatingSummary;
 use marketplace_ports::ports::{
     AssetRecord, CategoryRecord, PayoutRecord, ProductImageRecord, UserRecord,
 };
@@ -16,6 +17,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::api::reviews::{RatingDto, ReviewDto, rating_dto, review_dto};
 use crate::error::ApiError;
 
 /// Listing kind on the wire.
@@ -307,8 +309,8 @@ pub struct ProductDto {
     pub primary_image_url: Option<String>,
     /// Whether it can be bought now (the seller can receive payouts).
     pub can_buy: bool,
-    /// Average review rating (1–5), absent without reviews.
-    pub avg_rating: Option<f64>,
+    /// Average review rating with two decimals (`"4.67"`), absent without reviews.
+    pub avg_rating: Option<String>,
     /// Number of reviews.
     pub review_count: i64,
     /// Created.
@@ -361,6 +363,10 @@ pub struct ProductDetailDto {
     pub physical: Option<PhysicalDto>,
     /// Licence (files).
     pub license_text: Option<String>,
+    /// The newest reviews (the rest: `GET /api/v1/products/{id}/reviews`).
+    pub latest_reviews: Vec<ReviewDto>,
+    /// The seller's rating from seller reviews.
+    pub seller_rating: RatingDto,
 }
 
 /// The URL an image is served from.
@@ -372,11 +378,11 @@ pub fn image_url(product: Uuid, image: Uuid) -> String {
 pub fn product_dto(view: ProductView, currency: Currency) -> ProductDto {
     let p = view.product;
     let listing = p.listing;
-    let avg_rating = (p.review_count > 0).then(|| {
-        // Ratings are display values, not money: a float rounded to two places is fine.
-        let avg = p.rating_sum as f64 / p.review_count as f64;
-        (avg * 100.0).round() / 100.0
-    });
+    let avg_rating = RatingSummary {
+        count: p.review_count,
+        sum: p.rating_sum,
+    }
+    .average();
     ProductDto {
         id: p.id.get(),
         kind: listing.kind.into(),
@@ -433,6 +439,8 @@ pub fn product_detail_dto(detail: ProductDetailView, currency: Currency) -> Prod
     let physical = listing.physical.clone().map(PhysicalDto::from);
     let license_text = listing.license_text.clone();
     ProductDetailDto {
+        latest_reviews: detail.latest_reviews.into_iter().map(review_dto).collect(),
+        seller_rating: rating_dto(detail.seller_rating),
         images: detail.images.iter().map(image_dto).collect(),
         files: detail.assets.iter().map(asset_dto).collect(),
         product: product_dto(detail.view, currency),

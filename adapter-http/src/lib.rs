@@ -35,6 +35,7 @@ use api::money::MoneyApi;
 use api::orders::OrdersApi;
 use api::products::ProductsApi;
 use api::refund_requests::RefundRequestsApi;
+use api::reviews::ReviewsApi;
 use api::seller::SellerApi;
 use api::system::SystemApi;
 use api::webhooks::WebhooksApi;
@@ -76,6 +77,7 @@ type Apis = (
     CartApi,
     OrdersApi,
     RefundRequestsApi,
+    ReviewsApi,
     MoneyApi,
     WebhooksApi,
 );
@@ -115,6 +117,9 @@ fn openapi_service(services: &Services, config: HttpConfig) -> OpenApiService<Ap
             services: services.clone(),
         },
         RefundRequestsApi {
+            services: services.clone(),
+        },
+        ReviewsApi {
             services: services.clone(),
         },
         MoneyApi {

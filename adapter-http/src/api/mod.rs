@@ -9,6 +9,7 @@ pub mod money;
 pub mod orders;
 pub mod products;
 pub mod refund_requests;
+pub mod reviews;
 pub mod seller;
 pub mod system;
 pub mod webhooks;

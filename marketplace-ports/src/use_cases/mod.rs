@@ -48,6 +48,7 @@ pub mod money;
 pub mod money_flow;
 pub mod orders;
 pub mod refund_requests;
+pub mod reviews;
 pub mod shared;
 pub mod system;
 #[cfg(test)]
@@ -187,6 +188,10 @@ pub struct Services {
     pub refund_requests: refund_requests::RefundRequests,
     /// Sellers', owners' and staff's decisions on refund requests.
     pub refund_decisions: refund_requests::RefundDecisions,
+    /// Writing reviews and replies.
+    pub review_writing: reviews::ReviewWriting,
+    /// Reading reviews and sellers' ratings.
+    pub reviews: reviews::ReviewReading,
     /// Readiness.
     pub health: system::Health,
 }
@@ -220,6 +225,8 @@ impl Services {
             books: admin::Books::new(deps.clone()),
             refund_requests: refund_requests::RefundRequests::new(deps.clone()),
             refund_decisions: refund_requests::RefundDecisions::new(deps.clone()),
+            review_writing: reviews::ReviewWriting::new(deps.clone()),
+            reviews: reviews::ReviewReading::new(deps.clone()),
             health: system::Health::new(deps),
         }
     }

@@ -5,9 +5,11 @@ use marketplace_domain::ids::{CategoryId, ProductId, ProductImageId, UserId};
 use marketplace_domain::pagination::{Page, PageRequest};
 
 use super::may_manage;
+use marketplace_domain::reviews::{RatingSummary, ReviewSort};
+
 use crate::ports::{
     AssetRecord, ProductDetailRow, ProductFilter, ProductImageRecord, ProductListRow,
-    ProductRecord, StoreError,
+    ProductRecord, ReviewView, StoreError,
 };
 use crate::use_cases::{Actor, ErrorKind, UseCaseError};
 
@@ -58,7 +60,14 @@ pub struct ProductDetailView {
     pub images: Vec<ProductImageRecord>,
     /// Digital files (names and sizes; downloads come with a paid order).
     pub assets: Vec<AssetRecord>,
+    /// The newest reviews (public pages; empty in sellers' own views).
+    pub latest_reviews: Vec<ReviewView>,
+    /// The seller's rating from seller reviews (public pages).
+    pub seller_rating: RatingSummary,
 }
+
+/// How many reviews a product page shows; the rest are a page away.
+pub const LATEST_REVIEWS: u32 = 3;
 
 /// Builds the list view of a row; `can_buy` is the domain's readiness rule.
 pub fn product_view(row: ProductListRow) -> ProductView {
@@ -78,6 +87,8 @@ pub(crate) fn detail_view(detail: ProductDetailRow) -> ProductDetailView {
         view: product_view(detail.row),
         images: detail.images,
         assets: detail.assets,
+        latest_reviews: Vec::new(),
+        seller_rating: RatingSummary::default(),
     }
 }
 
@@ -175,6 +186,19 @@ impl ListingBrowsing {
         if !visible {
             return Err(ListingBrowseError::NotFound);
         }
-        Ok(detail_view(detail))
+        let seller = detail.row.seller.id;
+        let reviews = self.deps.queries.reviews()?;
+        let latest = PageRequest::parse(None, Some(i64::from(LATEST_REVIEWS)))
+            .unwrap_or_else(|_| PageRequest::first());
+        let latest_reviews = reviews
+            .product_reviews(id, ReviewSort::Newest, latest)
+            .await?
+            .items;
+        let seller_rating = reviews.seller_rating(seller).await?;
+        Ok(ProductDetailView {
+            latest_reviews,
+            seller_rating,
+            ..detail_view(detail)
+        })
     }
 }

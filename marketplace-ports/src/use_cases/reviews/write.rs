@@ -1,0 +1,276 @@
+//! Writing reviews: a buyer (a guest with the order token) reviews a line they bought or a seller
+//! they bought from, and edits it for thirty days (`reviews::EDIT_WINDOW`); the reviewed seller answers once and may
+//! edit the answer. Each change moves the product's or seller's running rating in the same
+//! transaction.
+
+use marketplace_domain::ids::{OrderId, OrderItemId, ReplyId, ReviewId, UserId};
+use marketplace_domain::ledger::LedgerError;
+use marketplace_domain::orders::Order;
+use marketplace_domain::reviews::{
+    Purchase, RatingDelta, ReviewContent, may_edit, may_review, reply_body, review_content,
+};
+use uuid::Uuid;
+
+use super::ReviewError;
+use crate::ports::{ReplyRecord, ReviewRecord, ReviewSubject, Visibility};
+use crate::use_cases::Actor;
+use crate::use_cases::orders::{OrderAccess, is_buyer};
+
+/// What a reviewer sends.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReviewInput {
+    /// 1–5.
+    pub rating: i64,
+    /// Title (optional).
+    pub title: String,
+    /// Body (optional).
+    pub body: String,
+}
+
+impl ReviewInput {
+    fn checked(&self) -> Result<ReviewContent, ReviewError> {
+        review_content(self.rating, &self.title, &self.body).map_err(ReviewError::Invalid)
+    }
+}
+
+operation_group!(
+    /// Writing reviews and replies.
+    ReviewWriting
+);
+
+impl ReviewWriting {
+    /// The order, if it exists (anyone may learn that only by holding its id).
+    async fn order(&self, id: OrderId) -> Result<Order, ReviewError> {
+        self.deps
+            .queries
+            .orders()?
+            .order(id)
+            .await?
+            .ok_or(ReviewError::NotFound)
+    }
+
+    /// Reviews a purchased line: by its buyer, of a paid (or partly refunded) order, unless the
+    /// line was refunded in full, once.
+    ///
+    /// # Errors
+    /// [`ReviewError::Invalid`] for the content; [`ReviewError::NotFound`] for an unknown order
+    /// or line; [`ReviewError::Refused`] with `not_purchased`, `order_not_paid`, `line_refunded`,
+    /// `own_listing` or `already_reviewed`.
+    pub async fn review_product(
+        &self,
+        access: OrderAccess<'_>,
+        order_id: OrderId,
+        line_id: OrderItemId,
+        input: &ReviewInput,
+    ) -> Result<ReviewRecord, ReviewError> {
+        let content = input.checked()?;
+        let order = self.order(order_id).await?;
+        let (index, line) = order
+            .lines()
+            .iter()
+            .enumerate()
+            .find(|(_, line)| line.id == line_id)
+            .ok_or(ReviewError::NotFound)?;
+        let now = self.deps.clock.now();
+        let mut tx = self.deps.uow.begin().await?;
+        let entries = tx.ledger()?.order_entries(order_id).await?;
+        let paid = line.money().paid().map_err(LedgerError::from)?;
+        let refunded = order
+            .refunds(&entries)?
+            .line_refunded(index)
+            .map_err(LedgerError::from)?;
+        may_review(Purchase {
+            is_buyer: is_buyer(self.deps.crypto.as_ref(), &order, access),
+            in_order: true,
+            order_status: order.status,
+            line_refunded: paid.is_positive() && refunded >= paid,
+            own_listing: access.actor.is_some_and(|a| a.user_id == line.seller_id),
+            reviewed: false,
+        })?;
+        let review = ReviewRecord {
+            id: ReviewId::from_uuid(Uuid::now_v7()),
+            subject: ReviewSubject::Product {
+                product: line.product_id,
+                line: line.id,
+            },
+            seller_id: line.seller_id,
+            order_id,
+            buyer_id: order.buyer_id,
+            rating: content.rating,
+            title: content.title,
+            body: content.body,
+            visibility: Visibility::Visible,
+            created_at: now,
+            updated_at: now,
+        };
+        let store = tx.reviews()?;
+        store.insert_review(&review).await?;
+        store
+            .apply_rating_delta(&review, RatingDelta::added(review.rating))
+            .await?;
+        tx.commit().await?;
+        Ok(review)
+    }
+
+    /// Reviews a seller of an order: by its buyer, of a paid (or partly refunded) order with one of
+    /// the seller's lines, once per order and seller.
+    ///
+    /// # Errors
+    /// As [`ReviewWriting::review_product`] (`not_purchased` also when the seller sold nothing
+    /// in the order).
+    pub async fn review_seller(
+        &self,
+        access: OrderAccess<'_>,
+        order_id: OrderId,
+        seller: UserId,
+        input: &ReviewInput,
+    ) -> Result<ReviewRecord, ReviewError> {
+        let content = input.checked()?;
+        let order = self.order(order_id).await?;
+        may_review(Purchase {
+            is_buyer: is_buyer(self.deps.crypto.as_ref(), &order, access),
+            in_order: order.lines().iter().any(|line| line.seller_id == seller),
+            order_status: order.status,
+            line_refunded: false,
+            own_listing: access.actor.is_some_and(|a| a.user_id == seller),
+            reviewed: false,
+        })?;
+        let now = self.deps.clock.now();
+        let review = ReviewRecord {
+            id: ReviewId::from_uuid(Uuid::now_v7()),
+            subject: ReviewSubject::Seller,
+            seller_id: seller,
+            order_id,
+            buyer_id: order.buyer_id,
+            rating: content.rating,
+            title: content.title,
+            body: content.body,
+            visibility: Visibility::Visible,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.deps.uow.begin().await?;
+        let store = tx.reviews()?;
+        store.insert_review(&review).await?;
+        store
+            .apply_rating_delta(&review, RatingDelta::added(review.rating))
+            .await?;
+        tx.commit().await?;
+        Ok(review)
+    }
+
+    /// Edits one's review within thirty days of posting it (`reviews::EDIT_WINDOW`); the rating
+    /// summary follows.
+    ///
+    /// # Errors
+    /// [`ReviewError::NotFound`] unless the caller wrote it (guests: the order token) and it is
+    /// shown; [`ReviewError::Refused`] with `edit_window_closed`; [`ReviewError::Invalid`].
+    pub async fn edit_review(
+        &self,
+        access: OrderAccess<'_>,
+        id: ReviewId,
+        input: &ReviewInput,
+    ) -> Result<ReviewRecord, ReviewError> {
+        let content = input.checked()?;
+        let now = self.deps.clock.now();
+        let mut tx = self.deps.uow.begin().await?;
+        let mut review = tx
+            .reviews()?
+            .review_for_update(id)
+            .await?
+            .filter(|r| r.visibility == Visibility::Visible)
+            .ok_or(ReviewError::NotFound)?;
+        let order = self.order(review.order_id).await?;
+        if !is_buyer(self.deps.crypto.as_ref(), &order, access) {
+            return Err(ReviewError::NotFound);
+        }
+        may_edit(review.created_at, now)?;
+        let delta = RatingDelta::changed(review.rating, content.rating);
+        review.rating = content.rating;
+        review.title = content.title;
+        review.body = content.body;
+        review.updated_at = now;
+        let store = tx.reviews()?;
+        store.update_review(&review).await?;
+        store.apply_rating_delta(&review, delta).await?;
+        tx.commit().await?;
+        Ok(review)
+    }
+
+    /// The reviewed seller answers a review, once (edits go through
+    /// [`ReviewWriting::edit_reply`]).
+    ///
+    /// # Errors
+    /// [`ReviewError::NotFound`] for an unknown or removed review; [`ReviewError::Forbidden`]
+    /// (`not_your_review`) for anyone but its seller; [`ReviewError::AlreadyReplied`];
+    /// [`ReviewError::Invalid`].
+    pub async fn reply(
+        &self,
+        actor: &Actor,
+        review_id: ReviewId,
+        body: &str,
+    ) -> Result<ReplyRecord, ReviewError> {
+        let body = reply_body(body).map_err(ReviewError::Invalid)?;
+        self.reviewed_seller(actor, review_id).await?;
+        let now = self.deps.clock.now();
+        let reply = ReplyRecord {
+            id: ReplyId::from_uuid(Uuid::now_v7()),
+            review_id,
+            seller_id: actor.user_id,
+            body,
+            visibility: Visibility::Visible,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.deps.uow.begin().await?;
+        tx.reviews()?.insert_reply(&reply).await?;
+        tx.commit().await?;
+        Ok(reply)
+    }
+
+    /// The seller edits their reply (at any time: it is their answer).
+    ///
+    /// # Errors
+    /// As [`ReviewWriting::reply`]; [`ReviewError::NotFound`] when there is no reply.
+    pub async fn edit_reply(
+        &self,
+        actor: &Actor,
+        review_id: ReviewId,
+        body: &str,
+    ) -> Result<ReplyRecord, ReviewError> {
+        let body = reply_body(body).map_err(ReviewError::Invalid)?;
+        self.reviewed_seller(actor, review_id).await?;
+        let mut tx = self.deps.uow.begin().await?;
+        let store = tx.reviews()?;
+        let mut reply = store
+            .reply_for_update(review_id)
+            .await?
+            .filter(|r| r.visibility == Visibility::Visible)
+            .ok_or(ReviewError::NotFound)?;
+        reply.body = body;
+        reply.updated_at = self.deps.clock.now();
+        store.update_reply(&reply).await?;
+        tx.commit().await?;
+        Ok(reply)
+    }
+
+    /// Checks the caller is the seller a shown review is about.
+    async fn reviewed_seller(&self, actor: &Actor, id: ReviewId) -> Result<(), ReviewError> {
+        let review = self
+            .deps
+            .queries
+            .reviews()?
+            .review(id)
+            .await?
+            .filter(|v| v.review.visibility == Visibility::Visible)
+            .ok_or(ReviewError::NotFound)?;
+        if review.review.seller_id == actor.user_id {
+            Ok(())
+        } else {
+            Err(ReviewError::Forbidden {
+                code: "not_your_review",
+                message: "only the seller reviewed can answer this review",
+            })
+        }
+    }
+}
