@@ -16,5 +16,6 @@ mod ordering;
 mod payouts;
 mod refund_requests;
 mod refunds;
+mod reviews;
 mod robustness;
 mod webhooks;
