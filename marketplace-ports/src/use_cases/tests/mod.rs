@@ -13,6 +13,7 @@ mod listings;
 mod orders;
 mod payouts_again;
 mod refund_requests;
+mod reviews;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -264,6 +265,18 @@ impl World {
         (draft.is_free, draft.price) = (true, None);
         let created = self.services.my_listings.create(seller, draft).await;
         created.unwrap().view.product.id
+    }
+
+    /// The usual shop with a 5.00 file "Owl.stl" of the same seller too, and the buyer's order of
+    /// the print and the file, paid (`pi_1`).
+    pub async fn print_and_file_paid(&self) -> (Actor, Actor, Order) {
+        let (seller, buyer, print) = self.shop().await;
+        let file = self
+            .listing(&seller, ProductKind::File, "Owl.stl", "5.00")
+            .await;
+        let order = self.place(Some(&buyer), &[(print, 1), (file, 1)]).await;
+        self.pay(&order, 1).await;
+        (seller, buyer, order)
     }
 
     /// `buyer` (a guest when `None`, with `guest@example.com`) puts `items` in a cart and places

@@ -4,7 +4,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use marketplace_domain::catalog::ProductKind;
 use marketplace_domain::money::Cents;
 use marketplace_domain::orders::{Order, OrderEventKind};
 use marketplace_domain::refunds::RefundRequestStatus;
@@ -62,13 +61,7 @@ fn damaged() -> NewRefundRequest {
 
 /// A paid order of the shop's print (12.50) and a 5.00 file of the same seller.
 async fn paid_order(world: &World) -> (Actor, Actor, Order) {
-    let (seller, buyer, print) = world.shop().await;
-    let file = world
-        .listing(&seller, ProductKind::File, "Owl.stl", "5.00")
-        .await;
-    let order = world.place(Some(&buyer), &[(print, 1), (file, 1)]).await;
-    world.pay(&order, 1).await;
-    (seller, buyer, order)
+    world.print_and_file_paid().await
 }
 
 #[tokio::test]
