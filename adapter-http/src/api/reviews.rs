@@ -5,7 +5,7 @@ use marketplace_domain::ids::{OrderId, OrderItemId, ProductId, ReviewId, UserId}
 use marketplace_domain::reviews::{EDIT_WINDOW, RatingSummary, ReviewSort};
 use marketplace_ports::ports::{ReplyRecord, ReviewRecord, ReviewSubject, ReviewView};
 use marketplace_ports::use_cases::Services;
-use marketplace_ports::use_cases::reviews::{ReviewInput, SellerProfile};
+use marketplace_ports::use_cases::reviews::{ReviewInput, ReviewTarget, SellerProfile};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
@@ -224,20 +224,8 @@ impl ReviewsApi {
         #[oai(name = "t")] token: OrderToken,
         body: JsonBody<ReviewBody>,
     ) -> ApiResult<CreatedReview> {
-        let review = self
-            .services
-            .review_writing
-            .review_product(
-                token.access(&auth),
-                OrderId::from_uuid(order_id.0),
-                OrderItemId::from_uuid(item_id.0),
-                &body.0.input(),
-            )
-            .await?;
-        let author = auth.actor().map(|a| a.username.clone());
-        Ok(CreatedReview::Created(Json(record_dto(
-            review, author, None,
-        ))))
+        let line = ReviewTarget::Line(OrderItemId::from_uuid(item_id.0));
+        self.post_review(auth, order_id, token, line, body).await
     }
 
     /// Review a seller you bought from in this order (once per order and seller).
@@ -250,20 +238,8 @@ impl ReviewsApi {
         #[oai(name = "t")] token: OrderToken,
         body: JsonBody<ReviewBody>,
     ) -> ApiResult<CreatedReview> {
-        let review = self
-            .services
-            .review_writing
-            .review_seller(
-                token.access(&auth),
-                OrderId::from_uuid(order_id.0),
-                UserId::from_uuid(seller_id.0),
-                &body.0.input(),
-            )
-            .await?;
-        let author = auth.actor().map(|a| a.username.clone());
-        Ok(CreatedReview::Created(Json(record_dto(
-            review, author, None,
-        ))))
+        let seller = ReviewTarget::Seller(UserId::from_uuid(seller_id.0));
+        self.post_review(auth, order_id, token, seller, body).await
     }
 
     /// Edit your review within 30 days of posting it (guests: with the order token); 403
@@ -379,6 +355,30 @@ impl ReviewsApi {
 }
 
 impl ReviewsApi {
+    async fn post_review(
+        &self,
+        auth: MaybeAuth,
+        order_id: Path<Uuid>,
+        token: OrderToken,
+        target: ReviewTarget,
+        body: JsonBody<ReviewBody>,
+    ) -> ApiResult<CreatedReview> {
+        let review = self
+            .services
+            .review_writing
+            .review(
+                token.access(&auth),
+                OrderId::from_uuid(order_id.0),
+                target,
+                &body.0.input(),
+            )
+            .await?;
+        let author = auth.actor().map(|a| a.username.clone());
+        Ok(CreatedReview::Created(Json(record_dto(
+            review, author, None,
+        ))))
+    }
+
     async fn get(&self, id: ReviewId) -> ApiResult<Json<ReviewDto>> {
         let view = self.services.reviews.review(id).await?;
         Ok(Json(review_dto(view)))

@@ -10,7 +10,7 @@ use marketplace_domain::reviews::ReviewRefusal;
 use marketplace_domain::validation::FieldErrors;
 
 pub use read::{ReviewReading, SellerProfile};
-pub use write::{ReviewInput, ReviewWriting};
+pub use write::{ReviewInput, ReviewTarget, ReviewWriting};
 
 use crate::ports::StoreError;
 use crate::use_cases::{ErrorKind, UseCaseError};

@@ -33,12 +33,41 @@ impl ReviewInput {
     }
 }
 
+/// What a buyer reviews in an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReviewTarget {
+    /// A line they bought.
+    Line(OrderItemId),
+    /// A seller of some of its lines.
+    Seller(UserId),
+}
+
 operation_group!(
     /// Writing reviews and replies.
     ReviewWriting
 );
 
 impl ReviewWriting {
+    /// Reviews a line or a seller of an order (see [`ReviewWriting::review_product`] and
+    /// [`ReviewWriting::review_seller`]).
+    ///
+    /// # Errors
+    /// As those.
+    pub async fn review(
+        &self,
+        access: OrderAccess<'_>,
+        order_id: OrderId,
+        target: ReviewTarget,
+        input: &ReviewInput,
+    ) -> Result<ReviewRecord, ReviewError> {
+        match target {
+            ReviewTarget::Line(line) => self.review_product(access, order_id, line, input).await,
+            ReviewTarget::Seller(seller) => {
+                self.review_seller(access, order_id, seller, input).await
+            }
+        }
+    }
+
     /// The order, if it exists (anyone may learn that only by holding its id).
     async fn order(&self, id: OrderId) -> Result<Order, ReviewError> {
         self.deps
