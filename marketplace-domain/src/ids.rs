@@ -104,3 +104,11 @@ id_type!(
     /// A seller's public reply to a review of theirs.
     ReplyId
 );
+id_type!(
+    /// A question thread on a product.
+    ThreadId
+);
+id_type!(
+    /// A message in a question thread.
+    MessageId
+);

@@ -156,6 +156,7 @@ pub mod money;
 pub mod orders;
 pub mod pagination;
 pub mod payouts;
+pub mod qa;
 pub mod reconcile;
 pub mod refunds;
 pub mod reviews;
