@@ -34,6 +34,7 @@ use api::catalog::CatalogApi;
 use api::money::MoneyApi;
 use api::orders::OrdersApi;
 use api::products::ProductsApi;
+use api::qa::QaApi;
 use api::refund_requests::RefundRequestsApi;
 use api::reviews::ReviewsApi;
 use api::seller::SellerApi;
@@ -78,6 +79,7 @@ type Apis = (
     OrdersApi,
     RefundRequestsApi,
     ReviewsApi,
+    QaApi,
     MoneyApi,
     WebhooksApi,
 );
@@ -120,6 +122,9 @@ fn openapi_service(services: &Services, config: HttpConfig) -> OpenApiService<Ap
             services: services.clone(),
         },
         ReviewsApi {
+            services: services.clone(),
+        },
+        QaApi {
             services: services.clone(),
         },
         MoneyApi {

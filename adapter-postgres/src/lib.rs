@@ -17,8 +17,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use marketplace_ports::ports::{
     AdjustmentStore, BlobStore, CartStore, CategoryStore, ConnectStore, EntitlementStore, JobQueue,
-    LedgerStore, MailOutbox, OrderStore, PayoutStore, ProductMediaStore, ProductStore, Queries,
-    ReconciliationStore, RefundRequestStore, ReversalStore, ReviewStore, SessionStore,
+    LedgerStore, MailOutbox, OrderStore, PayoutStore, ProductMediaStore, ProductStore, QaStore,
+    Queries, ReconciliationStore, RefundRequestStore, ReversalStore, ReviewStore, SessionStore,
     SiteConfigStore, StoreError, Stores, Tx, UnitOfWork, UserStore, WebhookInbox,
 };
 use sqlx::migrate::Migrator;
@@ -41,6 +41,7 @@ mod mail;
 mod orders;
 mod paging;
 mod payouts;
+mod qa;
 mod reconciliation;
 mod refund_requests;
 mod reviews;
@@ -140,6 +141,7 @@ fn stores(tx: &TxConn) -> Stores {
         .with::<dyn RefundRequestStore>(Box::new(refund_requests::PgRefundRequests(tx.clone())))
         .with::<dyn EntitlementStore>(Box::new(entitlements::PgEntitlements(tx.clone())))
         .with::<dyn ReviewStore>(Box::new(reviews::PgReviews(tx.clone())))
+        .with::<dyn QaStore>(Box::new(qa::PgQa(tx.clone())))
 }
 
 /// Creates `database` on the server `server` points at (its own database field is ignored) unless

@@ -16,7 +16,8 @@ use adapter_postgres::local::LocalServer;
 use adapter_postgres::{PgStore, ensure_database};
 use adapter_stripe::{ClientConfig, StripeClient, StripeWebhooks};
 use anyhow::{Context, anyhow};
-use marketplace_ports::ports::{PaymentGateway, Queries, SystemClock, WebhookVerifier};
+pub use marketplace_ports::ports::OffsetClock;
+use marketplace_ports::ports::{PaymentGateway, Queries, WebhookVerifier};
 use marketplace_ports::use_cases::jobs::{JobRun, JobRunner};
 use marketplace_ports::use_cases::{Deps, Services, Settings};
 use poem::endpoint::BoxEndpoint;
@@ -110,6 +111,7 @@ pub async fn start_payments(config: &Config, app_address: SocketAddr) -> anyhow:
 pub struct Backend {
     /// Every use case.
     pub services: Services,
+    clock: OffsetClock,
     store: PgStore,
     local_server: Option<LocalServer>,
     simulator: Option<Simulator>,
@@ -158,10 +160,11 @@ pub async fn connect(config: &Config, payments: Payments) -> anyhow::Result<Back
         job_max_attempts: config.jobs.max_attempts,
         ..Settings::default()
     };
+    let clock = OffsetClock::default();
     let deps = Deps {
         uow: Arc::new(store.clone()),
         queries: store.queries(),
-        clock: Arc::new(SystemClock),
+        clock: Arc::new(clock.clone()),
         crypto: Arc::new(crypto::Argon2Crypto),
         payments: payments.gateway,
         webhooks: payments.webhooks,
@@ -171,6 +174,7 @@ pub async fn connect(config: &Config, payments: Payments) -> anyhow::Result<Back
     };
     Ok(Backend {
         services: Services::new(deps),
+        clock,
         store,
         local_server,
         simulator: payments.simulator,
@@ -290,6 +294,11 @@ impl Application {
     /// The use cases (for CLI commands and tests that need to arrange state).
     pub fn services(&self) -> &Services {
         &self.backend.services
+    }
+
+    /// The clock the use cases read (end-to-end tests move it forward).
+    pub fn clock(&self) -> OffsetClock {
+        self.backend.clock.clone()
     }
 
     /// The simulator's base URL, when payments are simulated.

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod money;
 pub mod orders;
 pub mod products;
+pub mod qa;
 pub mod refund_requests;
 pub mod reviews;
 pub mod seller;

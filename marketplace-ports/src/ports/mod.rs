@@ -22,6 +22,7 @@ pub mod mail;
 pub mod orders;
 pub mod payments;
 pub mod payouts;
+pub mod qa;
 pub mod reconciliation;
 pub mod refund_requests;
 pub mod reviews;
@@ -47,6 +48,7 @@ pub use mail::*;
 pub use orders::*;
 pub use payments::*;
 pub use payouts::*;
+pub use qa::*;
 pub use reconciliation::*;
 pub use refund_requests::*;
 pub use reviews::*;
@@ -79,6 +81,7 @@ impl Queries {
             + RefundRequestQueries
             + EntitlementQueries
             + ReviewQueries
+            + QaQueries
             + 'static,
     {
         Queries::default()
@@ -99,6 +102,7 @@ impl Queries {
             .with::<dyn AuditQueries>(store.clone())
             .with::<dyn RefundRequestQueries>(store.clone())
             .with::<dyn EntitlementQueries>(store.clone())
-            .with::<dyn ReviewQueries>(store)
+            .with::<dyn ReviewQueries>(store.clone())
+            .with::<dyn QaQueries>(store)
     }
 }

@@ -47,6 +47,7 @@ pub mod listings;
 pub mod money;
 pub mod money_flow;
 pub mod orders;
+pub mod qa;
 pub mod refund_requests;
 pub mod reviews;
 pub mod shared;
@@ -192,6 +193,8 @@ pub struct Services {
     pub review_writing: reviews::ReviewWriting,
     /// Reading reviews and sellers' ratings.
     pub reviews: reviews::ReviewReading,
+    /// Questions and answers.
+    pub questions: qa::Questions,
     /// Readiness.
     pub health: system::Health,
 }
@@ -227,6 +230,7 @@ impl Services {
             refund_decisions: refund_requests::RefundDecisions::new(deps.clone()),
             review_writing: reviews::ReviewWriting::new(deps.clone()),
             reviews: reviews::ReviewReading::new(deps.clone()),
+            questions: qa::Questions::new(deps.clone()),
             health: system::Health::new(deps),
         }
     }

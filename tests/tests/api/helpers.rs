@@ -7,7 +7,7 @@ use adapter_postgres::ConnectOptions;
 use adapter_postgres::testing::{fresh_database, query_i64};
 use std::time::Duration;
 
-use app::{Config, DatabaseConfig, JobsConfig, PaymentsConfig, StripeTuning};
+use app::{Config, DatabaseConfig, JobsConfig, OffsetClock, PaymentsConfig, StripeTuning};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -30,6 +30,8 @@ pub struct TestApp {
     pub connect_webhook_secret: String,
     /// The test's own database (to check invariants and inject failures).
     pub db: ConnectOptions,
+    /// The application's clock, to move forward past a window.
+    pub clock: OffsetClock,
 }
 
 /// A logged-in user.
@@ -84,6 +86,7 @@ pub async fn spawn_app() -> TestApp {
         .create_owner("owner", Some("owner@example.com"), PASSWORD)
         .await
         .expect("create the owner");
+    let clock = application.clock();
     tokio::spawn(application.run_until(std::future::pending()));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -102,6 +105,7 @@ pub async fn spawn_app() -> TestApp {
         webhook_secret,
         connect_webhook_secret,
         db,
+        clock,
     };
     app.owner = app.login("owner").await;
     app

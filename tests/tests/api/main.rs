@@ -14,6 +14,7 @@ mod listings;
 mod openapi;
 mod ordering;
 mod payouts;
+mod questions;
 mod refund_requests;
 mod refunds;
 mod reviews;

@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod books;
 pub mod catalog;
 pub mod money;
+pub mod qa;
 pub mod queue;
 pub mod refund_requests;
 pub mod reviews;
@@ -195,6 +196,7 @@ macro_rules! contract_tests {
             books::adjustments_are_unique_per_key_and_audited,
             refund_requests::a_refund_request_holds_its_line_and_keeps_its_history,
             reviews::reviews_are_one_per_purchase_and_summaries_follow_them,
+            qa::threads_keep_their_messages_in_order,
             queue::jobs_are_queued_once_per_key_and_claimed_in_order,
             queue::failed_jobs_are_retried_buried_and_revived,
             queue::mail_webhooks_and_site_config,

@@ -22,6 +22,7 @@ mod listings;
 mod mail;
 mod orders;
 mod payouts;
+mod qa;
 mod reconciliation;
 mod refund_requests;
 mod reviews;
@@ -48,12 +49,12 @@ use crate::ports::{
     AdjustmentRecord, AdjustmentStore, AssetRecord, AuditEntry, BlobStore, CartRecord, CartStore,
     CategoryRecord, CategoryStore, ConnectAccountRecord, ConnectStore, DownloadRecord,
     EntitlementRecord, EntitlementStore, HealthQueries, JobQueue, JobRecord, LedgerStore,
-    MailOutbox, MailRecord, OrderEventRecord, OrderStore, PayoutRecord, PayoutStore,
-    ProductImageRecord, ProductMediaStore, ProductRecord, ProductStore, Profile, Queries,
+    MailOutbox, MailRecord, MessageRecord, OrderEventRecord, OrderStore, PayoutRecord, PayoutStore,
+    ProductImageRecord, ProductMediaStore, ProductRecord, ProductStore, Profile, QaStore, Queries,
     ReconciliationStore, RefundRequestRecord, RefundRequestStep, RefundRequestStore, ReplyRecord,
     ReversalRecord, ReversalStore, ReviewRecord, ReviewStore, SessionRecord, SessionStore,
-    SiteConfigStore, StoreError, StoredFlag, Stores, Tx, UnitOfWork, UserRecord, UserStore,
-    WebhookEventRecord, WebhookInbox,
+    SiteConfigStore, StoreError, StoredFlag, Stores, ThreadRecord, Tx, UnitOfWork, UserRecord,
+    UserStore, WebhookEventRecord, WebhookInbox,
 };
 
 /// A stored file.
@@ -118,6 +119,8 @@ pub(crate) struct State {
     pub(crate) reviews: Vec<ReviewRecord>,
     pub(crate) replies: Vec<ReplyRecord>,
     pub(crate) seller_ratings: BTreeMap<UserId, RatingSummary>,
+    pub(crate) threads: Vec<ThreadRecord>,
+    pub(crate) messages: Vec<MessageRecord>,
 }
 
 /// The committed state, its version, and the calls told to fail.
@@ -228,6 +231,7 @@ fn stores(working: &Working) -> Stores {
         )))
         .with::<dyn EntitlementStore>(Box::new(entitlements::MemEntitlements(working.clone())))
         .with::<dyn ReviewStore>(Box::new(reviews::MemReviews(working.clone())))
+        .with::<dyn QaStore>(Box::new(qa::MemQa(working.clone())))
 }
 
 #[async_trait]
