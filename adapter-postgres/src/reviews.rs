@@ -398,6 +398,30 @@ impl ReviewQueries for PgStore {
         paging::converted_page(rows, page, total)
     }
 
+    async fn reply(&self, id: ReplyId) -> Result<Option<ReplyRecord>, StoreError> {
+        let row = sqlx::query!(
+            "select id, review_id, seller_id, body, visibility, created_at, updated_at
+             from review_replies where id = $1",
+            id.get()
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        row.map(|r| {
+            Ok(ReplyRecord {
+                id: ReplyId::from_uuid(r.id),
+                review_id: ReviewId::from_uuid(r.review_id),
+                seller_id: UserId::from_uuid(r.seller_id),
+                body: r.body,
+                visibility: Visibility::parse(&r.visibility)
+                    .ok_or_else(|| corrupt("reply", &r.visibility))?,
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+            })
+        })
+        .transpose()
+    }
+
     async fn seller_rating(&self, seller: UserId) -> Result<RatingSummary, StoreError> {
         let row = sqlx::query!(
             "select review_count, rating_sum from seller_ratings where seller_id = $1",

@@ -112,3 +112,7 @@ id_type!(
     /// A message in a question thread.
     MessageId
 );
+id_type!(
+    /// A report of a review, reply or message to staff.
+    ReportId
+);

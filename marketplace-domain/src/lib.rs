@@ -152,6 +152,7 @@ pub mod entitlements;
 pub mod files;
 pub mod ids;
 pub mod ledger;
+pub mod moderation;
 pub mod money;
 pub mod orders;
 pub mod pagination;

@@ -192,9 +192,14 @@ impl Roles {
         self.is_seller || self.is_owner()
     }
 
-    /// Staff = staff or superuser: the refund safety valve and moderation.
+    /// Staff = staff or superuser: the refund safety valve.
     pub fn is_staff(self) -> bool {
         self.is_staff || self.is_superuser
+    }
+
+    /// Moderators = staff and owners: work through reports, delete any Q&A message, suspend.
+    pub fn moderates(self) -> bool {
+        self.is_staff() || self.is_owner()
     }
 }
 

@@ -19,6 +19,7 @@ pub mod ledger;
 pub mod links;
 pub mod listings;
 pub mod mail;
+pub mod moderation;
 pub mod orders;
 pub mod payments;
 pub mod payouts;
@@ -45,6 +46,7 @@ pub use ledger::*;
 pub use links::*;
 pub use listings::*;
 pub use mail::*;
+pub use moderation::*;
 pub use orders::*;
 pub use payments::*;
 pub use payouts::*;
@@ -82,6 +84,7 @@ impl Queries {
             + EntitlementQueries
             + ReviewQueries
             + QaQueries
+            + ModerationQueries
             + 'static,
     {
         Queries::default()
@@ -103,6 +106,7 @@ impl Queries {
             .with::<dyn RefundRequestQueries>(store.clone())
             .with::<dyn EntitlementQueries>(store.clone())
             .with::<dyn ReviewQueries>(store.clone())
-            .with::<dyn QaQueries>(store)
+            .with::<dyn QaQueries>(store.clone())
+            .with::<dyn ModerationQueries>(store)
     }
 }

@@ -177,6 +177,8 @@ pub trait ReviewQueries: Send + Sync {
     ) -> Result<Page<ReviewView>, StoreError>;
     /// A seller's rating summary (from their seller reviews).
     async fn seller_rating(&self, seller: UserId) -> Result<RatingSummary, StoreError>;
+    /// One reply (visible or not).
+    async fn reply(&self, id: ReplyId) -> Result<Option<ReplyRecord>, StoreError>;
 }
 
 impl dyn Tx + '_ {

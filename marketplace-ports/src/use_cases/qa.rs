@@ -122,7 +122,7 @@ impl Questions {
             .ok_or(QaError::NotFound)?;
         may_reply(
             actor.user_id,
-            actor.roles.is_staff(),
+            actor.roles.moderates(),
             found.author_id,
             found.seller_id,
         )?;
@@ -154,7 +154,7 @@ impl Questions {
         let mut message = qa.message_for_update(id).await?.ok_or(QaError::NotFound)?;
         may_delete(
             actor.user_id,
-            actor.roles.is_staff(),
+            actor.roles.moderates(),
             message.author_id,
             message.created_at,
             now,

@@ -20,6 +20,7 @@ mod jobs;
 mod ledger;
 mod listings;
 mod mail;
+mod moderation;
 mod orders;
 mod payouts;
 mod qa;
@@ -49,12 +50,12 @@ use crate::ports::{
     AdjustmentRecord, AdjustmentStore, AssetRecord, AuditEntry, BlobStore, CartRecord, CartStore,
     CategoryRecord, CategoryStore, ConnectAccountRecord, ConnectStore, DownloadRecord,
     EntitlementRecord, EntitlementStore, HealthQueries, JobQueue, JobRecord, LedgerStore,
-    MailOutbox, MailRecord, MessageRecord, OrderEventRecord, OrderStore, PayoutRecord, PayoutStore,
-    ProductImageRecord, ProductMediaStore, ProductRecord, ProductStore, Profile, QaStore, Queries,
-    ReconciliationStore, RefundRequestRecord, RefundRequestStep, RefundRequestStore, ReplyRecord,
-    ReversalRecord, ReversalStore, ReviewRecord, ReviewStore, SessionRecord, SessionStore,
-    SiteConfigStore, StoreError, StoredFlag, Stores, ThreadRecord, Tx, UnitOfWork, UserRecord,
-    UserStore, WebhookEventRecord, WebhookInbox,
+    MailOutbox, MailRecord, MessageRecord, ModerationStore, OrderEventRecord, OrderStore,
+    PayoutRecord, PayoutStore, ProductImageRecord, ProductMediaStore, ProductRecord, ProductStore,
+    Profile, QaStore, Queries, ReconciliationStore, RefundRequestRecord, RefundRequestStep,
+    RefundRequestStore, ReplyRecord, ReportRecord, ReversalRecord, ReversalStore, ReviewRecord,
+    ReviewStore, SessionRecord, SessionStore, SiteConfigStore, StoreError, StoredFlag, Stores,
+    ThreadRecord, Tx, UnitOfWork, UserRecord, UserStore, WebhookEventRecord, WebhookInbox,
 };
 
 /// A stored file.
@@ -121,6 +122,7 @@ pub(crate) struct State {
     pub(crate) seller_ratings: BTreeMap<UserId, RatingSummary>,
     pub(crate) threads: Vec<ThreadRecord>,
     pub(crate) messages: Vec<MessageRecord>,
+    pub(crate) reports: Vec<ReportRecord>,
 }
 
 /// The committed state, its version, and the calls told to fail.
@@ -232,6 +234,7 @@ fn stores(working: &Working) -> Stores {
         .with::<dyn EntitlementStore>(Box::new(entitlements::MemEntitlements(working.clone())))
         .with::<dyn ReviewStore>(Box::new(reviews::MemReviews(working.clone())))
         .with::<dyn QaStore>(Box::new(qa::MemQa(working.clone())))
+        .with::<dyn ModerationStore>(Box::new(moderation::MemModeration(working.clone())))
 }
 
 #[async_trait]

@@ -1,7 +1,7 @@
 //! Reviews, replies and rating summaries, in memory.
 
 use async_trait::async_trait;
-use marketplace_domain::ids::{ProductId, ReviewId, UserId};
+use marketplace_domain::ids::{ProductId, ReplyId, ReviewId, UserId};
 use marketplace_domain::pagination::{Page, PageRequest};
 use marketplace_domain::reviews::{RatingDelta, RatingSummary, ReviewSort};
 
@@ -176,6 +176,11 @@ impl ReviewQueries for MemoryStore {
         found.sort_by(|a, b| newest_first(a, b));
         let views = found.into_iter().map(|r| view(&s, r)).collect();
         Ok(page_of(views, page))
+    }
+
+    async fn reply(&self, id: ReplyId) -> Result<Option<ReplyRecord>, StoreError> {
+        let s = self.read("reviews.reply")?;
+        Ok(s.replies.iter().find(|r| r.id == id).cloned())
     }
 
     async fn seller_rating(&self, seller: UserId) -> Result<RatingSummary, StoreError> {
