@@ -31,6 +31,7 @@ use api::admin::AdminApi;
 use api::books::BooksApi;
 use api::cart::CartApi;
 use api::catalog::CatalogApi;
+use api::moderation::ModerationApi;
 use api::money::MoneyApi;
 use api::orders::OrdersApi;
 use api::products::ProductsApi;
@@ -80,6 +81,7 @@ type Apis = (
     RefundRequestsApi,
     ReviewsApi,
     QaApi,
+    ModerationApi,
     MoneyApi,
     WebhooksApi,
 );
@@ -125,6 +127,9 @@ fn openapi_service(services: &Services, config: HttpConfig) -> OpenApiService<Ap
             services: services.clone(),
         },
         QaApi {
+            services: services.clone(),
+        },
+        ModerationApi {
             services: services.clone(),
         },
         MoneyApi {

@@ -60,6 +60,33 @@ impl TryFrom<ReviewRow> for ReviewRecord {
     }
 }
 
+struct ReplyRow {
+    id: Uuid,
+    review_id: Uuid,
+    seller_id: Uuid,
+    body: String,
+    visibility: String,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl TryFrom<ReplyRow> for ReplyRecord {
+    type Error = StoreError;
+
+    fn try_from(r: ReplyRow) -> Result<Self, Self::Error> {
+        Ok(ReplyRecord {
+            id: ReplyId::from_uuid(r.id),
+            review_id: ReviewId::from_uuid(r.review_id),
+            seller_id: UserId::from_uuid(r.seller_id),
+            body: r.body,
+            visibility: Visibility::parse(&r.visibility)
+                .ok_or_else(|| corrupt("reply", &r.visibility))?,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
 /// A review row with its author and reply, as the lists read it.
 struct ViewRow {
     id: Uuid,
@@ -264,7 +291,8 @@ impl ReviewStore for PgReviews {
         &mut self,
         review: ReviewId,
     ) -> Result<Option<ReplyRecord>, StoreError> {
-        let row = sqlx::query!(
+        let row = sqlx::query_as!(
+            ReplyRow,
             "select id, review_id, seller_id, body, visibility, created_at, updated_at
              from review_replies where review_id = $1 for update",
             review.get()
@@ -272,19 +300,23 @@ impl ReviewStore for PgReviews {
         .fetch_optional(&mut **self.0.lock().await)
         .await
         .map_err(store_error)?;
-        row.map(|r| {
-            Ok(ReplyRecord {
-                id: ReplyId::from_uuid(r.id),
-                review_id: ReviewId::from_uuid(r.review_id),
-                seller_id: UserId::from_uuid(r.seller_id),
-                body: r.body,
-                visibility: Visibility::parse(&r.visibility)
-                    .ok_or_else(|| corrupt("reply", &r.visibility))?,
-                created_at: r.created_at,
-                updated_at: r.updated_at,
-            })
-        })
-        .transpose()
+        row.map(ReplyRecord::try_from).transpose()
+    }
+
+    async fn reply_by_id_for_update(
+        &mut self,
+        id: ReplyId,
+    ) -> Result<Option<ReplyRecord>, StoreError> {
+        let row = sqlx::query_as!(
+            ReplyRow,
+            "select id, review_id, seller_id, body, visibility, created_at, updated_at
+             from review_replies where id = $1 for update",
+            id.get()
+        )
+        .fetch_optional(&mut **self.0.lock().await)
+        .await
+        .map_err(store_error)?;
+        row.map(ReplyRecord::try_from).transpose()
     }
 
     async fn update_reply(&mut self, reply: &ReplyRecord) -> Result<(), StoreError> {
@@ -399,7 +431,8 @@ impl ReviewQueries for PgStore {
     }
 
     async fn reply(&self, id: ReplyId) -> Result<Option<ReplyRecord>, StoreError> {
-        let row = sqlx::query!(
+        let row = sqlx::query_as!(
+            ReplyRow,
             "select id, review_id, seller_id, body, visibility, created_at, updated_at
              from review_replies where id = $1",
             id.get()
@@ -407,19 +440,7 @@ impl ReviewQueries for PgStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(store_error)?;
-        row.map(|r| {
-            Ok(ReplyRecord {
-                id: ReplyId::from_uuid(r.id),
-                review_id: ReviewId::from_uuid(r.review_id),
-                seller_id: UserId::from_uuid(r.seller_id),
-                body: r.body,
-                visibility: Visibility::parse(&r.visibility)
-                    .ok_or_else(|| corrupt("reply", &r.visibility))?,
-                created_at: r.created_at,
-                updated_at: r.updated_at,
-            })
-        })
-        .transpose()
+        row.map(ReplyRecord::try_from).transpose()
     }
 
     async fn seller_rating(&self, seller: UserId) -> Result<RatingSummary, StoreError> {

@@ -150,6 +150,11 @@ pub trait ReviewStore: Send {
         &mut self,
         review: ReviewId,
     ) -> Result<Option<ReplyRecord>, StoreError>;
+    /// A reply by its own id, locked.
+    async fn reply_by_id_for_update(
+        &mut self,
+        id: ReplyId,
+    ) -> Result<Option<ReplyRecord>, StoreError>;
     /// Writes a reply's body and visibility.
     ///
     /// # Errors

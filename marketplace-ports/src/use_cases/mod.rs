@@ -44,6 +44,7 @@ pub mod errors;
 pub mod files;
 pub mod jobs;
 pub mod listings;
+pub mod moderation;
 pub mod money;
 pub mod money_flow;
 pub mod orders;
@@ -195,6 +196,8 @@ pub struct Services {
     pub reviews: reviews::ReviewReading,
     /// Questions and answers.
     pub questions: qa::Questions,
+    /// Reports and staff's moderation.
+    pub moderation: moderation::Moderation,
     /// Readiness.
     pub health: system::Health,
 }
@@ -231,6 +234,7 @@ impl Services {
             review_writing: reviews::ReviewWriting::new(deps.clone()),
             reviews: reviews::ReviewReading::new(deps.clone()),
             questions: qa::Questions::new(deps.clone()),
+            moderation: moderation::Moderation::new(deps.clone()),
             health: system::Health::new(deps),
         }
     }

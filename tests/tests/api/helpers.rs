@@ -498,6 +498,22 @@ impl TestApp {
             .to_owned()
     }
 
+    /// An onboarded seller `potter` with one MODEL in a new "Homeware" category: `extra` adds
+    /// fields (`{"price": "10.00"}` or `{"is_free": true}`). Returns the seller and the product id.
+    pub async fn potter_with(&self, title: &str, extra: Value) -> (User, String) {
+        let models = self.category("MODEL", "Homeware", None).await;
+        let seller = self.onboarded_seller("potter").await;
+        let mut body = json!({"kind": "MODEL", "title": title, "category_id": models});
+        for (key, value) in extra.as_object().into_iter().flatten() {
+            body[key] = value.clone();
+        }
+        let product = self.listing(&seller, body).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        (seller, product)
+    }
+
     /// Uploads an STL file ([`stl_bytes`], `owl.stl`) to a FILE listing; returns the asset id.
     pub async fn upload_stl(&self, seller: &User, product: &str) -> String {
         expect_json(

@@ -11,6 +11,7 @@ mod disputes;
 mod downloads;
 mod helpers;
 mod listings;
+mod moderation;
 mod openapi;
 mod ordering;
 mod payouts;

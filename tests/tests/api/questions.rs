@@ -36,17 +36,7 @@ async fn delete(app: &TestApp, who: &User, message: &str) -> reqwest::Response {
 #[tokio::test]
 async fn askers_sellers_and_staff_talk_and_messages_are_deleted_in_place() {
     let app = spawn_app().await;
-    let models = app.category("MODEL", "Homeware", None).await;
-    let seller = app.onboarded_seller("potter").await;
-    let product = app
-        .listing(
-            &seller,
-            json!({"kind": "MODEL", "title": "Vase", "category_id": models, "price": "10.00"}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (seller, product) = app.potter_with("Vase", json!({"price": "10.00"})).await;
     let asker = app.register("curious", false).await;
     let other = app.register("bystander", false).await;
 

@@ -96,6 +96,14 @@ impl ReviewStore for MemReviews {
         Ok(s.replies.iter().find(|r| r.review_id == review).cloned())
     }
 
+    async fn reply_by_id_for_update(
+        &mut self,
+        id: ReplyId,
+    ) -> Result<Option<ReplyRecord>, StoreError> {
+        let s = self.0.state("reviews.reply_by_id_for_update")?;
+        Ok(s.replies.iter().find(|r| r.id == id).cloned())
+    }
+
     async fn update_reply(&mut self, reply: &ReplyRecord) -> Result<(), StoreError> {
         let mut s = self.0.state("reviews.update_reply")?;
         let stored = s

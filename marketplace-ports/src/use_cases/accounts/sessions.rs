@@ -15,6 +15,9 @@ pub enum SessionError {
     /// Wrong username or password (deliberately not saying which).
     #[error("invalid username or password")]
     InvalidCredentials,
+    /// The right password for an account staff suspended.
+    #[error("this account is suspended")]
+    Suspended,
     /// Too many failed logins; try again later.
     #[error("too many failed logins; retry in {retry_after_seconds} s")]
     Throttled {
@@ -34,6 +37,9 @@ impl UseCaseError for SessionError {
         match self {
             SessionError::InvalidCredentials => ErrorKind::Unauthenticated {
                 code: "invalid_credentials",
+            },
+            SessionError::Suspended => ErrorKind::Forbidden {
+                code: "account_suspended",
             },
             SessionError::Throttled {
                 retry_after_seconds,
@@ -121,7 +127,7 @@ impl Sessions {
         // Verify outside any transaction. An unknown user still costs one hash, so response time
         // does not reveal which usernames exist.
         let verified = match &user {
-            Some(user) if user.is_active => {
+            Some(user) => {
                 self.deps
                     .crypto
                     .verify_password(&command.password, &user.password_hash)
@@ -135,6 +141,8 @@ impl Sessions {
         };
         let mut tx = self.deps.uow.begin().await?;
         match (user, verified) {
+            // Only whoever knows the password learns that the account is suspended.
+            (Some(user), true) if !user.is_active => Err(SessionError::Suspended),
             (Some(user), true) => {
                 tx.sessions()?.clear_login_failures(&user_key).await?;
                 tx.commit().await?;
