@@ -33,6 +33,7 @@ use api::cart::CartApi;
 use api::catalog::CatalogApi;
 use api::moderation::ModerationApi;
 use api::money::MoneyApi;
+use api::notifications::NotificationsApi;
 use api::orders::OrdersApi;
 use api::products::ProductsApi;
 use api::qa::QaApi;
@@ -82,6 +83,7 @@ type Apis = (
     ReviewsApi,
     QaApi,
     ModerationApi,
+    NotificationsApi,
     MoneyApi,
     WebhooksApi,
 );
@@ -130,6 +132,9 @@ fn openapi_service(services: &Services, config: HttpConfig) -> OpenApiService<Ap
             services: services.clone(),
         },
         ModerationApi {
+            services: services.clone(),
+        },
+        NotificationsApi {
             services: services.clone(),
         },
         MoneyApi {

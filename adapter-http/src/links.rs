@@ -2,7 +2,9 @@
 //! e-mails and Stripe's return addresses). One place knows the routes they point at.
 
 use marketplace_domain::ids::{AssetId, OrderId, RefundRequestId};
+use marketplace_domain::notifications::NotificationKind;
 use marketplace_ports::ports::Links;
+use uuid::Uuid;
 
 /// Links to this API, under the site's public base URL.
 #[derive(Clone, Debug)]
@@ -24,6 +26,19 @@ fn token_query(separator: char, token: Option<&str>) -> String {
     token
         .map(|t| format!("{separator}t={t}"))
         .unwrap_or_default()
+}
+
+/// The API path of what a notification is about (its kind says what `subject` is).
+pub fn notification_path(kind: NotificationKind, subject: Uuid) -> String {
+    match kind {
+        NotificationKind::NewQuestion | NotificationKind::ThreadReply => {
+            format!("/api/v1/questions/{subject}")
+        }
+        NotificationKind::NewReview => format!("/api/v1/reviews/{subject}"),
+        NotificationKind::ReportOutcome => "/api/v1/notifications".to_owned(),
+        NotificationKind::RefundRequest => format!("/api/v1/refund-requests/{subject}"),
+        NotificationKind::Sale => format!("/api/v1/seller/orders/{subject}"),
+    }
 }
 
 impl Links for ApiLinks {
@@ -61,6 +76,10 @@ impl Links for ApiLinks {
 
     fn connect_refresh(&self) -> String {
         format!("{}/api/v1/seller/connect/refresh", self.base)
+    }
+
+    fn notification(&self, kind: NotificationKind, subject: Uuid) -> String {
+        format!("{}{}", self.base, notification_path(kind, subject))
     }
 
     fn refund_request(&self, request: RefundRequestId, guest_token: Option<&str>) -> String {

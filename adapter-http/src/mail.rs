@@ -72,6 +72,17 @@ impl MailTemplates for MarketplaceMail {
                     html,
                 }
             }
+            Mail::Notification { title, body, url } => RenderedMail {
+                subject: format!("{title} — {SITE}"),
+                text: format!(
+                    "{body}\n\n{url}\n\nYou can choose which notifications come by e-mail in your notification preferences.\n"
+                ),
+                html: format!(
+                    "<p>{}</p>\n<p><a href=\"{}\">See it on {SITE}</a></p>\n<p>You can choose which notifications come by e-mail in your notification preferences.</p>\n",
+                    escape(body),
+                    escape(url)
+                ),
+            },
             Mail::RefundRequested {
                 request: _,
                 item,

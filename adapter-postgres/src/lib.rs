@@ -17,10 +17,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use marketplace_ports::ports::{
     AdjustmentStore, BlobStore, CartStore, CategoryStore, ConnectStore, EntitlementStore, JobQueue,
-    LedgerStore, MailOutbox, ModerationStore, OrderStore, PayoutStore, ProductMediaStore,
-    ProductStore, QaStore, Queries, ReconciliationStore, RefundRequestStore, ReversalStore,
-    ReviewStore, SessionStore, SiteConfigStore, StoreError, Stores, Tx, UnitOfWork, UserStore,
-    WebhookInbox,
+    LedgerStore, MailOutbox, ModerationStore, NotificationStore, OrderStore, PayoutStore,
+    ProductMediaStore, ProductStore, QaStore, Queries, ReconciliationStore, RefundRequestStore,
+    ReversalStore, ReviewStore, SessionStore, SiteConfigStore, StoreError, Stores, Tx, UnitOfWork,
+    UserStore, WebhookInbox,
 };
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -40,6 +40,7 @@ mod listings;
 pub mod local;
 mod mail;
 mod moderation;
+mod notifications;
 mod orders;
 mod paging;
 mod payouts;
@@ -145,6 +146,7 @@ fn stores(tx: &TxConn) -> Stores {
         .with::<dyn ReviewStore>(Box::new(reviews::PgReviews(tx.clone())))
         .with::<dyn QaStore>(Box::new(qa::PgQa(tx.clone())))
         .with::<dyn ModerationStore>(Box::new(moderation::PgModeration(tx.clone())))
+        .with::<dyn NotificationStore>(Box::new(notifications::PgNotifications(tx.clone())))
 }
 
 /// Creates `database` on the server `server` points at (its own database field is ignored) unless

@@ -23,6 +23,7 @@ use marketplace_domain::orders::{
     CartItem, NewLine, NewOrder, Order, Payment, PricingTerms, price_order,
 };
 use marketplace_ports::ports::ProductRecord;
+use marketplace_ports::testing::TestDeps;
 use marketplace_ports::testing::contract::{
     Subject, at, product, seed_category, seed_product, seed_user, seller_roles,
 };
@@ -124,15 +125,11 @@ async fn paid_order(shop: &Shop, prices: [i64; 2]) -> Order {
     let payment = Payment::Stripe {
         payment_intent: Some(format!("pi_{}", order.id)),
     };
-    mark_paid(
-        tx.as_mut(),
-        &mut order,
-        &payment,
-        &Settings::default(),
-        at(2),
-    )
-    .await
-    .unwrap();
+    let deps =
+        TestDeps::default().deps_over(shop.subject.uow.clone(), shop.subject.queries.clone());
+    mark_paid(tx.as_mut(), &mut order, &payment, &deps, at(2))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     order
 }

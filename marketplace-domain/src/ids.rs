@@ -116,3 +116,7 @@ id_type!(
     /// A report of a review, reply or message to staff.
     ReportId
 );
+id_type!(
+    /// An in-app notification.
+    NotificationId
+);

@@ -154,6 +154,7 @@ pub mod ids;
 pub mod ledger;
 pub mod moderation;
 pub mod money;
+pub mod notifications;
 pub mod orders;
 pub mod pagination;
 pub mod payouts;

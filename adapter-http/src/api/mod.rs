@@ -7,6 +7,7 @@ pub mod cart;
 pub mod catalog;
 pub mod moderation;
 pub mod money;
+pub mod notifications;
 pub mod orders;
 pub mod products;
 pub mod qa;

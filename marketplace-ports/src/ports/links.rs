@@ -3,6 +3,8 @@
 //! later), so no use case spells a URL.
 
 use marketplace_domain::ids::{AssetId, OrderId, RefundRequestId};
+use marketplace_domain::notifications::NotificationKind;
+use uuid::Uuid;
 
 /// The public URLs the use cases hand out.
 pub trait Links: Send + Sync {
@@ -19,6 +21,8 @@ pub trait Links: Send + Sync {
     fn connect_return(&self) -> String;
     /// Where Stripe sends a seller whose onboarding link expired.
     fn connect_refresh(&self) -> String;
+    /// What a notification is about (its kind says what `subject` is).
+    fn notification(&self, kind: NotificationKind, subject: Uuid) -> String;
     /// A refund request's page; guests' links carry their order token.
     fn refund_request(&self, request: RefundRequestId, guest_token: Option<&str>) -> String;
 }

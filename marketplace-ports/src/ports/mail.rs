@@ -116,6 +116,15 @@ pub enum Mail {
         /// The request's page.
         request_url: String,
     },
+    /// A notification, by mail (the user did not mute its kind).
+    Notification {
+        /// One line.
+        title: String,
+        /// Details.
+        body: String,
+        /// Where to look.
+        url: String,
+    },
     /// To a buyer: their refund request was approved, declined, refunded, or its refund failed.
     RefundRequestUpdated {
         /// The request.

@@ -20,6 +20,7 @@ pub mod links;
 pub mod listings;
 pub mod mail;
 pub mod moderation;
+pub mod notifications;
 pub mod orders;
 pub mod payments;
 pub mod payouts;
@@ -47,6 +48,7 @@ pub use links::*;
 pub use listings::*;
 pub use mail::*;
 pub use moderation::*;
+pub use notifications::*;
 pub use orders::*;
 pub use payments::*;
 pub use payouts::*;
@@ -85,6 +87,7 @@ impl Queries {
             + ReviewQueries
             + QaQueries
             + ModerationQueries
+            + NotificationQueries
             + 'static,
     {
         Queries::default()
@@ -107,6 +110,7 @@ impl Queries {
             .with::<dyn EntitlementQueries>(store.clone())
             .with::<dyn ReviewQueries>(store.clone())
             .with::<dyn QaQueries>(store.clone())
-            .with::<dyn ModerationQueries>(store)
+            .with::<dyn ModerationQueries>(store.clone())
+            .with::<dyn NotificationQueries>(store)
     }
 }

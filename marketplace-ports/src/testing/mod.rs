@@ -13,9 +13,12 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use marketplace_domain::ids::{AssetId, OrderId, RefundRequestId};
+use marketplace_domain::notifications::NotificationKind;
 use time::{Duration, OffsetDateTime};
 
-use crate::ports::{Clock, Crypto, CryptoError, Links, Mail, MailTemplates, RenderedMail};
+use crate::ports::{
+    Clock, Crypto, CryptoError, Links, Mail, MailTemplates, Queries, RenderedMail, UnitOfWork,
+};
 pub use crate::ports::{MockPaymentGateway, MockWebhookVerifier};
 use crate::use_cases::{Deps, Services, Settings};
 pub use memory::MemoryStore;
@@ -131,6 +134,13 @@ impl Links for FakeLinks {
         "https://shop.test/connect/refresh".to_owned()
     }
 
+    fn notification(&self, kind: NotificationKind, subject: uuid::Uuid) -> String {
+        format!(
+            "https://shop.test/notifications/{}/{subject}",
+            kind.as_str()
+        )
+    }
+
     fn refund_request(&self, request: RefundRequestId, guest_token: Option<&str>) -> String {
         match guest_token {
             Some(token) => format!("https://shop.test/refund-requests/{request}?t={token}"),
@@ -150,6 +160,7 @@ impl MailTemplates for PlainMail {
             subject: match mail {
                 Mail::OrderPaid { order_id, .. } => format!("order {order_id} paid"),
                 Mail::RefundRequested { request, .. } => format!("refund request {request}"),
+                Mail::Notification { title, .. } => title.clone(),
                 Mail::RefundRequestUpdated {
                     request, status, ..
                 } => format!("refund request {request} {status}"),
@@ -190,9 +201,17 @@ impl Default for TestDeps {
 impl TestDeps {
     /// The ports as use cases take them.
     pub fn deps(self) -> Deps {
+        let (uow, queries): (Arc<dyn UnitOfWork>, Queries) =
+            (Arc::new(self.store.clone()), self.store.queries());
+        self.deps_over(uow, queries)
+    }
+
+    /// The ports over another store (the PostgreSQL adapter's, in its own tests), with these
+    /// fakes for everything else.
+    pub fn deps_over(self, uow: Arc<dyn UnitOfWork>, queries: Queries) -> Deps {
         Deps {
-            uow: Arc::new(self.store.clone()),
-            queries: self.store.queries(),
+            uow,
+            queries,
             clock: Arc::new(self.clock),
             crypto: Arc::new(FakeCrypto::default()),
             payments: Arc::new(self.payments),

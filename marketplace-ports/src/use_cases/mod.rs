@@ -47,6 +47,7 @@ pub mod listings;
 pub mod moderation;
 pub mod money;
 pub mod money_flow;
+pub mod notifications;
 pub mod orders;
 pub mod qa;
 pub mod refund_requests;
@@ -198,6 +199,8 @@ pub struct Services {
     pub questions: qa::Questions,
     /// Reports and staff's moderation.
     pub moderation: moderation::Moderation,
+    /// A user's notifications.
+    pub notifications: notifications::Notifications,
     /// Readiness.
     pub health: system::Health,
 }
@@ -235,6 +238,7 @@ impl Services {
             reviews: reviews::ReviewReading::new(deps.clone()),
             questions: qa::Questions::new(deps.clone()),
             moderation: moderation::Moderation::new(deps.clone()),
+            notifications: notifications::Notifications::new(deps.clone()),
             health: system::Health::new(deps),
         }
     }

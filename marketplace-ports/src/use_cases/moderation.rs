@@ -7,6 +7,7 @@ use marketplace_domain::ids::{MessageId, ReplyId, ReportId, ReviewId, UserId};
 use marketplace_domain::moderation::{
     ModerationRefusal, ReportStatus, ReportTarget, Resolution, new_report, staff_note,
 };
+use marketplace_domain::notifications::NotificationKind;
 use marketplace_domain::pagination::{Page, PageRequest};
 use marketplace_domain::reviews::RatingDelta;
 use marketplace_domain::validation::FieldErrors;
@@ -16,6 +17,7 @@ use uuid::Uuid;
 use crate::ports::{
     AuditEntry, ReportFilter, ReportRecord, ReviewSubject, StoreError, Tx, Visibility,
 };
+use crate::use_cases::shared::notifications::{Notice, notify};
 use crate::use_cases::{Actor, ErrorKind, UseCaseError};
 
 /// Why a moderation operation failed.
@@ -251,6 +253,23 @@ impl Moderation {
             r.resolution_note = note.clone();
             r.resolved_at = Some(now);
             tx.moderation()?.update_report(r).await?;
+            let outcome = match resolution {
+                Resolution::Dismissed => "staff looked at it and left it up",
+                Resolution::Removed => "staff removed it",
+                Resolution::Suspended => "staff removed it and suspended its author",
+            };
+            let notice = Notice {
+                user: r.reporter_id,
+                kind: NotificationKind::ReportOutcome,
+                subject: r.id.get(),
+                title: "Your report was reviewed".to_owned(),
+                body: format!(
+                    "You reported a {} for {}: {outcome}.",
+                    r.target.as_str(),
+                    r.reason.as_str()
+                ),
+            };
+            notify(tx.as_mut(), &self.deps, notice, None, now).await?;
         }
         let entry = AuditEntry {
             actor_id: actor.user_id,

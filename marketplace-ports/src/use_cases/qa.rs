@@ -8,7 +8,10 @@ use marketplace_domain::qa::{QaRefusal, may_delete, may_reply, message_body, thr
 use marketplace_domain::validation::FieldErrors;
 use uuid::Uuid;
 
+use marketplace_domain::notifications::NotificationKind;
+
 use crate::ports::{MessageRecord, StoreError, ThreadRecord, ThreadView};
+use crate::use_cases::shared::notifications::{Notice, notify};
 use crate::use_cases::{Actor, ErrorKind, UseCaseError};
 
 /// Why a Q&A operation failed.
@@ -97,6 +100,16 @@ impl Questions {
         let qa = tx.qa()?;
         qa.insert_thread(&thread).await?;
         qa.insert_message(&message).await?;
+        if thread.seller_id != actor.user_id {
+            let notice = Notice {
+                user: thread.seller_id,
+                kind: NotificationKind::NewQuestion,
+                subject: thread.id.get(),
+                title: format!("New question about {}", listing.row.product.listing.title),
+                body: format!("{} asked: {}", actor.username, message.body),
+            };
+            notify(tx.as_mut(), &self.deps, notice, None, now).await?;
+        }
         tx.commit().await?;
         self.thread(thread.id).await
     }
@@ -113,6 +126,16 @@ impl Questions {
         body: &str,
     ) -> Result<MessageRecord, QaError> {
         let body = message_body(body).map_err(QaError::Invalid)?;
+        // Everyone in the thread hears of the reply: its asker, the seller, whoever posted in it.
+        let mut participants = Vec::new();
+        if let Some(view) = self.deps.queries.qa()?.thread(thread).await? {
+            participants.push(view.thread.author_id);
+            participants.push(view.thread.seller_id);
+            participants.extend(view.messages.iter().map(|m| m.message.author_id));
+        }
+        participants.sort();
+        participants.dedup();
+        participants.retain(|p| *p != actor.user_id);
         let now = self.deps.clock.now();
         let mut tx = self.deps.uow.begin().await?;
         let qa = tx.qa()?;
@@ -136,6 +159,16 @@ impl Questions {
             deleted_by: None,
         };
         qa.insert_message(&message).await?;
+        for user in participants {
+            let notice = Notice {
+                user,
+                kind: NotificationKind::ThreadReply,
+                subject: thread.get(),
+                title: "New reply in a question thread".to_owned(),
+                body: format!("{} replied: {}", actor.username, message.body),
+            };
+            notify(tx.as_mut(), &self.deps, notice, None, now).await?;
+        }
         tx.commit().await?;
         Ok(message)
     }

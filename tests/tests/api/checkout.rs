@@ -479,18 +479,10 @@ async fn a_guest_buys_a_file_with_a_token_and_gets_the_links_by_mail() {
 
     // The receipt with the tokenised links waits in the outbox.
     let mail = eventually("the guest mail is queued", || async {
-        let outbox = expect_json(
-            app.get("/api/v1/admin/outbox", Some(&app.owner.token))
-                .await,
-            StatusCode::OK,
-        )
-        .await;
-        outbox["items"]
-            .as_array()
-            .unwrap()
-            .iter()
+        app.outbox()
+            .await
+            .into_iter()
             .find(|m| m["order_id"] == order_id.as_str())
-            .cloned()
     })
     .await;
     assert_eq!(mail["to"], "guest@example.com");

@@ -514,6 +514,48 @@ impl TestApp {
         (seller, product)
     }
 
+    /// `buyer` gets a free `product` (ordered and checked out at once) and reviews it with
+    /// `review` (`{rating, title?, body?}`); returns the review.
+    pub async fn free_purchase_reviewed(
+        &self,
+        buyer: &User,
+        product: &str,
+        review: Value,
+    ) -> Value {
+        let (status, _, _) = self.add_to_cart(Some(buyer), None, product, 1).await;
+        assert_eq!(status, StatusCode::OK);
+        let order = self.place_order(Some(buyer), None, None).await;
+        let order_id = order["id"].as_str().unwrap();
+        let paid = expect_json(
+            self.checkout(order_id, Some(buyer), None).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(paid["status"], "paid");
+        let line = order["items"][0]["id"].as_str().unwrap();
+        expect_json(
+            self.post(
+                &format!("/api/v1/orders/{order_id}/items/{line}/review"),
+                Some(&buyer.token),
+                review,
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    /// The mail outbox (its newest 100 mails).
+    pub async fn outbox(&self) -> Vec<Value> {
+        let outbox = expect_json(
+            self.get("/api/v1/admin/outbox?per_page=100", Some(&self.owner.token))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        outbox["items"].as_array().unwrap().clone()
+    }
+
     /// Uploads an STL file ([`stl_bytes`], `owl.stl`) to a FILE listing; returns the asset id.
     pub async fn upload_stl(&self, seller: &User, product: &str) -> String {
         expect_json(

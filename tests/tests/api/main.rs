@@ -12,6 +12,7 @@ mod downloads;
 mod helpers;
 mod listings;
 mod moderation;
+mod notifications;
 mod openapi;
 mod ordering;
 mod payouts;

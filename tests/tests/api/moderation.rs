@@ -44,28 +44,13 @@ async fn reports_are_resolved_by_staff_and_every_action_is_audited() {
     let app = spawn_app().await;
     let (seller, product) = app.potter_with("Sample", json!({"is_free": true})).await;
     let buyer = app.register("spammer", false).await;
-    let (status, _, _) = app.add_to_cart(Some(&buyer), None, &product, 1).await;
-    assert_eq!(status, StatusCode::OK);
-    let order = app.place_order(Some(&buyer), None, None).await;
-    let order_id = order["id"].as_str().unwrap();
-    expect_json(
-        app.checkout(order_id, Some(&buyer), None).await,
-        StatusCode::OK,
-    )
-    .await;
-    let review = expect_json(
-        app.post(
-            &format!(
-                "/api/v1/orders/{order_id}/items/{}/review",
-                order["items"][0]["id"].as_str().unwrap()
-            ),
-            Some(&buyer.token),
+    let review = app
+        .free_purchase_reviewed(
+            &buyer,
+            &product,
             json!({"rating": 1, "body": "Visit my shop elsewhere!"}),
         )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
+        .await;
     let review_id = review["id"].as_str().unwrap().to_owned();
     let reply = expect_json(
         app.post(

@@ -21,6 +21,7 @@ mod ledger;
 mod listings;
 mod mail;
 mod moderation;
+mod notifications;
 mod orders;
 mod payouts;
 mod qa;
@@ -40,6 +41,7 @@ use marketplace_domain::ids::{
 };
 use marketplace_domain::ledger::JournalEntry;
 use marketplace_domain::money::Currency;
+use marketplace_domain::notifications::MailPreferences;
 use marketplace_domain::orders::Order;
 use marketplace_domain::reconcile::Anomaly;
 use marketplace_domain::reviews::RatingSummary;
@@ -50,12 +52,13 @@ use crate::ports::{
     AdjustmentRecord, AdjustmentStore, AssetRecord, AuditEntry, BlobStore, CartRecord, CartStore,
     CategoryRecord, CategoryStore, ConnectAccountRecord, ConnectStore, DownloadRecord,
     EntitlementRecord, EntitlementStore, HealthQueries, JobQueue, JobRecord, LedgerStore,
-    MailOutbox, MailRecord, MessageRecord, ModerationStore, OrderEventRecord, OrderStore,
-    PayoutRecord, PayoutStore, ProductImageRecord, ProductMediaStore, ProductRecord, ProductStore,
-    Profile, QaStore, Queries, ReconciliationStore, RefundRequestRecord, RefundRequestStep,
-    RefundRequestStore, ReplyRecord, ReportRecord, ReversalRecord, ReversalStore, ReviewRecord,
-    ReviewStore, SessionRecord, SessionStore, SiteConfigStore, StoreError, StoredFlag, Stores,
-    ThreadRecord, Tx, UnitOfWork, UserRecord, UserStore, WebhookEventRecord, WebhookInbox,
+    MailOutbox, MailRecord, MessageRecord, ModerationStore, NotificationRecord, NotificationStore,
+    OrderEventRecord, OrderStore, PayoutRecord, PayoutStore, ProductImageRecord, ProductMediaStore,
+    ProductRecord, ProductStore, Profile, QaStore, Queries, ReconciliationStore,
+    RefundRequestRecord, RefundRequestStep, RefundRequestStore, ReplyRecord, ReportRecord,
+    ReversalRecord, ReversalStore, ReviewRecord, ReviewStore, SessionRecord, SessionStore,
+    SiteConfigStore, StoreError, StoredFlag, Stores, ThreadRecord, Tx, UnitOfWork, UserRecord,
+    UserStore, WebhookEventRecord, WebhookInbox,
 };
 
 /// A stored file.
@@ -123,6 +126,8 @@ pub(crate) struct State {
     pub(crate) threads: Vec<ThreadRecord>,
     pub(crate) messages: Vec<MessageRecord>,
     pub(crate) reports: Vec<ReportRecord>,
+    pub(crate) notifications: Vec<NotificationRecord>,
+    pub(crate) mail_preferences: BTreeMap<UserId, MailPreferences>,
 }
 
 /// The committed state, its version, and the calls told to fail.
@@ -235,6 +240,7 @@ fn stores(working: &Working) -> Stores {
         .with::<dyn ReviewStore>(Box::new(reviews::MemReviews(working.clone())))
         .with::<dyn QaStore>(Box::new(qa::MemQa(working.clone())))
         .with::<dyn ModerationStore>(Box::new(moderation::MemModeration(working.clone())))
+        .with::<dyn NotificationStore>(Box::new(notifications::MemNotifications(working.clone())))
 }
 
 #[async_trait]

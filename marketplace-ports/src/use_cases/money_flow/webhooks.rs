@@ -223,7 +223,7 @@ impl WebhookReceiver {
                 session.id
             )),
             CheckoutCompletion::Paid { newly: true } => {
-                after_payment(tx, &order, &self.deps.settings, now).await?;
+                after_payment(tx, &order, &self.deps, now).await?;
                 WebhookOutcome::Applied(format!("order {order_id} paid"))
             }
             CheckoutCompletion::Paid { newly: false } => {

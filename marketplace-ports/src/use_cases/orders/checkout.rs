@@ -106,14 +106,7 @@ impl Checkout {
             return Err(CheckoutError::SellersNotReady(unready));
         }
         if order.is_free() {
-            mark_paid(
-                tx.as_mut(),
-                &mut order,
-                &Payment::Free,
-                &self.deps.settings,
-                now,
-            )
-            .await?;
+            mark_paid(tx.as_mut(), &mut order, &Payment::Free, &self.deps, now).await?;
             tx.commit().await?;
             return Ok(CheckoutOutcome::Paid);
         }

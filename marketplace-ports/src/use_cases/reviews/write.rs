@@ -11,10 +11,15 @@ use marketplace_domain::reviews::{
 };
 use uuid::Uuid;
 
+use marketplace_domain::notifications::NotificationKind;
+
 use super::ReviewError;
+use crate::ports::Tx;
 use crate::ports::{ReplyRecord, ReviewRecord, ReviewSubject, Visibility};
 use crate::use_cases::Actor;
+use crate::use_cases::Deps;
 use crate::use_cases::orders::{OrderAccess, is_buyer};
+use crate::use_cases::shared::notifications::{Notice, notify};
 
 /// What a reviewer sends.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -31,6 +36,32 @@ impl ReviewInput {
     fn checked(&self) -> Result<ReviewContent, ReviewError> {
         review_content(self.rating, &self.title, &self.body).map_err(ReviewError::Invalid)
     }
+}
+
+/// Records a new review, moves its product's or seller's rating, and tells the seller.
+async fn post(tx: &mut dyn Tx, deps: &Deps, review: &ReviewRecord) -> Result<(), ReviewError> {
+    let store = tx.reviews()?;
+    store.insert_review(review).await?;
+    store
+        .apply_rating_delta(review, RatingDelta::added(review.rating))
+        .await?;
+    let about = match review.subject {
+        ReviewSubject::Product { .. } => "your product",
+        ReviewSubject::Seller => "you",
+    };
+    let notice = Notice {
+        user: review.seller_id,
+        kind: NotificationKind::NewReview,
+        subject: review.id.get(),
+        title: format!("A buyer reviewed {about}: {} stars", review.rating),
+        body: if review.title.is_empty() {
+            review.body.clone()
+        } else {
+            format!("{}\n{}", review.title, review.body)
+        },
+    };
+    notify(tx, deps, notice, None, review.created_at).await?;
+    Ok(())
 }
 
 /// What a buyer reviews in an order.
@@ -132,11 +163,7 @@ impl ReviewWriting {
             created_at: now,
             updated_at: now,
         };
-        let store = tx.reviews()?;
-        store.insert_review(&review).await?;
-        store
-            .apply_rating_delta(&review, RatingDelta::added(review.rating))
-            .await?;
+        post(tx.as_mut(), &self.deps, &review).await?;
         tx.commit().await?;
         Ok(review)
     }
@@ -179,11 +206,7 @@ impl ReviewWriting {
             updated_at: now,
         };
         let mut tx = self.deps.uow.begin().await?;
-        let store = tx.reviews()?;
-        store.insert_review(&review).await?;
-        store
-            .apply_rating_delta(&review, RatingDelta::added(review.rating))
-            .await?;
+        post(tx.as_mut(), &self.deps, &review).await?;
         tx.commit().await?;
         Ok(review)
     }

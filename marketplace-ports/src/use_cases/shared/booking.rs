@@ -10,6 +10,7 @@ use marketplace_domain::ledger::{
     extra_payment_refund_failed_entry,
 };
 use marketplace_domain::money::Cents;
+use marketplace_domain::notifications::NotificationKind;
 use marketplace_domain::orders::{Order, OrderChange, OrderEvent, Payment};
 use marketplace_domain::payouts::SkipReason;
 use marketplace_domain::reconcile::{Anomaly, AnomalyKind};
@@ -18,6 +19,7 @@ use uuid::Uuid;
 
 use crate::ports::{JobKind, RefundData, RefundStatus, StoreError, Tx};
 use crate::use_cases::shared::entitlements::{grant_entitlements, sync_revocations};
+use crate::use_cases::shared::notifications::{Notice, notify};
 use crate::use_cases::shared::reconciliation::refresh_flags;
 use crate::use_cases::shared::refund_requests::apply_refund_outcome;
 use crate::use_cases::shared::sellers::queue_payouts_in_order;
@@ -131,21 +133,38 @@ pub async fn persist(
 }
 
 /// What a newly paid order needs: its digital entitlements, a payout per seller (unless nothing
-/// was charged) and the guest's e-mail.
+/// was charged), the guest's e-mail, and a sale notification for each seller.
 ///
 /// # Errors
 /// Storage failures.
 pub async fn after_payment(
     tx: &mut dyn Tx,
     order: &Order,
-    settings: &Settings,
+    deps: &Deps,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
+    let settings = &deps.settings;
     let entries = tx.ledger()?.order_entries(order.id).await?;
     grant_entitlements(tx, order, &entries, now).await?;
     queue_payouts(tx, order, settings, now).await?;
     if order.guest_email.is_some() {
         enqueue(tx, &JobKind::OrderMail { order: order.id }, settings, now).await?;
+    }
+    for seller in order.sellers() {
+        let items: Vec<String> = order
+            .lines()
+            .iter()
+            .filter(|line| line.seller_id == seller)
+            .map(|line| format!("{} × {}", line.quantity, line.title))
+            .collect();
+        let notice = Notice {
+            user: seller,
+            kind: NotificationKind::Sale,
+            subject: order.id.get(),
+            title: "You made a sale".to_owned(),
+            body: format!("Order {} was paid: {}.", order.id, items.join(", ")),
+        };
+        notify(tx, deps, notice, None, now).await?;
     }
     Ok(())
 }
@@ -183,14 +202,14 @@ pub async fn mark_paid(
     tx: &mut dyn Tx,
     order: &mut Order,
     payment: &Payment,
-    settings: &Settings,
+    deps: &Deps,
     now: OffsetDateTime,
 ) -> Result<Booked, BookingError> {
     let booked = tx.ledger()?.order_entries(order.id).await?;
     let change = order.apply_payment(payment, &booked, now)?;
     let outcome = persist(tx, order, &change, now).await?;
     if change.booked_something() {
-        after_payment(tx, order, settings, now).await?;
+        after_payment(tx, order, deps, now).await?;
     }
     Ok(outcome)
 }

@@ -8,6 +8,7 @@ pub mod charges;
 pub mod entitlements;
 pub mod jobs;
 pub mod mail;
+pub mod notifications;
 pub mod reconciliation;
 pub mod recovery;
 pub mod refund_requests;

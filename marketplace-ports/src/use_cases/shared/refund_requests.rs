@@ -3,6 +3,7 @@
 //! Stripe says about the request's refund, whichever of the job or a webhook hears it first.
 
 use marketplace_domain::ids::{RefundRequestId, UserId};
+use marketplace_domain::notifications::NotificationKind;
 use marketplace_domain::orders::{Order, OrderEvent, OrderEventKind};
 use marketplace_domain::refunds::{RefundProgress, RefundRequestStatus};
 use time::OffsetDateTime;
@@ -14,6 +15,7 @@ use crate::ports::{
 use crate::use_cases::Deps;
 use crate::use_cases::shared::booking::record_events;
 use crate::use_cases::shared::mail::queue_mail;
+use crate::use_cases::shared::notifications::{Notice, notify};
 
 /// Who moved a request, and what they said.
 #[derive(Clone, Copy, Debug)]
@@ -47,11 +49,6 @@ async fn tell(
         Some(to) => queue_mail(tx, deps, to, mail, Some(request.order_id), dedupe_key, now).await,
         None => Ok(()),
     }
-}
-
-/// A user's e-mail address, if they have one.
-async fn email_of(tx: &mut dyn Tx, user: UserId) -> Result<Option<String>, StoreError> {
-    Ok(tx.users()?.get_user(user).await?.map(|u| u.email))
 }
 
 /// Writes a new request with its first step, an order event, and the seller's mail.
@@ -94,9 +91,19 @@ pub async fn insert_request(
         notes: request.notes.clone(),
         request_url: deps.links.refund_request(request.id, None),
     };
-    let to = email_of(tx, request.seller_id).await?;
-    let key = format!("refund_request:{}:requested", request.id);
-    tell(tx, deps, to, &mail, request, key, now).await
+    let notice = Notice {
+        user: request.seller_id,
+        kind: NotificationKind::RefundRequest,
+        subject: request.id.get(),
+        title: format!("Refund requested: {}", item_title(order, request)),
+        body: format!(
+            "A buyer asked for {} {} back ({}).",
+            request.amount,
+            request.currency,
+            request.reason.as_str()
+        ),
+    };
+    notify(tx, deps, notice, Some(mail), now).await
 }
 
 /// Moves a locked request to `next`, records the step and an order event, and mails the buyer when
@@ -160,10 +167,6 @@ pub async fn move_request(
     if !tell_buyer {
         return Ok(());
     }
-    let to = match order.buyer_id {
-        Some(buyer) => email_of(tx, buyer).await?,
-        None => order.guest_email.clone(),
-    };
     let mail = Mail::RefundRequestUpdated {
         request: request.id,
         item,
@@ -174,11 +177,41 @@ pub async fn move_request(
         request_url: deps.links.refund_request(request.id, order.guest_token()),
     };
     // One mail per state and attempt: a replayed outcome writes none.
-    let key = format!(
-        "refund_request:{}:{}:{}",
-        request.id, next.status, next.attempts
-    );
-    tell(tx, deps, to, &mail, request, key, now).await
+    match order.buyer_id {
+        // A registered buyer: in the app, and by mail unless they muted it.
+        Some(buyer) => {
+            let notice = Notice {
+                user: buyer,
+                kind: NotificationKind::RefundRequest,
+                subject: request.id.get(),
+                title: format!("Your refund request is {}", next.status),
+                body: format!(
+                    "{}: {} {}",
+                    item_title(order, request),
+                    request.amount,
+                    request.currency
+                ),
+            };
+            notify(tx, deps, notice, Some(mail), now).await
+        }
+        // A guest: by mail, once per state and attempt.
+        None => {
+            let key = format!(
+                "refund_request:{}:{}:{}",
+                request.id, next.status, next.attempts
+            );
+            tell(
+                tx,
+                deps,
+                order.guest_email.clone(),
+                &mail,
+                request,
+                key,
+                now,
+            )
+            .await
+        }
+    }
 }
 
 /// Applies what Stripe says about a refund of a refund request (its metadata names the request)
