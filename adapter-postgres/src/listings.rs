@@ -5,7 +5,7 @@ use marketplace_domain::catalog::Listing;
 use marketplace_domain::ids::{AssetId, ProductId, ProductImageId, UserId};
 use marketplace_domain::pagination::{Page, PageRequest};
 use marketplace_ports::ports::{
-    AssetRecord, ListingCounts, ListingQueries, ProductDetailRow, ProductFilter,
+    AssetRecord, ListingCounts, ListingOrder, ListingQueries, ProductDetailRow, ProductFilter,
     ProductImageRecord, ProductListRow, ProductRecord, ProductStore, StoreError,
 };
 use sqlx::{Postgres, QueryBuilder};
@@ -365,8 +365,16 @@ impl ListingQueries for PgStore {
             .map_err(store_error)?;
         let mut select = QueryBuilder::<Postgres>::new(LISTING_SELECT);
         push_filter(&mut select, filter);
+        select.push(match filter.order {
+            ListingOrder::Newest => " order by p.created_at desc, p.id desc limit ",
+            // reviews::RatingSummary::top_score: (TOP_PRIOR_COUNT · TOP_PRIOR_MEAN + sum) /
+            // (TOP_PRIOR_COUNT + count), the expression of the index products_top_rated_idx.
+            ListingOrder::TopRated => {
+                " order by ((p.rating_sum + 15)::numeric / (p.review_count + 5)) desc, \
+                 p.created_at desc, p.id desc limit "
+            }
+        });
         select
-            .push(" order by p.created_at desc, p.id desc limit ")
             .push_bind(paging::limit(page))
             .push(" offset ")
             .push_bind(paging::offset(page));

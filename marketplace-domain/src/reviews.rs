@@ -126,6 +126,33 @@ impl RatingSummary {
     }
 }
 
+/// The prior of the top-rated order: every product starts as if it had [`TOP_PRIOR_COUNT`]
+/// ratings of [`TOP_PRIOR_MEAN`] stars, so one 5-star review does not beat a hundred 4.8s.
+pub const TOP_PRIOR_COUNT: i64 = 5;
+/// See [`TOP_PRIOR_COUNT`].
+pub const TOP_PRIOR_MEAN: i64 = 3;
+
+impl RatingSummary {
+    /// The Bayesian average the top-rated order sorts by, as an exact fraction
+    /// `(TOP_PRIOR_COUNT · TOP_PRIOR_MEAN + sum) / (TOP_PRIOR_COUNT + count)`: (numerator,
+    /// denominator). The PostgreSQL adapter orders by the same expression.
+    pub fn top_score(self) -> (i64, i64) {
+        (
+            TOP_PRIOR_COUNT
+                .saturating_mul(TOP_PRIOR_MEAN)
+                .saturating_add(self.sum),
+            TOP_PRIOR_COUNT.saturating_add(self.count),
+        )
+    }
+
+    /// True when this summary ranks above `other` in the top-rated order.
+    pub fn ranks_above(self, other: RatingSummary) -> bool {
+        let ((a, b), (c, d)) = (self.top_score(), other.top_score());
+        // a/b > c/d with positive denominators, in 128-bit integers.
+        i128::from(a).saturating_mul(i128::from(d)) > i128::from(c).saturating_mul(i128::from(b))
+    }
+}
+
 /// How a summary changes when a rating is added, changed or taken away: the deltas to apply to
 /// the stored count and sum in one statement, so concurrent changes never lose one another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -329,6 +356,23 @@ mod tests {
             summary.sum += delta.sum;
         }
         assert_eq!(summary, RatingSummary { count: 1, sum: 5 });
+    }
+
+    #[test]
+    fn one_five_star_review_does_not_beat_a_hundred_4_8s() {
+        let one = RatingSummary { count: 1, sum: 5 };
+        let hundred = RatingSummary {
+            count: 100,
+            sum: 480,
+        };
+        assert!(hundred.ranks_above(one) && !one.ranks_above(hundred));
+        assert_eq!(one.top_score(), (20, 6));
+        assert!(
+            one.ranks_above(RatingSummary::default()),
+            "3.33 beats the prior 3.00"
+        );
+        let poor = RatingSummary { count: 10, sum: 10 };
+        assert!(RatingSummary::default().ranks_above(poor));
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub struct ProductsApi {
 pub enum SortDto {
     /// Newest first.
     New,
+    /// Best rated first: the Bayesian average (15 + Σ stars) / (5 + reviews), so a few reviews
+    /// do not outrank many good ones.
+    Top,
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Products")]
@@ -54,6 +57,7 @@ impl ProductsApi {
             category: category.0.map(CategoryId::from_uuid),
             sort: match sort.0 {
                 None | Some(SortDto::New) => ProductSort::New,
+                Some(SortDto::Top) => ProductSort::Top,
             },
         };
         let found = self.services.listings.browse(query, request).await?;

@@ -133,6 +133,19 @@ pub struct ProductFilter {
     pub seller: Option<UserId>,
     /// Include inactive listings (seller management only).
     pub include_inactive: bool,
+    /// The order.
+    pub order: ListingOrder,
+}
+
+/// How listings are ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ListingOrder {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// Best rated first, by the Bayesian average of `reviews::RatingSummary::top_score`
+    /// (newest first among equals).
+    TopRated,
 }
 
 /// A seller's active and inactive listing counts.

@@ -255,6 +255,23 @@ async fn who_may_review_a_line_and_a_seller() {
         (Some("4.00"), Some(1))
     );
     assert_eq!(detail["seller_rating"]["avg_rating"], "4.00");
+    // Rated listings come first in the top-rated order (the newest order puts the sample first).
+    let first = |sort: &'static str| {
+        let app = &app;
+        async move {
+            expect_json(
+                app.get(&format!("/api/v1/products?sort={sort}"), None)
+                    .await,
+                StatusCode::OK,
+            )
+            .await["items"][0]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    assert_eq!(first("new").await, s.sample);
+    assert_eq!(first("top").await, s.print);
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use super::{
     Subject, at, id, product, root_category, seed_category, seed_product, seed_user, seller_roles,
 };
 use crate::ports::{
-    AssetRecord, ConnectAccountRecord, ProductFilter, ProductImageRecord, StoreError,
+    AssetRecord, ConnectAccountRecord, ListingOrder, ProductFilter, ProductImageRecord, StoreError,
 };
 
 /// A category slug is unique per (type, parent), not across trees.
@@ -229,8 +229,10 @@ pub async fn listings_are_filtered_paged_and_newest_first(s: Subject) {
     let other = seed_user(&s, "other", seller_roles()).await;
     let models = seed_category(&s, CategoryType::Model, "minis").await;
     let files = seed_category(&s, CategoryType::File, "stl").await;
-    let owl = product(seller, models, ProductKind::Model, "Owl", 1);
+    let mut owl = product(seller, models, ProductKind::Model, "Owl", 1);
+    (owl.review_count, owl.rating_sum) = (100, 480);
     let mut dragon = product(seller, models, ProductKind::Model, "Dragon", 2);
+    (dragon.review_count, dragon.rating_sum) = (1, 5);
     dragon.listing.description = "Breathes FIRE".into();
     let mut hidden = product(seller, models, ProductKind::Model, "Hidden", 3);
     hidden.listing.is_active = false;
@@ -251,6 +253,18 @@ pub async fn listings_are_filtered_paged_and_newest_first(s: Subject) {
         .unwrap();
     assert_eq!(everything.total, 3);
     assert_eq!(ids(everything), [scan.id, dragon.id, owl.id]);
+    let top = ProductFilter {
+        order: ListingOrder::TopRated,
+        ..ProductFilter::default()
+    };
+    assert_eq!(
+        ids(listings
+            .list_products(&top, PageRequest::first())
+            .await
+            .unwrap()),
+        [owl.id, dragon.id, scan.id],
+        "a hundred 4.8s beat one 5, which beats none"
+    );
     let filter = |f: ProductFilter| f;
     let by_kind = filter(ProductFilter {
         kind: Some(ProductKind::File),

@@ -5,10 +5,11 @@ use std::cmp::Reverse;
 use async_trait::async_trait;
 use marketplace_domain::ids::{AssetId, ProductId, ProductImageId, UserId};
 use marketplace_domain::pagination::{Page, PageRequest};
+use marketplace_domain::reviews::RatingSummary;
 
 use super::{MemoryStore, State, Working, conflict};
 use crate::ports::{
-    AssetRecord, ListingCounts, ListingQueries, ProductDetailRow, ProductFilter,
+    AssetRecord, ListingCounts, ListingOrder, ListingQueries, ProductDetailRow, ProductFilter,
     ProductImageRecord, ProductListRow, ProductMediaStore, ProductRecord, ProductStore, SellerRow,
     StoreError,
 };
@@ -253,6 +254,22 @@ impl ListingQueries for MemoryStore {
         let mut products: Vec<&ProductRecord> =
             s.products.values().filter(|p| matches(p, filter)).collect();
         products.sort_by_key(|p| Reverse((p.created_at, p.id)));
+        if filter.order == ListingOrder::TopRated {
+            let rating = |p: &ProductRecord| RatingSummary {
+                count: p.review_count,
+                sum: p.rating_sum,
+            };
+            // Stable: newest first among equals.
+            products.sort_by(|a, b| {
+                if rating(a).ranks_above(rating(b)) {
+                    std::cmp::Ordering::Less
+                } else if rating(b).ranks_above(rating(a)) {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            });
+        }
         let rows = products
             .into_iter()
             .filter_map(|p| list_row(&s, p))

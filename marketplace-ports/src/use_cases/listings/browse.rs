@@ -8,7 +8,7 @@ use super::may_manage;
 use marketplace_domain::reviews::{RatingSummary, ReviewSort};
 
 use crate::ports::{
-    AssetRecord, ProductDetailRow, ProductFilter, ProductImageRecord, ProductListRow,
+    AssetRecord, ListingOrder, ProductDetailRow, ProductFilter, ProductImageRecord, ProductListRow,
     ProductRecord, ReviewView, StoreError,
 };
 use crate::use_cases::{Actor, ErrorKind, UseCaseError};
@@ -92,13 +92,14 @@ pub(crate) fn detail_view(detail: ProductDetailRow) -> ProductDetailView {
     }
 }
 
-/// How a public list is ordered. Only `new` exists so far; trending and top rated come with
-/// engagement tracking and reviews.
+/// How a public list is ordered (trending comes with engagement tracking).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ProductSort {
     /// Newest first.
     #[default]
     New,
+    /// Best rated first (a Bayesian average: see docs/reviews.md, "Ratings").
+    Top,
 }
 
 /// A public product search.
@@ -142,6 +143,10 @@ impl ListingBrowsing {
             categories,
             seller: None,
             include_inactive: false,
+            order: match query.sort {
+                ProductSort::New => ListingOrder::Newest,
+                ProductSort::Top => ListingOrder::TopRated,
+            },
         };
         Ok(self
             .deps
