@@ -173,6 +173,20 @@ impl ModerationStore for PgModeration {
 
 #[async_trait]
 impl ModerationQueries for PgStore {
+    async fn report(&self, id: ReportId) -> Result<Option<ReportRecord>, StoreError> {
+        let row = sqlx::query_as!(
+            ReportRow,
+            "select id, target_type, target_id, reporter_id, reason, details, status, resolution,
+                    resolved_by, resolution_note, created_at, resolved_at
+             from reports where id = $1",
+            id.get()
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        row.map(ReportRecord::try_from).transpose()
+    }
+
     async fn reports(
         &self,
         filter: ReportFilter,

@@ -14,7 +14,7 @@ use crate::validation::{FieldErrors, bounded_text, required_text};
 pub const MAX_TITLE_CHARS: usize = 120;
 /// The longest review or reply body, in characters.
 pub const MAX_BODY_CHARS: usize = 5_000;
-/// How long after posting an author may still edit a review (or a seller their reply).
+/// How long after posting an author may still edit a review (a seller's reply stays editable).
 pub const EDIT_WINDOW: Duration = Duration::days(30);
 
 /// A star rating, 1 to 5.

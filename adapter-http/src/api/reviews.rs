@@ -373,7 +373,10 @@ impl ReviewsApi {
                 &body.0.input(),
             )
             .await?;
-        let author = auth.actor().map(|a| a.username.clone());
+        // A guest order's review is a guest's, whoever holds its token.
+        let author = review
+            .buyer_id
+            .and(auth.actor().map(|a| a.username.clone()));
         Ok(CreatedReview::Created(Json(record_dto(
             review, author, None,
         ))))

@@ -78,6 +78,8 @@ pub trait ModerationStore: Send {
 /// Report reads.
 #[async_trait]
 pub trait ModerationQueries: Send + Sync {
+    /// One report.
+    async fn report(&self, id: ReportId) -> Result<Option<ReportRecord>, StoreError>;
     /// Reports, oldest open first (a queue), or newest first for resolved and all.
     async fn reports(
         &self,

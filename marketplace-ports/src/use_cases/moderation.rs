@@ -219,35 +219,44 @@ impl Moderation {
         let (Some(resolution), Some(note)) = (resolution, note) else {
             return Err(ModerationError::Invalid(fields));
         };
-        let now = self.deps.clock.now();
-        let mut tx = self.deps.uow.begin().await?;
-        let mut report = tx
+        let seen = self
+            .deps
+            .queries
             .moderation()?
-            .report_for_update(id)
+            .report(id)
             .await?
             .ok_or(ModerationError::NotFound)?;
-        report.status = report.status.resolve(resolution)?;
-        let mut resolved = vec![report.clone()];
+        let now = self.deps.clock.now();
+        let mut tx = self.deps.uow.begin().await?;
+        // Locks in one order for every resolver: the content's open reports (oldest first), then
+        // the content. A dismissal locks only its own report.
+        let mut resolved = if resolution.removes_content() {
+            tx.moderation()?
+                .open_reports_on(seen.target, seen.target_id)
+                .await?
+        } else {
+            tx.moderation()?
+                .report_for_update(id)
+                .await?
+                .into_iter()
+                .collect()
+        };
+        let Some(position) = resolved.iter().position(|r| r.id == id) else {
+            // Resolved meanwhile (with its content, or on its own).
+            return Err(ModerationRefusal::AlreadyResolved.into());
+        };
+        for r in &mut resolved {
+            r.status = r.status.resolve(resolution)?;
+        }
+        let report = resolved.swap_remove(position);
         if resolution.removes_content() {
             let author = remove_content(tx.as_mut(), &report, actor, now).await?;
             if resolution == Resolution::Suspended {
                 let author = author.ok_or(ModerationRefusal::GuestAuthor)?;
                 suspend(tx.as_mut(), actor, author, true, &note, now).await?;
             }
-            let others = tx
-                .moderation()?
-                .open_reports_on(report.target, report.target_id)
-                .await?;
-            resolved.extend(
-                others
-                    .into_iter()
-                    .filter(|r| r.id != report.id)
-                    .map(|mut r| {
-                        r.status = ReportStatus::Resolved(resolution);
-                        r
-                    }),
-            );
         }
+        resolved.insert(0, report.clone());
         for r in &mut resolved {
             r.resolved_by = Some(actor.user_id);
             r.resolution_note = note.clone();

@@ -106,12 +106,16 @@ impl Questions {
                 kind: NotificationKind::NewQuestion,
                 subject: thread.id.get(),
                 title: format!("New question about {}", listing.row.product.listing.title),
-                body: format!("{} asked: {}", actor.username, message.body),
+                // Never the words themselves: a message deleted later must not live on here.
+                body: format!(
+                    "{} asked a question; open the thread to answer.",
+                    actor.username
+                ),
             };
             notify(tx.as_mut(), &self.deps, notice, None, now).await?;
         }
         tx.commit().await?;
-        self.thread(thread.id).await
+        self.shown(thread.id).await
     }
 
     /// Replies in a thread: its asker, the product's seller or staff.
@@ -127,12 +131,9 @@ impl Questions {
     ) -> Result<MessageRecord, QaError> {
         let body = message_body(body).map_err(QaError::Invalid)?;
         // Everyone in the thread hears of the reply: its asker, the seller, whoever posted in it.
-        let mut participants = Vec::new();
-        if let Some(view) = self.deps.queries.qa()?.thread(thread).await? {
-            participants.push(view.thread.author_id);
-            participants.push(view.thread.seller_id);
-            participants.extend(view.messages.iter().map(|m| m.message.author_id));
-        }
+        let view = self.thread(thread).await?;
+        let mut participants = vec![view.thread.author_id, view.thread.seller_id];
+        participants.extend(view.messages.iter().map(|m| m.message.author_id));
         participants.sort();
         participants.dedup();
         participants.retain(|p| *p != actor.user_id);
@@ -165,7 +166,7 @@ impl Questions {
                 kind: NotificationKind::ThreadReply,
                 subject: thread.get(),
                 title: "New reply in a question thread".to_owned(),
-                body: format!("{} replied: {}", actor.username, message.body),
+                body: format!("{} replied; open the thread to read it.", actor.username),
             };
             notify(tx.as_mut(), &self.deps, notice, None, now).await?;
         }
@@ -197,8 +198,10 @@ impl Questions {
             message.deleted_by = Some(actor.user_id);
             qa.mark_deleted(&message).await?;
             tx.commit().await?;
+        } else {
+            drop(tx);
         }
-        self.thread(message.thread_id).await
+        self.shown(message.thread_id).await
     }
 
     /// A product's threads, most recently active first.
@@ -216,19 +219,41 @@ impl Questions {
             .queries
             .qa()?
             .product_threads(product, page)
-            .await?)
+            .await?
+            .map(hide_deleted_question))
     }
 
-    /// One thread with its messages.
+    /// One thread with its messages, while its product is listed.
     ///
     /// # Errors
-    /// [`QaError::NotFound`].
+    /// [`QaError::NotFound`], also for a thread of an inactive product.
     pub async fn thread(&self, id: ThreadId) -> Result<ThreadView, QaError> {
+        let view = self.shown(id).await?;
+        self.active_product(view.thread.product_id).await?;
+        Ok(view)
+    }
+
+    /// A thread as shown (whatever its product's state).
+    async fn shown(&self, id: ThreadId) -> Result<ThreadView, QaError> {
         self.deps
             .queries
             .qa()?
             .thread(id)
             .await?
+            .map(hide_deleted_question)
             .ok_or(QaError::NotFound)
     }
+}
+
+/// A thread whose question (its first message) was deleted loses its subject too: the subject is
+/// part of the question.
+fn hide_deleted_question(mut view: ThreadView) -> ThreadView {
+    if view
+        .messages
+        .first()
+        .is_some_and(|m| m.message.deleted_at.is_some())
+    {
+        view.thread.subject = String::new();
+    }
+    view
 }

@@ -102,6 +102,10 @@ async fn each_event_reaches_the_right_people_only() {
     let for_seller = inbox(&app, &seller).await;
     assert_eq!(kinds(&for_seller), ["new_question", "new_review", "sale"]);
     assert_eq!(for_seller["unread"], 3);
+    assert!(
+        !for_seller.to_string().contains("What size is it?"),
+        "notifications never copy what was written: {for_seller}"
+    );
     assert_eq!(kinds(&inbox(&app, &buyer).await), ["thread_reply"]);
     assert_eq!(kinds(&inbox(&app, &stranger).await), ["report_outcome"]);
     assert_eq!(

@@ -156,6 +156,10 @@ async fn askers_sellers_and_staff_talk_and_messages_are_deleted_in_place() {
     )
     .await;
     assert_eq!(listed["total"], 1);
+    assert_eq!(
+        listed["items"][0]["subject"], "",
+        "the question was deleted, its subject with it"
+    );
     let shown: Vec<(bool, String)> = listed["items"][0]["messages"]
         .as_array()
         .unwrap()

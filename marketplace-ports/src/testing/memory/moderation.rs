@@ -79,6 +79,11 @@ impl ModerationStore for MemModeration {
 
 #[async_trait]
 impl ModerationQueries for MemoryStore {
+    async fn report(&self, id: ReportId) -> Result<Option<ReportRecord>, StoreError> {
+        let s = self.read("moderation.report")?;
+        Ok(s.reports.iter().find(|r| r.id == id).cloned())
+    }
+
     async fn reports(
         &self,
         filter: ReportFilter,

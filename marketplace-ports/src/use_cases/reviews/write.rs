@@ -54,11 +54,8 @@ async fn post(tx: &mut dyn Tx, deps: &Deps, review: &ReviewRecord) -> Result<(),
         kind: NotificationKind::NewReview,
         subject: review.id.get(),
         title: format!("A buyer reviewed {about}: {} stars", review.rating),
-        body: if review.title.is_empty() {
-            review.body.clone()
-        } else {
-            format!("{}\n{}", review.title, review.body)
-        },
+        // Never the words themselves: a review removed later must not live on here.
+        body: "Open the review to read it or to reply.".to_owned(),
     };
     notify(tx, deps, notice, None, review.created_at).await?;
     Ok(())
@@ -183,11 +180,23 @@ impl ReviewWriting {
     ) -> Result<ReviewRecord, ReviewError> {
         let content = input.checked()?;
         let order = self.order(order_id).await?;
+        let mut tx = self.deps.uow.begin().await?;
+        let entries = tx.ledger()?.order_entries(order_id).await?;
+        let refunds = order.refunds(&entries)?;
+        // Every line of theirs refunded in full: nothing of theirs was bought in the end.
+        let mut all_refunded = true;
+        for (index, line) in order.lines().iter().enumerate() {
+            if line.seller_id == seller {
+                let paid = line.money().paid().map_err(LedgerError::from)?;
+                let refunded = refunds.line_refunded(index).map_err(LedgerError::from)?;
+                all_refunded &= paid.is_positive() && refunded >= paid;
+            }
+        }
         may_review(Purchase {
             is_buyer: is_buyer(self.deps.crypto.as_ref(), &order, access),
             in_order: order.lines().iter().any(|line| line.seller_id == seller),
             order_status: order.status,
-            line_refunded: false,
+            line_refunded: all_refunded,
             own_listing: access.actor.is_some_and(|a| a.user_id == seller),
             reviewed: false,
         })?;
@@ -205,7 +214,6 @@ impl ReviewWriting {
             created_at: now,
             updated_at: now,
         };
-        let mut tx = self.deps.uow.begin().await?;
         post(tx.as_mut(), &self.deps, &review).await?;
         tx.commit().await?;
         Ok(review)
@@ -224,6 +232,19 @@ impl ReviewWriting {
         input: &ReviewInput,
     ) -> Result<ReviewRecord, ReviewError> {
         let content = input.checked()?;
+        // Who wrote it is decided from the order, read before the transaction opens (a
+        // transaction never waits for a second connection).
+        let seen = self
+            .deps
+            .queries
+            .reviews()?
+            .review(id)
+            .await?
+            .ok_or(ReviewError::NotFound)?;
+        let order = self.order(seen.review.order_id).await?;
+        if !is_buyer(self.deps.crypto.as_ref(), &order, access) {
+            return Err(ReviewError::NotFound);
+        }
         let now = self.deps.clock.now();
         let mut tx = self.deps.uow.begin().await?;
         let mut review = tx
@@ -232,10 +253,6 @@ impl ReviewWriting {
             .await?
             .filter(|r| r.visibility == Visibility::Visible)
             .ok_or(ReviewError::NotFound)?;
-        let order = self.order(review.order_id).await?;
-        if !is_buyer(self.deps.crypto.as_ref(), &order, access) {
-            return Err(ReviewError::NotFound);
-        }
         may_edit(review.created_at, now)?;
         let delta = RatingDelta::changed(review.rating, content.rating);
         review.rating = content.rating;
@@ -263,8 +280,9 @@ impl ReviewWriting {
         body: &str,
     ) -> Result<ReplyRecord, ReviewError> {
         let body = reply_body(body).map_err(ReviewError::Invalid)?;
-        self.reviewed_seller(actor, review_id).await?;
         let now = self.deps.clock.now();
+        let mut tx = self.deps.uow.begin().await?;
+        reviewed_seller(tx.as_mut(), actor, review_id).await?;
         let reply = ReplyRecord {
             id: ReplyId::from_uuid(Uuid::now_v7()),
             review_id,
@@ -274,7 +292,6 @@ impl ReviewWriting {
             created_at: now,
             updated_at: now,
         };
-        let mut tx = self.deps.uow.begin().await?;
         tx.reviews()?.insert_reply(&reply).await?;
         tx.commit().await?;
         Ok(reply)
@@ -291,8 +308,8 @@ impl ReviewWriting {
         body: &str,
     ) -> Result<ReplyRecord, ReviewError> {
         let body = reply_body(body).map_err(ReviewError::Invalid)?;
-        self.reviewed_seller(actor, review_id).await?;
         let mut tx = self.deps.uow.begin().await?;
+        reviewed_seller(tx.as_mut(), actor, review_id).await?;
         let store = tx.reviews()?;
         let mut reply = store
             .reply_for_update(review_id)
@@ -305,24 +322,22 @@ impl ReviewWriting {
         tx.commit().await?;
         Ok(reply)
     }
+}
 
-    /// Checks the caller is the seller a shown review is about.
-    async fn reviewed_seller(&self, actor: &Actor, id: ReviewId) -> Result<(), ReviewError> {
-        let review = self
-            .deps
-            .queries
-            .reviews()?
-            .review(id)
-            .await?
-            .filter(|v| v.review.visibility == Visibility::Visible)
-            .ok_or(ReviewError::NotFound)?;
-        if review.review.seller_id == actor.user_id {
-            Ok(())
-        } else {
-            Err(ReviewError::Forbidden {
-                code: "not_your_review",
-                message: "only the seller reviewed can answer this review",
-            })
-        }
+/// Locks a shown review and checks the caller is the seller it is about.
+async fn reviewed_seller(tx: &mut dyn Tx, actor: &Actor, id: ReviewId) -> Result<(), ReviewError> {
+    let review = tx
+        .reviews()?
+        .review_for_update(id)
+        .await?
+        .filter(|r| r.visibility == Visibility::Visible)
+        .ok_or(ReviewError::NotFound)?;
+    if review.seller_id == actor.user_id {
+        Ok(())
+    } else {
+        Err(ReviewError::Forbidden {
+            code: "not_your_review",
+            message: "only the seller reviewed can answer this review",
+        })
     }
 }
