@@ -75,3 +75,46 @@ async fn a_line_refunded_in_full_cannot_be_reviewed_and_edits_close_after_30_day
     );
     assert_eq!(world.state().products[&print].rating_sum, 4, "unchanged");
 }
+
+#[tokio::test]
+async fn a_seller_whose_lines_were_all_refunded_cannot_be_reviewed_for_that_order() {
+    let world = World::with(|stripe| {
+        stripe_transfers(stripe, Vec::new());
+    });
+    let (maker, buyer, print) = world.shop().await;
+    let other = world.seller("other").await;
+    let lamp = world
+        .listing(
+            &other,
+            marketplace_domain::catalog::ProductKind::Model,
+            "Lamp",
+            "20.00",
+        )
+        .await;
+    let order = world.place(Some(&buyer), &[(print, 1), (lamp, 1)]).await;
+    world.pay(&order, 1).await;
+    let mut refund = world.refund("re_print", 1250);
+    refund.order_item_id = Some(order.lines()[0].id.to_string());
+    world
+        .deliver_refund("evt_re", "refund.created", refund)
+        .await;
+    let access = OrderAccess {
+        actor: Some(&buyer),
+        token: None,
+    };
+    let writing = &world.services.review_writing;
+    let refused = writing
+        .review_seller(access, order.id, maker.user_id, &stars(1))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.kind(),
+        ErrorKind::Unprocessable {
+            code: "line_refunded"
+        }
+    );
+    writing
+        .review_seller(access, order.id, other.user_id, &stars(5))
+        .await
+        .expect("the other seller's line stands");
+}
