@@ -41,6 +41,7 @@ use api::refund_requests::RefundRequestsApi;
 use api::reviews::ReviewsApi;
 use api::seller::SellerApi;
 use api::system::SystemApi;
+use api::users::UsersApi;
 use api::webhooks::WebhooksApi;
 use error::ApiError;
 use limits::BodyLimit;
@@ -79,13 +80,17 @@ type Apis = (
     BooksApi,
     CartApi,
     OrdersApi,
-    RefundRequestsApi,
-    ReviewsApi,
-    QaApi,
-    ModerationApi,
-    NotificationsApi,
     MoneyApi,
     WebhooksApi,
+    // Poem implements `OpenApi` for tuples of up to 16: the community features are one element.
+    (
+        RefundRequestsApi,
+        ReviewsApi,
+        QaApi,
+        ModerationApi,
+        NotificationsApi,
+        UsersApi,
+    ),
 );
 
 fn openapi_service(services: &Services, config: HttpConfig) -> OpenApiService<Apis, ()> {
@@ -122,27 +127,32 @@ fn openapi_service(services: &Services, config: HttpConfig) -> OpenApiService<Ap
         OrdersApi {
             services: services.clone(),
         },
-        RefundRequestsApi {
-            services: services.clone(),
-        },
-        ReviewsApi {
-            services: services.clone(),
-        },
-        QaApi {
-            services: services.clone(),
-        },
-        ModerationApi {
-            services: services.clone(),
-        },
-        NotificationsApi {
-            services: services.clone(),
-        },
         MoneyApi {
             services: services.clone(),
         },
         WebhooksApi {
             services: services.clone(),
         },
+        (
+            RefundRequestsApi {
+                services: services.clone(),
+            },
+            ReviewsApi {
+                services: services.clone(),
+            },
+            QaApi {
+                services: services.clone(),
+            },
+            ModerationApi {
+                services: services.clone(),
+            },
+            NotificationsApi {
+                services: services.clone(),
+            },
+            UsersApi {
+                services: services.clone(),
+            },
+        ),
     );
     OpenApiService::new(apis, "Home Craft 3D marketplace API", env!("CARGO_PKG_VERSION")).description(
         "Multi-vendor marketplace for 3D-printed models and digital 3D files. Amounts are integer \

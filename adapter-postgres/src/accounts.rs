@@ -3,15 +3,17 @@
 use async_trait::async_trait;
 use marketplace_domain::accounts::{ProfileChanges, Roles};
 use marketplace_domain::ids::{BlobId, SessionId, UserId};
+use marketplace_domain::pagination::{Page, PageRequest};
 use marketplace_ports::ports::{
-    AccountQueries, NewUser, Profile, SessionRecord, SessionStore, StoreError, UserRecord,
-    UserStore,
+    AccountQueries, NewUser, Profile, RoleStore, SessionRecord, SessionStore, StoreError,
+    UserDirectory, UserRecord, UserStore,
 };
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::errors::{found, store_error};
+use crate::paging;
 use crate::{PgStore, TxConn};
 
 /// Failed logins older than this are forgotten when new ones are recorded.
@@ -417,5 +419,75 @@ impl AccountQueries for PgStore {
         Ok(get_profile(&mut conn, id)
             .await?
             .map(|profile| (user, profile)))
+    }
+}
+
+/// Role changes of one transaction.
+pub(crate) struct PgRoles(pub(crate) TxConn);
+
+#[async_trait]
+impl RoleStore for PgRoles {
+    async fn set_roles(
+        &mut self,
+        user: UserId,
+        is_seller: bool,
+        is_staff: bool,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.0.lock().await;
+        let staff = sqlx::query!(
+            "update users set is_staff = $2 where id = $1",
+            user.get(),
+            is_staff
+        )
+        .execute(&mut **conn)
+        .await
+        .map_err(store_error)?;
+        sqlx::query!(
+            "update profiles set is_seller = $2 where user_id = $1",
+            user.get(),
+            is_seller
+        )
+        .execute(&mut **conn)
+        .await
+        .map_err(store_error)?;
+        Ok(staff.rows_affected() > 0)
+    }
+}
+
+#[async_trait]
+impl UserDirectory for PgStore {
+    async fn search_users(
+        &self,
+        text: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<UserRecord>, StoreError> {
+        let pattern = text.map(crate::listings::like_pattern);
+        let total = sqlx::query_scalar!(
+            r#"select count(*) as "total!" from users u
+               where $1::text is null or u.username ilike $1 or u.email ilike $1"#,
+            pattern,
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(store_error)?;
+        let rows = sqlx::query_as!(
+            UserRow,
+            "select u.id, u.username, u.email, u.password_hash, u.is_staff, u.is_superuser,
+                    u.is_active, u.created_at, p.is_owner, p.is_seller
+             from users u join profiles p on p.user_id = u.id
+             where $1::text is null or u.username ilike $1 or u.email ilike $1
+             order by u.created_at desc, u.id desc limit $2 offset $3",
+            pattern,
+            paging::limit(page),
+            paging::offset(page),
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(paging::page_of(
+            rows.into_iter().map(UserRecord::from).collect(),
+            page,
+            total,
+        ))
     }
 }

@@ -19,8 +19,8 @@ use marketplace_ports::ports::{
     AdjustmentStore, BlobStore, CartStore, CategoryStore, ConnectStore, EntitlementStore, JobQueue,
     LedgerStore, MailOutbox, ModerationStore, NotificationStore, OrderStore, PayoutStore,
     ProductMediaStore, ProductStore, QaStore, Queries, ReconciliationStore, RefundRequestStore,
-    ReversalStore, ReviewStore, SessionStore, SiteConfigStore, StoreError, Stores, Tx, UnitOfWork,
-    UserStore, WebhookInbox,
+    ReversalStore, ReviewStore, RoleStore, SessionStore, SiteConfigStore, StoreError, Stores, Tx,
+    UnitOfWork, UserStore, WebhookInbox,
 };
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -125,6 +125,7 @@ fn stores(tx: &TxConn) -> Stores {
     Stores::default()
         .with::<dyn UserStore>(Box::new(accounts::PgUsers(tx.clone())))
         .with::<dyn SessionStore>(Box::new(accounts::PgSessions(tx.clone())))
+        .with::<dyn RoleStore>(Box::new(accounts::PgRoles(tx.clone())))
         .with::<dyn CategoryStore>(Box::new(catalog::PgCategories(tx.clone())))
         .with::<dyn ProductStore>(Box::new(listings::PgProducts(tx.clone())))
         .with::<dyn ProductMediaStore>(Box::new(listings::PgProductMedia(tx.clone())))

@@ -15,6 +15,7 @@ pub mod refund_requests;
 pub mod reviews;
 pub mod seller;
 pub mod system;
+pub mod users;
 pub mod webhooks;
 
 /// Tags grouping operations in the OpenAPI document.

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use marketplace_domain::accounts::{ProfileChanges, Roles};
 use marketplace_domain::ids::{BlobId, SessionId, UserId};
+use marketplace_domain::pagination::{Page, PageRequest};
 use time::OffsetDateTime;
 
 use super::uow::{Queries, StoreError, Tx};
@@ -128,6 +129,31 @@ pub trait UserStore: Send {
     ) -> Result<Option<BlobId>, StoreError>;
 }
 
+/// Granting and revoking roles, inside a transaction.
+#[async_trait]
+pub trait RoleStore: Send {
+    /// Sets a user's seller and staff flags (owners' and superusers' flags are left alone);
+    /// returns whether the user exists.
+    async fn set_roles(
+        &mut self,
+        user: UserId,
+        is_seller: bool,
+        is_staff: bool,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Users as owners look them up.
+#[async_trait]
+pub trait UserDirectory: Send + Sync {
+    /// Users whose username or e-mail contains `text` (case-insensitively; every user without
+    /// it), newest first.
+    async fn search_users(
+        &self,
+        text: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<UserRecord>, StoreError>;
+}
+
 /// Sessions and login throttling, inside a transaction.
 #[async_trait]
 pub trait SessionStore: Send {
@@ -167,6 +193,14 @@ pub trait AccountQueries: Send + Sync {
 }
 
 impl dyn Tx + '_ {
+    /// The role changes of this transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the adapter wired none.
+    pub fn roles(&mut self) -> Result<&mut (dyn RoleStore + 'static), StoreError> {
+        self.store()
+    }
+
     /// The users of this transaction.
     ///
     /// # Errors
@@ -185,6 +219,14 @@ impl dyn Tx + '_ {
 }
 
 impl Queries {
+    /// The user directory.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the adapter wired none.
+    pub fn users(&self) -> Result<&dyn UserDirectory, StoreError> {
+        self.get()
+    }
+
     /// Account reads.
     ///
     /// # Errors

@@ -88,6 +88,7 @@ impl Queries {
             + QaQueries
             + ModerationQueries
             + NotificationQueries
+            + UserDirectory
             + 'static,
     {
         Queries::default()
@@ -111,6 +112,7 @@ impl Queries {
             .with::<dyn ReviewQueries>(store.clone())
             .with::<dyn QaQueries>(store.clone())
             .with::<dyn ModerationQueries>(store.clone())
-            .with::<dyn NotificationQueries>(store)
+            .with::<dyn NotificationQueries>(store.clone())
+            .with::<dyn UserDirectory>(store)
     }
 }

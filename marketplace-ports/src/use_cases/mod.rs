@@ -187,6 +187,8 @@ pub struct Services {
     pub payout_admin: admin::PayoutAdmin,
     /// Owners and the books: reconciliation, adjustments, the audit log.
     pub books: admin::Books,
+    /// Owners: users and their roles.
+    pub user_admin: admin::UserAdmin,
     /// Buyers' refund requests.
     pub refund_requests: refund_requests::RefundRequests,
     /// Sellers', owners' and staff's decisions on refund requests.
@@ -232,6 +234,7 @@ impl Services {
             job_admin: admin::JobAdmin::new(deps.clone()),
             payout_admin: admin::PayoutAdmin::new(deps.clone()),
             books: admin::Books::new(deps.clone()),
+            user_admin: admin::UserAdmin::new(deps.clone()),
             refund_requests: refund_requests::RefundRequests::new(deps.clone()),
             refund_decisions: refund_requests::RefundDecisions::new(deps.clone()),
             review_writing: reviews::ReviewWriting::new(deps.clone()),

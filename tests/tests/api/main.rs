@@ -21,4 +21,5 @@ mod refund_requests;
 mod refunds;
 mod reviews;
 mod robustness;
+mod users;
 mod webhooks;

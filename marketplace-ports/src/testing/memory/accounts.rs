@@ -3,12 +3,13 @@
 use async_trait::async_trait;
 use marketplace_domain::accounts::ProfileChanges;
 use marketplace_domain::ids::{BlobId, UserId};
+use marketplace_domain::pagination::{Page, PageRequest};
 use time::OffsetDateTime;
 
 use super::{MemoryStore, Working, conflict};
 use crate::ports::{
-    AccountQueries, NewUser, Profile, SessionRecord, SessionStore, StoreError, UserRecord,
-    UserStore,
+    AccountQueries, NewUser, Profile, RoleStore, SessionRecord, SessionStore, StoreError,
+    UserDirectory, UserRecord, UserStore,
 };
 
 /// Failed logins older than this are forgotten when new ones are recorded.
@@ -197,5 +198,49 @@ impl AccountQueries for MemoryStore {
             .get(&id)
             .zip(s.profiles.get(&id))
             .map(|(user, profile)| (user.clone(), profile.clone())))
+    }
+}
+
+pub(crate) struct MemRoles(pub(crate) Working);
+
+#[async_trait]
+impl RoleStore for MemRoles {
+    async fn set_roles(
+        &mut self,
+        user: UserId,
+        is_seller: bool,
+        is_staff: bool,
+    ) -> Result<bool, StoreError> {
+        let mut s = self.0.state("roles.set_roles")?;
+        let Some(record) = s.users.get_mut(&user) else {
+            return Ok(false);
+        };
+        record.roles.is_seller = is_seller;
+        record.roles.is_staff = is_staff;
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl UserDirectory for MemoryStore {
+    async fn search_users(
+        &self,
+        text: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<UserRecord>, StoreError> {
+        let s = self.read("users.search_users")?;
+        let needle = text.map(str::to_lowercase);
+        let mut found: Vec<UserRecord> = s
+            .users
+            .values()
+            .filter(|u| {
+                needle.as_deref().is_none_or(|n| {
+                    u.username.to_lowercase().contains(n) || u.email.to_lowercase().contains(n)
+                })
+            })
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        Ok(super::listings::page_of(found, page))
     }
 }

@@ -56,9 +56,9 @@ use crate::ports::{
     OrderEventRecord, OrderStore, PayoutRecord, PayoutStore, ProductImageRecord, ProductMediaStore,
     ProductRecord, ProductStore, Profile, QaStore, Queries, ReconciliationStore,
     RefundRequestRecord, RefundRequestStep, RefundRequestStore, ReplyRecord, ReportRecord,
-    ReversalRecord, ReversalStore, ReviewRecord, ReviewStore, SessionRecord, SessionStore,
-    SiteConfigStore, StoreError, StoredFlag, Stores, ThreadRecord, Tx, UnitOfWork, UserRecord,
-    UserStore, WebhookEventRecord, WebhookInbox,
+    ReversalRecord, ReversalStore, ReviewRecord, ReviewStore, RoleStore, SessionRecord,
+    SessionStore, SiteConfigStore, StoreError, StoredFlag, Stores, ThreadRecord, Tx, UnitOfWork,
+    UserRecord, UserStore, WebhookEventRecord, WebhookInbox,
 };
 
 /// A stored file.
@@ -214,6 +214,7 @@ impl MemoryStore {
 fn stores(working: &Working) -> Stores {
     Stores::default()
         .with::<dyn UserStore>(Box::new(accounts::MemUsers(working.clone())))
+        .with::<dyn RoleStore>(Box::new(accounts::MemRoles(working.clone())))
         .with::<dyn SessionStore>(Box::new(accounts::MemSessions(working.clone())))
         .with::<dyn CategoryStore>(Box::new(catalog::MemCategories(working.clone())))
         .with::<dyn ProductStore>(Box::new(listings::MemProducts(working.clone())))

@@ -1,19 +1,21 @@
 //! Owner tools: the site configuration and the mail outbox ([`site`]), a seller's Connect status
 //! override ([`sellers`]), the job queue ([`jobs`]), payout retries and transfer reversals
 //! ([`payouts`]), and the books: reconciliation, adjustments and the audit log
-//! ([`reconciliation`]).
+//! ([`reconciliation`]), and users and their roles ([`users`]).
 
 pub mod jobs;
 pub mod payouts;
 pub mod reconciliation;
 pub mod sellers;
 pub mod site;
+pub mod users;
 
 pub use jobs::{JobAdmin, JobAdminError};
 pub use payouts::{PayoutAdmin, PayoutAdminError, ReversalPreview};
 pub use reconciliation::{AdjustmentOutcome, Books, BooksError};
 pub use sellers::{ConnectOverride, SellerAdmin, SellerAdminError};
 pub use site::{SiteAdmin, SiteAdminError};
+pub use users::{RoleChange, UserAdmin, UserAdminError};
 
 use crate::use_cases::Actor;
 
