@@ -545,6 +545,25 @@ impl TestApp {
         .await
     }
 
+    /// The actions of the audit log, newest first (its newest 100).
+    pub async fn audit_actions(&self) -> Vec<String> {
+        let audit = expect_json(
+            self.get(
+                "/api/v1/admin/audit-log?per_page=100",
+                Some(&self.owner.token),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     /// The mail outbox (its newest 100 mails).
     pub async fn outbox(&self) -> Vec<Value> {
         let outbox = expect_json(

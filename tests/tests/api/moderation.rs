@@ -239,21 +239,7 @@ async fn reports_are_resolved_by_staff_and_every_action_is_audited() {
     .await;
     expect_json(login(&app, "spammer").await, StatusCode::OK).await;
 
-    let audit = expect_json(
-        app.get(
-            "/api/v1/admin/audit-log?per_page=100",
-            Some(&app.owner.token),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    let actions: Vec<&str> = audit["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions = app.audit_actions().await;
     for action in [
         "report.removed",
         "report.dismissed",
@@ -261,6 +247,9 @@ async fn reports_are_resolved_by_staff_and_every_action_is_audited() {
         "user.suspend",
         "user.reinstate",
     ] {
-        assert!(actions.contains(&action), "{action} in {actions:?}");
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
     }
 }
