@@ -369,6 +369,12 @@ impl ListingQueries for PgStore {
             ListingOrder::Newest => " order by p.created_at desc, p.id desc limit ",
             // reviews::RatingSummary::top_score: (TOP_PRIOR_COUNT · TOP_PRIOR_MEAN + sum) /
             // (TOP_PRIOR_COUNT + count), the expression of the index products_top_rated_idx.
+            ListingOrder::PriceAscending => {
+                " order by p.price_cents asc, p.created_at desc, p.id desc limit "
+            }
+            ListingOrder::PriceDescending => {
+                " order by p.price_cents desc, p.created_at desc, p.id desc limit "
+            }
             ListingOrder::TopRated => {
                 " order by ((p.rating_sum + 15)::numeric / (p.review_count + 5)) desc, \
                  p.created_at desc, p.id desc limit "

@@ -27,13 +27,17 @@ pub struct ProductsApi {
 
 /// List order.
 #[derive(Debug, Clone, Copy, Enum)]
-#[oai(rename_all = "lowercase")]
+#[oai(rename_all = "snake_case")]
 pub enum SortDto {
     /// Newest first.
     New,
     /// Best rated first: the Bayesian average (15 + Σ stars) / (5 + reviews), so a few reviews
     /// do not outrank many good ones.
     Top,
+    /// Cheapest first.
+    PriceAsc,
+    /// Dearest first.
+    PriceDesc,
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Products")]
@@ -58,6 +62,8 @@ impl ProductsApi {
             sort: match sort.0 {
                 None | Some(SortDto::New) => ProductSort::New,
                 Some(SortDto::Top) => ProductSort::Top,
+                Some(SortDto::PriceAsc) => ProductSort::PriceAscending,
+                Some(SortDto::PriceDesc) => ProductSort::PriceDescending,
             },
         };
         let found = self.services.listings.browse(query, request).await?;

@@ -146,6 +146,10 @@ pub enum ListingOrder {
     /// Best rated first, by the Bayesian average of `reviews::RatingSummary::top_score`
     /// (newest first among equals).
     TopRated,
+    /// Cheapest first (newest first among equals).
+    PriceAscending,
+    /// Dearest first (newest first among equals).
+    PriceDescending,
 }
 
 /// A seller's active and inactive listing counts.

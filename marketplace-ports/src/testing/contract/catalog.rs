@@ -231,12 +231,15 @@ pub async fn listings_are_filtered_paged_and_newest_first(s: Subject) {
     let files = seed_category(&s, CategoryType::File, "stl").await;
     let mut owl = product(seller, models, ProductKind::Model, "Owl", 1);
     (owl.review_count, owl.rating_sum) = (100, 480);
+    owl.listing.price = marketplace_domain::money::Cents::new(500);
     let mut dragon = product(seller, models, ProductKind::Model, "Dragon", 2);
     (dragon.review_count, dragon.rating_sum) = (1, 5);
+    dragon.listing.price = marketplace_domain::money::Cents::new(1000);
     dragon.listing.description = "Breathes FIRE".into();
     let mut hidden = product(seller, models, ProductKind::Model, "Hidden", 3);
     hidden.listing.is_active = false;
-    let scan = product(other, files, ProductKind::File, "Scan", 4);
+    let mut scan = product(other, files, ProductKind::File, "Scan", 4);
+    scan.listing.price = marketplace_domain::money::Cents::new(2000);
     for p in [&owl, &dragon, &hidden, &scan] {
         seed_product(&s, p).await;
     }
@@ -265,6 +268,20 @@ pub async fn listings_are_filtered_paged_and_newest_first(s: Subject) {
         [owl.id, dragon.id, scan.id],
         "a hundred 4.8s beat one 5, which beats none"
     );
+    for (order, expected) in [
+        (ListingOrder::PriceAscending, [owl.id, dragon.id, scan.id]),
+        (ListingOrder::PriceDescending, [scan.id, dragon.id, owl.id]),
+    ] {
+        let filter = ProductFilter {
+            order,
+            ..ProductFilter::default()
+        };
+        let found = listings
+            .list_products(&filter, PageRequest::first())
+            .await
+            .unwrap();
+        assert_eq!(ids(found), expected, "{order:?}");
+    }
     let filter = |f: ProductFilter| f;
     let by_kind = filter(ProductFilter {
         kind: Some(ProductKind::File),

@@ -254,6 +254,11 @@ impl ListingQueries for MemoryStore {
         let mut products: Vec<&ProductRecord> =
             s.products.values().filter(|p| matches(p, filter)).collect();
         products.sort_by_key(|p| Reverse((p.created_at, p.id)));
+        match filter.order {
+            ListingOrder::PriceAscending => products.sort_by_key(|p| p.listing.price),
+            ListingOrder::PriceDescending => products.sort_by_key(|p| Reverse(p.listing.price)),
+            ListingOrder::Newest | ListingOrder::TopRated => {}
+        }
         if filter.order == ListingOrder::TopRated {
             let rating = |p: &ProductRecord| RatingSummary {
                 count: p.review_count,

@@ -100,6 +100,10 @@ pub enum ProductSort {
     New,
     /// Best rated first (a Bayesian average: see docs/reviews.md, "Ratings").
     Top,
+    /// Cheapest first.
+    PriceAscending,
+    /// Dearest first.
+    PriceDescending,
 }
 
 /// A public product search.
@@ -146,6 +150,8 @@ impl ListingBrowsing {
             order: match query.sort {
                 ProductSort::New => ListingOrder::Newest,
                 ProductSort::Top => ListingOrder::TopRated,
+                ProductSort::PriceAscending => ListingOrder::PriceAscending,
+                ProductSort::PriceDescending => ListingOrder::PriceDescending,
             },
         };
         Ok(self
