@@ -17,7 +17,7 @@ use crate::ledger::{
     Fact, JournalEntry, LedgerError, LineMoney, OrderMoney, RefundState, order_event_entry,
     order_paid_entry, refund_state,
 };
-use crate::money::{BasisPoints, Cents, Currency};
+use crate::money::{BasisPoints, Cents, Currency, MoneyError};
 use crate::reconcile::{Anomaly, AnomalyKind};
 
 use super::events::{OrderEvent, OrderEventKind};
@@ -346,6 +346,27 @@ impl Order {
         refund_state(&self.money(), &facts)
     }
 
+    /// Whether each line (in line order) was refunded in full: something was paid for it, and
+    /// the refunds and lost disputes that stand took all of it back.
+    ///
+    /// # Errors
+    /// As [`Order::refunds`].
+    pub fn lines_refunded_in_full(
+        &self,
+        booked: &[JournalEntry],
+    ) -> Result<Vec<bool>, LedgerError> {
+        Ok(self.refunded_in_full(&self.refunds(booked)?)?)
+    }
+
+    fn refunded_in_full(&self, refunds: &RefundState) -> Result<Vec<bool>, MoneyError> {
+        let mut full = Vec::with_capacity(self.lines.len());
+        for (index, line) in self.lines.iter().enumerate() {
+            let paid = line.money().paid()?;
+            full.push(paid.is_positive() && refunds.line_refunded(index)? >= paid);
+        }
+        Ok(full)
+    }
+
     /// Each FILE line with whether its entitlement stands revoked (docs/money.md, "Digital
     /// entitlements"): the line was refunded in full, or a dispute on the order was lost and not
     /// won afterwards. A refund that fails gives the files back.
@@ -357,17 +378,15 @@ impl Order {
         booked: &[JournalEntry],
     ) -> Result<Vec<(OrderItemId, bool)>, LedgerError> {
         let refunds = self.refunds(booked)?;
-        let mut lines = Vec::new();
-        for (index, line) in self.lines.iter().enumerate() {
-            if line.kind != ProductKind::File {
-                continue;
-            }
-            let paid = line.money().paid()?;
-            let refunded = refunds.line_refunded(index)?;
-            let revoked = refunds.lost_disputes > 0 || (paid.is_positive() && refunded >= paid);
-            lines.push((line.id, revoked));
-        }
-        Ok(lines)
+        let lost_dispute = refunds.lost_disputes > 0;
+        let full = self.refunded_in_full(&refunds)?;
+        Ok(self
+            .lines
+            .iter()
+            .zip(full)
+            .filter(|(line, _)| line.kind == ProductKind::File)
+            .map(|(line, full)| (line.id, lost_dispute || full))
+            .collect())
     }
 
     /// The sellers of the order, each once, in line order.

@@ -4,7 +4,6 @@
 //! transaction.
 
 use marketplace_domain::ids::{OrderId, OrderItemId, ReplyId, ReviewId, UserId};
-use marketplace_domain::ledger::LedgerError;
 use marketplace_domain::orders::Order;
 use marketplace_domain::reviews::{
     Purchase, RatingDelta, ReviewContent, may_edit, may_review, reply_body, review_content,
@@ -76,26 +75,6 @@ operation_group!(
 );
 
 impl ReviewWriting {
-    /// Reviews a line or a seller of an order (see [`ReviewWriting::review_product`] and
-    /// [`ReviewWriting::review_seller`]).
-    ///
-    /// # Errors
-    /// As those.
-    pub async fn review(
-        &self,
-        access: OrderAccess<'_>,
-        order_id: OrderId,
-        target: ReviewTarget,
-        input: &ReviewInput,
-    ) -> Result<ReviewRecord, ReviewError> {
-        match target {
-            ReviewTarget::Line(line) => self.review_product(access, order_id, line, input).await,
-            ReviewTarget::Seller(seller) => {
-                self.review_seller(access, order_id, seller, input).await
-            }
-        }
-    }
-
     /// The order, if it exists (anyone may learn that only by holding its id).
     async fn order(&self, id: OrderId) -> Result<Order, ReviewError> {
         self.deps
@@ -106,104 +85,61 @@ impl ReviewWriting {
             .ok_or(ReviewError::NotFound)
     }
 
-    /// Reviews a purchased line: by its buyer, of a paid (or partly refunded) order, unless the
-    /// line was refunded in full, once.
+    /// Reviews a line the caller bought, or a seller they bought from: by the order's buyer (a
+    /// guest with its token), of a paid (or partly refunded) order, once per line or per order and
+    /// seller. A line refunded in full (for a seller: all of their lines) is no longer a purchase.
     ///
     /// # Errors
     /// [`ReviewError::Invalid`] for the content; [`ReviewError::NotFound`] for an unknown order
-    /// or line; [`ReviewError::Refused`] with `not_purchased`, `order_not_paid`, `line_refunded`,
-    /// `own_listing` or `already_reviewed`.
-    pub async fn review_product(
+    /// or line; [`ReviewError::Refused`] with `not_purchased` (also when the seller sold nothing
+    /// in the order), `order_not_paid`, `line_refunded`, `own_listing` or `already_reviewed`.
+    pub async fn review(
         &self,
         access: OrderAccess<'_>,
         order_id: OrderId,
-        line_id: OrderItemId,
-        input: &ReviewInput,
-    ) -> Result<ReviewRecord, ReviewError> {
-        let content = input.checked()?;
-        let order = self.order(order_id).await?;
-        let (index, line) = order
-            .lines()
-            .iter()
-            .enumerate()
-            .find(|(_, line)| line.id == line_id)
-            .ok_or(ReviewError::NotFound)?;
-        let now = self.deps.clock.now();
-        let mut tx = self.deps.uow.begin().await?;
-        let entries = tx.ledger()?.order_entries(order_id).await?;
-        let paid = line.money().paid().map_err(LedgerError::from)?;
-        let refunded = order
-            .refunds(&entries)?
-            .line_refunded(index)
-            .map_err(LedgerError::from)?;
-        may_review(Purchase {
-            is_buyer: is_buyer(self.deps.crypto.as_ref(), &order, access),
-            in_order: true,
-            order_status: order.status,
-            line_refunded: paid.is_positive() && refunded >= paid,
-            own_listing: access.actor.is_some_and(|a| a.user_id == line.seller_id),
-            reviewed: false,
-        })?;
-        let review = ReviewRecord {
-            id: ReviewId::from_uuid(Uuid::now_v7()),
-            subject: ReviewSubject::Product {
-                product: line.product_id,
-                line: line.id,
-            },
-            seller_id: line.seller_id,
-            order_id,
-            buyer_id: order.buyer_id,
-            rating: content.rating,
-            title: content.title,
-            body: content.body,
-            visibility: Visibility::Visible,
-            created_at: now,
-            updated_at: now,
-        };
-        post(tx.as_mut(), &self.deps, &review).await?;
-        tx.commit().await?;
-        Ok(review)
-    }
-
-    /// Reviews a seller of an order: by its buyer, of a paid (or partly refunded) order with one of
-    /// the seller's lines, once per order and seller.
-    ///
-    /// # Errors
-    /// As [`ReviewWriting::review_product`] (`not_purchased` also when the seller sold nothing
-    /// in the order).
-    pub async fn review_seller(
-        &self,
-        access: OrderAccess<'_>,
-        order_id: OrderId,
-        seller: UserId,
+        target: ReviewTarget,
         input: &ReviewInput,
     ) -> Result<ReviewRecord, ReviewError> {
         let content = input.checked()?;
         let order = self.order(order_id).await?;
         let mut tx = self.deps.uow.begin().await?;
         let entries = tx.ledger()?.order_entries(order_id).await?;
-        let refunds = order.refunds(&entries)?;
-        // Every line of theirs refunded in full: nothing of theirs was bought in the end.
-        let mut all_refunded = true;
-        for (index, line) in order.lines().iter().enumerate() {
-            if line.seller_id == seller {
-                let paid = line.money().paid().map_err(LedgerError::from)?;
-                let refunded = refunds.line_refunded(index).map_err(LedgerError::from)?;
-                all_refunded &= paid.is_positive() && refunded >= paid;
+        let full = order.lines_refunded_in_full(&entries)?;
+        let (subject, seller, refunded) = match target {
+            ReviewTarget::Line(id) => {
+                let index = order
+                    .lines()
+                    .iter()
+                    .position(|line| line.id == id)
+                    .ok_or(ReviewError::NotFound)?;
+                let line = &order.lines()[index];
+                let subject = ReviewSubject::Product {
+                    product: line.product_id,
+                    line: line.id,
+                };
+                (subject, line.seller_id, full[index])
             }
-        }
+            ReviewTarget::Seller(seller) => {
+                let mut theirs = order
+                    .lines()
+                    .iter()
+                    .zip(&full)
+                    .filter(|(line, _)| line.seller_id == seller);
+                (ReviewSubject::Seller, seller, theirs.all(|(_, full)| *full))
+            }
+        };
         may_review(Purchase {
             is_buyer: is_buyer(self.deps.crypto.as_ref(), &order, access),
             in_order: order.lines().iter().any(|line| line.seller_id == seller),
             order_status: order.status,
-            line_refunded: all_refunded,
+            line_refunded: refunded,
             own_listing: access.actor.is_some_and(|a| a.user_id == seller),
             reviewed: false,
         })?;
         let now = self.deps.clock.now();
         let review = ReviewRecord {
             id: ReviewId::from_uuid(Uuid::now_v7()),
-            subject: ReviewSubject::Seller,
+            subject,
             seller_id: seller,
             order_id,
             buyer_id: order.buyer_id,

@@ -8,6 +8,7 @@ use super::World;
 use super::jobs::stripe_transfers;
 use crate::use_cases::orders::OrderAccess;
 use crate::use_cases::reviews::ReviewInput;
+use crate::use_cases::reviews::ReviewTarget::{Line, Seller};
 use crate::use_cases::{ErrorKind, UseCaseError};
 
 fn stars(rating: i64) -> ReviewInput {
@@ -36,7 +37,7 @@ async fn a_line_refunded_in_full_cannot_be_reviewed_and_edits_close_after_30_day
     };
     let writing = &world.services.review_writing;
     let refused = writing
-        .review_product(access, order.id, file_line, &stars(1))
+        .review(access, order.id, Line(file_line), &stars(1))
         .await
         .unwrap_err();
     assert_eq!(
@@ -46,7 +47,7 @@ async fn a_line_refunded_in_full_cannot_be_reviewed_and_edits_close_after_30_day
         }
     );
     let review = writing
-        .review_product(access, order.id, print_line, &stars(2))
+        .review(access, order.id, Line(print_line), &stars(2))
         .await
         .unwrap();
     world.clock.advance(Duration::days(29));
@@ -104,7 +105,7 @@ async fn a_seller_whose_lines_were_all_refunded_cannot_be_reviewed_for_that_orde
     };
     let writing = &world.services.review_writing;
     let refused = writing
-        .review_seller(access, order.id, maker.user_id, &stars(1))
+        .review(access, order.id, Seller(maker.user_id), &stars(1))
         .await
         .unwrap_err();
     assert_eq!(
@@ -114,7 +115,7 @@ async fn a_seller_whose_lines_were_all_refunded_cannot_be_reviewed_for_that_orde
         }
     );
     writing
-        .review_seller(access, order.id, other.user_id, &stars(5))
+        .review(access, order.id, Seller(other.user_id), &stars(5))
         .await
         .expect("the other seller's line stands");
 }
