@@ -3,6 +3,7 @@
 //! token in `X-CSRF-Token` (synchronizer token, compared in constant time); bearer requests are
 //! not exposed to CSRF and need none.
 
+use marketplace_ports::use_cases::discovery::Visitor;
 use marketplace_ports::use_cases::{Actor, Services};
 use poem::http::{Method, StatusCode, header};
 use poem::{Request, RequestBody};
@@ -208,4 +209,52 @@ async fn check_cookie(request: &Request, key: ApiKey) -> poem::Result<Authentica
         }
     }
     Ok(authenticated)
+}
+
+/// Who a request comes from, for throttling engagement counts: a hash of its session (bearer
+/// token or cookie), else of its anonymous cart token, else its client address. Nothing of it is
+/// stored or logged; behind a proxy, anonymous clients without cookies share the proxy's address.
+pub struct VisitorKey(pub Visitor);
+
+impl<'a> ApiExtractor<'a> for VisitorKey {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::PoemExtractor];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    async fn from_request(
+        request: &'a Request,
+        _body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        use std::hash::{Hash as _, Hasher as _};
+        let bearer = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .filter(|_| bearer_sent(request))
+            .map(str::to_owned);
+        let cookie = |name: &str| request.cookie().get(name).map(|c| c.value_str().to_owned());
+        let cart = request
+            .headers()
+            .get(crate::api::cart::CART_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let credential = bearer
+            .or_else(|| cookie(SESSION_COOKIE))
+            .or(cart)
+            .or_else(|| cookie(crate::api::cart::CART_COOKIE))
+            .filter(|c| !c.trim().is_empty());
+        let key = match credential {
+            Some(credential) => {
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                credential.hash(&mut hasher);
+                format!("k:{:016x}", hasher.finish())
+            }
+            None => match request.remote_addr().as_socket_addr() {
+                Some(address) => format!("a:{}", address.ip()),
+                None => format!("a:{}", request.remote_addr()),
+            },
+        };
+        Ok(VisitorKey(Visitor(key)))
+    }
 }

@@ -309,6 +309,8 @@ pub struct ProductDto {
     pub primary_image_url: Option<String>,
     /// Whether it can be bought now (the seller can receive payouts).
     pub can_buy: bool,
+    /// Marked trending by the owners, or among the 12 best trending scores at the last refresh.
+    pub trending_badge: bool,
     /// Average review rating with two decimals (`"4.67"`), absent without reviews.
     pub avg_rating: Option<String>,
     /// Number of reviews.
@@ -367,6 +369,8 @@ pub struct ProductDetailDto {
     pub latest_reviews: Vec<ReviewDto>,
     /// The seller's rating from seller reviews.
     pub seller_rating: RatingDto,
+    /// Up to 8 active listings of the same kind, those of the same category first.
+    pub more_like_this: Vec<ProductDto>,
 }
 
 /// The URL an image is served from.
@@ -404,6 +408,7 @@ pub fn product_dto(view: ProductView, currency: Currency) -> ProductDto {
         category_name: view.category_name,
         primary_image_url: view.primary_image.map(|i| image_url(p.id.get(), i.get())),
         can_buy: view.can_buy,
+        trending_badge: view.trending_badge,
         avg_rating,
         review_count: p.review_count,
         created_at: p.created_at,
@@ -441,6 +446,11 @@ pub fn product_detail_dto(detail: ProductDetailView, currency: Currency) -> Prod
     ProductDetailDto {
         latest_reviews: detail.latest_reviews.into_iter().map(review_dto).collect(),
         seller_rating: rating_dto(detail.seller_rating),
+        more_like_this: detail
+            .more_like_this
+            .into_iter()
+            .map(|v| product_dto(v, currency))
+            .collect(),
         images: detail.images.iter().map(image_dto).collect(),
         files: detail.assets.iter().map(asset_dto).collect(),
         product: product_dto(detail.view, currency),

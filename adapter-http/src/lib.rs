@@ -31,6 +31,7 @@ use api::admin::AdminApi;
 use api::books::BooksApi;
 use api::cart::CartApi;
 use api::catalog::CatalogApi;
+use api::insights::InsightsApi;
 use api::moderation::ModerationApi;
 use api::money::MoneyApi;
 use api::notifications::NotificationsApi;
@@ -90,6 +91,7 @@ type Apis = (
         ModerationApi,
         NotificationsApi,
         UsersApi,
+        InsightsApi,
     ),
 );
 
@@ -150,6 +152,9 @@ fn openapi_service(services: &Services, config: HttpConfig) -> OpenApiService<Ap
                 services: services.clone(),
             },
             UsersApi {
+                services: services.clone(),
+            },
+            InsightsApi {
                 services: services.clone(),
             },
         ),

@@ -16,11 +16,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use marketplace_ports::ports::{
-    AdjustmentStore, BlobStore, CartStore, CategoryStore, ConnectStore, EntitlementStore, JobQueue,
-    LedgerStore, MailOutbox, ModerationStore, NotificationStore, OrderStore, PayoutStore,
-    ProductMediaStore, ProductStore, QaStore, Queries, ReconciliationStore, RefundRequestStore,
-    ReversalStore, ReviewStore, RoleStore, SessionStore, SiteConfigStore, StoreError, Stores, Tx,
-    UnitOfWork, UserStore, WebhookInbox,
+    AdjustmentStore, BlobStore, CartStore, CategoryStore, ConnectStore, EngagementStore,
+    EntitlementStore, JobQueue, LedgerStore, MailOutbox, ModerationStore, NotificationStore,
+    OrderStore, PayoutStore, ProductMediaStore, ProductStore, QaStore, Queries,
+    ReconciliationStore, RefundRequestStore, ReversalStore, ReviewStore, RoleStore, SessionStore,
+    SiteConfigStore, StoreError, Stores, Tx, UnitOfWork, UserStore, WebhookInbox,
 };
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -31,6 +31,7 @@ mod accounts;
 mod carts;
 mod catalog;
 mod connect;
+mod engagement;
 mod entitlements;
 mod errors;
 mod files;
@@ -148,6 +149,7 @@ fn stores(tx: &TxConn) -> Stores {
         .with::<dyn QaStore>(Box::new(qa::PgQa(tx.clone())))
         .with::<dyn ModerationStore>(Box::new(moderation::PgModeration(tx.clone())))
         .with::<dyn NotificationStore>(Box::new(notifications::PgNotifications(tx.clone())))
+        .with::<dyn EngagementStore>(Box::new(engagement::PgEngagement(tx.clone())))
 }
 
 /// Creates `database` on the server `server` points at (its own database field is ignored) unless

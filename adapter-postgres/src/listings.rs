@@ -5,8 +5,9 @@ use marketplace_domain::catalog::Listing;
 use marketplace_domain::ids::{AssetId, ProductId, ProductImageId, UserId};
 use marketplace_domain::pagination::{Page, PageRequest};
 use marketplace_ports::ports::{
-    AssetRecord, ListingCounts, ListingOrder, ListingQueries, ProductDetailRow, ProductFilter,
-    ProductImageRecord, ProductListRow, ProductRecord, ProductStore, StoreError,
+    AssetRecord, ListingCounts, ListingOrder, ListingQueries, ListingSignal, ProductDetailRow,
+    ProductFilter, ProductImageRecord, ProductListRow, ProductRecord, ProductStore, StoreError,
+    TrendingMark,
 };
 use sqlx::{Postgres, QueryBuilder};
 use time::OffsetDateTime;
@@ -133,6 +134,8 @@ struct ListingRow {
     seller_payouts_enabled: bool,
     category_name: String,
     primary_image_id: Option<Uuid>,
+    trending_points: i64,
+    trending_rank: Option<i16>,
 }
 
 impl TryFrom<ListingRow> for ProductListRow {
@@ -142,11 +145,16 @@ impl TryFrom<ListingRow> for ProductListRow {
         let seller = seller_row!(row, UserId::from_uuid(row.seller_id));
         let category_name = std::mem::take(&mut row.category_name);
         let primary_image = row.primary_image_id.map(ProductImageId::from_uuid);
+        let trending = TrendingMark {
+            points: row.trending_points,
+            rank: row.trending_rank.and_then(|rank| u8::try_from(rank).ok()),
+        };
         Ok(ProductListRow {
             product: product_record!(row),
             seller,
             category_name,
             primary_image,
+            trending,
         })
     }
 }
@@ -166,7 +174,8 @@ const LISTING_SELECT: &str = "select p.id, p.seller_id, p.kind, p.title, p.slug,
      coalesce(ca.payouts_enabled, false) as seller_payouts_enabled, \
      c.name as category_name, \
      (select i.id from product_images i where i.product_id = p.id \
-      order by i.is_primary desc, i.sort_order, i.created_at, i.id limit 1) as primary_image_id \
+      order by i.is_primary desc, i.sort_order, i.created_at, i.id limit 1) as primary_image_id, \
+     p.trending_points, p.trending_rank \
      from products p \
      join users u on u.id = p.seller_id \
      join profiles pr on pr.user_id = p.seller_id \
@@ -345,6 +354,45 @@ fn push_filter(builder: &mut QueryBuilder<'_, Postgres>, filter: &ProductFilter)
             .push(" and (p.title || ' ' || p.short_description || ' ' || p.description) ilike ")
             .push_bind(like_pattern(text));
     }
+    if filter.featured_only {
+        builder.push(" and p.is_featured");
+    }
+    if filter.picked_trending_only {
+        builder.push(" and p.is_trending");
+    }
+    if !filter.exclude.is_empty() {
+        let ids: Vec<Uuid> = filter.exclude.iter().map(|p| p.get()).collect();
+        builder.push(" and p.id <> all(").push_bind(ids).push(")");
+    }
+}
+
+/// The trending score of `engagement::trending_score` in quarter points: the activity points
+/// plus four times the average rating. The expression of the index `products_trending_idx`.
+const TRENDING_SCORE: &str =
+    "(p.trending_points + 4 * p.rating_sum::numeric / greatest(p.review_count, 1))";
+
+/// The `order by` of a list order (each matches an index of migrations 0001, 0014, 0016, 0017).
+fn order_by(order: ListingOrder) -> String {
+    match order {
+        ListingOrder::Newest => " order by p.created_at desc, p.id desc".to_owned(),
+        ListingOrder::PriceAscending => {
+            " order by p.price_cents asc, p.created_at desc, p.id desc".to_owned()
+        }
+        ListingOrder::PriceDescending => {
+            " order by p.price_cents desc, p.created_at desc, p.id desc".to_owned()
+        }
+        // reviews::RatingSummary::top_score: (TOP_PRIOR_COUNT · TOP_PRIOR_MEAN + sum) /
+        // (TOP_PRIOR_COUNT + count), the expression of the index products_top_rated_idx.
+        ListingOrder::TopRated => {
+            " order by ((p.rating_sum + 15)::numeric / (p.review_count + 5)) desc, \
+             p.created_at desc, p.id desc"
+                .to_owned()
+        }
+        ListingOrder::Trending => format!(
+            " order by {TRENDING_SCORE} desc, \
+             (p.rating_sum::numeric / greatest(p.review_count, 1)) desc, p.created_at desc, p.id desc"
+        ),
+    }
 }
 
 #[async_trait]
@@ -365,21 +413,7 @@ impl ListingQueries for PgStore {
             .map_err(store_error)?;
         let mut select = QueryBuilder::<Postgres>::new(LISTING_SELECT);
         push_filter(&mut select, filter);
-        select.push(match filter.order {
-            ListingOrder::Newest => " order by p.created_at desc, p.id desc limit ",
-            // reviews::RatingSummary::top_score: (TOP_PRIOR_COUNT · TOP_PRIOR_MEAN + sum) /
-            // (TOP_PRIOR_COUNT + count), the expression of the index products_top_rated_idx.
-            ListingOrder::PriceAscending => {
-                " order by p.price_cents asc, p.created_at desc, p.id desc limit "
-            }
-            ListingOrder::PriceDescending => {
-                " order by p.price_cents desc, p.created_at desc, p.id desc limit "
-            }
-            ListingOrder::TopRated => {
-                " order by ((p.rating_sum + 15)::numeric / (p.review_count + 5)) desc, \
-                 p.created_at desc, p.id desc limit "
-            }
-        });
+        select.push(order_by(filter.order)).push(" limit ");
         select
             .push_bind(paging::limit(page))
             .push(" offset ")
@@ -390,6 +424,44 @@ impl ListingQueries for PgStore {
             .await
             .map_err(store_error)?;
         paging::converted_page(rows, page, total)
+    }
+
+    async fn first_products(
+        &self,
+        filter: &ProductFilter,
+        limit: u32,
+    ) -> Result<Vec<ProductListRow>, StoreError> {
+        let mut select = QueryBuilder::<Postgres>::new(LISTING_SELECT);
+        push_filter(&mut select, filter);
+        select
+            .push(order_by(filter.order))
+            .push(" limit ")
+            .push_bind(i64::from(limit));
+        let rows: Vec<ListingRow> = select
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        rows.into_iter().map(ProductListRow::try_from).collect()
+    }
+
+    async fn any_with_signal(
+        &self,
+        filter: &ProductFilter,
+        signal: ListingSignal,
+    ) -> Result<bool, StoreError> {
+        let mut query = QueryBuilder::<Postgres>::new("select exists (select 1 from products p");
+        push_filter(&mut query, filter);
+        query.push(match signal {
+            ListingSignal::Reviewed => " and p.review_count > 0".to_owned(),
+            ListingSignal::Trending => format!(" and {TRENDING_SCORE} > 0"),
+        });
+        query.push(")");
+        query
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)
     }
 
     async fn product_detail(&self, id: ProductId) -> Result<Option<ProductDetailRow>, StoreError> {
@@ -411,7 +483,8 @@ impl ListingQueries for PgStore {
                     c.name as category_name,
                     (select i.id from product_images i where i.product_id = p.id
                      order by i.is_primary desc, i.sort_order, i.created_at, i.id limit 1)
-                        as primary_image_id
+                        as primary_image_id,
+                    p.trending_points, p.trending_rank
              from products p
              join users u on u.id = p.seller_id
              join profiles pr on pr.user_id = p.seller_id

@@ -111,6 +111,8 @@ pub struct JobsConfig {
     pub retry_base: Duration,
     /// Attempts before a job is parked as dead.
     pub max_attempts: i32,
+    /// How often the job worker recomputes trending scores from the daily counts.
+    pub trending_refresh: Duration,
 }
 
 impl Default for JobsConfig {
@@ -120,6 +122,7 @@ impl Default for JobsConfig {
             poll_interval: Duration::from_millis(500),
             retry_base: Duration::from_secs(2),
             max_attempts: 8,
+            trending_refresh: Duration::from_secs(300),
         }
     }
 }

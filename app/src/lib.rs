@@ -18,6 +18,7 @@ use adapter_stripe::{ClientConfig, StripeClient, StripeWebhooks};
 use anyhow::{Context, anyhow};
 pub use marketplace_ports::ports::OffsetClock;
 use marketplace_ports::ports::{PaymentGateway, Queries, WebhookVerifier};
+use marketplace_ports::use_cases::discovery::{Engagement, EngagementBuffer};
 use marketplace_ports::use_cases::jobs::{JobRun, JobRunner};
 use marketplace_ports::use_cases::{Deps, Services, Settings};
 use poem::endpoint::BoxEndpoint;
@@ -171,6 +172,7 @@ pub async fn connect(config: &Config, payments: Payments) -> anyhow::Result<Back
         links: Arc::new(ApiLinks::new(&config.site_base_url)),
         mail: Arc::new(MarketplaceMail),
         settings,
+        engagement: EngagementBuffer::default(),
     };
     Ok(Backend {
         services: Services::new(deps),
@@ -335,15 +337,25 @@ impl Application {
                 ))
             })
             .collect();
+        let refresh = (self.jobs.workers > 0).then_some(self.jobs.trending_refresh);
+        let counting = tokio::spawn(count_engagement(
+            self.backend.services.engagement.clone(),
+            refresh,
+            stopped.clone(),
+        ));
         let served = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(self.endpoint, shutdown, Some(Duration::from_secs(30)))
             .await;
-        // Jobs finish what they are doing (they never stop halfway through a Stripe call).
+        // Jobs finish what they are doing (they never stop halfway through a Stripe call), and
+        // the engagement counted since the last batch is written.
         let _ = stop.send(true);
         for worker in workers {
             if let Err(error) = worker.await {
                 tracing::error!(%error, "a job worker panicked");
             }
+        }
+        if let Err(error) = counting.await {
+            tracing::error!(%error, "the engagement writer panicked");
         }
         self.backend.shutdown().await;
         served.context("serving HTTP")
@@ -381,6 +393,51 @@ async fn work(runner: JobRunner, poll: Duration, mut stop: watch::Receiver<bool>
                 }
             }
         }
+    }
+}
+
+/// Writes the engagement tally every second (a crash loses at most that second) and once more on
+/// stop; with `refresh`, also recomputes trending scores at start and then at that interval.
+async fn count_engagement(
+    engagement: Engagement,
+    refresh: Option<Duration>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut flush = tokio::time::interval(Duration::from_secs(1));
+    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut trending = refresh.map(tokio::time::interval);
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let refresh_due = async {
+            match trending.as_mut() {
+                Some(interval) => {
+                    interval.tick().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = flush.tick() => {
+                if let Err(error) = engagement.flush().await {
+                    tracing::warn!(%error, "writing engagement counts failed; kept for the next batch");
+                }
+            }
+            () = refresh_due => {
+                if let Err(error) = engagement.refresh_trending().await {
+                    tracing::warn!(%error, "refreshing trending scores failed; retried at the next interval");
+                }
+            }
+            changed = stop.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    if let Err(error) = engagement.flush().await {
+        tracing::error!(%error, "writing the last engagement counts failed: they are lost");
     }
 }
 

@@ -17,6 +17,7 @@ async fn listings(backend: &app::Backend) -> Page<ProductView> {
         .browse(Default::default(), PageRequest::first())
         .await
         .unwrap()
+        .page
 }
 
 #[tokio::test]

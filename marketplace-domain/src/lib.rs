@@ -148,6 +148,7 @@ pub mod adjustments;
 pub mod cart;
 pub mod catalog;
 pub mod connect;
+pub mod engagement;
 pub mod entitlements;
 pub mod files;
 pub mod ids;

@@ -277,7 +277,7 @@ pub enum Accepted {
     Queued,
 }
 
-fn site_config_dto(config: SiteConfig) -> SiteConfigDto {
+pub(crate) fn site_config_dto(config: SiteConfig) -> SiteConfigDto {
     SiteConfigDto {
         fee_percent: config.fee.get().to_string(),
         currency: config.currency.to_string(),

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod books;
 pub mod cart;
 pub mod catalog;
+pub mod insights;
 pub mod moderation;
 pub mod money;
 pub mod notifications;

@@ -3,14 +3,14 @@
 use marketplace_domain::ids::{CategoryId, ProductId, ProductImageId};
 use marketplace_domain::money::Currency;
 use marketplace_ports::use_cases::Services;
-use marketplace_ports::use_cases::listings::{ProductQuery, ProductSort};
+use marketplace_ports::use_cases::listings::{ProductQuery, ProductSort, ProductView};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{Enum, OpenApi};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
 use super::ApiTags;
-use crate::auth::MaybeAuth;
+use crate::auth::{MaybeAuth, VisitorKey};
 use crate::dto::{
     KindDto, PageDto, ProductDetailDto, ProductDto, page_request, product_detail_dto, product_dto,
 };
@@ -38,6 +38,48 @@ pub enum SortDto {
     PriceAsc,
     /// Dearest first.
     PriceDesc,
+    /// Most engagement over the last 30 days: 6 · purchases + 3 · adds to cart + 1.25 · clicks +
+    /// 2 · reviews + 0.25 · views + the average rating, then the average rating, then newest.
+    Trending,
+}
+
+/// One page of listings, and whether its order fell back for want of data.
+#[derive(Debug, Object)]
+pub struct ProductListDto {
+    /// The listings.
+    pub items: Vec<ProductDto>,
+    /// 1-based page number.
+    pub page: u32,
+    /// Rows per page.
+    pub per_page: u32,
+    /// Matching listings over all pages.
+    pub total: u64,
+    /// `sort=trending` and no matching listing has any activity or rating yet: the order is
+    /// newest first.
+    pub trending_fallback: bool,
+    /// `sort=top` and no matching listing has a review yet: the order is newest first.
+    pub top_fallback: bool,
+}
+
+/// The home page's buckets of listing cards.
+#[derive(Debug, Object)]
+pub struct HomeDto {
+    /// Featured by the owners, newest first.
+    pub featured: Vec<ProductDto>,
+    /// The newest listings.
+    pub new: Vec<ProductDto>,
+    /// Marked trending by the owners, then the best trending scores.
+    pub trending: Vec<ProductDto>,
+    /// The newest listings in none of the other buckets.
+    pub more: Vec<ProductDto>,
+}
+
+/// Counted.
+#[derive(ApiResponse)]
+pub enum ClickResponse {
+    /// Counted (or throttled: a repeat within five minutes is not counted again).
+    #[oai(status = 204)]
+    Counted,
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Products")]
@@ -53,7 +95,7 @@ impl ProductsApi {
         sort: Query<Option<SortDto>>,
         page: Query<Option<i64>>,
         per_page: Query<Option<i64>>,
-    ) -> ApiResult<Json<PageDto<ProductDto>>> {
+    ) -> ApiResult<Json<ProductListDto>> {
         let request = page_request(page.0, per_page.0)?;
         let query = ProductQuery {
             kind: kind.0.map(Into::into),
@@ -64,23 +106,65 @@ impl ProductsApi {
                 Some(SortDto::Top) => ProductSort::Top,
                 Some(SortDto::PriceAsc) => ProductSort::PriceAscending,
                 Some(SortDto::PriceDesc) => ProductSort::PriceDescending,
+                Some(SortDto::Trending) => ProductSort::Trending,
             },
         };
         let found = self.services.listings.browse(query, request).await?;
         let currency = self.currency;
-        Ok(Json(PageDto::from_page(found, |v| {
-            product_dto(v, currency)
-        })))
+        let page = PageDto::from_page(found.page, |v| product_dto(v, currency));
+        Ok(Json(ProductListDto {
+            items: page.items,
+            page: page.page,
+            per_page: page.per_page,
+            total: page.total,
+            trending_fallback: found.trending_fallback,
+            top_fallback: found.top_fallback,
+        }))
+    }
+
+    /// The home page: featured, new, trending and more listings, eight each, in one request.
+    #[oai(path = "/home", method = "get")]
+    async fn home(&self) -> ApiResult<Json<HomeDto>> {
+        let home = self.services.home.home().await?;
+        let currency = self.currency;
+        let cards = |views: Vec<ProductView>| {
+            views
+                .into_iter()
+                .map(|v| product_dto(v, currency))
+                .collect()
+        };
+        Ok(Json(HomeDto {
+            featured: cards(home.featured),
+            new: cards(home.new),
+            trending: cards(home.trending),
+            more: cards(home.more),
+        }))
+    }
+
+    /// Count a click on a listing from a list (for trending); once per visitor and listing every
+    /// five minutes.
+    #[oai(path = "/products/:id/click", method = "post")]
+    async fn click(&self, visitor: VisitorKey, id: Path<Uuid>) -> ApiResult<ClickResponse> {
+        self.services
+            .engagement
+            .click(&visitor.0, ProductId::from_uuid(id.0))
+            .await?;
+        Ok(ClickResponse::Counted)
     }
 
     /// A listing with its images, files (names only), seller and whether it can be bought.
     /// Inactive listings are visible only to their seller and owners.
     #[oai(path = "/products/:id", method = "get")]
-    async fn detail(&self, auth: MaybeAuth, id: Path<Uuid>) -> ApiResult<Json<ProductDetailDto>> {
+    async fn detail(
+        &self,
+        auth: MaybeAuth,
+        visitor: VisitorKey,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<ProductDetailDto>> {
         let detail = self
             .services
             .listings
-            .detail(auth.actor(), ProductId::from_uuid(id.0))
+            .detail(auth.actor(), &visitor.0, ProductId::from_uuid(id.0))
             .await?;
         Ok(Json(product_detail_dto(detail, self.currency)))
     }

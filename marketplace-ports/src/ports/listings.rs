@@ -107,6 +107,8 @@ pub struct ProductListRow {
     pub category_name: String,
     /// The primary image (or the first by sort order).
     pub primary_image: Option<ProductImageId>,
+    /// Its place in the trending order.
+    pub trending: TrendingMark,
 }
 
 /// A listing with everything its detail page shows.
@@ -133,6 +135,12 @@ pub struct ProductFilter {
     pub seller: Option<UserId>,
     /// Include inactive listings (seller management only).
     pub include_inactive: bool,
+    /// Only listings owners marked featured.
+    pub featured_only: bool,
+    /// Only listings owners marked trending by hand.
+    pub picked_trending_only: bool,
+    /// Leave these listings out (a home bucket's, or the product a page is about).
+    pub exclude: Vec<ProductId>,
     /// The order.
     pub order: ListingOrder,
 }
@@ -150,6 +158,27 @@ pub enum ListingOrder {
     PriceAscending,
     /// Dearest first (newest first among equals).
     PriceDescending,
+    /// Best trending score first (`engagement::trending_score`), then best average rating, then
+    /// newest.
+    Trending,
+}
+
+/// A listing's place in the trending order, as the periodic refresh left it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TrendingMark {
+    /// The activity part of its score, in quarter points (`engagement::TrendingSignals`).
+    pub points: i64,
+    /// Its place among the best positive scores (1 to `TRENDING_BADGE_TOP_N`), if it is one.
+    pub rank: Option<u8>,
+}
+
+/// Signals whose absence makes a list fall back to its plain order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListingSignal {
+    /// A positive trending score.
+    Trending,
+    /// At least one review.
+    Reviewed,
 }
 
 /// A seller's active and inactive listing counts.
@@ -223,12 +252,25 @@ pub trait ProductMediaStore: Send {
 /// Listing reads.
 #[async_trait]
 pub trait ListingQueries: Send + Sync {
-    /// Listings matching a filter, newest first, one page.
+    /// Listings matching a filter, in the filter's order, one page.
     async fn list_products(
         &self,
         filter: &ProductFilter,
         page: PageRequest,
     ) -> Result<Page<ProductListRow>, StoreError>;
+    /// The first `limit` listings matching a filter, in its order, without counting the rest
+    /// (home buckets, "more like this").
+    async fn first_products(
+        &self,
+        filter: &ProductFilter,
+        limit: u32,
+    ) -> Result<Vec<ProductListRow>, StoreError>;
+    /// True when a listing matching the filter has the signal (lists fall back when none has).
+    async fn any_with_signal(
+        &self,
+        filter: &ProductFilter,
+        signal: ListingSignal,
+    ) -> Result<bool, StoreError>;
     /// One listing with images and assets (active or not; the caller decides visibility).
     async fn product_detail(&self, id: ProductId) -> Result<Option<ProductDetailRow>, StoreError>;
     /// An image of a listing.

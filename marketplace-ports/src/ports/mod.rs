@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod clock;
 pub mod connect;
 pub mod crypto;
+pub mod engagement;
 pub mod entitlements;
 pub mod files;
 pub mod jobs;
@@ -40,6 +41,7 @@ pub use catalog::*;
 pub use clock::*;
 pub use connect::*;
 pub use crypto::*;
+pub use engagement::*;
 pub use entitlements::*;
 pub use files::*;
 pub use jobs::*;
@@ -89,6 +91,7 @@ impl Queries {
             + ModerationQueries
             + NotificationQueries
             + UserDirectory
+            + EngagementQueries
             + 'static,
     {
         Queries::default()
@@ -113,6 +116,7 @@ impl Queries {
             .with::<dyn QaQueries>(store.clone())
             .with::<dyn ModerationQueries>(store.clone())
             .with::<dyn NotificationQueries>(store.clone())
-            .with::<dyn UserDirectory>(store)
+            .with::<dyn UserDirectory>(store.clone())
+            .with::<dyn EngagementQueries>(store)
     }
 }

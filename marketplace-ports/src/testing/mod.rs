@@ -219,6 +219,7 @@ impl TestDeps {
             links: Arc::new(FakeLinks),
             mail: Arc::new(PlainMail),
             settings: self.settings,
+            engagement: crate::use_cases::discovery::EngagementBuffer::default(),
         }
     }
 

@@ -2,10 +2,12 @@
 //! anonymous cart sent by a logged-in user is merged into theirs. Lines whose listing became
 //! unavailable are dropped when the cart is read, and reported.
 
+use crate::use_cases::discovery::Visitor;
 use marketplace_domain::cart::{
     Addable, CartRefusal, added_quantity, cart_quantity, check_addable,
 };
 use marketplace_domain::catalog::ProductKind;
+use marketplace_domain::engagement::EngagementKind;
 use marketplace_domain::ids::{ProductId, UserId};
 use marketplace_domain::money::{Cents, Currency, MoneyError};
 use marketplace_domain::validation::FieldErrors;
@@ -200,6 +202,13 @@ impl Carts {
             .await?;
         let view = render(tx.as_mut(), Some(&cart), owner.actor).await?;
         tx.commit().await?;
+        if existing == 0 {
+            // Counted once per cart: only the add that creates the product's line.
+            let visitor = Visitor(format!("cart:{}", cart.record.id));
+            self.deps
+                .engagement
+                .record(&visitor, product, EngagementKind::AddToCart, now);
+        }
         Ok(view)
     }
 

@@ -40,6 +40,7 @@ pub mod admin;
 pub mod cart;
 pub mod catalog;
 pub mod connect;
+pub mod discovery;
 pub mod errors;
 pub mod files;
 pub mod jobs;
@@ -95,6 +96,8 @@ pub struct Deps {
     pub mail: Arc<dyn MailTemplates>,
     /// Deployment settings the use cases need.
     pub settings: Settings,
+    /// Engagement events counted in memory until the next batch write (shared by clones).
+    pub engagement: discovery::EngagementBuffer,
 }
 
 /// Deployment settings the use cases need.
@@ -205,6 +208,12 @@ pub struct Services {
     pub notifications: notifications::Notifications,
     /// Readiness.
     pub health: system::Health,
+    /// Clicks, the engagement batch writer and the trending refresh.
+    pub engagement: discovery::Engagement,
+    /// The home page.
+    pub home: discovery::Home,
+    /// Seller analytics and the admin dashboard.
+    pub analytics: discovery::Analytics,
 }
 
 impl Services {
@@ -242,6 +251,9 @@ impl Services {
             questions: qa::Questions::new(deps.clone()),
             moderation: moderation::Moderation::new(deps.clone()),
             notifications: notifications::Notifications::new(deps.clone()),
+            engagement: discovery::Engagement::new(deps.clone()),
+            home: discovery::Home::new(deps.clone()),
+            analytics: discovery::Analytics::new(deps.clone()),
             health: system::Health::new(deps),
         }
     }

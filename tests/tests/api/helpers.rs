@@ -8,6 +8,7 @@ use adapter_postgres::testing::{fresh_database, query_i64};
 use std::time::Duration;
 
 use app::{Config, DatabaseConfig, JobsConfig, OffsetClock, PaymentsConfig, StripeTuning};
+use marketplace_ports::use_cases::Services;
 use reqwest::multipart::{Form, Part};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -32,6 +33,9 @@ pub struct TestApp {
     pub db: ConnectOptions,
     /// The application's clock, to move forward past a window.
     pub clock: OffsetClock,
+    /// The application's use cases, to run what a schedule would (the engagement batch, the
+    /// trending refresh) at a moment the test chooses.
+    pub services: Services,
 }
 
 /// A logged-in user.
@@ -50,6 +54,13 @@ pub const PASSWORD: &str = "Sturdy-Filament-77";
 
 /// Boots a fresh application (own database) and returns a handle to it.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_until(std::future::pending()).await.0
+}
+
+/// As [`spawn_app`], serving until `shutdown` resolves; the handle ends when the app has stopped.
+pub async fn spawn_app_until(
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> (TestApp, tokio::task::JoinHandle<anyhow::Result<()>>) {
     let db = fresh_database().await;
     let config = Config {
         database: DatabaseConfig::Options(Box::new(db.clone())),
@@ -68,6 +79,7 @@ pub async fn spawn_app() -> TestApp {
             poll_interval: Duration::from_millis(25),
             retry_base: Duration::from_millis(100),
             max_attempts: 4,
+            trending_refresh: Duration::from_secs(3600),
         },
         smtp_url: None,
     };
@@ -87,7 +99,8 @@ pub async fn spawn_app() -> TestApp {
         .await
         .expect("create the owner");
     let clock = application.clock();
-    tokio::spawn(application.run_until(std::future::pending()));
+    let services = application.services().clone();
+    let serving = tokio::spawn(application.run_until(shutdown));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -106,9 +119,10 @@ pub async fn spawn_app() -> TestApp {
         connect_webhook_secret,
         db,
         clock,
+        services,
     };
     app.owner = app.login("owner").await;
-    app
+    (app, serving)
 }
 
 impl TestApp {

@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod books;
 pub mod catalog;
+pub mod discovery;
 pub mod money;
 pub mod qa;
 pub mod queue;
@@ -200,6 +201,7 @@ macro_rules! contract_tests {
             queue::jobs_are_queued_once_per_key_and_claimed_in_order,
             queue::failed_jobs_are_retried_buried_and_revived,
             queue::mail_webhooks_and_site_config,
+            discovery::daily_counts_add_up_and_feed_trending_and_analytics,
         );
     };
     (@each $subject:expr; $($module:ident :: $name:ident),* $(,)?) => {

@@ -3,15 +3,16 @@
 use std::cmp::Reverse;
 
 use async_trait::async_trait;
+use marketplace_domain::engagement::trending_score;
 use marketplace_domain::ids::{AssetId, ProductId, ProductImageId, UserId};
 use marketplace_domain::pagination::{Page, PageRequest};
 use marketplace_domain::reviews::RatingSummary;
 
 use super::{MemoryStore, State, Working, conflict};
 use crate::ports::{
-    AssetRecord, ListingCounts, ListingOrder, ListingQueries, ProductDetailRow, ProductFilter,
-    ProductImageRecord, ProductListRow, ProductMediaStore, ProductRecord, ProductStore, SellerRow,
-    StoreError,
+    AssetRecord, ListingCounts, ListingOrder, ListingQueries, ListingSignal, ProductDetailRow,
+    ProductFilter, ProductImageRecord, ProductListRow, ProductMediaStore, ProductRecord,
+    ProductStore, SellerRow, StoreError,
 };
 
 pub(crate) struct MemProducts(pub(crate) Working);
@@ -205,6 +206,7 @@ fn list_row(s: &State, product: &ProductRecord) -> Option<ProductListRow> {
         seller: seller_row(s, product.seller_id)?,
         category_name: s.categories.get(&product.listing.category_id)?.name.clone(),
         primary_image,
+        trending: s.trending.get(&product.id).copied().unwrap_or_default(),
         product: product.clone(),
     })
 }
@@ -228,7 +230,53 @@ fn matches(product: &ProductRecord, filter: &ProductFilter) -> bool {
             .categories
             .as_ref()
             .is_none_or(|ids| ids.contains(&listing.category_id))
+        && (!filter.featured_only || listing.is_featured)
+        && (!filter.picked_trending_only || listing.is_trending)
+        && !filter.exclude.contains(&product.id)
         && text
+}
+
+fn rating(p: &ProductRecord) -> RatingSummary {
+    RatingSummary {
+        count: p.review_count,
+        sum: p.rating_sum,
+    }
+}
+
+/// `a/b > c/d` for positive denominators.
+fn above((a, b): (i64, i64), (c, d): (i64, i64)) -> std::cmp::Ordering {
+    (i128::from(c) * i128::from(b)).cmp(&(i128::from(a) * i128::from(d)))
+}
+
+/// The matching listings' rows, in the filter's order.
+fn ordered_rows(s: &State, filter: &ProductFilter) -> Vec<ProductListRow> {
+    let mut products: Vec<&ProductRecord> =
+        s.products.values().filter(|p| matches(p, filter)).collect();
+    products.sort_by_key(|p| Reverse((p.created_at, p.id)));
+    match filter.order {
+        ListingOrder::PriceAscending => products.sort_by_key(|p| p.listing.price),
+        ListingOrder::PriceDescending => products.sort_by_key(|p| Reverse(p.listing.price)),
+        ListingOrder::Newest => {}
+        // Stable sorts: newest first among equals.
+        ListingOrder::TopRated => {
+            products.sort_by(|a, b| above(rating(a).top_score(), rating(b).top_score()));
+        }
+        ListingOrder::Trending => {
+            let points = |p: &ProductRecord| s.trending.get(&p.id).map_or(0, |t| t.points);
+            let average = |p: &ProductRecord| (p.rating_sum, p.review_count.max(1));
+            products.sort_by(|a, b| {
+                above(
+                    trending_score(points(a), rating(a)),
+                    trending_score(points(b), rating(b)),
+                )
+                .then_with(|| above(average(a), average(b)))
+            });
+        }
+    }
+    products
+        .into_iter()
+        .filter_map(|p| list_row(s, p))
+        .collect()
 }
 
 /// One page of `items` (already in order).
@@ -251,35 +299,36 @@ impl ListingQueries for MemoryStore {
         page: PageRequest,
     ) -> Result<Page<ProductListRow>, StoreError> {
         let s = self.read("listings.list_products")?;
-        let mut products: Vec<&ProductRecord> =
-            s.products.values().filter(|p| matches(p, filter)).collect();
-        products.sort_by_key(|p| Reverse((p.created_at, p.id)));
-        match filter.order {
-            ListingOrder::PriceAscending => products.sort_by_key(|p| p.listing.price),
-            ListingOrder::PriceDescending => products.sort_by_key(|p| Reverse(p.listing.price)),
-            ListingOrder::Newest | ListingOrder::TopRated => {}
-        }
-        if filter.order == ListingOrder::TopRated {
-            let rating = |p: &ProductRecord| RatingSummary {
-                count: p.review_count,
-                sum: p.rating_sum,
-            };
-            // Stable: newest first among equals.
-            products.sort_by(|a, b| {
-                if rating(a).ranks_above(rating(b)) {
-                    std::cmp::Ordering::Less
-                } else if rating(b).ranks_above(rating(a)) {
-                    std::cmp::Ordering::Greater
-                } else {
-                    std::cmp::Ordering::Equal
+        Ok(page_of(ordered_rows(&s, filter), page))
+    }
+
+    async fn first_products(
+        &self,
+        filter: &ProductFilter,
+        limit: u32,
+    ) -> Result<Vec<ProductListRow>, StoreError> {
+        let s = self.read("listings.first_products")?;
+        let mut rows = ordered_rows(&s, filter);
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(rows)
+    }
+
+    async fn any_with_signal(
+        &self,
+        filter: &ProductFilter,
+        signal: ListingSignal,
+    ) -> Result<bool, StoreError> {
+        let s = self.read("listings.any_with_signal")?;
+        Ok(s.products
+            .values()
+            .filter(|p| matches(p, filter))
+            .any(|p| match signal {
+                ListingSignal::Reviewed => p.review_count > 0,
+                ListingSignal::Trending => {
+                    let points = s.trending.get(&p.id).map_or(0, |t| t.points);
+                    trending_score(points, rating(p)).0 > 0
                 }
-            });
-        }
-        let rows = products
-            .into_iter()
-            .filter_map(|p| list_row(&s, p))
-            .collect();
-        Ok(page_of(rows, page))
+            }))
     }
 
     async fn product_detail(&self, id: ProductId) -> Result<Option<ProductDetailRow>, StoreError> {

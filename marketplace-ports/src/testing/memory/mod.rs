@@ -14,6 +14,7 @@ mod accounts;
 mod carts;
 mod catalog;
 mod connect;
+mod engagement;
 mod entitlements;
 mod files;
 mod jobs;
@@ -128,6 +129,9 @@ pub(crate) struct State {
     pub(crate) reports: Vec<ReportRecord>,
     pub(crate) notifications: Vec<NotificationRecord>,
     pub(crate) mail_preferences: BTreeMap<UserId, MailPreferences>,
+    pub(crate) daily_stats:
+        BTreeMap<(ProductId, time::Date), (UserId, crate::ports::ActivityTotals)>,
+    pub(crate) trending: BTreeMap<ProductId, crate::ports::TrendingMark>,
 }
 
 /// The committed state, its version, and the calls told to fail.
@@ -242,6 +246,9 @@ fn stores(working: &Working) -> Stores {
         .with::<dyn QaStore>(Box::new(qa::MemQa(working.clone())))
         .with::<dyn ModerationStore>(Box::new(moderation::MemModeration(working.clone())))
         .with::<dyn NotificationStore>(Box::new(notifications::MemNotifications(working.clone())))
+        .with::<dyn crate::ports::EngagementStore>(Box::new(engagement::MemEngagement(
+            working.clone(),
+        )))
 }
 
 #[async_trait]

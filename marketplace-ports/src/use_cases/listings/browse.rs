@@ -5,12 +5,14 @@ use marketplace_domain::ids::{CategoryId, ProductId, ProductImageId, UserId};
 use marketplace_domain::pagination::{Page, PageRequest};
 
 use super::may_manage;
+use marketplace_domain::engagement::{EngagementKind, MORE_LIKE_THIS};
 use marketplace_domain::reviews::{RatingSummary, ReviewSort};
 
 use crate::ports::{
-    AssetRecord, ListingOrder, ProductDetailRow, ProductFilter, ProductImageRecord, ProductListRow,
-    ProductRecord, ReviewView, StoreError,
+    AssetRecord, ListingOrder, ListingSignal, ProductDetailRow, ProductFilter, ProductImageRecord,
+    ProductListRow, ProductRecord, ReviewView, StoreError,
 };
+use crate::use_cases::discovery::Visitor;
 use crate::use_cases::{Actor, ErrorKind, UseCaseError};
 
 /// Why a listing could not be shown.
@@ -49,6 +51,9 @@ pub struct ProductView {
     pub primary_image: Option<ProductImageId>,
     /// True when the seller can sell (owner, or Connect account ready).
     pub can_buy: bool,
+    /// Owners marked it trending, or its score is among the best positive ones at the last
+    /// trending refresh.
+    pub trending_badge: bool,
 }
 
 /// A listing's detail page.
@@ -64,6 +69,9 @@ pub struct ProductDetailView {
     pub latest_reviews: Vec<ReviewView>,
     /// The seller's rating from seller reviews (public pages).
     pub seller_rating: RatingSummary,
+    /// Up to [`MORE_LIKE_THIS`] active listings of the same kind, those of the same category
+    /// first, newest first (public pages).
+    pub more_like_this: Vec<ProductView>,
 }
 
 /// How many reviews a product page shows; the rest are a page away.
@@ -72,6 +80,7 @@ pub const LATEST_REVIEWS: u32 = 3;
 /// Builds the list view of a row; `can_buy` is the domain's readiness rule.
 pub fn product_view(row: ProductListRow) -> ProductView {
     ProductView {
+        trending_badge: row.product.listing.is_trending || row.trending.rank.is_some(),
         seller_id: row.seller.id,
         seller_name: row.seller.public_name(),
         can_buy: row.seller.can_sell(),
@@ -89,10 +98,11 @@ pub(crate) fn detail_view(detail: ProductDetailRow) -> ProductDetailView {
         assets: detail.assets,
         latest_reviews: Vec::new(),
         seller_rating: RatingSummary::default(),
+        more_like_this: Vec::new(),
     }
 }
 
-/// How a public list is ordered (trending comes with engagement tracking).
+/// How a public list is ordered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ProductSort {
     /// Newest first.
@@ -104,6 +114,20 @@ pub enum ProductSort {
     PriceAscending,
     /// Dearest first.
     PriceDescending,
+    /// Best trending score first (docs/discovery.md, "Trending").
+    Trending,
+}
+
+/// One page of a public list, and whether its order fell back for want of data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProductList {
+    /// The listings.
+    pub page: Page<ProductView>,
+    /// `sort=trending` and no matching listing has a positive score: the order is then by rating
+    /// and newest only.
+    pub trending_fallback: bool,
+    /// `sort=top` and no matching listing has a review: the order is then newest first.
+    pub top_fallback: bool,
 }
 
 /// A public product search.
@@ -133,7 +157,7 @@ impl ListingBrowsing {
         &self,
         query: ProductQuery,
         page: PageRequest,
-    ) -> Result<Page<ProductView>, ListingBrowseError> {
+    ) -> Result<ProductList, ListingBrowseError> {
         let categories = match query.category {
             None => None,
             Some(id) => Some(self.category_with_children(id).await?),
@@ -145,22 +169,34 @@ impl ListingBrowsing {
                 .map(|t| t.trim().to_owned())
                 .filter(|t| !t.is_empty()),
             categories,
-            seller: None,
-            include_inactive: false,
             order: match query.sort {
                 ProductSort::New => ListingOrder::Newest,
                 ProductSort::Top => ListingOrder::TopRated,
                 ProductSort::PriceAscending => ListingOrder::PriceAscending,
                 ProductSort::PriceDescending => ListingOrder::PriceDescending,
+                ProductSort::Trending => ListingOrder::Trending,
             },
+            ..ProductFilter::default()
         };
-        Ok(self
-            .deps
-            .queries
-            .listings()?
+        let listings = self.deps.queries.listings()?;
+        let page = listings
             .list_products(&filter, page)
             .await?
-            .map(product_view))
+            .map(product_view);
+        let fallback = match query.sort {
+            ProductSort::Trending => Some(ListingSignal::Trending),
+            ProductSort::Top => Some(ListingSignal::Reviewed),
+            _ => None,
+        };
+        let fell_back = match fallback {
+            Some(signal) => !listings.any_with_signal(&filter, signal).await?,
+            None => false,
+        };
+        Ok(ProductList {
+            page,
+            trending_fallback: fell_back && query.sort == ProductSort::Trending,
+            top_fallback: fell_back && query.sort == ProductSort::Top,
+        })
     }
 
     async fn category_with_children(
@@ -176,12 +212,14 @@ impl ListingBrowsing {
     }
 
     /// A listing's detail page. Inactive listings are visible only to their seller and owners.
+    /// A view of an active listing is counted for trending (throttled per visitor).
     ///
     /// # Errors
     /// [`ListingBrowseError::NotFound`].
     pub async fn detail(
         &self,
         viewer: Option<&Actor>,
+        visitor: &Visitor,
         id: ProductId,
     ) -> Result<ProductDetailView, ListingBrowseError> {
         let detail = self
@@ -206,10 +244,51 @@ impl ListingBrowsing {
             .await?
             .items;
         let seller_rating = reviews.seller_rating(seller).await?;
+        let more_like_this = self.more_like_this(product).await?;
+        if product.listing.is_active {
+            self.deps
+                .engagement
+                .record(visitor, id, EngagementKind::View, self.deps.clock.now());
+        }
         Ok(ProductDetailView {
             latest_reviews,
             seller_rating,
+            more_like_this,
             ..detail_view(detail)
         })
+    }
+
+    /// Up to [`MORE_LIKE_THIS`] active listings of the product's kind, those of its category
+    /// first, newest first: at most two bounded queries.
+    async fn more_like_this(
+        &self,
+        product: &ProductRecord,
+    ) -> Result<Vec<ProductView>, ListingBrowseError> {
+        let listings = self.deps.queries.listings()?;
+        let same_kind = ProductFilter {
+            kind: Some(product.listing.kind),
+            exclude: vec![product.id],
+            ..ProductFilter::default()
+        };
+        let mut found = listings
+            .first_products(
+                &ProductFilter {
+                    categories: Some(vec![product.listing.category_id]),
+                    ..same_kind.clone()
+                },
+                MORE_LIKE_THIS,
+            )
+            .await?;
+        let wanted = MORE_LIKE_THIS.saturating_sub(u32::try_from(found.len()).unwrap_or(0));
+        if wanted > 0 {
+            let mut exclude = same_kind.exclude.clone();
+            exclude.extend(found.iter().map(|row| row.product.id));
+            let others = ProductFilter {
+                exclude,
+                ..same_kind
+            };
+            found.extend(listings.first_products(&others, wanted).await?);
+        }
+        Ok(found.into_iter().map(product_view).collect())
     }
 }

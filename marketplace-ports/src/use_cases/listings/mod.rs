@@ -12,8 +12,8 @@ use marketplace_domain::connect::seller_can_sell;
 use marketplace_domain::ids::ProductId;
 
 pub use browse::{
-    ListingBrowseError, ListingBrowsing, ProductDetailView, ProductQuery, ProductSort, ProductView,
-    product_view,
+    ListingBrowseError, ListingBrowsing, ProductDetailView, ProductList, ProductQuery, ProductSort,
+    ProductView, product_view,
 };
 pub use manage::{ListingError, ListingManagement};
 pub use media::{ListingMedia, MediaError, NewImage};

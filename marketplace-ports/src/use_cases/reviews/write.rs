@@ -3,6 +3,7 @@
 //! edit the answer. Each change moves the product's or seller's running rating in the same
 //! transaction.
 
+use marketplace_domain::engagement::day_of;
 use marketplace_domain::ids::{OrderId, OrderItemId, ReplyId, ReviewId, UserId};
 use marketplace_domain::orders::Order;
 use marketplace_domain::reviews::{
@@ -45,7 +46,12 @@ async fn post(tx: &mut dyn Tx, deps: &Deps, review: &ReviewRecord) -> Result<(),
         .apply_rating_delta(review, RatingDelta::added(review.rating))
         .await?;
     let about = match review.subject {
-        ReviewSubject::Product { .. } => "your product",
+        ReviewSubject::Product { product, .. } => {
+            tx.engagement()?
+                .count_review(product, day_of(review.created_at))
+                .await?;
+            "your product"
+        }
         ReviewSubject::Seller => "you",
     };
     let notice = Notice {

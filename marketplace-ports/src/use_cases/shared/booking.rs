@@ -4,6 +4,7 @@
 //! ([`Order::apply_payment`], [`Order::apply_money_event`]); this module loads, persists and
 //! queues.
 
+use marketplace_domain::engagement::day_of;
 use marketplace_domain::ids::{JournalEntryId, OrderId, OrderItemId};
 use marketplace_domain::ledger::{
     EntryKey, Fact, JournalEntry, LedgerError, extra_payment_refund_entry,
@@ -132,8 +133,9 @@ pub async fn persist(
     Ok(booked)
 }
 
-/// What a newly paid order needs: its digital entitlements, a payout per seller (unless nothing
-/// was charged), the guest's e-mail, and a sale notification for each seller.
+/// What a newly paid order needs: its digital entitlements, its lines counted in the daily sales,
+/// a payout per seller (unless nothing was charged), the guest's e-mail, and a sale notification
+/// for each seller.
 ///
 /// # Errors
 /// Storage failures.
@@ -146,6 +148,9 @@ pub async fn after_payment(
     let settings = &deps.settings;
     let entries = tx.ledger()?.order_entries(order.id).await?;
     grant_entitlements(tx, order, &entries, now).await?;
+    tx.engagement()?
+        .count_sales(day_of(now), order.lines())
+        .await?;
     queue_payouts(tx, order, settings, now).await?;
     if order.guest_email.is_some() {
         enqueue(tx, &JobKind::OrderMail { order: order.id }, settings, now).await?;
