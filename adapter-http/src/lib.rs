@@ -36,6 +36,7 @@ use api::moderation::ModerationApi;
 use api::money::MoneyApi;
 use api::notifications::NotificationsApi;
 use api::orders::OrdersApi;
+use api::owner_tools::OwnerToolsApi;
 use api::products::ProductsApi;
 use api::qa::QaApi;
 use api::refund_requests::RefundRequestsApi;
@@ -92,6 +93,7 @@ type Apis = (
         NotificationsApi,
         UsersApi,
         InsightsApi,
+        OwnerToolsApi,
     ),
 );
 
@@ -155,6 +157,9 @@ fn openapi_service(services: &Services, config: HttpConfig) -> OpenApiService<Ap
                 services: services.clone(),
             },
             InsightsApi {
+                services: services.clone(),
+            },
+            OwnerToolsApi {
                 services: services.clone(),
             },
         ),

@@ -11,7 +11,8 @@ use marketplace_domain::orders::{
 };
 use marketplace_domain::pagination::{Page, PageRequest};
 use marketplace_ports::ports::{
-    AssetRecord, OrderEventRecord, OrderFilter, OrderQueries, OrderStore, StoreError,
+    AssetRecord, OrderEventRecord, OrderFilter, OrderLookup, OrderQueries, OrderStore,
+    OwnerOrderFilter, OwnerOrderRow, StoreError,
 };
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use time::OffsetDateTime;
@@ -407,6 +408,96 @@ fn push_order_filter(builder: &mut QueryBuilder<'_, Postgres>, filter: OrderFilt
     }
 }
 
+fn push_owner_filter(builder: &mut QueryBuilder<'_, Postgres>, filter: &OwnerOrderFilter) {
+    builder.push(" where true");
+    match &filter.lookup {
+        None => {}
+        Some(OrderLookup::Id(id)) => {
+            builder.push(" and o.id = ").push_bind(id.get());
+        }
+        Some(OrderLookup::StripeId(stripe)) => {
+            builder
+                .push(" and (o.stripe_session_id = ")
+                .push_bind(stripe.clone())
+                .push(" or o.stripe_payment_intent_id = ")
+                .push_bind(stripe.clone())
+                .push(" or o.stripe_charge_id = ")
+                .push_bind(stripe.clone())
+                .push(")");
+        }
+        Some(OrderLookup::Email(text)) => {
+            // Both sides use trigram indexes (orders_guest_email_trgm_idx, users_email_trgm_idx).
+            let pattern = crate::listings::like_pattern(text);
+            builder
+                .push(" and (o.guest_email ilike ")
+                .push_bind(pattern.clone())
+                .push(" or o.buyer_id in (select u.id from users u where u.email ilike ")
+                .push_bind(pattern)
+                .push("))");
+        }
+    }
+    if let Some(status) = filter.status {
+        builder.push(" and o.status = ").push_bind(status.as_str());
+    }
+    if let Some(seller) = filter.seller {
+        builder
+            .push(" and exists (select 1 from order_items i where i.order_id = o.id and i.seller_id = ")
+            .push_bind(seller.get())
+            .push(")");
+    }
+    if let Some(since) = filter.since {
+        builder.push(" and o.created_at >= ").push_bind(since);
+    }
+    if let Some(until) = filter.until {
+        builder.push(" and o.created_at < ").push_bind(until);
+    }
+    match filter.flagged {
+        None => {}
+        Some(true) => {
+            builder.push(" and exists (select 1 from order_flags f where f.order_id = o.id)");
+        }
+        Some(false) => {
+            builder.push(" and not exists (select 1 from order_flags f where f.order_id = o.id)");
+        }
+    }
+}
+
+impl PgStore {
+    /// One page of the orders `filter` selects (a run-time query: the filter decides the SQL),
+    /// in `order_by`, with their lines, and how many match.
+    async fn order_page(
+        &self,
+        filter: impl Fn(&mut QueryBuilder<'_, Postgres>),
+        order_by: &str,
+        page: PageRequest,
+    ) -> Result<Page<Order>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(store_error)?;
+        let mut count = QueryBuilder::<Postgres>::new("select count(*) from orders o");
+        filter(&mut count);
+        let total: i64 = count
+            .build_query_scalar()
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(store_error)?;
+        let mut select = QueryBuilder::<Postgres>::new("select o.* from orders o");
+        filter(&mut select);
+        select
+            .push(order_by)
+            .push(" limit ")
+            .push_bind(paging::limit(page))
+            .push(" offset ")
+            .push_bind(paging::offset(page));
+        let rows: Vec<OrderRow> = select
+            .build_query_as()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(store_error)?;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let lines = lines_of(&mut conn, &ids).await?;
+        Ok(paging::page_of(with_lines(rows, lines)?, page, total))
+    }
+}
+
 #[async_trait]
 impl OrderQueries for PgStore {
     async fn order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
@@ -440,36 +531,50 @@ impl OrderQueries for PgStore {
         filter: OrderFilter,
         page: PageRequest,
     ) -> Result<Page<Order>, StoreError> {
-        // The filter decides the SQL, so this one is built at run time.
-        let mut conn = self.pool.acquire().await.map_err(store_error)?;
-        let mut count = QueryBuilder::<Postgres>::new("select count(*) from orders o");
-        push_order_filter(&mut count, filter);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(store_error)?;
-        let mut select = QueryBuilder::<Postgres>::new("select o.* from orders o");
-        push_order_filter(&mut select, filter);
-        let order = if filter.paid_only {
+        let order_by = if filter.paid_only {
             " order by o.paid_at desc, o.id desc"
         } else {
             " order by o.created_at desc, o.id desc"
         };
-        select
-            .push(order)
-            .push(" limit ")
-            .push_bind(paging::limit(page))
-            .push(" offset ")
-            .push_bind(paging::offset(page));
-        let rows: Vec<OrderRow> = select
-            .build_query_as()
-            .fetch_all(&mut *conn)
+        self.order_page(|b| push_order_filter(b, filter), order_by, page)
             .await
-            .map_err(store_error)?;
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        let lines = lines_of(&mut conn, &ids).await?;
-        Ok(paging::page_of(with_lines(rows, lines)?, page, total))
+    }
+
+    async fn owner_orders(
+        &self,
+        filter: &OwnerOrderFilter,
+        page: PageRequest,
+    ) -> Result<Page<OwnerOrderRow>, StoreError> {
+        let orders = self
+            .order_page(
+                |b| push_owner_filter(b, filter),
+                " order by o.created_at desc, o.id desc",
+                page,
+            )
+            .await?;
+        let ids: Vec<Uuid> = orders.items.iter().map(|o| o.id.get()).collect();
+        let extras = sqlx::query!(
+            r#"select o.id, coalesce(u.email, o.guest_email, '') as "email!",
+                      coalesce(array_agg(f.code order by f.code) filter (where f.code is not null),
+                               '{}') as "flags!"
+               from orders o
+               left join users u on u.id = o.buyer_id
+               left join order_flags f on f.order_id = o.id
+               where o.id = any($1)
+               group by o.id, u.email"#,
+            &ids,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(orders.map(|order| {
+            let extra = extras.iter().find(|e| e.id == order.id.get());
+            OwnerOrderRow {
+                email: extra.map(|e| e.email.clone()).unwrap_or_default(),
+                flags: extra.map(|e| e.flags.clone()).unwrap_or_default(),
+                order,
+            }
+        }))
     }
 
     async fn order_assets(&self, id: OrderId) -> Result<Vec<AssetRecord>, StoreError> {

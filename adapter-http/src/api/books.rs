@@ -184,7 +184,7 @@ pub enum Resolved {
     Done,
 }
 
-fn day(field: &str, text: Option<String>) -> Result<Option<OffsetDateTime>, ApiError> {
+pub(crate) fn day(field: &str, text: Option<String>) -> Result<Option<OffsetDateTime>, ApiError> {
     match text.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(text) => parse_day(text)

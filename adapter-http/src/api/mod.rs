@@ -10,6 +10,7 @@ pub mod moderation;
 pub mod money;
 pub mod notifications;
 pub mod orders;
+pub mod owner_tools;
 pub mod products;
 pub mod qa;
 pub mod refund_requests;

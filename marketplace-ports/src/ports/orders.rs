@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use marketplace_domain::ids::{OrderId, UserId};
-use marketplace_domain::orders::{Order, OrderEvent, OrderEventKind};
+use marketplace_domain::orders::{Order, OrderEvent, OrderEventKind, OrderStatus};
 use marketplace_domain::pagination::{Page, PageRequest};
 use time::OffsetDateTime;
 
@@ -29,6 +29,45 @@ pub struct OrderFilter {
     pub seller: Option<UserId>,
     /// Only orders that were paid (paid or any refunded state).
     pub paid_only: bool,
+}
+
+/// How owners look an order up by what they have at hand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrderLookup {
+    /// Its id.
+    Id(OrderId),
+    /// A Checkout Session, payment intent or charge id, exactly.
+    StripeId(String),
+    /// Part of the buyer's account e-mail or the guest's e-mail, any case.
+    Email(String),
+}
+
+/// Which orders owners list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OwnerOrderFilter {
+    /// Found by id, Stripe id or e-mail.
+    pub lookup: Option<OrderLookup>,
+    /// In this status.
+    pub status: Option<OrderStatus>,
+    /// With a line of this seller.
+    pub seller: Option<UserId>,
+    /// Placed at or after.
+    pub since: Option<OffsetDateTime>,
+    /// Placed before.
+    pub until: Option<OffsetDateTime>,
+    /// With reconciliation flags (`true`) or without (`false`).
+    pub flagged: Option<bool>,
+}
+
+/// An order in the owners' list: the order with its lines, who bought it and its flags.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnerOrderRow {
+    /// The order.
+    pub order: Order,
+    /// The buyer's account e-mail, or the guest's.
+    pub email: String,
+    /// Its reconciliation flag codes, sorted.
+    pub flags: Vec<String>,
 }
 
 /// Orders, inside a transaction.
@@ -76,6 +115,12 @@ pub trait OrderQueries: Send + Sync {
     async fn order_assets(&self, id: OrderId) -> Result<Vec<AssetRecord>, StoreError>;
     /// The order a Checkout Session belongs to.
     async fn order_by_session(&self, session_id: &str) -> Result<Option<OrderId>, StoreError>;
+    /// Orders matching the owners' filter, newest first.
+    async fn owner_orders(
+        &self,
+        filter: &OwnerOrderFilter,
+        page: PageRequest,
+    ) -> Result<Page<OwnerOrderRow>, StoreError>;
 }
 
 impl dyn Tx + '_ {

@@ -208,6 +208,8 @@ pub struct Services {
     pub notifications: notifications::Notifications,
     /// Readiness.
     pub health: system::Health,
+    /// Owners' order list.
+    pub order_admin: admin::OrderAdmin,
     /// Clicks, the engagement batch writer and the trending refresh.
     pub engagement: discovery::Engagement,
     /// The home page.
@@ -251,6 +253,7 @@ impl Services {
             questions: qa::Questions::new(deps.clone()),
             moderation: moderation::Moderation::new(deps.clone()),
             notifications: notifications::Notifications::new(deps.clone()),
+            order_admin: admin::OrderAdmin::new(deps.clone()),
             engagement: discovery::Engagement::new(deps.clone()),
             home: discovery::Home::new(deps.clone()),
             analytics: discovery::Analytics::new(deps.clone()),

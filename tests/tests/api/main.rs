@@ -16,6 +16,7 @@ mod moderation;
 mod notifications;
 mod openapi;
 mod ordering;
+mod owner_tools;
 mod payouts;
 mod questions;
 mod refund_requests;

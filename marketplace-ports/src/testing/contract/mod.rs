@@ -188,6 +188,7 @@ macro_rules! contract_tests {
             shopping::orders_round_trip_with_their_lines_and_payment,
             shopping::orders_are_found_by_any_of_their_stripe_ids,
             shopping::order_history_and_lists,
+            shopping::owners_find_orders_by_id_stripe_id_e_mail_and_flags,
             shopping::sales_figures_count_paid_lines,
             money::journal_entries_are_booked_once_and_move_balances,
             money::seller_ledger_lines_are_filtered_and_newest_first,

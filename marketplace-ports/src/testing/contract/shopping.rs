@@ -143,6 +143,17 @@ pub(super) fn order(
     file: &ProductRecord,
     placed: i64,
 ) -> Order {
+    placed_order(Some(buyer), None, print, file, placed)
+}
+
+/// As [`order`], by a buyer or a guest.
+fn placed_order(
+    buyer: Option<UserId>,
+    guest_email: Option<&str>,
+    print: &ProductRecord,
+    file: &ProductRecord,
+    placed: i64,
+) -> Order {
     let item = |p: &ProductRecord| CartItem {
         product: p.id,
         seller: p.seller_id,
@@ -166,8 +177,8 @@ pub(super) fn order(
     Order::place(
         NewOrder {
             id: OrderId::from_uuid(id()),
-            buyer_id: Some(buyer),
-            guest_email: None,
+            buyer_id: buyer,
+            guest_email: guest_email.map(str::to_owned),
             access_token: "secret".into(),
             priced,
             lines,
@@ -447,4 +458,144 @@ pub async fn sales_figures_count_paid_lines(s: Subject) {
     );
     let buyer = sales.buyer_summary(f.buyer).await.unwrap();
     assert_eq!((buyer.total_spent.get(), buyer.paid_orders), (2500, 1));
+}
+
+/// Owners find orders by id, current Stripe id or part of an e-mail (account or guest), and
+/// narrow them by status, seller, placing day and flags; rows carry the e-mail and flag codes.
+pub async fn owners_find_orders_by_id_stripe_id_e_mail_and_flags(s: Subject) {
+    use crate::ports::{OrderLookup, OwnerOrderFilter, StoredFlag};
+    use marketplace_domain::orders::OrderStatus;
+
+    let f = fixture(&s).await;
+    let mut paid = order(f.buyer, &f.print, &f.file, 2);
+    let guest = placed_order(None, Some("guest.person@example.com"), &f.print, &f.file, 3);
+    insert(&s, &paid).await;
+    insert(&s, &guest).await;
+    let mut tx = s.uow.begin().await.unwrap();
+    let _ = paid.record_checkout_session(1, "cs_a", None, at(3));
+    let _ = paid
+        .apply_payment(
+            &Payment::Stripe {
+                payment_intent: Some("pi_a".into()),
+            },
+            &[],
+            at(4),
+        )
+        .unwrap();
+    let _ = paid.remember_charge("ch_a", at(4));
+    tx.orders().unwrap().update_order(&paid).await.unwrap();
+    let flags = [
+        StoredFlag {
+            code: "open_dispute".into(),
+            detail: "d".into(),
+        },
+        StoredFlag {
+            code: "charge_mismatch".into(),
+            detail: "m".into(),
+        },
+    ];
+    tx.reconciliation()
+        .unwrap()
+        .replace_flags(paid.id, &flags, at(5))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let orders = s.queries.orders().unwrap();
+    let find = |filter: OwnerOrderFilter| async move {
+        orders
+            .owner_orders(&filter, PageRequest::first())
+            .await
+            .unwrap()
+    };
+    let everything = find(OwnerOrderFilter::default()).await;
+    assert_eq!(everything.total, 2);
+    let listed: Vec<(OrderId, &str, Vec<String>)> = everything
+        .items
+        .iter()
+        .map(|r| (r.order.id, r.email.as_str(), r.flags.clone()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (guest.id, "guest.person@example.com", vec![]),
+            (
+                paid.id,
+                "buyer@example.com",
+                vec!["charge_mismatch".to_owned(), "open_dispute".to_owned()]
+            ),
+        ]
+    );
+    assert_eq!(everything.items[1].order.lines().len(), 2);
+    let only = |lookup: OrderLookup| OwnerOrderFilter {
+        lookup: Some(lookup),
+        ..OwnerOrderFilter::default()
+    };
+    for stripe in ["cs_a", "pi_a", "ch_a"] {
+        let found = find(only(OrderLookup::StripeId(stripe.into()))).await;
+        assert_eq!(found.items[0].order.id, paid.id, "{stripe}");
+        assert_eq!(found.total, 1, "{stripe}");
+    }
+    assert_eq!(
+        find(only(OrderLookup::StripeId("pi_".into()))).await.total,
+        0
+    );
+    assert_eq!(
+        find(only(OrderLookup::Id(guest.id))).await.items[0]
+            .order
+            .id,
+        guest.id
+    );
+    let by_mail = find(only(OrderLookup::Email("PERSON@".into()))).await;
+    assert_eq!((by_mail.total, by_mail.items[0].order.id), (1, guest.id));
+    assert_eq!(
+        find(only(OrderLookup::Email("buyer@".into()))).await.items[0]
+            .order
+            .id,
+        paid.id
+    );
+    assert_eq!(find(only(OrderLookup::Email("100%".into()))).await.total, 0);
+    let flagged = find(OwnerOrderFilter {
+        flagged: Some(true),
+        ..OwnerOrderFilter::default()
+    })
+    .await;
+    assert_eq!((flagged.total, flagged.items[0].order.id), (1, paid.id));
+    let unflagged = find(OwnerOrderFilter {
+        flagged: Some(false),
+        ..OwnerOrderFilter::default()
+    })
+    .await;
+    assert_eq!(
+        (unflagged.total, unflagged.items[0].order.id),
+        (1, guest.id)
+    );
+    let pending = find(OwnerOrderFilter {
+        status: Some(OrderStatus::Pending),
+        ..OwnerOrderFilter::default()
+    })
+    .await;
+    assert_eq!((pending.total, pending.items[0].order.id), (1, guest.id));
+    let placed_late = find(OwnerOrderFilter {
+        since: Some(at(3)),
+        until: Some(at(4)),
+        ..OwnerOrderFilter::default()
+    })
+    .await;
+    assert_eq!(
+        (placed_late.total, placed_late.items[0].order.id),
+        (1, guest.id)
+    );
+    let of_seller = find(OwnerOrderFilter {
+        seller: Some(f.print.seller_id),
+        ..OwnerOrderFilter::default()
+    })
+    .await;
+    assert_eq!(of_seller.total, 2);
+    let stranger = find(OwnerOrderFilter {
+        seller: Some(UserId::from_uuid(id())),
+        ..OwnerOrderFilter::default()
+    })
+    .await;
+    assert_eq!(stranger.total, 0);
 }

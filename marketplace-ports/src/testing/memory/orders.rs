@@ -12,7 +12,8 @@ use time::OffsetDateTime;
 use super::listings::page_of;
 use super::{MemoryStore, Working, conflict};
 use crate::ports::{
-    AssetRecord, OrderEventRecord, OrderFilter, OrderQueries, OrderStore, StoreError,
+    AssetRecord, OrderEventRecord, OrderFilter, OrderLookup, OrderQueries, OrderStore,
+    OwnerOrderFilter, OwnerOrderRow, StoreError,
 };
 
 pub(crate) struct MemOrders(pub(crate) Working);
@@ -134,6 +135,70 @@ impl OrderQueries for MemoryStore {
             orders.sort_by_key(|o| Reverse((o.created_at, o.id)));
         }
         Ok(page_of(orders, page))
+    }
+
+    async fn owner_orders(
+        &self,
+        filter: &OwnerOrderFilter,
+        page: PageRequest,
+    ) -> Result<Page<OwnerOrderRow>, StoreError> {
+        let s = self.read("orders.owner_orders")?;
+        let email_of = |o: &Order| match (o.buyer_id, &o.guest_email) {
+            (Some(buyer), _) => s
+                .users
+                .get(&buyer)
+                .map(|u| u.email.clone())
+                .unwrap_or_default(),
+            (None, Some(email)) => email.clone(),
+            (None, None) => String::new(),
+        };
+        let flags_of = |o: &Order| -> Vec<String> {
+            let mut codes: Vec<String> = s
+                .flags
+                .get(&o.id)
+                .map(|(flags, _)| flags.iter().map(|f| f.code.clone()).collect())
+                .unwrap_or_default();
+            codes.sort();
+            codes
+        };
+        let found = |o: &Order| match &filter.lookup {
+            None => true,
+            Some(OrderLookup::Id(id)) => o.id == *id,
+            Some(OrderLookup::StripeId(stripe)) => [
+                o.checkout.session_id.as_deref(),
+                o.payment.as_ref().and_then(|p| p.stripe_payment_intent()),
+                o.charge_id.as_deref(),
+            ]
+            .contains(&Some(stripe.as_str())),
+            Some(OrderLookup::Email(text)) => {
+                email_of(o).to_lowercase().contains(&text.to_lowercase())
+            }
+        };
+        let mut rows: Vec<OwnerOrderRow> = s
+            .orders
+            .values()
+            .filter(|o| found(o))
+            .filter(|o| filter.status.is_none_or(|status| o.status == status))
+            .filter(|o| {
+                filter
+                    .seller
+                    .is_none_or(|seller| o.lines().iter().any(|l| l.seller_id == seller))
+            })
+            .filter(|o| filter.since.is_none_or(|since| o.created_at >= since))
+            .filter(|o| filter.until.is_none_or(|until| o.created_at < until))
+            .filter(|o| {
+                filter
+                    .flagged
+                    .is_none_or(|flagged| flagged != flags_of(o).is_empty())
+            })
+            .map(|o| OwnerOrderRow {
+                order: o.clone(),
+                email: email_of(o),
+                flags: flags_of(o),
+            })
+            .collect();
+        rows.sort_by_key(|r| Reverse((r.order.created_at, r.order.id)));
+        Ok(page_of(rows, page))
     }
 
     async fn order_assets(&self, id: OrderId) -> Result<Vec<AssetRecord>, StoreError> {

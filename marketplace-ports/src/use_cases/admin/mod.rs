@@ -1,9 +1,10 @@
 //! Owner tools: the site configuration and the mail outbox ([`site`]), a seller's Connect status
 //! override ([`sellers`]), the job queue ([`jobs`]), payout retries and transfer reversals
 //! ([`payouts`]), and the books: reconciliation, adjustments and the audit log
-//! ([`reconciliation`]), and users and their roles ([`users`]).
+//! ([`reconciliation`]), users and their roles ([`users`]), and the order list ([`orders`]).
 
 pub mod jobs;
+pub mod orders;
 pub mod payouts;
 pub mod reconciliation;
 pub mod sellers;
@@ -11,6 +12,7 @@ pub mod site;
 pub mod users;
 
 pub use jobs::{JobAdmin, JobAdminError};
+pub use orders::{OrderAdmin, OrderAdminError, OwnerOrderQuery};
 pub use payouts::{PayoutAdmin, PayoutAdminError, ReversalPreview};
 pub use reconciliation::{AdjustmentOutcome, Books, BooksError};
 pub use sellers::{ConnectOverride, SellerAdmin, SellerAdminError};

@@ -1,0 +1,132 @@
+//! Owners: the order list.
+
+use marketplace_domain::ids::UserId;
+use marketplace_domain::orders::OrderStatus;
+use marketplace_ports::ports::OwnerOrderRow;
+use marketplace_ports::use_cases::Services;
+use marketplace_ports::use_cases::admin::OwnerOrderQuery;
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::ApiTags;
+use super::books::day;
+use crate::auth::Auth;
+use crate::dto::{PageDto, page_request};
+use crate::error::{ApiError, ApiResult};
+
+/// Owners' order list.
+pub struct OwnerToolsApi {
+    /// Use cases.
+    pub services: Services,
+}
+
+/// An order as owners list it.
+#[derive(Debug, Object)]
+pub struct OwnerOrderDto {
+    /// Id.
+    pub id: Uuid,
+    /// `pending`, `paid`, `partially_refunded`, `refunded` or `canceled`.
+    pub status: String,
+    /// The buyer's account (absent for guests).
+    pub buyer_id: Option<Uuid>,
+    /// The buyer's account e-mail, or the guest's.
+    pub email: String,
+    /// What the buyer pays.
+    pub total_cents: i64,
+    /// Returned so far.
+    pub refunded_cents: i64,
+    /// Currency.
+    pub currency: String,
+    /// Lines.
+    pub items: usize,
+    /// The sellers of its lines.
+    pub seller_ids: Vec<Uuid>,
+    /// The current Checkout Session.
+    pub stripe_session_id: Option<String>,
+    /// The payment intent.
+    pub stripe_payment_intent_id: Option<String>,
+    /// The charge.
+    pub stripe_charge_id: Option<String>,
+    /// Reconciliation flag codes (see `GET /api/v1/admin/reconciliation`).
+    pub flags: Vec<String>,
+    /// Placed.
+    pub created_at: OffsetDateTime,
+    /// Paid.
+    pub paid_at: Option<OffsetDateTime>,
+}
+
+fn owner_order_dto(row: OwnerOrderRow) -> OwnerOrderDto {
+    let order = row.order;
+    OwnerOrderDto {
+        id: order.id.get(),
+        status: order.status.as_str().to_owned(),
+        buyer_id: order.buyer_id.map(UserId::get),
+        email: row.email,
+        total_cents: order.total.get(),
+        refunded_cents: order.refunded.get(),
+        currency: order.currency.to_string(),
+        items: order.lines().len(),
+        seller_ids: order.sellers().into_iter().map(UserId::get).collect(),
+        stripe_session_id: order.checkout.session_id.clone(),
+        stripe_payment_intent_id: order
+            .payment
+            .as_ref()
+            .and_then(|p| p.stripe_payment_intent())
+            .map(str::to_owned),
+        stripe_charge_id: order.charge_id.clone(),
+        flags: row.flags,
+        created_at: order.created_at,
+        paid_at: order.paid_at,
+    }
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Admin")]
+impl OwnerToolsApi {
+    /// Every order, newest first (owners). `q` is an order id, a Stripe id (`cs_…`, `pi_…`,
+    /// `ch_…`, exactly) or part of the buyer's e-mail; narrow by `status`, `seller_id`, the day it
+    /// was placed (`since`, `until`: `YYYY-MM-DD`, `until` exclusive) and `flagged` (with or
+    /// without reconciliation flags).
+    #[oai(path = "/admin/orders", method = "get")]
+    // poem-openapi takes each query parameter as an argument of its own.
+    #[allow(clippy::too_many_arguments)]
+    async fn orders(
+        &self,
+        auth: Auth,
+        q: Query<Option<String>>,
+        status: Query<Option<String>>,
+        seller_id: Query<Option<Uuid>>,
+        since: Query<Option<String>>,
+        until: Query<Option<String>>,
+        flagged: Query<Option<bool>>,
+        page: Query<Option<i64>>,
+        per_page: Query<Option<i64>>,
+    ) -> ApiResult<Json<PageDto<OwnerOrderDto>>> {
+        let request = page_request(page.0, per_page.0)?;
+        let status = match status.0.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(OrderStatus::parse(text).ok_or_else(|| {
+                ApiError::invalid_field(
+                    "status",
+                    "must be pending, paid, partially_refunded, refunded or canceled",
+                )
+            })?),
+        };
+        let query = OwnerOrderQuery {
+            text: q.0,
+            status,
+            seller: seller_id.0.map(UserId::from_uuid),
+            since: day("since", since.0)?,
+            until: day("until", until.0)?,
+            flagged: flagged.0,
+        };
+        let orders = self
+            .services
+            .order_admin
+            .orders(auth.actor(), query, request)
+            .await?;
+        Ok(Json(PageDto::from_page(orders, owner_order_dto)))
+    }
+}
