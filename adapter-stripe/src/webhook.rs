@@ -117,6 +117,10 @@ impl WebhookVerifier for StripeWebhooks {
             WebhookEndpoint::Connect => &self.connect_secrets,
         };
         verify_signature(payload, signature_header, secrets, self.tolerance, now)?;
+        self.parse(payload)
+    }
+
+    fn parse(&self, payload: &[u8]) -> Result<StripeEvent, WebhookError> {
         parse_event(payload).map_err(WebhookError::MalformedEvent)
     }
 }

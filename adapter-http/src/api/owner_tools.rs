@@ -1,11 +1,12 @@
-//! Owners: the order list.
+//! Owners: the order list and the received webhook events.
 
 use marketplace_domain::ids::UserId;
 use marketplace_domain::orders::OrderStatus;
-use marketplace_ports::ports::OwnerOrderRow;
+use marketplace_ports::ports::{OwnerOrderRow, WebhookEventRecord, WebhookStatus};
 use marketplace_ports::use_cases::Services;
 use marketplace_ports::use_cases::admin::OwnerOrderQuery;
-use poem_openapi::param::Query;
+use marketplace_ports::use_cases::money_flow::WebhookOutcome;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use time::OffsetDateTime;
@@ -17,7 +18,7 @@ use crate::auth::Auth;
 use crate::dto::{PageDto, page_request};
 use crate::error::{ApiError, ApiResult};
 
-/// Owners' order list.
+/// Owners' order list and webhook events.
 pub struct OwnerToolsApi {
     /// Use cases.
     pub services: Services,
@@ -83,8 +84,103 @@ fn owner_order_dto(row: OwnerOrderRow) -> OwnerOrderDto {
     }
 }
 
+/// A received Stripe event.
+#[derive(Debug, Object)]
+pub struct WebhookEventDto {
+    /// Stripe's event id (`evt_…`).
+    pub id: String,
+    /// `payments` or `connect`.
+    pub endpoint: String,
+    /// Event type.
+    pub event_type: String,
+    /// `applied`, `ignored`, `rejected` or `failed` (`processing` only while it is applied).
+    pub status: String,
+    /// What was done, or the error of a failure.
+    pub outcome: String,
+    /// Times it was processed (Stripe's redeliveries of a failed event, owners' retries).
+    pub attempts: i32,
+    /// When Stripe created it.
+    pub created: OffsetDateTime,
+    /// When it first arrived.
+    pub received_at: OffsetDateTime,
+}
+
+fn webhook_event_dto(event: WebhookEventRecord) -> WebhookEventDto {
+    WebhookEventDto {
+        id: event.id,
+        endpoint: event.endpoint.as_str().to_owned(),
+        event_type: event.event_type,
+        status: event.status.as_str().to_owned(),
+        outcome: event.outcome,
+        attempts: event.attempts,
+        created: event.created,
+        received_at: event.received_at,
+    }
+}
+
+/// What processing a kept event again did.
+#[derive(Debug, Object)]
+pub struct ProcessedDto {
+    /// `applied`, `ignored`, `rejected` or `duplicate`.
+    pub status: String,
+    /// What was done.
+    pub outcome: String,
+}
+
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Admin")]
 impl OwnerToolsApi {
+    /// Received Stripe events, newest first (owners), optionally of one `status`: `applied`,
+    /// `ignored`, `rejected` or `failed` (applying it failed and was rolled back; Stripe's
+    /// redelivery or `…/process` applies it).
+    #[oai(path = "/admin/webhook-events", method = "get")]
+    async fn webhook_events(
+        &self,
+        auth: Auth,
+        status: Query<Option<String>>,
+        page: Query<Option<i64>>,
+        per_page: Query<Option<i64>>,
+    ) -> ApiResult<Json<PageDto<WebhookEventDto>>> {
+        let request = page_request(page.0, per_page.0)?;
+        let status = match status.0.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(WebhookStatus::parse(text).ok_or_else(|| {
+                ApiError::invalid_field(
+                    "status",
+                    "must be processing, applied, ignored, rejected or failed",
+                )
+            })?),
+        };
+        let events = self
+            .services
+            .webhook_admin
+            .webhook_events(auth.actor(), status, request)
+            .await?;
+        Ok(Json(PageDto::from_page(events, webhook_event_dto)))
+    }
+
+    /// Process a `failed` or `rejected` event again (owners), from the payload kept when it
+    /// arrived: applied once (a duplicate changes nothing), recorded in the audit log
+    /// (`webhook.process_again`). 409 `not_failed` for any other event, `no_payload` for one
+    /// that failed before payloads were kept.
+    #[oai(path = "/admin/webhook-events/:id/process", method = "post")]
+    async fn process_again(&self, auth: Auth, id: Path<String>) -> ApiResult<Json<ProcessedDto>> {
+        let outcome = self
+            .services
+            .webhooks
+            .process_again(auth.actor(), &id.0)
+            .await?;
+        let (status, outcome) = match outcome {
+            WebhookOutcome::Applied(what) => ("applied", what),
+            WebhookOutcome::Ignored(why) => ("ignored", why),
+            WebhookOutcome::Rejected(why) => ("rejected", why),
+            WebhookOutcome::Duplicate => ("duplicate", String::new()),
+        };
+        Ok(Json(ProcessedDto {
+            status: status.to_owned(),
+            outcome,
+        }))
+    }
+
     /// Every order, newest first (owners). `q` is an order id, a Stripe id (`cs_…`, `pi_…`,
     /// `ch_…`, exactly) or part of the buyer's e-mail; narrow by `status`, `seller_id`, the day it
     /// was placed (`since`, `until`: `YYYY-MM-DD`, `until` exclusive) and `flagged` (with or

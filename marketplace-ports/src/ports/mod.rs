@@ -92,6 +92,7 @@ impl Queries {
             + NotificationQueries
             + UserDirectory
             + EngagementQueries
+            + WebhookQueries
             + 'static,
     {
         Queries::default()
@@ -117,6 +118,7 @@ impl Queries {
             .with::<dyn ModerationQueries>(store.clone())
             .with::<dyn NotificationQueries>(store.clone())
             .with::<dyn UserDirectory>(store.clone())
-            .with::<dyn EngagementQueries>(store)
+            .with::<dyn EngagementQueries>(store.clone())
+            .with::<dyn WebhookQueries>(store)
     }
 }

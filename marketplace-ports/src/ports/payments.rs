@@ -581,4 +581,9 @@ pub trait WebhookVerifier: Send + Sync {
         signature_header: &str,
         now: OffsetDateTime,
     ) -> Result<StripeEvent, WebhookError>;
+    /// Parses a body verified when it arrived (an owner processing a kept event again).
+    ///
+    /// # Errors
+    /// [`WebhookError::MalformedEvent`].
+    fn parse(&self, payload: &[u8]) -> Result<StripeEvent, WebhookError>;
 }

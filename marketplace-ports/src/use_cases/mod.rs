@@ -210,6 +210,8 @@ pub struct Services {
     pub health: system::Health,
     /// Owners' order list.
     pub order_admin: admin::OrderAdmin,
+    /// Owners' view of received webhook events.
+    pub webhook_admin: admin::WebhookAdmin,
     /// Clicks, the engagement batch writer and the trending refresh.
     pub engagement: discovery::Engagement,
     /// The home page.
@@ -254,6 +256,7 @@ impl Services {
             moderation: moderation::Moderation::new(deps.clone()),
             notifications: notifications::Notifications::new(deps.clone()),
             order_admin: admin::OrderAdmin::new(deps.clone()),
+            webhook_admin: admin::WebhookAdmin::new(deps.clone()),
             engagement: discovery::Engagement::new(deps.clone()),
             home: discovery::Home::new(deps.clone()),
             analytics: discovery::Analytics::new(deps.clone()),

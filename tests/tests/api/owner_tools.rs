@@ -1,7 +1,7 @@
 //! Owners' order list and received webhook events.
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, expect_error, expect_json, spawn_app};
 
@@ -112,6 +112,130 @@ async fn owners_find_orders_by_id_stripe_id_e_mail_status_and_flags() {
         StatusCode::FORBIDDEN,
         "forbidden",
         None,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_failed_webhook_is_kept_listed_and_processed_again_once_by_an_owner() {
+    use crate::webhooks::{
+        completed_event, deliver_signed, held_payment, inject_booking_failure,
+        remove_booking_failure,
+    };
+
+    let app = spawn_app().await;
+    let held = held_payment(&app).await;
+    let body = completed_event("evt_kept", &held.session);
+    inject_booking_failure(&app).await;
+    let response = deliver_signed(&app, &body).await;
+    assert!(response.status().is_server_error(), "{}", response.status());
+    let failed = expect_json(
+        app.get(
+            "/api/v1/admin/webhook-events?status=failed",
+            Some(&app.owner.token),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(failed["total"], 1, "{failed}");
+    let kept = &failed["items"][0];
+    assert_eq!(kept["id"], "evt_kept");
+    assert_eq!(kept["event_type"], "checkout.session.completed");
+    assert_eq!(kept["attempts"], 1);
+    assert!(
+        kept["outcome"].as_str().unwrap().starts_with("failed: "),
+        "{kept}"
+    );
+    // While the cause is there, processing it again fails again and keeps it.
+    let again = app
+        .post(
+            "/api/v1/admin/webhook-events/evt_kept/process",
+            Some(&app.owner.token),
+            Value::Null,
+        )
+        .await;
+    assert!(again.status().is_server_error(), "{}", again.status());
+    remove_booking_failure(&app).await;
+    expect_error(
+        app.post(
+            "/api/v1/admin/webhook-events/evt_kept/process",
+            Some(&held.buyer.token),
+            Value::Null,
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        None,
+    )
+    .await;
+    let processed = expect_json(
+        app.post(
+            "/api/v1/admin/webhook-events/evt_kept/process",
+            Some(&app.owner.token),
+            Value::Null,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(processed["status"], "applied", "{processed}");
+    app.order_until(&held.order_id, Some(&held.buyer), None, "paid", |o| {
+        o["status"] == "paid"
+    })
+    .await;
+    let all = expect_json(
+        app.get("/api/v1/admin/webhook-events", Some(&app.owner.token))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let event = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == "evt_kept")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (&event["status"], &event["attempts"]),
+        (&json!("applied"), &json!(3))
+    );
+    expect_error(
+        app.post(
+            "/api/v1/admin/webhook-events/evt_kept/process",
+            Some(&app.owner.token),
+            Value::Null,
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "not_failed",
+        None,
+    )
+    .await;
+    assert!(
+        app.audit_actions()
+            .await
+            .iter()
+            .any(|a| a == "webhook.process_again")
+    );
+    // Stripe's own redelivery is now a duplicate: booked once.
+    let redelivered = deliver_signed(&app, &body).await;
+    assert_eq!(
+        expect_json(redelivered, StatusCode::OK).await["outcome"],
+        "duplicate"
+    );
+    app.payouts_paid(&held.order_id, 1).await;
+    app.assert_ledger_balanced().await;
+    expect_error(
+        app.get(
+            "/api/v1/admin/webhook-events?status=lost",
+            Some(&app.owner.token),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        Some("status"),
     )
     .await;
 }

@@ -78,6 +78,31 @@ async fn deliver(
     request.send().await.unwrap()
 }
 
+/// Delivers `body` to the payments endpoint, correctly signed now.
+pub(crate) async fn deliver_signed(app: &TestApp, body: &str) -> reqwest::Response {
+    let signature = sign(body.as_bytes(), &app.webhook_secret, now());
+    deliver(app, "/webhooks/stripe", body, Some(signature)).await
+}
+
+/// Makes the journal refuse the order-paid entry, after the order row was changed in the same
+/// transaction: a failure in the middle of applying a payment.
+pub(crate) async fn inject_booking_failure(app: &TestApp) {
+    execute(
+        &app.db,
+        "alter table journal_entries add constraint injected_failure check (kind <> 'order_paid') not valid",
+    )
+    .await;
+}
+
+/// Removes [`inject_booking_failure`]'s failure.
+pub(crate) async fn remove_booking_failure(app: &TestApp) {
+    execute(
+        &app.db,
+        "alter table journal_entries drop constraint injected_failure",
+    )
+    .await;
+}
+
 /// Delivers `body` to the payments endpoint, correctly signed now; returns the outcome of the
 /// 200 answer.
 pub(crate) async fn signed_outcome(app: &TestApp, body: &str) -> String {
@@ -245,20 +270,8 @@ async fn a_failure_while_applying_rolls_back_answers_5xx_and_the_redelivery_succ
     let app = spawn_app().await;
     let held = held_payment(&app).await;
     let body = completed_event("evt_fails_once", &held.session);
-    // Inject a failure: the journal refuses the order's booking, after the order row was changed
-    // in the same transaction.
-    execute(
-        &app.db,
-        "alter table journal_entries add constraint injected_failure check (kind <> 'order_paid') not valid",
-    )
-    .await;
-    let response = deliver(
-        &app,
-        "/webhooks/stripe",
-        &body,
-        Some(sign(body.as_bytes(), &app.webhook_secret, now())),
-    )
-    .await;
+    inject_booking_failure(&app).await;
+    let response = deliver_signed(&app, &body).await;
     assert!(response.status().is_server_error(), "{}", response.status());
     assert_eq!(
         order_status(&app, &held).await,
@@ -268,11 +281,12 @@ async fn a_failure_while_applying_rolls_back_answers_5xx_and_the_redelivery_succ
     assert_eq!(
         count(
             &app,
-            "select count(*) from webhook_events where id = 'evt_fails_once'"
+            "select count(*) from webhook_events where id = 'evt_fails_once' and status = 'failed' \
+             and payload is not null"
         )
         .await,
-        0,
-        "the event is not marked processed without its effects"
+        1,
+        "the event is kept as failed with its payload, not marked processed"
     );
     assert_eq!(
         count(&app, "select count(*) from jobs").await,
@@ -280,11 +294,7 @@ async fn a_failure_while_applying_rolls_back_answers_5xx_and_the_redelivery_succ
         "no job was queued"
     );
 
-    execute(
-        &app.db,
-        "alter table journal_entries drop constraint injected_failure",
-    )
-    .await;
+    remove_booking_failure(&app).await;
     assert_eq!(signed_outcome(&app, &body).await, "applied");
     assert_eq!(order_status(&app, &held).await, "paid");
     app.payouts_paid(&held.order_id, 1).await;

@@ -9,7 +9,7 @@ use marketplace_domain::site::SiteConfig;
 use super::{Subject, at, id};
 use crate::ports::{
     JobKind, JobName, JobRecord, JobStatus, MailRecord, MailStatus, WebhookEndpoint,
-    WebhookEventRecord,
+    WebhookEventRecord, WebhookStatus,
 };
 
 fn payout_job() -> JobKind {
@@ -241,14 +241,16 @@ pub async fn mail_webhooks_and_site_config(s: Subject) {
         endpoint: WebhookEndpoint::Payments,
         event_type: "checkout.session.completed".into(),
         created: at(1),
-        outcome: "received".into(),
+        status: WebhookStatus::Processing,
+        outcome: "processing".into(),
         received_at: at(2),
+        attempts: 1,
     };
     let mut tx = s.uow.begin().await.unwrap();
     assert!(
         tx.webhooks()
             .unwrap()
-            .record_webhook_event(&event)
+            .claim_webhook_event(&event, false)
             .await
             .unwrap()
     );
@@ -256,15 +258,15 @@ pub async fn mail_webhooks_and_site_config(s: Subject) {
     let mut tx = s.uow.begin().await.unwrap();
     let inbox = tx.webhooks().unwrap();
     assert!(
-        inbox.record_webhook_event(&event).await.unwrap(),
+        inbox.claim_webhook_event(&event, false).await.unwrap(),
         "the rollback forgot it"
     );
     assert!(
-        !inbox.record_webhook_event(&event).await.unwrap(),
+        !inbox.claim_webhook_event(&event, true).await.unwrap(),
         "a duplicate"
     );
     inbox
-        .set_webhook_outcome("evt_1", "applied: order paid")
+        .finish_webhook_event("evt_1", WebhookStatus::Applied, "applied: order paid", None)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -272,11 +274,74 @@ pub async fn mail_webhooks_and_site_config(s: Subject) {
     assert!(
         !tx.webhooks()
             .unwrap()
-            .record_webhook_event(&event)
+            .claim_webhook_event(&event, true)
             .await
             .unwrap()
     );
-    drop(tx);
+    // A failure is kept (with the payload) in a transaction of its own; an applied event is
+    // never turned into a failed one.
+    tx.webhooks()
+        .unwrap()
+        .record_webhook_failure(&event, "late", b"{}")
+        .await
+        .unwrap();
+    let failing = WebhookEventRecord {
+        id: "evt_2".into(),
+        received_at: at(3),
+        ..event.clone()
+    };
+    tx.webhooks()
+        .unwrap()
+        .record_webhook_failure(&failing, "database is unavailable", b"{\"id\":\"evt_2\"}")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let webhooks = s.queries.webhooks().unwrap();
+    let (applied, payload) = webhooks.webhook_event("evt_1").await.unwrap().unwrap();
+    assert_eq!(
+        (applied.status, applied.outcome.as_str(), payload),
+        (WebhookStatus::Applied, "applied: order paid", None)
+    );
+    let (failed, payload) = webhooks.webhook_event("evt_2").await.unwrap().unwrap();
+    assert_eq!(
+        (failed.status, failed.outcome.as_str(), failed.attempts),
+        (WebhookStatus::Failed, "failed: database is unavailable", 1)
+    );
+    assert_eq!(payload.as_deref(), Some(&b"{\"id\":\"evt_2\"}"[..]));
+    assert!(webhooks.webhook_event("evt_9").await.unwrap().is_none());
+    let listed = |status| async move {
+        webhooks
+            .webhook_events(status, PageRequest::first())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|e| e.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(listed(None).await, ["evt_2", "evt_1"]);
+    assert_eq!(listed(Some(WebhookStatus::Failed)).await, ["evt_2"]);
+    // A redelivery claims the failed event again; a rejected one only when asked to.
+    let mut tx = s.uow.begin().await.unwrap();
+    let inbox = tx.webhooks().unwrap();
+    assert!(inbox.claim_webhook_event(&failing, false).await.unwrap());
+    inbox
+        .finish_webhook_event(
+            "evt_2",
+            WebhookStatus::Rejected,
+            "rejected: overflow",
+            Some(b"{}"),
+        )
+        .await
+        .unwrap();
+    assert!(!inbox.claim_webhook_event(&failing, false).await.unwrap());
+    assert!(inbox.claim_webhook_event(&failing, true).await.unwrap());
+    tx.commit().await.unwrap();
+    let (claimed, _) = webhooks.webhook_event("evt_2").await.unwrap().unwrap();
+    assert_eq!(
+        (claimed.status, claimed.attempts),
+        (WebhookStatus::Processing, 3)
+    );
 
     let site = s.queries.site_config().unwrap();
     assert_eq!(site.site_config().await.unwrap(), SiteConfig::default());

@@ -112,6 +112,7 @@ pub(crate) struct State {
     pub(crate) jobs: Vec<StoredJob>,
     pub(crate) mail: Vec<MailRecord>,
     pub(crate) webhooks: BTreeMap<String, WebhookEventRecord>,
+    pub(crate) webhook_payloads: BTreeMap<String, Vec<u8>>,
     pub(crate) site: SiteConfig,
     pub(crate) anomalies: Vec<(OrderId, Anomaly)>,
     pub(crate) flags: BTreeMap<OrderId, (Vec<StoredFlag>, OffsetDateTime)>,

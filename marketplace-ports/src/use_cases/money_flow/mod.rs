@@ -9,4 +9,4 @@ pub mod refunds;
 pub mod reversals;
 pub mod webhooks;
 
-pub use webhooks::{ReceiveWebhookError, WebhookOutcome, WebhookReceiver};
+pub use webhooks::{ProcessAgainError, ReceiveWebhookError, WebhookOutcome, WebhookReceiver};

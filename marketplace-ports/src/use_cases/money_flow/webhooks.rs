@@ -1,6 +1,7 @@
 //! Stripe webhooks: verify, then in ONE transaction record the event id and apply its effects
 //! (journal entries, order state, queued jobs), then commit. A duplicate event id changes
-//! nothing; any failure rolls everything back and answers "retry" so Stripe delivers it again.
+//! nothing; any failure rolls everything back, keeps the event as `failed` with its payload and
+//! answers "retry" so Stripe delivers it again (or an owner processes it again).
 //! Unknown types and events for unknown orders are recorded and acknowledged. Every money fact is
 //! booked once under its key and an order's state follows the facts that stand, so events may
 //! arrive in any order.
@@ -15,8 +16,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::ports::{
-    ChargeData, CheckoutSessionData, DisputeData, DisputeStatus, EventPayload, JobKind, RefundData,
-    RefundStatus, StoreError, StripeEvent, Tx, WebhookEndpoint, WebhookError, WebhookEventRecord,
+    AuditEntry, ChargeData, CheckoutSessionData, DisputeData, DisputeStatus, EventPayload, JobKind,
+    RefundData, RefundStatus, StoreError, StripeEvent, Tx, WebhookEndpoint, WebhookError,
+    WebhookEventRecord, WebhookStatus,
 };
 use crate::use_cases::shared::booking::{
     after_payment, book, book_refund, enqueue, lock_books, persist, record_events,
@@ -24,7 +26,7 @@ use crate::use_cases::shared::booking::{
 };
 use crate::use_cases::shared::reconciliation::refresh_flags;
 use crate::use_cases::shared::sellers::apply_account_status;
-use crate::use_cases::{Deps, ErrorKind, Settings, UseCaseError};
+use crate::use_cases::{Actor, Deps, ErrorKind, Settings, UseCaseError};
 
 /// Why a webhook was not processed.
 #[derive(Debug, thiserror::Error)]
@@ -73,13 +75,47 @@ pub enum WebhookOutcome {
     Rejected(String),
 }
 
+/// Why an owner could not process a kept event again.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessAgainError {
+    /// Only owners.
+    #[error("only the marketplace owner can do this")]
+    Forbidden,
+    /// No such event.
+    #[error("not found")]
+    NotFound,
+    /// The event did not fail (or was not rejected): processing it again would apply it twice.
+    #[error("only a failed or rejected event can be processed again")]
+    NotFailed,
+    /// The event failed before payloads were kept: only a redelivery from Stripe can bring it.
+    #[error("the event's payload was not kept; resend it from the Stripe dashboard")]
+    NoPayload,
+    /// Processing it failed again, or its payload cannot be read.
+    #[error(transparent)]
+    Receive(#[from] ReceiveWebhookError),
+}
+
+impl UseCaseError for ProcessAgainError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ProcessAgainError::Forbidden => ErrorKind::Forbidden { code: "forbidden" },
+            ProcessAgainError::NotFound => ErrorKind::NotFound,
+            ProcessAgainError::NotFailed => ErrorKind::Conflict { code: "not_failed" },
+            ProcessAgainError::NoPayload => ErrorKind::Conflict { code: "no_payload" },
+            ProcessAgainError::Receive(e) => e.kind(),
+        }
+    }
+}
+
 operation_group!(
     /// Stripe webhooks.
     WebhookReceiver
 );
 
 impl WebhookReceiver {
-    /// Verifies, records and applies one delivery.
+    /// Verifies, records and applies one delivery. When applying fails, everything is rolled
+    /// back, the event is kept as `failed` with its payload (a redelivery or an owner processes
+    /// it again), and Stripe is asked to retry.
     ///
     /// # Errors
     /// [`ReceiveWebhookError::Verification`] or [`ReceiveWebhookError::Store`].
@@ -94,39 +130,155 @@ impl WebhookReceiver {
             .deps
             .webhooks
             .verify(endpoint, payload, signature, now)?;
-        let mut tx = self.deps.uow.begin().await?;
+        self.process(endpoint, &event, payload, None).await
+    }
+
+    /// Processes a kept `failed` or `rejected` event again (owners), as if Stripe delivered it:
+    /// its effects are applied once, and the action goes to the audit log in the same
+    /// transaction.
+    ///
+    /// # Errors
+    /// [`ProcessAgainError`].
+    pub async fn process_again(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<WebhookOutcome, ProcessAgainError> {
+        if !actor.roles.is_owner() {
+            return Err(ProcessAgainError::Forbidden);
+        }
+        let (record, payload) = self
+            .deps
+            .queries
+            .webhooks()
+            .map_err(ReceiveWebhookError::from)?
+            .webhook_event(id)
+            .await
+            .map_err(ReceiveWebhookError::from)?
+            .ok_or(ProcessAgainError::NotFound)?;
+        if !record.status.may_process_again() {
+            return Err(ProcessAgainError::NotFailed);
+        }
+        let payload = payload.ok_or(ProcessAgainError::NoPayload)?;
+        let event = self
+            .deps
+            .webhooks
+            .parse(&payload)
+            .map_err(ReceiveWebhookError::from)?;
+        if event.id != record.id {
+            return Err(ProcessAgainError::NotFound);
+        }
+        match self
+            .process(record.endpoint, &event, &payload, Some(actor))
+            .await
+        {
+            Err(ReceiveWebhookError::Rejected(why)) => Ok(WebhookOutcome::Rejected(why)),
+            other => Ok(other?),
+        }
+    }
+
+    /// Claims, applies and records one event in one transaction; on a storage failure keeps it
+    /// as `failed` in a transaction of its own. `by_owner` processes a kept event again.
+    async fn process(
+        &self,
+        endpoint: WebhookEndpoint,
+        event: &StripeEvent,
+        payload: &[u8],
+        by_owner: Option<&Actor>,
+    ) -> Result<WebhookOutcome, ReceiveWebhookError> {
+        let now = self.deps.clock.now();
         let record = WebhookEventRecord {
             id: event.id.clone(),
             endpoint,
             event_type: event.event_type.clone(),
             created: event.created,
+            status: WebhookStatus::Processing,
             outcome: "processing".to_owned(),
             received_at: now,
+            attempts: 1,
         };
+        match self
+            .apply_once(&record, event, payload, by_owner, now)
+            .await
+        {
+            Err(ReceiveWebhookError::Store(error)) => {
+                self.keep_failed(&record, &error, payload).await;
+                Err(ReceiveWebhookError::Store(error))
+            }
+            other => other,
+        }
+    }
+
+    async fn apply_once(
+        &self,
+        record: &WebhookEventRecord,
+        event: &StripeEvent,
+        payload: &[u8],
+        by_owner: Option<&Actor>,
+        now: OffsetDateTime,
+    ) -> Result<WebhookOutcome, ReceiveWebhookError> {
+        let mut tx = self.deps.uow.begin().await?;
         // A concurrent delivery of the same event waits here on the unique key until the first
         // commits (then finds it) or rolls back (then processes it).
-        if !tx.webhooks()?.record_webhook_event(&record).await? {
+        if !tx
+            .webhooks()?
+            .claim_webhook_event(record, by_owner.is_some())
+            .await?
+        {
             return Ok(WebhookOutcome::Duplicate);
         }
         let outcome = if event.livemode != self.deps.settings.stripe_livemode {
             WebhookOutcome::Ignored("livemode does not match the configured key".to_owned())
         } else {
-            self.apply(tx.as_mut(), &event, now).await?
+            self.apply(tx.as_mut(), event, now).await?
         };
-        let described = match &outcome {
-            WebhookOutcome::Applied(what) => format!("applied: {what}"),
-            WebhookOutcome::Ignored(why) => format!("ignored: {why}"),
-            WebhookOutcome::Rejected(why) => format!("rejected: {why}"),
-            WebhookOutcome::Duplicate => "duplicate".to_owned(),
+        let (status, described, kept) = match &outcome {
+            WebhookOutcome::Applied(what) => {
+                (WebhookStatus::Applied, format!("applied: {what}"), None)
+            }
+            WebhookOutcome::Ignored(why) => {
+                (WebhookStatus::Ignored, format!("ignored: {why}"), None)
+            }
+            WebhookOutcome::Rejected(why) => (
+                WebhookStatus::Rejected,
+                format!("rejected: {why}"),
+                Some(payload),
+            ),
+            WebhookOutcome::Duplicate => (WebhookStatus::Applied, "duplicate".to_owned(), None),
         };
         tx.webhooks()?
-            .set_webhook_outcome(&event.id, &described)
+            .finish_webhook_event(&event.id, status, &described, kept)
             .await?;
+        if let Some(owner) = by_owner {
+            let entry = AuditEntry {
+                actor_id: owner.user_id,
+                action: "webhook.process_again".to_owned(),
+                subject: format!("webhook:{}", event.id),
+                detail: described.clone(),
+                created_at: now,
+            };
+            tx.adjustments()?.record_audit(&entry).await?;
+        }
         tx.commit().await?;
         tracing::info!(event = %event.id, kind = %event.event_type, outcome = %described, "webhook");
         match outcome {
             WebhookOutcome::Rejected(why) => Err(ReceiveWebhookError::Rejected(why)),
             other => Ok(other),
+        }
+    }
+
+    /// Keeps an event whose processing failed, for a redelivery or an owner (best effort: when
+    /// the database is down this fails too, and Stripe's redelivery is what remains).
+    async fn keep_failed(&self, record: &WebhookEventRecord, error: &StoreError, payload: &[u8]) {
+        let kept = async {
+            let mut tx = self.deps.uow.begin().await?;
+            tx.webhooks()?
+                .record_webhook_failure(record, &error.to_string(), payload)
+                .await?;
+            tx.commit().await
+        };
+        if let Err(failure) = kept.await {
+            tracing::error!(event = %record.id, %error, %failure, "a failed webhook event could not be kept");
         }
     }
 

@@ -81,6 +81,14 @@ impl World {
                     .cloned()
                     .ok_or(WebhookError::SignatureMismatch)
             });
+        let kept = events.clone();
+        test.webhooks.expect_parse().returning(move |payload| {
+            let id = std::str::from_utf8(payload).unwrap_or_default();
+            let kept = kept.lock().unwrap();
+            kept.get(id)
+                .cloned()
+                .ok_or_else(|| WebhookError::MalformedEvent("unknown payload".into()))
+        });
         let store = test.store.clone();
         let clock = test.clock.clone();
         let deps = test.deps();

@@ -7,9 +7,11 @@ use marketplace_domain::orders::{CheckoutPaymentStatus, Order, OrderStatus};
 use super::World;
 use crate::ports::{
     CheckoutSessionData, CheckoutSessionStatus, Clock, DisputeData, DisputeStatus, EventPayload,
-    JobKind, StoreError, WebhookEndpoint, WebhookError,
+    JobKind, StoreError, WebhookEndpoint, WebhookError, WebhookStatus,
 };
-use crate::use_cases::money_flow::webhooks::{ReceiveWebhookError, WebhookOutcome};
+use crate::use_cases::money_flow::webhooks::{
+    ProcessAgainError, ReceiveWebhookError, WebhookOutcome,
+};
 use crate::use_cases::{Actor, ErrorKind, UseCaseError};
 
 /// A ready seller's print (12.50) bought by a registered buyer, not paid yet.
@@ -156,10 +158,14 @@ async fn a_failure_while_applying_rolls_everything_back() {
         "Stripe delivers it again"
     );
     let state = world.state();
-    assert!(state.webhooks.is_empty(), "not even recorded");
     assert!(state.journal.is_empty() && state.jobs.is_empty());
     assert_eq!(state.orders[&order.id].status, OrderStatus::Pending);
     assert_eq!(world.balance(&seller), Cents::ZERO);
+    // Nothing of it was applied, but the event is kept as failed, with its payload.
+    let kept = &state.webhooks["evt_1"];
+    assert_eq!(kept.status, WebhookStatus::Failed);
+    assert!(kept.outcome.starts_with("failed: "), "{}", kept.outcome);
+    assert_eq!(state.webhook_payloads["evt_1"], b"evt_1");
 
     let retried = world
         .deliver(WebhookEndpoint::Payments, event)
@@ -167,6 +173,83 @@ async fn a_failure_while_applying_rolls_everything_back() {
         .unwrap();
     assert!(matches!(retried, WebhookOutcome::Applied(_)));
     assert_eq!(world.balance(&seller), Cents::new(1125));
+    let state = world.state();
+    assert_eq!(
+        (
+            state.webhooks["evt_1"].status,
+            state.webhooks["evt_1"].attempts
+        ),
+        (WebhookStatus::Applied, 2)
+    );
+    assert!(
+        state.webhook_payloads.is_empty(),
+        "a processed event keeps no payload"
+    );
+}
+
+#[tokio::test]
+async fn an_owner_processes_a_failed_event_again_once_and_it_is_audited() {
+    let world = World::new();
+    let owner = world.owner().await;
+    let (seller, order) = placed(&world).await;
+    world.store.fail("orders.update_order");
+    let event = world.event("evt_1", "checkout.session.completed", completed(&order));
+    world
+        .deliver(WebhookEndpoint::Payments, event)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        world.state().webhooks["evt_1"].status,
+        WebhookStatus::Failed
+    );
+
+    let stranger = world.buyer("stranger").await;
+    let refused = world
+        .services
+        .webhooks
+        .process_again(&stranger, "evt_1")
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, ProcessAgainError::Forbidden));
+    let outcome = world
+        .services
+        .webhooks
+        .process_again(&owner, "evt_1")
+        .await
+        .unwrap();
+    assert!(matches!(outcome, WebhookOutcome::Applied(_)), "{outcome:?}");
+    assert_eq!(world.balance(&seller), Cents::new(1125));
+    let state = world.state();
+    assert_eq!(state.webhooks["evt_1"].status, WebhookStatus::Applied);
+    let audit = state.audit.last().unwrap();
+    assert_eq!(
+        (
+            audit.action.as_str(),
+            audit.subject.as_str(),
+            audit.actor_id
+        ),
+        ("webhook.process_again", "webhook:evt_1", owner.user_id)
+    );
+    // Applied events are not processed again; unknown ones are not found.
+    let again = world
+        .services
+        .webhooks
+        .process_again(&owner, "evt_1")
+        .await
+        .unwrap_err();
+    assert!(matches!(again, ProcessAgainError::NotFailed));
+    assert!(matches!(
+        again.kind(),
+        ErrorKind::Conflict { code: "not_failed" }
+    ));
+    let missing = world
+        .services
+        .webhooks
+        .process_again(&owner, "evt_404")
+        .await
+        .unwrap_err();
+    assert!(matches!(missing, ProcessAgainError::NotFound));
+    assert_eq!(world.balance(&seller), Cents::new(1125), "booked once");
 }
 
 #[tokio::test]
