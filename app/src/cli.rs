@@ -89,10 +89,14 @@ pub enum PayoutsCommand {
 /// # Errors
 /// Whatever the command fails with, with context.
 pub async fn run(cli: Cli, config: Config) -> anyhow::Result<Outcome> {
+    // Each command's future lives on the heap: together they are too large for a test thread's
+    // stack in debug builds.
     if let Some(Command::Reconcile { since, flag }) = &cli.command {
-        return reconcile(config, since.as_deref(), flag.clone()).await;
+        return Box::pin(reconcile(config, since.as_deref(), flag.clone())).await;
     }
-    run_command(cli, config).await.map(|()| Outcome::Done)
+    Box::pin(run_command(cli, config))
+        .await
+        .map(|()| Outcome::Done)
 }
 
 /// Prints every flagged order, a page at a time, and says whether there were any.

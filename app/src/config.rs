@@ -113,6 +113,9 @@ pub struct JobsConfig {
     pub max_attempts: i32,
     /// How often the job worker recomputes trending scores from the daily counts.
     pub trending_refresh: Duration,
+    /// How often the engagement counted in memory is written (at most this much is lost in a
+    /// crash; a clean stop writes it all).
+    pub engagement_flush: Duration,
 }
 
 impl Default for JobsConfig {
@@ -123,6 +126,7 @@ impl Default for JobsConfig {
             retry_base: Duration::from_secs(2),
             max_attempts: 8,
             trending_refresh: Duration::from_secs(300),
+            engagement_flush: Duration::from_secs(1),
         }
     }
 }

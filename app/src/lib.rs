@@ -340,6 +340,7 @@ impl Application {
         let refresh = (self.jobs.workers > 0).then_some(self.jobs.trending_refresh);
         let counting = tokio::spawn(count_engagement(
             self.backend.services.engagement.clone(),
+            self.jobs.engagement_flush,
             refresh,
             stopped.clone(),
         ));
@@ -396,14 +397,15 @@ async fn work(runner: JobRunner, poll: Duration, mut stop: watch::Receiver<bool>
     }
 }
 
-/// Writes the engagement tally every second (a crash loses at most that second) and once more on
+/// Writes the engagement tally every `every` (a crash loses at most that much) and once more on
 /// stop; with `refresh`, also recomputes trending scores at start and then at that interval.
 async fn count_engagement(
     engagement: Engagement,
+    every: Duration,
     refresh: Option<Duration>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut flush = tokio::time::interval(Duration::from_secs(1));
+    let mut flush = tokio::time::interval(every);
     flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut trending = refresh.map(tokio::time::interval);
     loop {

@@ -79,7 +79,9 @@ pub async fn spawn_app_until(
             poll_interval: Duration::from_millis(25),
             retry_base: Duration::from_millis(100),
             max_attempts: 4,
+            // Tests write the tally and refresh trending when they choose (TestApp::services).
             trending_refresh: Duration::from_secs(3600),
+            engagement_flush: Duration::from_secs(3600),
         },
         smtp_url: None,
     };

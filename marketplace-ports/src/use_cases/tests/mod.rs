@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod cart;
 mod connect;
+mod discovery;
 mod extra_payments;
 mod jobs;
 mod listings;
