@@ -298,6 +298,50 @@ async fn trending_follows_the_documented_score_window_and_fallback() {
             .iter()
             .all(|p| p["trending_badge"] == false)
     );
+    // `sort=top` falls back to newest first until a listing has a review.
+    async fn top(app: &TestApp) -> Value {
+        expect_json(
+            app.get("/api/v1/products?sort=top", None).await,
+            StatusCode::OK,
+        )
+        .await
+    }
+    // The buyer's session ran out during the thirty days.
+    let buyer = app.login("buyer").await;
+    let unrated = top(&app).await;
+    assert_eq!(unrated["top_fallback"], true);
+    assert_eq!(
+        unrated["trending_fallback"], false,
+        "only trending says trending_fallback"
+    );
+    assert_eq!(
+        ids(&unrated["items"]),
+        [bought.clone(), viewed.clone(), quiet.clone()]
+    );
+    let paid = expect_json(
+        app.get(&format!("/api/v1/orders/{order_id}"), Some(&buyer.token))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let review = app
+        .post(
+            &format!(
+                "/api/v1/orders/{order_id}/items/{}/review",
+                paid["items"][0]["id"].as_str().unwrap()
+            ),
+            Some(&buyer.token),
+            json!({"rating": 2}),
+        )
+        .await;
+    expect_json(review, StatusCode::CREATED).await;
+    let rated = top(&app).await;
+    assert_eq!(rated["top_fallback"], false);
+    // One 2-star review pulls the Bayesian score below the unreviewed listings' 3.00.
+    assert_eq!(
+        ids(&rated["items"]),
+        [viewed.clone(), quiet.clone(), bought.clone()]
+    );
 }
 
 #[tokio::test]

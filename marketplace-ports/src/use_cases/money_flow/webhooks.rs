@@ -147,6 +147,11 @@ impl WebhookReceiver {
         if !actor.roles.is_owner() {
             return Err(ProcessAgainError::Forbidden);
         }
+        // Stripe's event ids are short and plain (`evt_…`): anything else was never received.
+        let plain = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        if id.is_empty() || id.len() > 255 || !id.chars().all(plain) {
+            return Err(ProcessAgainError::NotFound);
+        }
         let (record, payload) = self
             .deps
             .queries
