@@ -89,6 +89,20 @@ impl ApiError {
         ApiError::BadRequest(body(code, message))
     }
 
+    /// 400 `invalid_parameter` naming a query or path parameter.
+    pub fn bad_parameter(name: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut fields = BTreeMap::new();
+        fields.insert(name.to_owned(), vec![message.clone()]);
+        ApiError::BadRequest(Json(ErrorBody {
+            error: ErrorDetail {
+                code: "invalid_parameter".to_owned(),
+                message: format!("{name}: {message}"),
+                fields,
+            },
+        }))
+    }
+
     /// 401.
     pub fn unauthorized(message: impl Into<String>) -> Self {
         ApiError::Unauthorized(body("unauthenticated", message))

@@ -59,8 +59,52 @@ fn named_field(message: &str) -> Option<&str> {
     rest.split_once('`').map(|(name, _)| name)
 }
 
-/// Parses `bytes` as `T`, classifying errors.
+/// The dotted path of the first string (value or key) holding a NUL character, if any. PostgreSQL
+/// refuses NUL in text, so such input is refused here, where text enters, naming the field.
+fn nul_path(value: &serde_json::Value, path: &str) -> Option<String> {
+    let at = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        serde_json::Value::String(text) if text.contains('\0') => Some(if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path.to_owned()
+        }),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_path(item, &at(&i.to_string()))),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                Some(at(&key.replace('\0', "\\0")))
+            } else {
+                nul_path(item, &at(key))
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Parses `bytes` as `T`, classifying errors; a string with a NUL character is refused naming its
+/// field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonBodyError> {
+    // JSON can only carry a NUL escaped: look closer only when the escape is there.
+    let escaped_nul = bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"));
+    if let Some(field) = escaped_nul
+        .then(|| serde_json::from_slice::<serde_json::Value>(bytes).ok())
+        .flatten()
+        .and_then(|value| nul_path(&value, ""))
+    {
+        return Err(JsonBodyError::Invalid {
+            field,
+            message: "must not contain a NUL character".to_owned(),
+        });
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -185,6 +229,25 @@ mod tests {
 
     fn error(json: &str) -> JsonBodyError {
         parse_json::<Outer>(json.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_naming_its_field() {
+        let refused = |json: &str| match error(json) {
+            JsonBodyError::Invalid { field, message } => {
+                assert_eq!(message, "must not contain a NUL character");
+                field
+            }
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(refused(r#"{"name": "a\u0000b"}"#), "name");
+        assert_eq!(
+            refused(r#"{"name": "a", "inner": {"x": ["\u0000"]}}"#),
+            "inner.x.0"
+        );
+        assert_eq!(refused(r#""\u0000""#), "body");
+        // An escaped backslash before `u0000` is text, not a NUL.
+        assert!(parse_json::<Outer>(br#"{"name": "a\\u0000"}"#).is_ok());
     }
 
     #[test]

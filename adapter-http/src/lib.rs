@@ -21,6 +21,7 @@ pub mod auth;
 pub mod dto;
 pub mod error;
 pub mod files;
+pub mod input;
 pub mod json;
 pub mod limits;
 pub mod links;
@@ -46,6 +47,7 @@ use api::system::SystemApi;
 use api::users::UsersApi;
 use api::webhooks::WebhooksApi;
 use error::ApiError;
+use input::RejectNul;
 use limits::BodyLimit;
 
 /// HTTP settings.
@@ -186,6 +188,7 @@ pub fn routes(services: Services, config: HttpConfig) -> impl Endpoint<Output = 
         .nest("/", api)
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
+        .with(RejectNul)
         .with(BodyLimit {
             other: config.json_body_limit,
             multipart: config.upload_body_limit,
@@ -259,6 +262,7 @@ pub async fn read_upload(upload: Upload, max: u64) -> Result<UploadedFile, ApiEr
         return Err(UploadError::TooLarge { size, limit: max }.into());
     }
     let file_name = upload.file_name().unwrap_or_default().to_owned();
+    input::form_text("file", &file_name)?;
     let bytes = upload.into_vec().await.map_err(|e| {
         ApiError::bad_request("upload_failed", format!("could not read the upload: {e}"))
     })?;

@@ -389,7 +389,60 @@ pub(crate) fn payload(event_type: &str, value: serde_json::Value) -> Result<Even
 ///
 /// # Errors
 /// Not JSON, or not an event, or an object of the wrong shape.
+/// Keys whose values are Stripe identifiers or codes: short (Stripe's own ids are well under 255
+/// characters), stored and indexed by us, so longer ones are refused before they reach storage.
+const IDENTIFIER_KEYS: &[&str] = &[
+    "id",
+    "object",
+    "type",
+    "account",
+    "charge",
+    "payment_intent",
+    "latest_charge",
+    "customer",
+    "status",
+    "payment_status",
+    "currency",
+    "reason",
+    "api_version",
+];
+
+/// The longest identifier accepted.
+const MAX_IDENTIFIER: usize = 255;
+
+/// Refuses an event holding a NUL character anywhere, or an identifier longer than
+/// [`MAX_IDENTIFIER`] (no genuine Stripe event has either; PostgreSQL would refuse the first and
+/// could not index the second).
+fn check_strings(value: &serde_json::Value, key: &str) -> Result<(), String> {
+    match value {
+        serde_json::Value::String(text) => {
+            if text.contains('\0') {
+                return Err(format!("`{key}` contains a NUL character"));
+            }
+            let identifier = IDENTIFIER_KEYS.contains(&key) || key.ends_with("_id");
+            if identifier && text.chars().count() > MAX_IDENTIFIER {
+                return Err(format!(
+                    "`{key}` is longer than {MAX_IDENTIFIER} characters"
+                ));
+            }
+            Ok(())
+        }
+        serde_json::Value::Array(items) => {
+            items.iter().try_for_each(|item| check_strings(item, key))
+        }
+        serde_json::Value::Object(fields) => fields.iter().try_for_each(|(name, item)| {
+            if name.contains('\0') {
+                return Err("a key contains a NUL character".to_owned());
+            }
+            check_strings(item, name)
+        }),
+        _ => Ok(()),
+    }
+}
+
 pub(crate) fn parse_event(body: &[u8]) -> Result<StripeEvent, String> {
+    let untyped: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    check_strings(&untyped, "")?;
     let wire: EventWire = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let payload = payload(&wire.event_type, wire.data.object)?;
     Ok(StripeEvent {
@@ -400,4 +453,29 @@ pub(crate) fn parse_event(body: &[u8]) -> Result<StripeEvent, String> {
         account: wire.account,
         payload,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(id: &str, metadata: &str) -> String {
+        format!(
+            r#"{{"id": "{id}", "type": "charge.refunded", "created": 1, "livemode": false,
+                "data": {{"object": {{"id": "ch_1", "object": "charge",
+                "metadata": {{"note": "{metadata}"}}}}}}}}"#
+        )
+    }
+
+    #[test]
+    fn overlong_identifiers_and_nul_characters_are_refused() {
+        let long = format!("evt_{}", "x".repeat(12_000));
+        let refused = parse_event(event(&long, "ok").as_bytes()).unwrap_err();
+        assert!(refused.contains("`id` is longer than 255"), "{refused}");
+        let nul = parse_event(event("evt_1", "a\\u0000b").as_bytes()).unwrap_err();
+        assert!(nul.contains("`note` contains a NUL"), "{nul}");
+        // Free text may be long; identifiers up to the limit pass the check.
+        let fine = event(&format!("evt_{}", "x".repeat(251)), &"n".repeat(3000));
+        assert!(check_strings(&serde_json::from_str(&fine).unwrap(), "").is_ok());
+    }
 }

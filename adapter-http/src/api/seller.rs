@@ -275,6 +275,9 @@ impl SellerApi {
         id: Path<Uuid>,
         upload: ImageUpload,
     ) -> ApiResult<CreatedImage> {
+        if let Some(alt_text) = &upload.alt_text {
+            crate::input::form_text("alt_text", alt_text)?;
+        }
         let file = read_upload(upload.file, IMAGE_MAX_BYTES).await?;
         let image = self
             .services

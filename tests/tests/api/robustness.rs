@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{expect_error, expect_json, expect_not_found, spawn_app};
+use crate::helpers::{expect_error, expect_json, expect_not_found, png_bytes, spawn_app};
 
 #[tokio::test]
 async fn health_readiness_and_documentation_are_served() {
@@ -214,4 +214,187 @@ fn fill_path(template: &str, value: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// A NUL character is refused where text enters, on every documented operation: in any query
+/// parameter (400 `invalid_parameter` naming it), in a JSON body (422 naming the field), in a
+/// path — never reaching the database, which would answer "unavailable".
+#[tokio::test]
+async fn a_nul_character_is_refused_where_text_enters_on_every_operation() {
+    let app = spawn_app().await;
+    let spec = expect_json(app.get("/api/openapi.json", None).await, StatusCode::OK).await;
+    let owner = app.owner.token.as_str();
+    let (mut queries, mut bodies) = (0, 0);
+    for (path, operations) in spec["paths"].as_object().unwrap() {
+        let concrete = fill_path(path, "00000000-0000-0000-0000-000000000000");
+        for (method, operation) in operations.as_object().unwrap() {
+            let method: Method = method.to_uppercase().parse().unwrap();
+            let parameters = operation["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for parameter in parameters.iter().filter(|p| p["in"] == "query") {
+                let name = parameter["name"].as_str().unwrap();
+                let url = app.url(&format!("{concrete}?{name}=a%00b"));
+                let response = app
+                    .client
+                    .request(method.clone(), url)
+                    .bearer_auth(owner)
+                    .send()
+                    .await
+                    .unwrap();
+                let body = expect_error(
+                    response,
+                    StatusCode::BAD_REQUEST,
+                    "invalid_parameter",
+                    Some(name),
+                )
+                .await;
+                assert!(body["error"]["message"].as_str().unwrap().contains("NUL"));
+                queries += 1;
+            }
+            let json_body = operation["requestBody"]["content"]
+                .as_object()
+                .is_some_and(|content| content.keys().any(|k| k.starts_with("application/json")));
+            if json_body && !path.starts_with("/webhooks/") {
+                let response = app
+                    .client
+                    .request(method.clone(), app.url(&concrete))
+                    .bearer_auth(owner)
+                    .header("content-type", "application/json")
+                    .body(r#"{"probe": {"deep": ["a\u0000b"]}}"#)
+                    .send()
+                    .await
+                    .unwrap();
+                expect_error(
+                    response,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    Some("probe.deep.0"),
+                )
+                .await;
+                bodies += 1;
+            }
+        }
+    }
+    assert!(
+        queries > 40 && bodies > 30,
+        "{queries} query parameters, {bodies} bodies"
+    );
+
+    // The places the attack reached the database before, by their own names.
+    let listed = app.get("/api/v1/products?q=%00", None).await;
+    expect_error(
+        listed,
+        StatusCode::BAD_REQUEST,
+        "invalid_parameter",
+        Some("q"),
+    )
+    .await;
+    let completed = app
+        .get("/api/v1/checkout/complete?session_id=%00", None)
+        .await;
+    expect_error(
+        completed,
+        StatusCode::BAD_REQUEST,
+        "invalid_parameter",
+        Some("session_id"),
+    )
+    .await;
+    let login = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "a\u{0}b", "password": "x"}),
+        )
+        .await;
+    expect_error(
+        login,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        Some("username"),
+    )
+    .await;
+    let in_path = app.get("/api/v1/products/a%00b", None).await;
+    expect_error(
+        in_path,
+        StatusCode::BAD_REQUEST,
+        "invalid_parameter",
+        Some("path"),
+    )
+    .await;
+    // Upload form fields and file names.
+    let models = app.category("MODEL", "Homeware", None).await;
+    let seller = app.ready_seller("potter").await;
+    let product = app
+        .listing(
+            &seller,
+            json!({"kind": "MODEL", "title": "Vase", "category_id": models, "price": "5.00"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let images = format!("/api/v1/seller/products/{product}/images");
+    let with_alt = app
+        .upload(
+            &images,
+            &seller.token,
+            "vase.png",
+            png_bytes(),
+            &[("alt_text", "a\0b")],
+        )
+        .await;
+    expect_error(
+        with_alt,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        Some("alt_text"),
+    )
+    .await;
+    // A NUL in a part's headers (the file name) does not even parse as multipart.
+    let named = app
+        .upload(&images, &seller.token, "va\0se.png", png_bytes(), &[])
+        .await;
+    expect_error(named, StatusCode::BAD_REQUEST, "bad_request", None).await;
+}
+
+/// Sends raw bytes to the app and returns the status line and the body.
+async fn raw_request(app: &crate::helpers::TestApp, request: &[u8]) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text.lines().next().unwrap_or_default().to_owned();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// Control characters in a header never reach the application: the HTTP parser answers a bare 400
+/// (documented in the README); a tab, which HTTP allows, is an ordinary unknown cart token.
+#[tokio::test]
+async fn a_cart_token_with_a_control_character_is_refused_by_the_http_parser() {
+    let app = spawn_app().await;
+    for (token, expected) in [
+        (&b"ab\x01cd"[..], "HTTP/1.1 400"),
+        (&b"\x7f"[..], "HTTP/1.1 400"),
+        (&b"ab\tcd"[..], "HTTP/1.1 200"),
+    ] {
+        let mut request =
+            b"GET /api/v1/cart HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Cart-Token: ".to_vec();
+        request.extend_from_slice(token);
+        request.extend_from_slice(b"\r\n\r\n");
+        let (status, body) = raw_request(&app, &request).await;
+        assert!(status.starts_with(expected), "{token:?}: {status} {body}");
+        if expected.ends_with("200") {
+            let cart: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(cart["lines"], json!([]));
+        }
+    }
 }

@@ -421,3 +421,34 @@ async fn refunds_whose_amounts_overflow_are_refused_with_a_422_and_recorded() {
         "a redelivery changes nothing"
     );
 }
+
+#[tokio::test]
+async fn a_signed_event_with_an_overlong_id_or_a_nul_is_refused_with_400_and_not_recorded() {
+    let app = spawn_app().await;
+    let held = held_payment(&app).await;
+    let long_id = format!("evt_{}", "x".repeat(12_000));
+    let mut with_nul = held.session.clone();
+    with_nul["metadata"]["note"] = json!("a\u{0}b");
+    for body in [
+        completed_event(&long_id, &held.session),
+        completed_event("evt_nul", &with_nul),
+    ] {
+        let response = deliver_signed(&app, &body).await;
+        expect_error(
+            response,
+            StatusCode::BAD_REQUEST,
+            "webhook_verification_failed",
+            None,
+        )
+        .await;
+    }
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from webhook_events where id = 'evt_nul' or length(id) > 255"
+        )
+        .await,
+        0
+    );
+    assert_eq!(order_status(&app, &held).await, "pending");
+}

@@ -23,6 +23,9 @@ pub enum PayoutAdminError {
     /// No such order, or it was never paid (money tools have nothing to do with unpaid orders).
     #[error("order not found")]
     NotFound,
+    /// The user sold nothing in this order.
+    #[error("this user is not a seller of the order")]
+    NotASellerOfOrder,
     /// The seller was not paid for this order, so there is no transfer to reverse.
     #[error("the seller was not paid for this order; refunds only lowered what it owes them")]
     NotPaidOut,
@@ -42,6 +45,9 @@ impl UseCaseError for PayoutAdminError {
         match self {
             PayoutAdminError::Forbidden => ErrorKind::Forbidden { code: "forbidden" },
             PayoutAdminError::NotFound => ErrorKind::NotFound,
+            PayoutAdminError::NotASellerOfOrder => ErrorKind::Unprocessable {
+                code: "not_a_seller_of_order",
+            },
             PayoutAdminError::NotPaidOut => ErrorKind::Conflict {
                 code: "not_paid_out",
             },
@@ -170,7 +176,8 @@ impl PayoutAdmin {
     ///
     /// # Errors
     /// [`PayoutAdminError::NotFound`] for an unknown or unpaid order,
-    /// [`PayoutAdminError::NotPaidOut`], [`PayoutAdminError::NothingToRecover`].
+    /// [`PayoutAdminError::NotASellerOfOrder`], [`PayoutAdminError::NotPaidOut`],
+    /// [`PayoutAdminError::NothingToRecover`].
     pub async fn reverse_payout(
         &self,
         actor: &Actor,
@@ -181,6 +188,9 @@ impl PayoutAdmin {
         let now = self.deps.clock.now();
         let mut tx = self.deps.uow.begin().await?;
         let order = paid_order_for_update(tx.as_mut(), order_id).await?;
+        if !order.sellers().contains(&seller) {
+            return Err(PayoutAdminError::NotASellerOfOrder);
+        }
         let amount = match recoverable(tx.as_mut(), &order, seller).await? {
             Recovery::NotPaidOut => return Err(PayoutAdminError::NotPaidOut),
             Recovery::NothingOwed => return Err(PayoutAdminError::NothingToRecover),

@@ -13,9 +13,9 @@ use crate::ports::{
     NewTransfer, PaymentError, PaymentIntent, RefundData, RefundStatus, Transfer, TransferReversal,
     WebhookEndpoint,
 };
-use crate::use_cases::Actor;
 use crate::use_cases::jobs::runner::JobRun;
 use crate::use_cases::orders::mail::send_order_mail;
+use crate::use_cases::{Actor, ErrorKind, UseCaseError};
 
 /// The transfers Stripe was asked for, with their idempotency keys.
 pub(super) type Transfers = Arc<Mutex<Vec<(NewTransfer, String)>>>;
@@ -465,6 +465,17 @@ async fn a_reversal_takes_back_the_sellers_part_of_a_later_refund_once() {
     assert_eq!(world.balance(&seller), Cents::ZERO, "the debt is settled");
     let again = admin.reverse_payout(&owner, order.id, seller.user_id).await;
     assert!(again.is_err(), "nothing left to take back: {again:?}");
+    let stranger = world.buyer("stranger").await;
+    let not_theirs = admin
+        .reverse_payout(&owner, order.id, stranger.user_id)
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        not_theirs.kind(),
+        ErrorKind::Unprocessable {
+            code: "not_a_seller_of_order"
+        }
+    ));
 }
 
 #[tokio::test]
