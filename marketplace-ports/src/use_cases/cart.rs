@@ -173,6 +173,12 @@ impl Carts {
         quantity: i64,
     ) -> Result<CartView, CartError> {
         let mut tx = self.deps.uow.begin().await?;
+        // The lock order of docs/architecture.md: the cart before its products (placing an order
+        // holds the cart while it references the products).
+        let cart = self
+            .open(tx.as_mut(), owner, true)
+            .await?
+            .ok_or(CartError::NotFound)?;
         let record = tx
             .products()?
             .get_product_for_update(product)
@@ -182,10 +188,6 @@ impl Carts {
             .map_err(|e| CartError::Invalid(FieldErrors::single("quantity", e.to_string())))?;
         check_addable(addable(tx.as_mut(), &record, owner.actor).await?)
             .map_err(CartError::Refused)?;
-        let cart = self
-            .open(tx.as_mut(), owner, true)
-            .await?
-            .ok_or(CartError::NotFound)?;
         let lines = tx.carts()?.cart_lines(cart.record.id).await?;
         let existing = lines
             .iter()

@@ -7,6 +7,7 @@ mod books;
 mod cart;
 mod catalog;
 mod checkout;
+mod concurrency;
 mod discovery;
 mod disputes;
 mod downloads;
