@@ -52,6 +52,11 @@ pub enum LocalServerError {
         /// Its output or the server log's tail.
         detail: String,
     },
+    /// Another process owns the server but it is not running (it is starting or stopping).
+    #[error(
+        "another process owns the PostgreSQL server in {0} but it is not running; retry in a moment"
+    )]
+    OwnedElsewhere(PathBuf),
     /// The data folder path cannot be used (e.g. contains a quote).
     #[error("unusable data folder {0}: it must not contain quotes")]
     BadPath(PathBuf),
@@ -69,6 +74,26 @@ struct RunAs {
     gid: u32,
 }
 
+/// Takes the owner's lock of the server in `data_dir`: `None` when another process holds it.
+fn owner_lock(data_dir: &Path) -> Result<Option<fs::File>, LocalServerError> {
+    let mut name = data_dir.as_os_str().to_owned();
+    name.push(".owner.lock");
+    let path = PathBuf::from(name);
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io(format!("opening {}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(fs::TryLockError::WouldBlock) => Ok(None),
+        Err(fs::TryLockError::Error(error)) => {
+            Err(io(format!("locking {}", path.display()))(error))
+        }
+    }
+}
+
 /// A running local server.
 #[derive(Debug)]
 pub struct LocalServer {
@@ -76,7 +101,11 @@ pub struct LocalServer {
     data_dir: PathBuf,
     socket_dir: PathBuf,
     run_as: Option<RunAs>,
+    /// This process owns the server: it started it, or took over one a crashed run left behind;
+    /// it stops it in [`LocalServer::stop`].
     started_here: bool,
+    /// The owner's lock, held as long as this value lives (see [`LocalServer::start`]).
+    _owner_lock: Option<fs::File>,
 }
 
 /// Settings for a throwaway test server: durability off, many connections.
@@ -91,6 +120,12 @@ const EPHEMERAL_SETTINGS: &[&str] = &[
 impl LocalServer {
     /// Starts (creating it on first use) the server whose data lives in `data_dir`, or reuses one
     /// already running there.
+    ///
+    /// One process at a time owns a server, through an exclusive lock on `<data_dir>.owner.lock`
+    /// held while its [`LocalServer`] lives: the owner stops the server on exit. A process that
+    /// finds the lock held (a command run beside `serve`) shares the server and leaves it running;
+    /// one that finds the server running with the lock free takes it over — it was left by a run
+    /// that crashed — and stops it on exit, so no server is ever orphaned.
     ///
     /// # Errors
     /// [`LocalServerError::NotInstalled`] when PostgreSQL is missing; the others on failures.
@@ -146,22 +181,33 @@ impl LocalServer {
         fs::set_permissions(&data_dir, fs::Permissions::from_mode(0o700))
             .map_err(io(format!("restricting {}", data_dir.display())))?;
         let socket_dir = socket_dir_for(&data_dir, run_as)?;
+        let owner_lock = owner_lock(&data_dir)?;
         let mut server = LocalServer {
             bin_dir,
             data_dir,
             socket_dir,
             run_as,
             started_here: false,
+            _owner_lock: owner_lock,
         };
         if !server.data_dir.join("PG_VERSION").exists() {
             server.initdb()?;
         }
-        if server.is_running() {
-            tracing::info!(data_dir = %server.data_dir.display(), "reusing the PostgreSQL server already running there");
-        } else {
-            server.pg_ctl_start(settings)?;
-            server.started_here = true;
-            tracing::info!(data_dir = %server.data_dir.display(), "started a private PostgreSQL server");
+        let owner = server._owner_lock.is_some();
+        match (server.is_running(), owner) {
+            (true, false) => {
+                tracing::info!(data_dir = %server.data_dir.display(), "sharing the PostgreSQL server of the process that runs it");
+            }
+            (true, true) => {
+                server.started_here = true;
+                tracing::warn!(data_dir = %server.data_dir.display(), "taking over the PostgreSQL server an earlier run left running; it stops when this process exits");
+            }
+            (false, false) => return Err(LocalServerError::OwnedElsewhere(server.data_dir)),
+            (false, true) => {
+                server.pg_ctl_start(settings)?;
+                server.started_here = true;
+                tracing::info!(data_dir = %server.data_dir.display(), "started a private PostgreSQL server");
+            }
         }
         Ok(server)
     }
@@ -179,7 +225,7 @@ impl LocalServer {
         &self.socket_dir
     }
 
-    /// Stops the server if this process started it (a server we only reused keeps running).
+    /// Stops the server if this process owns it (a server shared with its owner keeps running).
     ///
     /// # Errors
     /// When `pg_ctl stop` fails.
