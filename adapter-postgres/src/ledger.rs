@@ -9,7 +9,7 @@ use marketplace_domain::pagination::{Page, PageRequest};
 use marketplace_ports::ports::{
     LedgerFilter, LedgerQueries, LedgerStore, SellerLedgerLine, StoreError,
 };
-use sqlx::{Postgres, QueryBuilder};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -255,6 +255,49 @@ fn posting_of(row: &PostingRow) -> Result<Posting, StoreError> {
 /// The journal of one transaction.
 pub(crate) struct PgLedger(pub(crate) TxConn);
 
+/// The journal entries booked on an order, oldest first, rebuilt through the checked constructor.
+async fn entries_of_order(
+    conn: &mut PgConnection,
+    order: OrderId,
+) -> Result<Vec<JournalEntry>, StoreError> {
+    let entries = sqlx::query_as!(
+        EntryRow,
+        "select id, kind, order_id, currency, seller_id, stripe_id, adjustment_id, amount_cents,
+                fee_cents, order_item_id, external_created_at
+         from journal_entries where order_id = $1 order by created_at, id",
+        order.get()
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    let ids: Vec<Uuid> = entries.iter().map(|e| e.id).collect();
+    let postings = sqlx::query_as!(
+        PostingRow,
+        "select entry_id, account, amount_cents, order_item_id, component
+         from journal_postings where entry_id = any($1) order by entry_id, seq",
+        &ids
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(store_error)?;
+    entries
+        .iter()
+        .map(|row| {
+            let postings = postings
+                .iter()
+                .filter(|p| p.entry_id == row.id)
+                .map(posting_of)
+                .collect::<Result<Vec<_>, _>>()?;
+            let currency =
+                Currency::parse(&row.currency).map_err(|e| corrupt("journal entry", e))?;
+            // Rebuilt through the checked constructor: a stored entry that does not balance is
+            // reported, never used.
+            JournalEntry::new(fact_of(row)?, currency, postings)
+                .map_err(|e| corrupt("journal entry", e))
+        })
+        .collect()
+}
+
 #[async_trait]
 impl LedgerStore for PgLedger {
     async fn insert_entry(
@@ -337,42 +380,7 @@ impl LedgerStore for PgLedger {
 
     async fn order_entries(&mut self, order: OrderId) -> Result<Vec<JournalEntry>, StoreError> {
         let mut tx = self.0.lock().await;
-        let entries = sqlx::query_as!(
-            EntryRow,
-            "select id, kind, order_id, currency, seller_id, stripe_id, adjustment_id, amount_cents,
-                    fee_cents, order_item_id, external_created_at
-             from journal_entries where order_id = $1 order by created_at, id",
-            order.get()
-        )
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(store_error)?;
-        let ids: Vec<Uuid> = entries.iter().map(|e| e.id).collect();
-        let postings = sqlx::query_as!(
-            PostingRow,
-            "select entry_id, account, amount_cents, order_item_id, component
-             from journal_postings where entry_id = any($1) order by entry_id, seq",
-            &ids
-        )
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(store_error)?;
-        entries
-            .iter()
-            .map(|row| {
-                let postings = postings
-                    .iter()
-                    .filter(|p| p.entry_id == row.id)
-                    .map(posting_of)
-                    .collect::<Result<Vec<_>, _>>()?;
-                let currency =
-                    Currency::parse(&row.currency).map_err(|e| corrupt("journal entry", e))?;
-                // Rebuilt through the checked constructor: a stored entry that does not balance is
-                // reported, never used.
-                JournalEntry::new(fact_of(row)?, currency, postings)
-                    .map_err(|e| corrupt("journal entry", e))
-            })
-            .collect()
+        entries_of_order(&mut tx, order).await
     }
 
     async fn lock_seller_balance(
@@ -438,6 +446,11 @@ struct LedgerLineRow {
 
 #[async_trait]
 impl LedgerQueries for PgStore {
+    async fn order_entries(&self, order: OrderId) -> Result<Vec<JournalEntry>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(store_error)?;
+        entries_of_order(&mut conn, order).await
+    }
+
     async fn seller_balance(
         &self,
         seller: UserId,

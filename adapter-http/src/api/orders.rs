@@ -112,10 +112,10 @@ pub struct OrderItemDto {
     pub unit_price_cents: i64,
     /// `quantity × unit_price_cents`.
     pub gross_cents: i64,
-    /// The platform's fee on this line.
-    pub marketplace_fee_cents: i64,
-    /// What the seller earns: gross − fee.
-    pub seller_net_cents: i64,
+    /// The platform's fee on this line (sellers' money: absent in the buyer's view).
+    pub marketplace_fee_cents: Option<i64>,
+    /// What the seller earns: gross − fee (absent in the buyer's view).
+    pub seller_net_cents: Option<i64>,
     /// This line's share of the order's tax.
     pub tax_cents: i64,
     /// This line's share of the order's shipping.
@@ -300,7 +300,7 @@ pub enum PlaceOrderResponse {
     Existing(Json<OrderDto>),
 }
 
-fn item_dto(item: &OrderLine) -> OrderItemDto {
+fn item_dto(item: &OrderLine, seller_money: bool) -> OrderItemDto {
     OrderItemDto {
         id: item.id.get(),
         product_id: item.product_id.get(),
@@ -310,8 +310,8 @@ fn item_dto(item: &OrderLine) -> OrderItemDto {
         quantity: item.quantity,
         unit_price_cents: item.unit_price.get(),
         gross_cents: item.gross.get(),
-        marketplace_fee_cents: item.fee.get(),
-        seller_net_cents: item.net.get(),
+        marketplace_fee_cents: seller_money.then(|| item.fee.get()),
+        seller_net_cents: seller_money.then(|| item.net.get()),
         tax_cents: item.tax.get(),
         shipping_cents: item.shipping.get(),
         is_digital: item.kind.is_digital(),
@@ -342,38 +342,46 @@ fn payment_reference(order: &Order) -> Option<String> {
 
 /// The wire shape of an order with the lines shown; `access_token` only for callers who may see
 /// it.
-pub fn order_dto<'a>(
-    order: &Order,
-    lines: impl Iterator<Item = &'a OrderLine>,
-    token: Option<String>,
-) -> OrderDto {
+/// Builds the order as its audience sees it: a seller gets their share's totals and no buyer
+/// details (the address only when one of their lines ships); a buyer no sellers' money.
+pub fn order_dto(view: &OrderView, token: Option<String>) -> OrderDto {
+    let order = &view.order;
+    let share = view.seller_share();
+    let buyer = view.shows_buyer();
     OrderDto {
         id: order.id.get(),
         status: order.status.as_str().to_owned(),
         kind: order.kind.as_str().to_owned(),
         currency: order.currency.to_string(),
-        subtotal_cents: order.subtotal.get(),
-        tax_cents: order.tax.get(),
-        shipping_cents: order.shipping.get(),
-        total_cents: order.total.get(),
-        refunded_cents: order.refunded.get(),
+        subtotal_cents: share.map_or(order.subtotal, |s| s.subtotal).get(),
+        tax_cents: share.map_or(order.tax, |s| s.tax).get(),
+        shipping_cents: share.map_or(order.shipping, |s| s.shipping).get(),
+        total_cents: share.map_or(order.total, |s| s.total).get(),
+        refunded_cents: share.map_or(order.refunded, |s| s.refunded).get(),
         fee_percent: FeePercent::from_basis_points(order.fee_rate)
             .get()
             .to_string(),
-        buyer_id: order.buyer_id.map(|b| b.get()),
-        guest_email: order.guest_email.clone(),
-        payment_reference: payment_reference(order),
+        buyer_id: order.buyer_id.filter(|_| buyer).map(|b| b.get()),
+        guest_email: order.guest_email.clone().filter(|_| buyer),
+        payment_reference: payment_reference(order).filter(|_| buyer),
         paid_at: order.paid_at,
-        shipping_address: order.shipping_address.as_ref().map(address_dto),
+        shipping_address: order
+            .shipping_address
+            .as_ref()
+            .filter(|_| view.shows_address())
+            .map(address_dto),
         created_at: order.created_at,
         updated_at: order.updated_at,
-        items: lines.map(item_dto).collect(),
+        items: view
+            .lines()
+            .map(|line| item_dto(line, view.shows_seller_money()))
+            .collect(),
         access_token: token,
     }
 }
 
 fn view_dto(view: OrderView) -> OrderDto {
-    order_dto(&view.order, view.lines(), None)
+    order_dto(&view, None)
 }
 
 fn download_dto(order: OrderId, asset: AssetRecord, token: Option<&str>) -> DownloadDto {
@@ -436,7 +444,7 @@ pub fn detail_dto(detail: OrderDetail) -> OrderDetailDto {
             .collect(),
         events: detail.events.into_iter().map(event_dto).collect(),
         payouts: detail.payouts.into_iter().map(payout_dto).collect(),
-        order: order_dto(&detail.view.order, detail.view.lines(), token),
+        order: order_dto(&detail.view, token),
     }
 }
 
@@ -457,12 +465,8 @@ impl OrdersApi {
             .order_placement
             .place(cart.owner(&auth), body.0.guest_email.as_deref())
             .await?;
-        let order = &placed.order;
-        let dto = order_dto(
-            order,
-            order.lines().iter(),
-            order.guest_token().map(str::to_owned),
-        );
+        let token = placed.order.guest_token().map(str::to_owned);
+        let dto = order_dto(&OrderView::for_buyer(placed.order), token);
         Ok(if placed.created {
             PlaceOrderResponse::Created(Json(dto))
         } else {

@@ -69,6 +69,25 @@ impl OrderEventKind {
         OrderEventKind::RefundProcessed,
     ];
 
+    /// True when the buyer's view of the order shows this event: what the buyer paid and what
+    /// happened to it. Sellers' transfers and reversals, disputes (their fees are a seller's or
+    /// the platform's cost) and warnings for people who run the marketplace are not the buyer's.
+    pub fn shown_to_buyer(self) -> bool {
+        matches!(
+            self,
+            OrderEventKind::Created
+                | OrderEventKind::CheckoutSessionCreated
+                | OrderEventKind::Paid
+                | OrderEventKind::PaymentPending
+                | OrderEventKind::PaymentFailed
+                | OrderEventKind::CheckoutExpired
+                | OrderEventKind::Refunded
+                | OrderEventKind::RefundRequested
+                | OrderEventKind::RefundDecided
+                | OrderEventKind::RefundProcessed
+        )
+    }
+
     /// Stored and wire spelling (`created`, `paid`, `transfer_created`, …).
     pub fn as_str(self) -> &'static str {
         match self {

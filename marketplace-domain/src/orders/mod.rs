@@ -9,7 +9,7 @@ pub mod status;
 pub use events::{OrderEvent, OrderEventKind};
 pub use order::{
     CheckoutCompletion, CheckoutPaymentStatus, CheckoutState, CompletedCheckout, NewLine, NewOrder,
-    Order, OrderChange, OrderData, OrderLine, Payment, PaymentReference, SessionEnd,
+    Order, OrderChange, OrderData, OrderLine, Payment, PaymentReference, SellerShare, SessionEnd,
     ShippingAddress,
 };
 pub use pricing::{

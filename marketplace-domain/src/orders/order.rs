@@ -81,6 +81,23 @@ pub enum Payment {
     },
 }
 
+/// One seller's part of an order ([`Order::seller_share`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SellerShare {
+    /// Σ gross of their lines.
+    pub subtotal: Cents,
+    /// Their lines' shares of the tax.
+    pub tax: Cents,
+    /// Their lines' shares of the shipping.
+    pub shipping: Cents,
+    /// What the buyer paid for their lines.
+    pub total: Cents,
+    /// What was refunded of it (refunds and lost disputes that stand).
+    pub refunded: Cents,
+    /// One of their lines ships.
+    pub ships: bool,
+}
+
 /// One line of an order: a snapshot of the product, its seller, price and money split.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderLine {
@@ -344,6 +361,36 @@ impl Order {
     pub fn refunds(&self, booked: &[JournalEntry]) -> Result<RefundState, LedgerError> {
         let facts: Vec<&Fact> = booked.iter().map(JournalEntry::fact).collect();
         refund_state(&self.money(), &facts)
+    }
+
+    /// One seller's part of the order, as their view of it shows: their lines' gross, tax and
+    /// shipping shares, what the buyer paid for them, what was refunded of it, and whether any of
+    /// their lines ships (only then do they see where it goes).
+    ///
+    /// # Errors
+    /// As [`Order::refunds`].
+    pub fn seller_share(
+        &self,
+        seller: UserId,
+        booked: &[JournalEntry],
+    ) -> Result<SellerShare, LedgerError> {
+        let refunds = self.refunds(booked)?;
+        let mut share = SellerShare::default();
+        for (index, line) in self.lines.iter().enumerate() {
+            if line.seller_id != seller {
+                continue;
+            }
+            share.subtotal = share.subtotal.checked_add(line.gross)?;
+            share.tax = share.tax.checked_add(line.tax)?;
+            share.shipping = share.shipping.checked_add(line.shipping)?;
+            share.refunded = share.refunded.checked_add(refunds.line_refunded(index)?)?;
+            share.ships |= line.kind == ProductKind::Model;
+        }
+        share.total = share
+            .subtotal
+            .checked_add(share.tax)?
+            .checked_add(share.shipping)?;
+        Ok(share)
     }
 
     /// Whether each line (in line order) was refunded in full: something was paid for it, and

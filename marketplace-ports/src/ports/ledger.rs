@@ -62,6 +62,8 @@ pub trait LedgerStore: Send {
 /// Ledger reads.
 #[async_trait]
 pub trait LedgerQueries: Send + Sync {
+    /// The entries booked on an order, oldest first (what its seller's share is computed from).
+    async fn order_entries(&self, order: OrderId) -> Result<Vec<JournalEntry>, StoreError>;
     /// A seller's balance.
     async fn seller_balance(&self, seller: UserId, currency: Currency)
     -> Result<Cents, StoreError>;

@@ -120,6 +120,22 @@ async fn a_buyer_pays_two_sellers_and_each_receives_exactly_their_net() {
         "registered buyers get no guest token"
     );
     let items = order["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .all(|i| i["marketplace_fee_cents"].is_null() && i["seller_net_cents"].is_null()),
+        "the buyer sees nothing of the sellers' money: {order}"
+    );
+    let whole = expect_json(
+        app.get(
+            &format!("/api/v1/orders/{order_id}"),
+            Some(&app.owner.token),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let items = whole["items"].as_array().unwrap();
     let line = |product: &str| items.iter().find(|i| i["product_id"] == product).unwrap();
     // 10 % of 49.98 = 4.998 → 5.00; 10 % of 5.05 = 0.505 → 0.51 (half-up).
     assert_eq!(line(&owl)["marketplace_fee_cents"], 500);
@@ -330,6 +346,58 @@ async fn a_buyer_pays_two_sellers_and_each_receives_exactly_their_net() {
     let alice_items = alice_view["items"].as_array().unwrap();
     assert_eq!(alice_items.len(), 1);
     assert_eq!(alice_items[0]["product_id"], owl.as_str());
+    // Each seller sees their own money only, and the address only when one of their lines ships.
+    assert_eq!(alice_view["subtotal_cents"], 4998);
+    assert_eq!(alice_view["total_cents"], 4998);
+    assert_eq!(alice_view["refunded_cents"], 0);
+    assert_eq!(alice_view["shipping_address"]["city"], "Springfield");
+    assert!(alice_view["buyer_id"].is_null() && alice_view["payment_reference"].is_null());
+    let bob_view = expect_json(
+        app.get(
+            &format!("/api/v1/seller/orders/{order_id}"),
+            Some(&bob.token),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(bob_view["items"].as_array().unwrap().len(), 1);
+    assert_eq!(bob_view["total_cents"], 505, "only the file's money");
+    assert!(
+        bob_view["shipping_address"].is_null(),
+        "a file's seller does not see where the print ships: {bob_view}"
+    );
+    let bob_payouts = bob_view["payouts"].as_array().unwrap();
+    assert!(
+        bob_payouts
+            .iter()
+            .all(|p| p["seller_id"] == bob.id.as_str())
+    );
+    let bob_list = expect_json(
+        app.get("/api/v1/seller/orders", Some(&bob.token)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(bob_list["items"][0]["total_cents"], 505);
+    assert!(bob_list["items"][0]["shipping_address"].is_null());
+    // The buyer sees what they paid and what happened to it, nothing of the sellers' money.
+    let mine = expect_json(
+        app.get(&format!("/api/v1/orders/{order_id}"), Some(&buyer.token))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mine["total_cents"], 5503);
+    assert_eq!(mine["payouts"], json!([]), "{mine}");
+    assert!(
+        mine["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| !e["kind"].as_str().unwrap().starts_with("transfer")),
+        "{mine}"
+    );
+    assert!(mine["items"][0]["seller_net_cents"].is_null());
     let seller_dashboard = expect_json(
         app.get("/api/v1/seller/dashboard", Some(&alice.token))
             .await,

@@ -255,6 +255,7 @@ async fn a_refund_naming_one_line_never_reaches_the_other_seller() {
     })
     .await;
     assert_eq!(refunded["status"], "partially_refunded");
+    let refunded = app.order_as_owner(&open.order_id).await;
     assert!(
         refunded["events"]
             .as_array()

@@ -632,6 +632,16 @@ impl TestApp {
         .await
     }
 
+    /// An order as staff see it: every line and its money, payouts and the whole history.
+    pub async fn order_as_owner(&self, order: &str) -> Value {
+        expect_json(
+            self.get(&format!("/api/v1/orders/{order}"), Some(&self.owner.token))
+                .await,
+            StatusCode::OK,
+        )
+        .await
+    }
+
     /// Waits until no background job is queued or running.
     pub async fn jobs_settled(&self) {
         eventually("every job is done or dead", || async {

@@ -105,6 +105,15 @@ async fn a_lost_dispute_returns_the_money_and_books_the_fee_once() {
             .as_array()
             .unwrap()
             .iter()
+            .all(|e| e["kind"] != "dispute"),
+        "dispute events (and their fees) are not the buyer's: {disputed}"
+    );
+    let disputed = app.order_as_owner(&open.order_id).await;
+    assert!(
+        disputed["events"]
+            .as_array()
+            .unwrap()
+            .iter()
             .any(|e| e["kind"] == "dispute")
     );
     let lost = query_i64(
@@ -275,7 +284,8 @@ async fn an_owner_takes_back_refunds_after_the_payout_by_reversing_the_transfer(
         "{reversals:?}"
     );
     assert_eq!(app.seller_money(&open.seller).await["balance_cents"], -1080);
-    let refused_order = order_with(&app, &open, 1600).await;
+    order_with(&app, &open, 1600).await;
+    let refused_order = app.order_as_owner(&open.order_id).await;
     assert!(
         refused_order["events"]
             .as_array()

@@ -229,23 +229,31 @@ fn money_events_refund_then_replay_then_fail() {
     assert_eq!(ledger.fee_revenue(Currency::USD).unwrap(), Cents::new(150));
 }
 
-#[test]
-fn a_refund_naming_a_line_never_moves_onto_another_sellers_line() {
+/// [`placed`], paid free, then a refund of `amount` naming the print's line (seller 7), booked;
+/// returns the order, the ledger and the refund's change.
+fn paid_then_print_refunded(amount: i64) -> (Order, Ledger, OrderChange) {
     let mut order = placed();
     let mut ledger = Ledger::new();
     let paid = order.apply_payment(&Payment::Free, &[], now()).unwrap();
     assert_eq!(ledger.post(paid.entry.unwrap()), Posted::Booked);
-    // 1,200 naming the 1,000 print of seller 7: 200 more than the line holds.
     let refund = Fact::Refund {
         refund_id: "re_1".into(),
         order: order.id,
-        amount: Cents::new(1200),
+        amount: Cents::new(amount),
         line: Some(OrderItemId::from_uuid(id(2))),
         created: now(),
     };
     let change = order
         .apply_money_event(refund, ledger.entries(), now())
         .unwrap();
+    assert_eq!(ledger.post(change.entry.clone().unwrap()), Posted::Booked);
+    (order, ledger, change)
+}
+
+#[test]
+fn a_refund_naming_a_line_never_moves_onto_another_sellers_line() {
+    // 1,200 naming the 1,000 print of seller 7: 200 more than the line holds.
+    let (order, ledger, change) = paid_then_print_refunded(1200);
     assert!(
         change
             .events
@@ -254,7 +262,6 @@ fn a_refund_naming_a_line_never_moves_onto_another_sellers_line() {
         "{:?}",
         change.events
     );
-    assert_eq!(ledger.post(change.entry.unwrap()), Posted::Booked);
     assert_eq!(order.refunded, Cents::new(1000));
     assert_eq!(order.status, OrderStatus::PartiallyRefunded);
     assert_eq!(
@@ -567,4 +574,32 @@ fn a_file_is_revoked_by_its_full_refund_or_a_lost_dispute_and_returned_when_a_re
         [(file, true)],
         "a lost chargeback revokes"
     );
+}
+
+#[test]
+fn a_sellers_share_holds_their_lines_and_what_was_refunded_of_them() {
+    let (order, ledger, _) = paid_then_print_refunded(600);
+    let print = order.seller_share(seller(7), ledger.entries()).unwrap();
+    assert_eq!(
+        print,
+        SellerShare {
+            subtotal: Cents::new(1000),
+            tax: Cents::ZERO,
+            shipping: Cents::ZERO,
+            total: Cents::new(1000),
+            refunded: Cents::new(600),
+            ships: true,
+        }
+    );
+    let file = order.seller_share(seller(8), ledger.entries()).unwrap();
+    assert_eq!(
+        (file.total, file.refunded, file.ships),
+        (Cents::new(500), Cents::ZERO, false),
+        "another seller's refund is not theirs"
+    );
+    let stranger = order.seller_share(seller(9), ledger.entries()).unwrap();
+    assert_eq!(stranger, SellerShare::default());
+    assert!(OrderEventKind::Refunded.shown_to_buyer());
+    assert!(!OrderEventKind::TransferCreated.shown_to_buyer());
+    assert!(!OrderEventKind::Dispute.shown_to_buyer());
 }

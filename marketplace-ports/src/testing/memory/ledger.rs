@@ -62,6 +62,15 @@ impl LedgerStore for MemLedger {
 
 #[async_trait]
 impl LedgerQueries for MemoryStore {
+    async fn order_entries(&self, order: OrderId) -> Result<Vec<JournalEntry>, StoreError> {
+        let s = self.read("ledger.order_entries")?;
+        Ok(s.journal
+            .iter()
+            .filter(|(_, e, _)| e.fact().order() == Some(order))
+            .map(|(_, e, _)| e.clone())
+            .collect())
+    }
+
     async fn seller_balance(
         &self,
         seller: UserId,

@@ -9,7 +9,7 @@ pub mod place;
 pub mod read;
 
 use marketplace_domain::ids::UserId;
-use marketplace_domain::orders::{Order, OrderLine};
+use marketplace_domain::orders::{Order, OrderLine, SellerShare};
 
 pub use checkout::{Checkout, CheckoutError, CheckoutOutcome};
 pub use place::{OrderPlacement, PlaceOrderError, Placed};
@@ -27,30 +27,84 @@ pub struct OrderAccess<'a> {
     pub token: Option<&'a str>,
 }
 
-/// An order as one caller sees it: all its lines, or in a seller's view only theirs.
+/// Who an order is shown to, and so what of it they see (docs/architecture.md, "Order views").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// Staff and owners: everything.
+    Staff,
+    /// The buyer (or the holder of the guest token): what they paid and what happened to it,
+    /// nothing of the sellers' money.
+    Buyer,
+    /// One seller: their lines and their own money; the address only when one of their lines
+    /// ships.
+    Seller {
+        /// The seller.
+        seller: UserId,
+        /// Their part of the order.
+        share: SellerShare,
+    },
+}
+
+/// An order as one caller sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderView {
     /// The order.
     pub order: Order,
-    /// Show only this seller's lines.
-    pub only_seller: Option<UserId>,
+    /// Who it is shown to.
+    pub audience: Audience,
 }
 
 impl OrderView {
-    /// The whole order.
+    /// The whole order, for staff.
     pub fn whole(order: Order) -> OrderView {
         OrderView {
             order,
-            only_seller: None,
+            audience: Audience::Staff,
+        }
+    }
+
+    /// The buyer's view.
+    pub fn for_buyer(order: Order) -> OrderView {
+        OrderView {
+            order,
+            audience: Audience::Buyer,
         }
     }
 
     /// The lines this view shows.
     pub fn lines(&self) -> impl Iterator<Item = &OrderLine> {
+        let only = match self.audience {
+            Audience::Seller { seller, .. } => Some(seller),
+            Audience::Staff | Audience::Buyer => None,
+        };
         self.order
             .lines()
             .iter()
-            .filter(|l| self.only_seller.is_none_or(|s| l.seller_id == s))
+            .filter(move |l| only.is_none_or(|s| l.seller_id == s))
+    }
+
+    /// The seller's share, in a seller's view.
+    pub fn seller_share(&self) -> Option<&SellerShare> {
+        match &self.audience {
+            Audience::Seller { share, .. } => Some(share),
+            Audience::Staff | Audience::Buyer => None,
+        }
+    }
+
+    /// True when the sellers' money (fees, nets) is shown: not to buyers.
+    pub fn shows_seller_money(&self) -> bool {
+        self.audience != Audience::Buyer
+    }
+
+    /// True when the shipping address is shown: to buyers and staff, and to a seller one of whose
+    /// lines ships.
+    pub fn shows_address(&self) -> bool {
+        self.seller_share().is_none_or(|share| share.ships)
+    }
+
+    /// True when who bought it (account, e-mail, payment reference) is shown: not to sellers.
+    pub fn shows_buyer(&self) -> bool {
+        self.seller_share().is_none()
     }
 }
 

@@ -1,10 +1,11 @@
 //! Reading orders: one order's page (buyer, staff, or the holder of its guest token), the order a
 //! Checkout Session returns to, buyers' and sellers' lists, and downloads of bought files.
 
-use marketplace_domain::ids::{AssetId, OrderId};
+use marketplace_domain::ids::{AssetId, OrderId, UserId};
+use marketplace_domain::orders::Order;
 use marketplace_domain::pagination::{Page, PageRequest};
 
-use super::{OrderAccess, OrderView, is_buyer, may_see};
+use super::{Audience, OrderAccess, OrderView, is_buyer, may_see};
 use marketplace_domain::entitlements::DownloadRefused;
 
 use crate::ports::{
@@ -112,10 +113,21 @@ impl OrderReading {
             })
             .collect();
         let events = orders.order_events(id).await?;
-        let payouts = self.deps.queries.payouts()?.order_payouts(id).await?;
         let access_token = order.guest_token().map(str::to_owned);
+        // The buyer's view shows what they paid and what happened to it; staff see everything.
+        let staff = access.actor.is_some_and(|a| a.roles.is_staff());
+        let (view, events, payouts) = if staff {
+            let payouts = self.deps.queries.payouts()?.order_payouts(id).await?;
+            (OrderView::whole(order), events, payouts)
+        } else {
+            let events = events
+                .into_iter()
+                .filter(|e| e.kind.shown_to_buyer())
+                .collect();
+            (OrderView::for_buyer(order), events, Vec::new())
+        };
         Ok(OrderDetail {
-            view: OrderView::whole(order),
+            view,
             downloads,
             entitlements,
             events,
@@ -194,10 +206,32 @@ impl OrderReading {
             paid_only: true,
             ..OrderFilter::default()
         };
-        Ok(self.list(filter, page).await?.map(|view| OrderView {
-            only_seller: seller,
-            ..view
-        }))
+        let page = self.list(filter, page).await?;
+        let Some(seller) = seller else {
+            return Ok(page.map(|view| OrderView::whole(view.order)));
+        };
+        // Each order's share needs its journal: one read per order of the page (≤ per_page).
+        let mut views = Vec::with_capacity(page.items.len());
+        for view in page.items {
+            views.push(self.seller_view(view.order, seller).await?);
+        }
+        Ok(Page {
+            items: views,
+            request: page.request,
+            total: page.total,
+        })
+    }
+
+    /// A seller's view of an order: their lines, their share of its money.
+    async fn seller_view(&self, order: Order, seller: UserId) -> Result<OrderView, OrderReadError> {
+        let booked = self.deps.queries.ledger()?.order_entries(order.id).await?;
+        let share = order
+            .seller_share(seller, &booked)
+            .map_err(|e| StoreError::Unavailable(format!("order {}: {e}", order.id)))?;
+        Ok(OrderView {
+            order,
+            audience: Audience::Seller { seller, share },
+        })
     }
 
     /// One paid order as its seller sees it: only their lines and payouts (owners: all, with the
@@ -220,9 +254,10 @@ impl OrderReading {
             .filter(|order| order.status.was_paid())
             .ok_or(OrderReadError::NotFound)?;
         let owner = actor.roles.is_owner();
-        let view = OrderView {
-            order,
-            only_seller: (!owner).then_some(actor.user_id),
+        let view = if owner {
+            OrderView::whole(order)
+        } else {
+            self.seller_view(order, actor.user_id).await?
         };
         if view.lines().next().is_none() {
             return Err(OrderReadError::NotFound);
@@ -262,7 +297,7 @@ impl OrderReading {
             .orders()?
             .list_orders(filter, page)
             .await?
-            .map(OrderView::whole))
+            .map(OrderView::for_buyer))
     }
 
     /// A digital file of a paid order, for whoever may see the order: logged (who, when, which
