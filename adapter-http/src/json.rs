@@ -160,15 +160,23 @@ impl<'a, T: DeserializeOwned + Type + Send> ApiExtractor<'a> for JsonBody<T> {
         body: &mut RequestBody,
         _param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        let is_json = request
-            .content_type()
+        let content_type = request.content_type();
+        let is_json = content_type
             .and_then(|ct| ct.split(';').next())
             .map(|ct| ct.trim().to_ascii_lowercase())
             .is_some_and(|ct| ct == "application/json" || ct.ends_with("+json"));
-        if !is_json {
+        if !is_json && content_type.is_some() {
             return Err(JsonBodyError::NotJson.into());
         }
         let bytes = body.take()?.into_vec().await?;
+        if !is_json {
+            // No body at all reads as `{}` (a `POST` with nothing to say); a body of another
+            // kind is refused.
+            if !bytes.is_empty() {
+                return Err(JsonBodyError::NotJson.into());
+            }
+            return Ok(JsonBody(parse_json(b"{}")?));
+        }
         Ok(JsonBody(parse_json(&bytes)?))
     }
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use marketplace_domain::files::UploadError;
 use marketplace_domain::money::Currency;
 use marketplace_ports::use_cases::{Services, UploadedFile};
-use poem::http::HeaderValue;
+use poem::http::{HeaderValue, header};
 use poem::middleware::{CatchPanic, CookieJarManager};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use poem_openapi::OpenApiService;
@@ -201,7 +201,49 @@ pub fn routes(services: Services, config: HttpConfig) -> impl Endpoint<Output = 
                 ApiError::internal(&"a request handler panicked").into_response()
             }),
         )
+        .around(keep_order_tokens_private)
         .around(log_request)
+}
+
+/// True when a request carries a guest order token (`t=` or `X-Order-Token`) or reaches the
+/// pages that hand one out (orders, checkout, refund requests).
+fn touches_order_tokens(request: &Request) -> bool {
+    let path = request.uri().path();
+    [
+        "/api/v1/orders",
+        "/api/v1/checkout",
+        "/api/v1/refund-requests",
+    ]
+    .iter()
+    .any(|prefix| path.starts_with(prefix))
+        || request.headers().contains_key("x-order-token")
+        || request.uri().query().is_some_and(|q| {
+            q.split('&')
+                .any(|pair| pair == "t" || pair.starts_with("t="))
+        })
+}
+
+/// Responses that carry a guest order token, or answer a request made with one, are never stored
+/// by a cache nor passed on in a `Referer` (`Cache-Control: no-store`,
+/// `Referrer-Policy: no-referrer`).
+async fn keep_order_tokens_private<E: Endpoint>(
+    next: E,
+    request: Request,
+) -> poem::Result<Response> {
+    let private = touches_order_tokens(&request);
+    let mut response = match next.call(request).await {
+        Ok(response) => response.into_response(),
+        Err(error) => error_response(error),
+    };
+    if private {
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+    }
+    Ok(response)
 }
 
 /// The response for an error that escaped an operation: operations' own error responses pass

@@ -174,7 +174,8 @@ pub struct OrderDto {
     pub buyer_id: Option<Uuid>,
     /// The guest's e-mail.
     pub guest_email: Option<String>,
-    /// `FREE` for free orders.
+    /// What the payment is tied to: Stripe's payment intent (`pi_…`) once a checkout completes,
+    /// `FREE` for free orders; absent before payment and in sellers' views.
     pub payment_reference: Option<String>,
     /// When payment was confirmed.
     pub paid_at: Option<OffsetDateTime>,
@@ -295,9 +296,6 @@ pub enum PlaceOrderResponse {
     /// Placed; the cart is now empty.
     #[oai(status = 201)]
     Created(Json<OrderDto>),
-    /// This cart was placed moments ago: that order.
-    #[oai(status = 200)]
-    Existing(Json<OrderDto>),
 }
 
 fn item_dto(item: &OrderLine, seller_money: bool) -> OrderItemDto {
@@ -334,14 +332,13 @@ fn address_dto(address: &ShippingAddress) -> ShippingAddressDto {
 
 /// The wire spelling of how an order was paid: `FREE` for free checkouts, nothing otherwise.
 fn payment_reference(order: &Order) -> Option<String> {
-    match order.payment {
+    match &order.payment {
         Some(PaymentReference::Free) => Some("FREE".to_owned()),
-        Some(PaymentReference::StripePaymentIntent(_)) | None => None,
+        Some(PaymentReference::StripePaymentIntent(intent)) => Some(intent.clone()),
+        None => None,
     }
 }
 
-/// The wire shape of an order with the lines shown; `access_token` only for callers who may see
-/// it.
 /// Builds the order as its audience sees it: a seller gets their share's totals and no buyer
 /// details (the address only when one of their lines ships); a buyer no sellers' money.
 pub fn order_dto(view: &OrderView, token: Option<String>) -> OrderDto {
@@ -451,8 +448,8 @@ pub fn detail_dto(detail: OrderDetail) -> OrderDetailDto {
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Orders")]
 impl OrdersApi {
     /// Place an order from the cart (send `{}` when logged in; guests send `guest_email`). The
-    /// cart is emptied when the order is saved; placing the same cart again within minutes returns
-    /// the same order (200). Guests get the order's `access_token`.
+    /// cart is emptied when the order is saved, so placing it again is 409 `cart_empty` (two
+    /// placements at once make one order). Guests get the order's `access_token`.
     #[oai(path = "/orders", method = "post")]
     async fn place(
         &self,
@@ -467,11 +464,7 @@ impl OrdersApi {
             .await?;
         let token = placed.order.guest_token().map(str::to_owned);
         let dto = order_dto(&OrderView::for_buyer(placed.order), token);
-        Ok(if placed.created {
-            PlaceOrderResponse::Created(Json(dto))
-        } else {
-            PlaceOrderResponse::Existing(Json(dto))
-        })
+        Ok(PlaceOrderResponse::Created(Json(dto)))
     }
 
     /// Your orders, newest first.

@@ -388,6 +388,12 @@ async fn a_buyer_pays_two_sellers_and_each_receives_exactly_their_net() {
     )
     .await;
     assert_eq!(mine["total_cents"], 5503);
+    assert!(
+        mine["payment_reference"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("pi_")),
+        "the payment intent: {mine}"
+    );
     assert_eq!(mine["payouts"], json!([]), "{mine}");
     assert!(
         mine["events"]
@@ -481,10 +487,31 @@ async fn a_guest_buys_a_file_with_a_token_and_gets_the_links_by_mail() {
         .send()
         .await
         .unwrap();
+    // What carries or is reached by the token is neither cached nor referred.
+    for (name, value) in [
+        ("cache-control", "no-store"),
+        ("referrer-policy", "no-referrer"),
+    ] {
+        assert_eq!(by_header.headers()[name], value, "{name}");
+    }
     assert_eq!(
         expect_json(by_header, StatusCode::OK).await["status"],
         "pending"
     );
+    let catalog = app.get("/api/v1/products", None).await;
+    assert!(catalog.headers().get("referrer-policy").is_none());
+    // Whoever holds the emptied cart cannot have the order (nor its token) by placing it again.
+    let again = app
+        .client
+        .post(app.url("/api/v1/orders"))
+        .header("X-Cart-Token", &cart_token)
+        .json(&json!({"guest_email": "someone.else@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.headers()["cache-control"], "no-store");
+    let refused = expect_error(again, StatusCode::CONFLICT, "cart_empty", None).await;
+    assert!(!refused.to_string().contains(&token));
 
     // No download before payment, whoever asks.
     let download_path = format!("/api/v1/orders/{order_id}/assets/{asset}?t={token}");

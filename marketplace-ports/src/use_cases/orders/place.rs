@@ -9,7 +9,6 @@ use marketplace_domain::orders::{
     CartItem, NewLine, NewOrder, Order, OrderStateError, PricingError, PricingTerms, price_order,
 };
 use marketplace_domain::validation::FieldErrors;
-use time::Duration;
 use uuid::Uuid;
 
 use crate::ports::{CryptoError, StoreError};
@@ -17,9 +16,6 @@ use crate::use_cases::cart::refusal_kind;
 use crate::use_cases::shared::booking::record_events;
 use crate::use_cases::shared::carts::{CartOwner, OpenCartError, open_cart};
 use crate::use_cases::{ErrorKind, UseCaseError};
-
-/// How long after placing an order a repeated placement of the (now empty) cart returns it.
-const REPLACEMENT_WINDOW: Duration = Duration::minutes(10);
 
 /// Why an order could not be placed.
 #[derive(Debug, thiserror::Error)]
@@ -82,8 +78,6 @@ impl UseCaseError for PlaceOrderError {
 pub struct Placed {
     /// The order (guests read their access token from it).
     pub order: Order,
-    /// False when the cart was placed already and this is that order.
-    pub created: bool,
 }
 
 operation_group!(
@@ -113,19 +107,10 @@ impl OrderPlacement {
             .await?
             .ok_or(PlaceOrderError::EmptyCart)?;
         let lines = tx.carts()?.cart_lines(cart.record.id).await?;
+        // An emptied cart is refused, even moments after it became an order: handing that order
+        // (and a guest's token) to whoever holds the cart would leak it. A second placement racing
+        // the first waits on the cart's lock and finds it empty: one order.
         if lines.is_empty() {
-            let recent = now - cart.record.updated_at < REPLACEMENT_WINDOW;
-            if let (Some(order_id), true) = (cart.record.last_order_id, recent) {
-                let order = tx
-                    .orders()?
-                    .get_order_for_update(order_id)
-                    .await?
-                    .ok_or(PlaceOrderError::EmptyCart)?;
-                return Ok(Placed {
-                    order,
-                    created: false,
-                });
-            }
             return Err(PlaceOrderError::EmptyCart);
         }
         let buyer_is_owner = owner.actor.is_some_and(|a| a.roles.is_owner());
@@ -177,10 +162,7 @@ impl OrderPlacement {
             .clear(cart.record.id, Some(order.id), now)
             .await?;
         tx.commit().await?;
-        Ok(Placed {
-            order,
-            created: true,
-        })
+        Ok(Placed { order })
     }
 }
 
