@@ -213,7 +213,8 @@ async fn check_cookie(request: &Request, key: ApiKey) -> poem::Result<Authentica
 
 /// Who a request comes from, for throttling engagement counts: a hash of its session (bearer
 /// token or cookie), else of its anonymous cart token, else its client address. Nothing of it is
-/// stored or logged; behind a proxy, anonymous clients without cookies share the proxy's address.
+/// stored or logged; behind a proxy not listed in `TRUSTED_PROXIES`, anonymous clients without
+/// cookies share the proxy's address.
 pub struct VisitorKey(pub Visitor);
 
 impl<'a> ApiExtractor<'a> for VisitorKey {
@@ -250,10 +251,7 @@ impl<'a> ApiExtractor<'a> for VisitorKey {
                 credential.hash(&mut hasher);
                 format!("k:{:016x}", hasher.finish())
             }
-            None => match request.remote_addr().as_socket_addr() {
-                Some(address) => format!("a:{}", address.ip()),
-                None => format!("a:{}", request.remote_addr()),
-            },
+            None => format!("a:{}", crate::client::client_address(request)),
         };
         Ok(VisitorKey(Visitor(key)))
     }

@@ -18,6 +18,7 @@ use tracing::Instrument;
 
 pub mod api;
 pub mod auth;
+pub mod client;
 pub mod dto;
 pub mod error;
 pub mod files;
@@ -51,7 +52,7 @@ use input::RejectNul;
 use limits::BodyLimit;
 
 /// HTTP settings.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct HttpConfig {
     /// Mark cookies `Secure` (the site is served over HTTPS).
     pub secure_cookies: bool,
@@ -61,6 +62,8 @@ pub struct HttpConfig {
     pub json_body_limit: u64,
     /// Largest multipart upload body, in bytes.
     pub upload_body_limit: u64,
+    /// Our own proxies, whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: client::TrustedProxies,
 }
 
 impl Default for HttpConfig {
@@ -70,6 +73,7 @@ impl Default for HttpConfig {
             currency: Currency::USD,
             json_body_limit: 1024 * 1024,
             upload_body_limit: marketplace_domain::files::ASSET_MAX_BYTES + 1024 * 1024,
+            trusted_proxies: client::TrustedProxies::default(),
         }
     }
 }
@@ -106,7 +110,7 @@ fn openapi_service(services: &Services, config: HttpConfig) -> OpenApiService<Ap
         },
         AccountsApi {
             services: services.clone(),
-            config,
+            config: config.clone(),
         },
         CatalogApi {
             services: services.clone(),
@@ -181,7 +185,7 @@ pub fn openapi_json(services: &Services, config: HttpConfig) -> String {
 
 /// Every route of the application, with its middleware.
 pub fn routes(services: Services, config: HttpConfig) -> impl Endpoint<Output = Response> {
-    let api = openapi_service(&services, config);
+    let api = openapi_service(&services, config.clone());
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     Route::new()
@@ -195,6 +199,7 @@ pub fn routes(services: Services, config: HttpConfig) -> impl Endpoint<Output = 
         })
         .with(CookieJarManager::new())
         .data(services)
+        .data(config.trusted_proxies.clone())
         .catch_all_error(|error| async move { error_response(error) })
         .with(
             CatchPanic::new().with_handler(|_| {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use adapter_postgres::ConnectOptions;
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 
 /// Where the database is.
 #[derive(Clone, Debug)]
@@ -152,6 +152,8 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// `SMTP_URL`: where mail would be delivered (mail is kept in the outbox either way).
     pub smtp_url: Option<Secret>,
+    /// `TRUSTED_PROXIES`: our own proxies (CIDR blocks), whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: adapter_http::client::TrustedProxies,
 }
 
 impl Config {
@@ -233,6 +235,12 @@ impl Config {
             stripe: StripeTuning::default(),
             jobs,
             smtp_url: lookup("SMTP_URL").map(Secret::new),
+            trusted_proxies: match lookup("TRUSTED_PROXIES") {
+                None => adapter_http::client::TrustedProxies::default(),
+                Some(text) => adapter_http::client::TrustedProxies::parse(&text).map_err(|e| {
+                    anyhow!("TRUSTED_PROXIES must be comma-separated CIDR blocks: {e}")
+                })?,
+            },
         })
     }
 
@@ -384,6 +392,12 @@ mod tests {
         assert!(message(&[("SITE_BASE_URL", "example.com")]).contains("SITE_BASE_URL"));
         assert!(message(&[("LOG_FORMAT", "xml")]).contains("LOG_FORMAT"));
         assert!(message(&[("DB_MAX_CONNECTIONS", "0")]).contains("DB_MAX_CONNECTIONS"));
+        assert!(message(&[("TRUSTED_PROXIES", "10.0.0.0/8,lb")]).contains("TRUSTED_PROXIES"));
+        let trusted = config(&[("TRUSTED_PROXIES", "10.0.0.0/8, ::1")]).unwrap();
+        assert_ne!(
+            trusted.trusted_proxies,
+            adapter_http::client::TrustedProxies::default()
+        );
     }
 
     #[test]

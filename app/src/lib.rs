@@ -270,6 +270,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let backend = connect(&config, payments).await?;
     let http = HttpConfig {
         secure_cookies: config.is_https(),
+        trusted_proxies: config.trusted_proxies.clone(),
         ..HttpConfig::default()
     };
     let endpoint = adapter_http::routes(backend.services.clone(), http).boxed();

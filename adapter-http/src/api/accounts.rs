@@ -6,7 +6,7 @@ use marketplace_domain::ids::UserId;
 use marketplace_ports::ports::{Profile, UserRecord};
 use marketplace_ports::use_cases::Services;
 use marketplace_ports::use_cases::accounts::{Login, Register, SignedIn};
-use poem::web::RemoteAddr;
+use poem::Request;
 use poem::web::cookie::{Cookie, CookieJar, SameSite};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -248,13 +248,6 @@ fn session_dto(signed_in: SignedIn) -> SessionDto {
     }
 }
 
-fn client_address(remote: &RemoteAddr) -> String {
-    remote
-        .as_socket_addr()
-        .map(|addr| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
-}
-
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Accounts")]
 impl AccountsApi {
     /// Register, and be signed in.
@@ -279,8 +272,8 @@ impl AccountsApi {
         Ok(RegisterResponse::Created(Json(session_dto(signed_in))))
     }
 
-    /// Sign in. Failed attempts are throttled per username and per address (429 with
-    /// `Retry-After`). An anonymous cart sent along (`X-Cart-Token` or its cookie) is merged into
+    /// Sign in. Failed attempts are throttled per username and per client address (429 with
+    /// `Retry-After`; behind the proxies of `TRUSTED_PROXIES`, the address they forward). An anonymous cart sent along (`X-Cart-Token` or its cookie) is merged into
     /// the user's cart.
     #[oai(path = "/auth/login", method = "post")]
     async fn login(
@@ -288,7 +281,7 @@ impl AccountsApi {
         body: JsonBody<LoginRequest>,
         #[oai(name = "X-Cart-Token")] cart: CartToken,
         jar: &CookieJar,
-        remote: &RemoteAddr,
+        request: &Request,
     ) -> ApiResult<Json<SessionDto>> {
         let signed_in = self
             .services
@@ -296,7 +289,7 @@ impl AccountsApi {
             .login(Login {
                 username: body.0.username,
                 password: body.0.password,
-                client_address: client_address(remote),
+                client_address: crate::client::client_address(request),
             })
             .await?;
         if let Some(token) = &cart.0

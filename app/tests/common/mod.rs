@@ -16,5 +16,6 @@ pub fn config(database: PgConnectOptions) -> Config {
         stripe: StripeTuning::default(),
         jobs: JobsConfig::default(),
         smtp_url: None,
+        trusted_proxies: Default::default(),
     }
 }

@@ -3,7 +3,9 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, expect_error, expect_json, expect_not_found, png_bytes, spawn_app};
+use crate::helpers::{
+    PASSWORD, expect_error, expect_json, expect_not_found, png_bytes, spawn_app, spawn_app_with,
+};
 
 #[tokio::test]
 async fn register_then_login_then_update_the_profile() {
@@ -249,6 +251,69 @@ async fn failed_logins_are_throttled_per_username() {
     // Another user from the same address is not locked out by erin's failures.
     app.register("frank", false).await;
     app.login("frank").await;
+}
+
+/// Twenty failed logins from one address lock that address out; behind a trusted proxy the
+/// address is the client's own (from `X-Forwarded-For`), so one client does not lock out everyone
+/// behind the proxy, and an untrusted peer cannot pick its address with the header.
+#[tokio::test]
+async fn failed_logins_are_throttled_per_client_address_behind_trusted_proxies() {
+    let (app, _) = spawn_app_with(
+        |config| {
+            config.trusted_proxies =
+                adapter_http::client::TrustedProxies::parse("127.0.0.1/32").unwrap();
+        },
+        std::future::pending(),
+    )
+    .await;
+    app.register("wendy", false).await;
+    let login = |client: &'static str, username: String, password: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("X-Forwarded-For", format!("203.0.113.50, {client}"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+    };
+    // Twenty different usernames (the per-username limit stays out of it), one client.
+    for n in 0..20 {
+        let response = login("198.51.100.1", format!("nobody{n}"), "wrong-password")
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let locked = login("198.51.100.1", "wendy".to_owned(), PASSWORD)
+        .await
+        .unwrap();
+    expect_error(locked, StatusCode::TOO_MANY_REQUESTS, "throttled", None).await;
+    // Another client behind the same proxy signs in.
+    let other = login("198.51.100.2", "wendy".to_owned(), PASSWORD)
+        .await
+        .unwrap();
+    expect_json(other, StatusCode::OK).await;
+
+    // Without trusted proxies the header is ignored: the socket's address is the client.
+    let direct = spawn_app().await;
+    direct.register("xena", false).await;
+    for n in 0..20 {
+        let response = direct
+            .client
+            .post(direct.url("/api/v1/auth/login"))
+            .header("X-Forwarded-For", format!("192.0.2.{n}"))
+            .json(&json!({"username": format!("nobody{n}"), "password": "wrong-password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let spoofed = direct
+        .client
+        .post(direct.url("/api/v1/auth/login"))
+        .header("X-Forwarded-For", "192.0.2.99")
+        .json(&json!({"username": "xena", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(spoofed, StatusCode::TOO_MANY_REQUESTS, "throttled", None).await;
 }
 
 #[tokio::test]

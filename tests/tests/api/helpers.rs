@@ -61,8 +61,16 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_until(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> (TestApp, tokio::task::JoinHandle<anyhow::Result<()>>) {
+    spawn_app_with(|_| {}, shutdown).await
+}
+
+/// As [`spawn_app_until`], with the configuration changed by `tweak` first.
+pub async fn spawn_app_with(
+    tweak: impl FnOnce(&mut Config),
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> (TestApp, tokio::task::JoinHandle<anyhow::Result<()>>) {
     let db = fresh_database().await;
-    let config = Config {
+    let mut config = Config {
         database: DatabaseConfig::Options(Box::new(db.clone())),
         bind: "127.0.0.1:0".parse().unwrap(),
         site_base_url: "http://127.0.0.1".into(),
@@ -84,7 +92,9 @@ pub async fn spawn_app_until(
             engagement_flush: Duration::from_secs(3600),
         },
         smtp_url: None,
+        trusted_proxies: Default::default(),
     };
+    tweak(&mut config);
     let application = app::build(config).await.expect("the app builds");
     let address = format!("http://{}", application.address());
     let simulator = application.simulator().expect("the simulator runs");
