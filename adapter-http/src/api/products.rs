@@ -1,5 +1,6 @@
 //! Public listings: search, detail and images.
 
+use marketplace_domain::catalog::ProductKind;
 use marketplace_domain::ids::{CategoryId, ProductId, ProductImageId};
 use marketplace_domain::money::Currency;
 use marketplace_ports::use_cases::Services;
@@ -12,9 +13,9 @@ use uuid::Uuid;
 use super::ApiTags;
 use crate::auth::{MaybeAuth, VisitorKey};
 use crate::dto::{
-    KindDto, PageDto, ProductDetailDto, ProductDto, page_request, product_detail_dto, product_dto,
+    PageDto, ProductDetailDto, ProductDto, page_request, product_detail_dto, product_dto,
 };
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::files::{FileResponse, stream_file};
 
 /// Public listings.
@@ -84,12 +85,12 @@ pub enum ClickResponse {
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Products")]
 impl ProductsApi {
-    /// Active listings, paginated. `q` searches title and descriptions (case-insensitive);
-    /// `category` includes the category's direct children.
+    /// Active listings, paginated. `kind` is `MODEL` or `FILE` (any case); `q` searches title and
+    /// descriptions (case-insensitive); `category` includes the category's direct children.
     #[oai(path = "/products", method = "get")]
     async fn list(
         &self,
-        kind: Query<Option<KindDto>>,
+        kind: Query<Option<String>>,
         q: Query<Option<String>>,
         category: Query<Option<Uuid>>,
         sort: Query<Option<SortDto>>,
@@ -97,8 +98,15 @@ impl ProductsApi {
         per_page: Query<Option<i64>>,
     ) -> ApiResult<Json<ProductListDto>> {
         let request = page_request(page.0, per_page.0)?;
+        let kind =
+            match kind.0.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(text) => Some(text.to_ascii_uppercase().parse::<ProductKind>().map_err(
+                    |_| ApiError::invalid_field("kind", "must be MODEL or FILE (any case)"),
+                )?),
+            };
         let query = ProductQuery {
-            kind: kind.0.map(Into::into),
+            kind,
             text: q.0,
             category: category.0.map(CategoryId::from_uuid),
             sort: match sort.0 {
