@@ -131,6 +131,9 @@ impl Default for JobsConfig {
     }
 }
 
+/// Who mail comes from unless `MAIL_FROM` says otherwise.
+pub const DEFAULT_MAIL_FROM: &str = "Home Craft 3D <no-reply@localhost>";
+
 /// Everything the application needs to start.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -150,8 +153,10 @@ pub struct Config {
     pub stripe: StripeTuning,
     /// The job worker.
     pub jobs: JobsConfig,
-    /// `SMTP_URL`: where mail would be delivered (mail is kept in the outbox either way).
+    /// `SMTP_URL`: the mail server outbox mail is delivered to (unset: mail stays in the outbox).
     pub smtp_url: Option<Secret>,
+    /// `MAIL_FROM`: who mail comes from.
+    pub mail_from: String,
     /// `TRUSTED_PROXIES`: our own proxies (CIDR blocks), whose `X-Forwarded-For` names the client.
     pub trusted_proxies: adapter_http::client::TrustedProxies,
 }
@@ -235,6 +240,7 @@ impl Config {
             stripe: StripeTuning::default(),
             jobs,
             smtp_url: lookup("SMTP_URL").map(Secret::new),
+            mail_from: lookup("MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned()),
             trusted_proxies: match lookup("TRUSTED_PROXIES") {
                 None => adapter_http::client::TrustedProxies::default(),
                 Some(text) => adapter_http::client::TrustedProxies::parse(&text).map_err(|e| {

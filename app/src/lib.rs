@@ -17,9 +17,10 @@ use adapter_postgres::{PgStore, ensure_database};
 use adapter_stripe::{ClientConfig, StripeClient, StripeWebhooks};
 use anyhow::{Context, anyhow};
 pub use marketplace_ports::ports::OffsetClock;
-use marketplace_ports::ports::{PaymentGateway, Queries, WebhookVerifier};
+use marketplace_ports::ports::{MailSender, PaymentGateway, Queries, StoreError, WebhookVerifier};
 use marketplace_ports::use_cases::discovery::{Engagement, EngagementBuffer};
-use marketplace_ports::use_cases::jobs::{JobRun, JobRunner};
+use marketplace_ports::use_cases::jobs::JobRun;
+use marketplace_ports::use_cases::mail_delivery::DeliveryRun;
 use marketplace_ports::use_cases::{Deps, Services, Settings};
 use poem::endpoint::BoxEndpoint;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
@@ -162,6 +163,13 @@ pub async fn connect(config: &Config, payments: Payments) -> anyhow::Result<Back
         ..Settings::default()
     };
     let clock = OffsetClock::default();
+    let mail_sender: Option<Arc<dyn MailSender>> = match &config.smtp_url {
+        Some(url) => Some(Arc::new(
+            adapter_smtp::SmtpSender::new(url.expose(), &config.mail_from)
+                .map_err(|e| anyhow!(e))?,
+        )),
+        None => None,
+    };
     let deps = Deps {
         uow: Arc::new(store.clone()),
         queries: store.queries(),
@@ -173,6 +181,7 @@ pub async fn connect(config: &Config, payments: Payments) -> anyhow::Result<Back
         mail: Arc::new(MarketplaceMail),
         settings,
         engagement: EngagementBuffer::default(),
+        mail_sender,
     };
     Ok(Backend {
         services: Services::new(deps),
@@ -244,6 +253,8 @@ pub struct Application {
     address: SocketAddr,
     endpoint: BoxEndpoint<'static, Response>,
     jobs: JobsConfig,
+    /// A mail server is configured: a worker delivers the outbox.
+    mail_delivery: bool,
 }
 
 /// Binds the HTTP listener (port 0 picks a free port), starts payments (the simulator needs the
@@ -262,11 +273,6 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         .and_then(|a| a.as_socket_addr().copied())
         .context("reading the listening address")?;
     let payments = start_payments(&config, address).await?;
-    if config.smtp_url.is_some() {
-        tracing::warn!(
-            "SMTP_URL is set, but this version does not deliver mail yet: messages stay in the outbox (GET /api/v1/admin/outbox)"
-        );
-    }
     let backend = connect(&config, payments).await?;
     let http = HttpConfig {
         secure_cookies: config.is_https(),
@@ -280,6 +286,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         address,
         endpoint,
         jobs: config.jobs,
+        mail_delivery: config.smtp_url.is_some(),
     })
 }
 
@@ -329,15 +336,32 @@ impl Application {
             tracing::warn!(%url, "payments are SIMULATED: pay on the simulator's checkout page, no real money moves");
         }
         let (stop, stopped) = watch::channel(false);
-        let workers: Vec<_> = (0..self.jobs.workers)
+        let mut workers: Vec<_> = (0..self.jobs.workers)
             .map(|_| {
+                let jobs = self.backend.services.jobs.clone();
                 tokio::spawn(work(
-                    self.backend.services.jobs.clone(),
+                    "job queue",
+                    move || {
+                        let jobs = jobs.clone();
+                        async move { Ok(!matches!(jobs.run_next().await?, JobRun::Idle)) }
+                    },
                     self.jobs.poll_interval,
                     stopped.clone(),
                 ))
             })
             .collect();
+        if self.mail_delivery && self.jobs.workers > 0 {
+            let mail = self.backend.services.mail_delivery.clone();
+            workers.push(tokio::spawn(work(
+                "mail outbox",
+                move || {
+                    let mail = mail.clone();
+                    async move { Ok(mail.deliver_next().await? != DeliveryRun::Idle) }
+                },
+                self.jobs.poll_interval,
+                stopped.clone(),
+            )));
+        }
         let refresh = (self.jobs.workers > 0).then_some(self.jobs.trending_refresh);
         let counting = tokio::spawn(count_engagement(
             self.backend.services.engagement.clone(),
@@ -372,18 +396,22 @@ impl Application {
     }
 }
 
-/// One job worker: runs due jobs one after another, sleeps `poll` when there is none, and stops
-/// between jobs once `stop` says so.
-async fn work(runner: JobRunner, poll: Duration, mut stop: watch::Receiver<bool>) {
+/// One worker: runs `step` again at once while it finds work, sleeps `poll` when it finds none
+/// (four times that after a storage failure), and stops between steps once `stop` says so.
+async fn work<F, Fut>(what: &'static str, step: F, poll: Duration, mut stop: watch::Receiver<bool>)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<bool, StoreError>>,
+{
     loop {
         if *stop.borrow() {
             return;
         }
-        let pause = match runner.run_next().await {
-            Ok(JobRun::Idle) => poll,
-            Ok(_) => continue,
+        let pause = match step().await {
+            Ok(false) => poll,
+            Ok(true) => continue,
             Err(error) => {
-                tracing::error!(%error, "the job queue cannot be read; waiting");
+                tracing::error!(%error, "the {what} cannot be read; waiting");
                 poll.saturating_mul(4)
             }
         };

@@ -35,6 +35,7 @@ async fn demo_sellers_are_onboarded_on_the_simulator_and_a_rerun_adds_nothing() 
         stripe: StripeTuning::default(),
         jobs: JobsConfig::default(),
         smtp_url: None,
+        mail_from: app::config::DEFAULT_MAIL_FROM.to_owned(),
         trusted_proxies: Default::default(),
     };
     let size = DemoSize {

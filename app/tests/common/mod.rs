@@ -16,6 +16,7 @@ pub fn config(database: PgConnectOptions) -> Config {
         stripe: StripeTuning::default(),
         jobs: JobsConfig::default(),
         smtp_url: None,
+        mail_from: app::config::DEFAULT_MAIL_FROM.to_owned(),
         trusted_proxies: Default::default(),
     }
 }

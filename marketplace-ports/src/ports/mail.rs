@@ -161,11 +161,58 @@ pub trait MailTemplates: Send + Sync {
     fn render(&self, mail: &Mail) -> RenderedMail;
 }
 
+/// A queued mail claimed for one delivery attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimedMail {
+    /// The mail.
+    pub mail: MailRecord,
+    /// This attempt's number (1 for the first).
+    pub attempt: i32,
+}
+
 /// The outbox, inside a transaction.
 #[async_trait]
 pub trait MailOutbox: Send {
     /// Queues an e-mail; `false` when one with the same dedupe key was queued before.
     async fn insert_mail(&mut self, mail: &MailRecord) -> Result<bool, StoreError>;
+    /// Claims the oldest queued mail due at `now` that no other worker holds (skipping locked
+    /// ones), counting the attempt and holding it until `lease_until`.
+    async fn claim_due_mail(
+        &mut self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<Option<ClaimedMail>, StoreError>;
+    /// Records a delivered mail.
+    async fn mail_sent(&mut self, id: MailId, now: OffsetDateTime) -> Result<(), StoreError>;
+    /// Records a failed attempt: tried again at `retry_at`, or failed for good without one.
+    async fn mail_not_sent(
+        &mut self,
+        id: MailId,
+        error: &str,
+        retry_at: Option<OffsetDateTime>,
+    ) -> Result<(), StoreError>;
+}
+
+/// Why a mail server did not take a mail.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// It may work later (connection dropped, server busy, 4xx): tried again.
+    #[error("{0}")]
+    Transient(String),
+    /// It never will (5xx refusal, bad address): failed for good.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// Delivers outbox mail to a mail server (SMTP).
+#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
+#[async_trait]
+pub trait MailSender: Send + Sync {
+    /// Hands one mail to the server.
+    ///
+    /// # Errors
+    /// [`SendError`].
+    async fn send(&self, mail: &MailRecord) -> Result<(), SendError>;
 }
 
 /// Outbox reads.

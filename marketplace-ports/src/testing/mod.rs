@@ -184,6 +184,8 @@ pub struct TestDeps {
     pub webhooks: MockWebhookVerifier,
     /// Settings.
     pub settings: Settings,
+    /// The mail server, when a test delivers mail.
+    pub mail_sender: Option<Arc<dyn crate::ports::MailSender>>,
 }
 
 impl Default for TestDeps {
@@ -194,6 +196,7 @@ impl Default for TestDeps {
             payments: MockPaymentGateway::new(),
             webhooks: MockWebhookVerifier::new(),
             settings: Settings::default(),
+            mail_sender: None,
         }
     }
 }
@@ -220,6 +223,7 @@ impl TestDeps {
             mail: Arc::new(PlainMail),
             settings: self.settings,
             engagement: crate::use_cases::discovery::EngagementBuffer::default(),
+            mail_sender: self.mail_sender,
         }
     }
 

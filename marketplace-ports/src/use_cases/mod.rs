@@ -14,7 +14,8 @@ use marketplace_domain::accounts::Roles;
 use marketplace_domain::ids::{SessionId, UserId};
 
 use crate::ports::{
-    Clock, Crypto, Links, MailTemplates, PaymentGateway, Queries, UnitOfWork, WebhookVerifier,
+    Clock, Crypto, Links, MailSender, MailTemplates, PaymentGateway, Queries, UnitOfWork,
+    WebhookVerifier,
 };
 
 /// Declares an operation group: a struct holding the ports, and its constructor.
@@ -45,6 +46,7 @@ pub mod errors;
 pub mod files;
 pub mod jobs;
 pub mod listings;
+pub mod mail_delivery;
 pub mod moderation;
 pub mod money;
 pub mod money_flow;
@@ -98,6 +100,8 @@ pub struct Deps {
     pub settings: Settings,
     /// Engagement events counted in memory until the next batch write (shared by clones).
     pub engagement: discovery::EngagementBuffer,
+    /// The mail server outbox mail is delivered to; without one, mail stays in the outbox.
+    pub mail_sender: Option<Arc<dyn MailSender>>,
 }
 
 /// Deployment settings the use cases need.
@@ -210,6 +214,8 @@ pub struct Services {
     pub health: system::Health,
     /// Owners' order list.
     pub order_admin: admin::OrderAdmin,
+    /// Delivering outbox mail.
+    pub mail_delivery: mail_delivery::MailDelivery,
     /// Owners' view of received webhook events.
     pub webhook_admin: admin::WebhookAdmin,
     /// Clicks, the engagement batch writer and the trending refresh.
@@ -256,6 +262,7 @@ impl Services {
             moderation: moderation::Moderation::new(deps.clone()),
             notifications: notifications::Notifications::new(deps.clone()),
             order_admin: admin::OrderAdmin::new(deps.clone()),
+            mail_delivery: mail_delivery::MailDelivery::new(deps.clone()),
             webhook_admin: admin::WebhookAdmin::new(deps.clone()),
             engagement: discovery::Engagement::new(deps.clone()),
             home: discovery::Home::new(deps.clone()),

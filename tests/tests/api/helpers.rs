@@ -92,6 +92,7 @@ pub async fn spawn_app_with(
             engagement_flush: Duration::from_secs(3600),
         },
         smtp_url: None,
+        mail_from: app::config::DEFAULT_MAIL_FROM.to_owned(),
         trusted_proxies: Default::default(),
     };
     tweak(&mut config);
@@ -290,6 +291,18 @@ impl TestApp {
         let seller = self.register(username, true).await;
         self.make_ready(&seller).await;
         seller
+    }
+
+    /// A MODEL listing of `seller` in `category` at 5.00; returns its id.
+    pub async fn model_listing(&self, seller: &User, category: &str, title: &str) -> String {
+        self.listing(
+            seller,
+            json!({"kind": "MODEL", "title": title, "category_id": category, "price": "5.00"}),
+        )
+        .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// Creates a listing; returns its JSON.

@@ -13,6 +13,7 @@ mod disputes;
 mod downloads;
 mod helpers;
 mod listings;
+mod mail;
 mod moderation;
 mod notifications;
 mod openapi;

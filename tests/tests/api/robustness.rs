@@ -328,15 +328,7 @@ async fn a_nul_character_is_refused_where_text_enters_on_every_operation() {
     // Upload form fields and file names.
     let models = app.category("MODEL", "Homeware", None).await;
     let seller = app.ready_seller("potter").await;
-    let product = app
-        .listing(
-            &seller,
-            json!({"kind": "MODEL", "title": "Vase", "category_id": models, "price": "5.00"}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let product = app.model_listing(&seller, &models, "Vase").await;
     let images = format!("/api/v1/seller/products/{product}/images");
     let with_alt = app
         .upload(

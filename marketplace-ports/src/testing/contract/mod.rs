@@ -202,6 +202,7 @@ macro_rules! contract_tests {
             queue::jobs_are_queued_once_per_key_and_claimed_in_order,
             queue::failed_jobs_are_retried_buried_and_revived,
             queue::mail_webhooks_and_site_config,
+            queue::outbox_mail_is_claimed_once_retried_and_failed,
             discovery::daily_counts_add_up_and_feed_trending_and_analytics,
         );
     };

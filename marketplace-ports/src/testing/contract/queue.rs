@@ -376,3 +376,78 @@ fn mail_with_id(stored: &MailRecord) -> MailRecord {
         ..mail("a@example.com", Some("k"), 1)
     }
 }
+
+/// Queued mail is claimed oldest first by one worker at a time, counted per attempt, retried when
+/// asked and failed for good otherwise.
+pub async fn outbox_mail_is_claimed_once_retried_and_failed(s: Subject) {
+    let first = mail("a@example.com", None, 1);
+    let second = mail("b@example.com", None, 2);
+    let mut tx = s.uow.begin().await.unwrap();
+    for m in [&first, &second] {
+        assert!(tx.mail().unwrap().insert_mail(m).await.unwrap());
+    }
+    tx.commit().await.unwrap();
+    let claim = |now: i64, lease: i64| {
+        let uow = s.uow.clone();
+        async move {
+            let mut tx = uow.begin().await.unwrap();
+            let claimed = tx
+                .mail()
+                .unwrap()
+                .claim_due_mail(at(now), at(lease))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            claimed.map(|c| (c.mail.id, c.attempt))
+        }
+    };
+    assert_eq!(claim(10, 70).await, Some((first.id, 1)), "oldest first");
+    assert_eq!(
+        claim(10, 70).await,
+        Some((second.id, 1)),
+        "a held mail is skipped"
+    );
+    assert_eq!(claim(10, 70).await, None);
+    let mut tx = s.uow.begin().await.unwrap();
+    tx.mail()
+        .unwrap()
+        .mail_not_sent(first.id, "connection dropped", Some(at(100)))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        claim(50, 110).await,
+        None,
+        "not due yet; the other is still held"
+    );
+    assert_eq!(claim(100, 160).await, Some((first.id, 2)));
+    let mut tx = s.uow.begin().await.unwrap();
+    let outbox = tx.mail().unwrap();
+    outbox.mail_sent(first.id, at(101)).await.unwrap();
+    outbox
+        .mail_not_sent(second.id, "550 no such user", None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        claim(200, 260).await,
+        None,
+        "sent and failed mail is never claimed"
+    );
+    let listed = s
+        .queries
+        .mail()
+        .unwrap()
+        .list_outbox(PageRequest::first())
+        .await
+        .unwrap();
+    let statuses: Vec<(MailId, MailStatus)> =
+        listed.items.iter().map(|m| (m.id, m.status)).collect();
+    assert_eq!(
+        statuses,
+        [
+            (second.id, MailStatus::Failed),
+            (first.id, MailStatus::Sent)
+        ]
+    );
+}

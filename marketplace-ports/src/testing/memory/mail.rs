@@ -5,9 +5,12 @@ use std::cmp::Reverse;
 use async_trait::async_trait;
 use marketplace_domain::pagination::{Page, PageRequest};
 
+use marketplace_domain::ids::MailId;
+use time::OffsetDateTime;
+
 use super::listings::page_of;
-use super::{MemoryStore, Working};
-use crate::ports::{MailOutbox, MailQueries, MailRecord, StoreError};
+use super::{MemoryStore, State, Working};
+use crate::ports::{ClaimedMail, MailOutbox, MailQueries, MailRecord, MailStatus, StoreError};
 
 pub(crate) struct MemOutbox(pub(crate) Working);
 
@@ -20,6 +23,70 @@ impl MailOutbox for MemOutbox {
         }
         s.mail.push(mail.clone());
         Ok(true)
+    }
+
+    async fn claim_due_mail(
+        &mut self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<Option<ClaimedMail>, StoreError> {
+        let mut s = self.0.state("mail.claim_due_mail")?;
+        let State {
+            mail,
+            mail_delivery,
+            ..
+        } = &mut *s;
+        let mut due: Vec<&MailRecord> = mail
+            .iter()
+            .filter(|m| m.status == MailStatus::Queued)
+            .filter(|m| {
+                mail_delivery.get(&m.id).is_none_or(|d| {
+                    d.next_attempt_at.is_none_or(|at| at <= now)
+                        && d.locked_until.is_none_or(|until| until < now)
+                })
+            })
+            .collect();
+        due.sort_by_key(|m| (m.created_at, m.id));
+        let Some(found) = due.first().map(|m| (*m).clone()) else {
+            return Ok(None);
+        };
+        let delivery = mail_delivery.entry(found.id).or_default();
+        delivery.attempts = delivery.attempts.saturating_add(1);
+        delivery.locked_until = Some(lease_until);
+        Ok(Some(ClaimedMail {
+            attempt: delivery.attempts,
+            mail: found,
+        }))
+    }
+
+    async fn mail_sent(&mut self, id: MailId, _now: OffsetDateTime) -> Result<(), StoreError> {
+        let mut s = self.0.state("mail.mail_sent")?;
+        if let Some(mail) = s.mail.iter_mut().find(|m| m.id == id) {
+            mail.status = MailStatus::Sent;
+        }
+        let delivery = s.mail_delivery.entry(id).or_default();
+        delivery.locked_until = None;
+        delivery.last_error = None;
+        Ok(())
+    }
+
+    async fn mail_not_sent(
+        &mut self,
+        id: MailId,
+        error: &str,
+        retry_at: Option<OffsetDateTime>,
+    ) -> Result<(), StoreError> {
+        let mut s = self.0.state("mail.mail_not_sent")?;
+        if retry_at.is_none()
+            && let Some(mail) = s.mail.iter_mut().find(|m| m.id == id)
+        {
+            mail.status = MailStatus::Failed;
+        }
+        let delivery = s.mail_delivery.entry(id).or_default();
+        delivery.locked_until = None;
+        delivery.next_attempt_at = retry_at;
+        delivery.last_error = Some(error.to_owned());
+        Ok(())
     }
 }
 

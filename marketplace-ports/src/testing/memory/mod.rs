@@ -88,6 +88,15 @@ pub(crate) struct StoredJob {
 }
 
 /// Everything the stores keep.
+/// How an outbox mail's delivery stands.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct MailDelivery {
+    pub(crate) attempts: i32,
+    pub(crate) next_attempt_at: Option<OffsetDateTime>,
+    pub(crate) locked_until: Option<OffsetDateTime>,
+    pub(crate) last_error: Option<String>,
+}
+
 #[derive(Clone, Debug, Default)]
 pub(crate) struct State {
     pub(crate) users: BTreeMap<UserId, UserRecord>,
@@ -111,6 +120,7 @@ pub(crate) struct State {
     pub(crate) reversals: Vec<ReversalRecord>,
     pub(crate) jobs: Vec<StoredJob>,
     pub(crate) mail: Vec<MailRecord>,
+    pub(crate) mail_delivery: BTreeMap<marketplace_domain::ids::MailId, MailDelivery>,
     pub(crate) webhooks: BTreeMap<String, WebhookEventRecord>,
     pub(crate) webhook_payloads: BTreeMap<String, Vec<u8>>,
     pub(crate) site: SiteConfig,

@@ -11,6 +11,7 @@ mod discovery;
 mod extra_payments;
 mod jobs;
 mod listings;
+mod mail_delivery;
 mod orders;
 mod payouts_again;
 mod refund_requests;
