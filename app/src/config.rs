@@ -131,6 +131,24 @@ impl Default for JobsConfig {
     }
 }
 
+/// Parses `ALLOWED_RETURN_ORIGINS`: comma-separated origins (`https://shop.example`), each kept as
+/// the domain's `url_origin` gives it.
+fn return_origins(text: &str) -> anyhow::Result<Vec<String>> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .map(|origin| {
+            marketplace_domain::site::url_origin(origin)
+                .filter(|parsed| parsed.len() == origin.trim_end_matches('/').len())
+                .ok_or_else(|| {
+                    anyhow!(
+                        "ALLOWED_RETURN_ORIGINS must be origins like https://shop.example, got {origin:?}"
+                    )
+                })
+        })
+        .collect()
+}
+
 /// Who mail comes from unless `MAIL_FROM` says otherwise.
 pub const DEFAULT_MAIL_FROM: &str = "Home Craft 3D <no-reply@localhost>";
 
@@ -157,6 +175,8 @@ pub struct Config {
     pub smtp_url: Option<Secret>,
     /// `MAIL_FROM`: who mail comes from.
     pub mail_from: String,
+    /// `ALLOWED_RETURN_ORIGINS`: origins web clients may have buyers sent back to after checkout.
+    pub allowed_return_origins: Vec<String>,
     /// `TRUSTED_PROXIES`: our own proxies (CIDR blocks), whose `X-Forwarded-For` names the client.
     pub trusted_proxies: adapter_http::client::TrustedProxies,
 }
@@ -241,6 +261,10 @@ impl Config {
             jobs,
             smtp_url: lookup("SMTP_URL").map(Secret::new),
             mail_from: lookup("MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned()),
+            allowed_return_origins: match lookup("ALLOWED_RETURN_ORIGINS") {
+                None => Vec::new(),
+                Some(text) => return_origins(&text)?,
+            },
             trusted_proxies: match lookup("TRUSTED_PROXIES") {
                 None => adapter_http::client::TrustedProxies::default(),
                 Some(text) => adapter_http::client::TrustedProxies::parse(&text).map_err(|e| {
@@ -399,6 +423,19 @@ mod tests {
         assert!(message(&[("LOG_FORMAT", "xml")]).contains("LOG_FORMAT"));
         assert!(message(&[("DB_MAX_CONNECTIONS", "0")]).contains("DB_MAX_CONNECTIONS"));
         assert!(message(&[("TRUSTED_PROXIES", "10.0.0.0/8,lb")]).contains("TRUSTED_PROXIES"));
+        assert!(
+            message(&[("ALLOWED_RETURN_ORIGINS", "https://shop.example/checkout")])
+                .contains("ALLOWED_RETURN_ORIGINS")
+        );
+        let origins = config(&[(
+            "ALLOWED_RETURN_ORIGINS",
+            "https://Shop.Example, http://localhost:3000/",
+        )])
+        .unwrap();
+        assert_eq!(
+            origins.allowed_return_origins,
+            ["https://shop.example", "http://localhost:3000"]
+        );
         let trusted = config(&[("TRUSTED_PROXIES", "10.0.0.0/8, ::1")]).unwrap();
         assert_ne!(
             trusted.trusted_proxies,

@@ -160,6 +160,7 @@ pub async fn connect(config: &Config, payments: Payments) -> anyhow::Result<Back
         job_retry_base: time::Duration::try_from(config.jobs.retry_base)
             .context("the job retry delay is too long")?,
         job_max_attempts: config.jobs.max_attempts,
+        allowed_return_origins: config.allowed_return_origins.clone(),
         ..Settings::default()
     };
     let clock = OffsetClock::default();

@@ -37,6 +37,7 @@ async fn demo_sellers_are_onboarded_on_the_simulator_and_a_rerun_adds_nothing() 
         smtp_url: None,
         mail_from: app::config::DEFAULT_MAIL_FROM.to_owned(),
         trusted_proxies: Default::default(),
+        allowed_return_origins: Vec::new(),
     };
     let size = DemoSize {
         sellers: 2,

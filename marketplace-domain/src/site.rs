@@ -156,3 +156,111 @@ mod tests {
         );
     }
 }
+
+/// The longest return URL a client may give.
+pub const MAX_RETURN_URL: usize = 2048;
+
+/// The origin (`https://shop.example`, `http://localhost:3000`) of an absolute http(s) URL, lower
+/// case; `None` for anything else (relative, another scheme, credentials, blanks or control
+/// characters).
+pub fn url_origin(url: &str) -> Option<String> {
+    if url.is_empty()
+        || url.len() > MAX_RETURN_URL
+        || url.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return None;
+    }
+    let lower = url.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .map(|rest| ("https", rest))
+        .or_else(|| lower.strip_prefix("http://").map(|rest| ("http", rest)));
+    let (scheme, rest) = rest?;
+    let authority = rest
+        .split(['/', '?', '#'])
+        .next()
+        .filter(|a| !a.is_empty() && !a.contains('@') && !a.contains('\\'))?;
+    Some(format!("{scheme}://{authority}"))
+}
+
+/// Why a client's return URL was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReturnUrlError {
+    /// Not an absolute http(s) URL without credentials.
+    #[error("must be an absolute http(s) URL")]
+    NotAbsolute,
+    /// Its origin is not in `ALLOWED_RETURN_ORIGINS`.
+    #[error("its origin {0} is not one this marketplace returns buyers to")]
+    OriginNotAllowed(String),
+}
+
+/// Checks a URL a web client wants buyers sent back to after checkout: it must be an absolute
+/// http(s) URL whose origin is one of `allowed` (origins as [`url_origin`] gives them) — never an
+/// open redirect.
+///
+/// # Errors
+/// [`ReturnUrlError`].
+pub fn check_return_url(url: &str, allowed: &[String]) -> Result<(), ReturnUrlError> {
+    let origin = url_origin(url).ok_or(ReturnUrlError::NotAbsolute)?;
+    if allowed.contains(&origin) {
+        Ok(())
+    } else {
+        Err(ReturnUrlError::OriginNotAllowed(origin))
+    }
+}
+
+#[cfg(test)]
+mod return_url_tests {
+    use super::*;
+
+    #[test]
+    fn only_absolute_urls_of_allowed_origins_are_return_urls() {
+        let allowed = vec![
+            "https://shop.example".to_owned(),
+            "http://localhost:3000".to_owned(),
+        ];
+        assert_eq!(
+            check_return_url("https://shop.example/thanks?x=1", &allowed),
+            Ok(())
+        );
+        assert_eq!(check_return_url("HTTPS://Shop.Example", &allowed), Ok(()));
+        assert_eq!(
+            check_return_url("http://localhost:3000/#done", &allowed),
+            Ok(())
+        );
+        assert_eq!(
+            check_return_url("https://evil.example/shop.example", &allowed),
+            Err(ReturnUrlError::OriginNotAllowed(
+                "https://evil.example".into()
+            ))
+        );
+        assert_eq!(
+            check_return_url("https://shop.example@evil.example/", &allowed),
+            Err(ReturnUrlError::NotAbsolute),
+            "credentials hide the real host"
+        );
+        for bad in [
+            "/thanks",
+            "javascript:alert(1)",
+            "https://",
+            "https://shop.example/a b",
+            "",
+        ] {
+            assert_eq!(
+                check_return_url(bad, &allowed),
+                Err(ReturnUrlError::NotAbsolute),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            check_return_url("http://localhost:3001/", &allowed),
+            Err(ReturnUrlError::OriginNotAllowed(
+                "http://localhost:3001".into()
+            ))
+        );
+        assert_eq!(
+            url_origin("https://shop.example:8443/x").as_deref(),
+            Some("https://shop.example:8443")
+        );
+    }
+}

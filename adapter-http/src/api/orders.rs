@@ -8,7 +8,9 @@ use marketplace_domain::money::FeePercent;
 use marketplace_domain::orders::{Order, OrderLine, PaymentReference, ShippingAddress};
 use marketplace_ports::ports::{AssetRecord, DownloadRecord, EntitlementRecord, OrderEventRecord};
 use marketplace_ports::use_cases::Services;
-use marketplace_ports::use_cases::orders::{CheckoutOutcome, OrderAccess, OrderDetail, OrderView};
+use marketplace_ports::use_cases::orders::{
+    CheckoutOutcome, OrderAccess, OrderDetail, OrderView, ReturnUrls,
+};
 use poem::{Request, RequestBody};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -290,6 +292,18 @@ pub struct CheckoutDto {
     pub checkout_url: Option<String>,
 }
 
+/// Where a web client wants the buyer sent back (both optional; the body may be empty).
+#[derive(Debug, Default, Object, Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutRequest {
+    /// After paying: an absolute URL of an origin in `ALLOWED_RETURN_ORIGINS`;
+    /// `session_id={CHECKOUT_SESSION_ID}` is added to it. Absent: our order page.
+    pub success_url: Option<String>,
+    /// After giving up on Stripe's page: an absolute URL of an allowed origin. Absent: the order.
+    pub cancel_url: Option<String>,
+}
+
 /// Placing an order.
 #[derive(ApiResponse)]
 pub enum PlaceOrderResponse {
@@ -524,11 +538,16 @@ impl OrdersApi {
         auth: MaybeAuth,
         id: Path<Uuid>,
         #[oai(name = "t")] token: OrderToken,
+        body: JsonBody<CheckoutRequest>,
     ) -> ApiResult<Json<CheckoutDto>> {
+        let returns = ReturnUrls {
+            success: body.0.success_url,
+            cancel: body.0.cancel_url,
+        };
         let outcome = self
             .services
             .checkout
-            .checkout(OrderId::from_uuid(id.0), token.access(&auth))
+            .checkout(OrderId::from_uuid(id.0), token.access(&auth), &returns)
             .await?;
         Ok(Json(match outcome {
             CheckoutOutcome::Paid => CheckoutDto {

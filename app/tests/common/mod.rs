@@ -18,5 +18,6 @@ pub fn config(database: PgConnectOptions) -> Config {
         smtp_url: None,
         mail_from: app::config::DEFAULT_MAIL_FROM.to_owned(),
         trusted_proxies: Default::default(),
+        allowed_return_origins: Vec::new(),
     }
 }

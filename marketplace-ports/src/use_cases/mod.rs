@@ -115,6 +115,8 @@ pub struct Settings {
     pub job_max_attempts: i32,
     /// Country of new Express accounts.
     pub connect_country: String,
+    /// Origins (`https://shop.example`) web clients may have buyers sent back to after checkout.
+    pub allowed_return_origins: Vec<String>,
 }
 
 impl Default for Settings {
@@ -124,6 +126,7 @@ impl Default for Settings {
             job_retry_base: time::Duration::seconds(2),
             job_max_attempts: 8,
             connect_country: "US".to_owned(),
+            allowed_return_origins: Vec::new(),
         }
     }
 }

@@ -6,7 +6,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestApp, User, eventually, expect_error, expect_json, expect_not_found, spawn_app, stl_bytes,
+    TestApp, User, eventually, expect_error, expect_json, expect_not_found, spawn_app,
+    spawn_app_with, stl_bytes,
 };
 
 /// Categories of both trees.
@@ -768,4 +769,64 @@ async fn a_seller_who_is_not_ready_blocks_checkout_and_is_paid_after_onboarding(
     .await;
     assert!(checkout["checkout_url"].is_string());
     app.assert_ledger_balanced().await;
+}
+
+#[tokio::test]
+async fn a_web_client_sends_buyers_back_to_its_own_pages_of_an_allowed_origin_only() {
+    let (app, _) = spawn_app_with(
+        |config| config.allowed_return_origins = vec!["https://shop.example".to_owned()],
+        std::future::pending(),
+    )
+    .await;
+    let shop = shop(&app).await;
+    let seller = app.onboarded_seller("maker").await;
+    let vase = model(&app, &shop, &seller, "Vase", "12.00").await;
+    let buyer = app.register("buyer", false).await;
+    app.add_to_cart(Some(&buyer), None, &vase, 1).await;
+    let order = app.place_order(Some(&buyer), None, None).await;
+    let path = format!("/api/v1/orders/{}/checkout", order["id"].as_str().unwrap());
+    for (body, field) in [
+        (
+            json!({"success_url": "https://evil.example/thanks"}),
+            "success_url",
+        ),
+        (json!({"cancel_url": "/relative"}), "cancel_url"),
+        (
+            json!({"success_url": "https://shop.example@evil.example/"}),
+            "success_url",
+        ),
+    ] {
+        let refused = app.post(&path, Some(&buyer.token), body).await;
+        expect_error(
+            refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Some(field),
+        )
+        .await;
+    }
+    assert!(
+        app.stripe_requests("POST", "/v1/checkout/sessions")
+            .await
+            .is_empty(),
+        "nothing reached Stripe"
+    );
+    let accepted = app
+        .post(
+            &path,
+            Some(&buyer.token),
+            json!({"success_url": "https://shop.example/thanks#top",
+                   "cancel_url": "https://shop.example/cart"}),
+        )
+        .await;
+    expect_json(accepted, StatusCode::OK).await;
+    let sessions = app.stripe_requests("POST", "/v1/checkout/sessions").await;
+    assert_eq!(
+        param(&sessions[0], "success_url"),
+        Some("https://shop.example/thanks?session_id={CHECKOUT_SESSION_ID}#top")
+    );
+    assert_eq!(
+        param(&sessions[0], "cancel_url"),
+        Some("https://shop.example/cart")
+    );
 }

@@ -94,9 +94,13 @@ pub async fn spawn_app_with(
         smtp_url: None,
         mail_from: app::config::DEFAULT_MAIL_FROM.to_owned(),
         trusted_proxies: Default::default(),
+        allowed_return_origins: Vec::new(),
     };
     tweak(&mut config);
-    let application = app::build(config).await.expect("the app builds");
+    // Boxed: the app's start-up future is too large for a test thread's stack in debug builds.
+    let application = Box::pin(app::build(config))
+        .await
+        .expect("the app builds");
     let address = format!("http://{}", application.address());
     let simulator = application.simulator().expect("the simulator runs");
     let (sim, sim_key, webhook_secret, connect_webhook_secret) = (

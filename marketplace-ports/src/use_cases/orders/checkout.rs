@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use marketplace_domain::ids::OrderId;
 use marketplace_domain::orders::{Order, OrderStateError, OrderStatus, Payment};
+use marketplace_domain::site::check_return_url;
+use marketplace_domain::validation::FieldErrors;
 
 use super::{OrderAccess, may_see};
 use crate::ports::{
@@ -35,6 +37,9 @@ pub enum CheckoutError {
     /// Booking a free order failed (a bug).
     #[error(transparent)]
     Booking(#[from] BookingError),
+    /// A return URL is not one buyers may be sent to.
+    #[error("{0}")]
+    Invalid(FieldErrors),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -44,6 +49,7 @@ impl UseCaseError for CheckoutError {
     fn kind(&self) -> ErrorKind {
         match self {
             CheckoutError::NotFound => ErrorKind::NotFound,
+            CheckoutError::Invalid(fields) => ErrorKind::Invalid(fields.clone()),
             CheckoutError::NotPayable(_) => ErrorKind::Conflict {
                 code: "order_not_payable",
             },
@@ -58,6 +64,51 @@ impl UseCaseError for CheckoutError {
             CheckoutError::Booking(BookingError::Ledger(_)) => ErrorKind::Internal,
         }
     }
+}
+
+/// Where a web client wants the buyer sent back after Stripe's page (absent: our own pages).
+/// Each must be an absolute http(s) URL of an origin in `Settings::allowed_return_origins`; the
+/// success URL gets `session_id={CHECKOUT_SESSION_ID}` added. An open session keeps the URLs it
+/// was made with.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReturnUrls {
+    /// After paying.
+    pub success: Option<String>,
+    /// After giving up.
+    pub cancel: Option<String>,
+}
+
+impl ReturnUrls {
+    fn checked(&self, allowed: &[String]) -> Result<(), CheckoutError> {
+        let mut fields = FieldErrors::default();
+        for (field, url) in [("success_url", &self.success), ("cancel_url", &self.cancel)] {
+            if let Some(url) = url
+                && let Err(error) = check_return_url(url, allowed)
+            {
+                fields.add(field, error.to_string());
+            }
+        }
+        if fields.is_empty() {
+            Ok(())
+        } else {
+            Err(CheckoutError::Invalid(fields))
+        }
+    }
+}
+
+/// `url` with `session_id={CHECKOUT_SESSION_ID}` added to its query (before any fragment).
+fn with_session_id(url: &str) -> String {
+    let (base, fragment) = match url.split_once('#') {
+        Some((base, fragment)) => (base, Some(fragment)),
+        None => (url, None),
+    };
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let mut out = format!("{base}{separator}session_id={{CHECKOUT_SESSION_ID}}");
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    out
 }
 
 /// What checkout did.
@@ -83,12 +134,15 @@ impl Checkout {
     /// # Errors
     /// [`CheckoutError::NotFound`], [`CheckoutError::NotPayable`],
     /// [`CheckoutError::SellersNotReady`], [`CheckoutError::PaymentInProgress`],
-    /// [`CheckoutError::Payment`].
+    /// [`CheckoutError::Payment`], [`CheckoutError::Invalid`] for a return URL of an origin not
+    /// allowed.
     pub async fn checkout(
         &self,
         id: OrderId,
         access: OrderAccess<'_>,
+        returns: &ReturnUrls,
     ) -> Result<CheckoutOutcome, CheckoutError> {
+        returns.checked(&self.deps.settings.allowed_return_origins)?;
         let now = self.deps.clock.now();
         let mut tx = self.deps.uow.begin().await?;
         let mut order = tx
@@ -138,7 +192,7 @@ impl Checkout {
             }
         }
         let attempt = order.next_checkout_attempt();
-        let request = self.session_request(&order, shipping_countries);
+        let request = self.session_request(&order, shipping_countries, returns);
         let session = self
             .deps
             .payments
@@ -174,6 +228,7 @@ impl Checkout {
         &self,
         order: &Order,
         shipping_countries: Option<Vec<String>>,
+        returns: &ReturnUrls,
     ) -> NewCheckoutSession {
         let token = order.guest_token();
         let mut lines: Vec<CheckoutLine> = order
@@ -200,8 +255,14 @@ impl Checkout {
         NewCheckoutSession {
             currency: order.currency,
             lines,
-            success_url: self.deps.links.checkout_success(token),
-            cancel_url: self.deps.links.checkout_cancel(order.id, token),
+            success_url: returns
+                .success
+                .as_deref()
+                .map_or_else(|| self.deps.links.checkout_success(token), with_session_id),
+            cancel_url: returns
+                .cancel
+                .clone()
+                .unwrap_or_else(|| self.deps.links.checkout_cancel(order.id, token)),
             client_reference_id: order.id.to_string(),
             metadata,
             transfer_group: order.id.to_string(),

@@ -11,7 +11,7 @@ pub mod read;
 use marketplace_domain::ids::UserId;
 use marketplace_domain::orders::{Order, OrderLine, SellerShare};
 
-pub use checkout::{Checkout, CheckoutError, CheckoutOutcome};
+pub use checkout::{Checkout, CheckoutError, CheckoutOutcome, ReturnUrls};
 pub use place::{OrderPlacement, PlaceOrderError, Placed};
 pub use read::{Download, OrderDetail, OrderReadError, OrderReading};
 

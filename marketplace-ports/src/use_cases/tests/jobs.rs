@@ -584,7 +584,7 @@ async fn the_guest_mail_is_written_once_with_its_links() {
     world
         .services
         .checkout
-        .checkout(order.id, access)
+        .checkout(order.id, access, &Default::default())
         .await
         .unwrap();
     assert!(matches!(

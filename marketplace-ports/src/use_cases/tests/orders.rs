@@ -15,7 +15,7 @@ use marketplace_domain::ids::ProductId;
 use crate::ports::{AssetRecord, CheckoutSession, CheckoutSessionStatus, JobKind};
 use crate::use_cases::cart::CartOwner;
 use crate::use_cases::orders::{
-    CheckoutError, CheckoutOutcome, OrderAccess, OrderReadError, PlaceOrderError,
+    CheckoutError, CheckoutOutcome, OrderAccess, OrderReadError, PlaceOrderError, ReturnUrls,
 };
 use crate::use_cases::{Actor, ErrorKind, UploadedFile, UseCaseError};
 
@@ -169,7 +169,11 @@ async fn a_free_order_is_paid_at_once_without_stripe() {
     let outcome = world
         .services
         .checkout
-        .checkout(order.id, with_token(&order.access_token))
+        .checkout(
+            order.id,
+            with_token(&order.access_token),
+            &ReturnUrls::default(),
+        )
         .await
         .unwrap();
     assert_eq!(outcome, CheckoutOutcome::Paid);
@@ -227,11 +231,20 @@ async fn a_paid_order_opens_one_checkout_session_and_reuses_it_while_open() {
     let redirect = |url: &str| CheckoutOutcome::Redirect {
         url: url.to_owned(),
     };
-    let first = checkout.checkout(order.id, as_user(&buyer)).await.unwrap();
+    let first = checkout
+        .checkout(order.id, as_user(&buyer), &ReturnUrls::default())
+        .await
+        .unwrap();
     assert_eq!(first, redirect("https://checkout.test/cs_1"));
-    let again = checkout.checkout(order.id, as_user(&buyer)).await.unwrap();
+    let again = checkout
+        .checkout(order.id, as_user(&buyer), &ReturnUrls::default())
+        .await
+        .unwrap();
     assert_eq!(again, first, "the open session is reused");
-    let replaced = checkout.checkout(order.id, as_user(&buyer)).await.unwrap();
+    let replaced = checkout
+        .checkout(order.id, as_user(&buyer), &ReturnUrls::default())
+        .await
+        .unwrap();
     assert_eq!(
         replaced,
         redirect("https://checkout.test/cs_2"),
@@ -261,7 +274,7 @@ async fn sellers_not_ready_block_payment_except_for_owners() {
     world.set_connect(seller.user_id, "acct_maker", false).await;
     let checkout = &world.services.checkout;
     let error = checkout
-        .checkout(order.id, as_user(&buyer))
+        .checkout(order.id, as_user(&buyer), &ReturnUrls::default())
         .await
         .unwrap_err();
     assert!(matches!(&error, CheckoutError::SellersNotReady(names) if names == &["maker"]));
@@ -273,12 +286,12 @@ async fn sellers_not_ready_block_payment_except_for_owners() {
     );
     assert_eq!(world.state().orders[&order.id].status, OrderStatus::Pending);
     let paid = checkout
-        .checkout(owners_order.id, as_user(&owner))
+        .checkout(owners_order.id, as_user(&owner), &ReturnUrls::default())
         .await
         .unwrap();
     assert_eq!(paid, CheckoutOutcome::Paid);
     let error = checkout
-        .checkout(owners_order.id, as_user(&owner))
+        .checkout(owners_order.id, as_user(&owner), &ReturnUrls::default())
         .await
         .unwrap_err();
     assert!(matches!(
@@ -325,7 +338,7 @@ async fn others_get_not_found_and_guests_need_their_token() {
     let checkout = world
         .services
         .checkout
-        .checkout(mine.id, as_user(&stranger))
+        .checkout(mine.id, as_user(&stranger), &ReturnUrls::default())
         .await;
     assert!(
         matches!(checkout, Err(CheckoutError::NotFound)),
