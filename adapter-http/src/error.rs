@@ -29,8 +29,8 @@ pub struct ErrorDetail {
     pub code: String,
     /// Human-readable explanation.
     pub message: String,
-    /// Messages per input field, for validation errors.
-    #[oai(skip_serializing_if_is_empty)]
+    /// Messages per input field, for validation errors (absent otherwise).
+    #[oai(skip_serializing_if_is_empty, default)]
     pub fields: BTreeMap<String, Vec<String>>,
 }
 

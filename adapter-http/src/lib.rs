@@ -255,10 +255,16 @@ async fn keep_order_tokens_private<E: Endpoint>(
 /// through untouched; anything else (unknown route, bad method, body limit) gets the envelope.
 fn error_response(error: poem::Error) -> Response {
     if error.is_from_response() {
-        error.into_response()
-    } else {
-        ApiError::from_request_error(error).into_response()
+        return error.into_response();
     }
+    if error.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED {
+        // A method no route has (TRACE, or DELETE on a list): 405 in the envelope.
+        let mut response =
+            ApiError::bad_request("method_not_allowed", error.to_string()).into_response();
+        response.set_status(poem::http::StatusCode::METHOD_NOT_ALLOWED);
+        return response;
+    }
+    ApiError::from_request_error(error).into_response()
 }
 
 /// Gives every request an id (kept from `X-Request-Id` when sane), logs method, path, status and

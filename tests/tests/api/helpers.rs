@@ -98,9 +98,7 @@ pub async fn spawn_app_with(
     };
     tweak(&mut config);
     // Boxed: the app's start-up future is too large for a test thread's stack in debug builds.
-    let application = Box::pin(app::build(config))
-        .await
-        .expect("the app builds");
+    let application = Box::pin(app::build(config)).await.expect("the app builds");
     let address = format!("http://{}", application.address());
     let simulator = application.simulator().expect("the simulator runs");
     let (sim, sim_key, webhook_secret, connect_webhook_secret) = (

@@ -61,7 +61,7 @@ async fn unknown_routes_oversized_bodies_and_bad_paging_get_clear_4xx() {
         .await;
     expect_error(
         wrong_method,
-        StatusCode::BAD_REQUEST,
+        StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
         None,
     )
@@ -351,6 +351,34 @@ async fn a_nul_character_is_refused_where_text_enters_on_every_operation() {
         .upload(&images, &seller.token, "va\0se.png", png_bytes(), &[])
         .await;
     expect_error(named, StatusCode::BAD_REQUEST, "bad_request", None).await;
+}
+
+#[tokio::test]
+async fn a_method_no_route_has_is_405_in_the_envelope() {
+    let app = spawn_app().await;
+    for method in [Method::TRACE, Method::DELETE] {
+        let response = app
+            .client
+            .request(method.clone(), app.url("/api/v1/products"))
+            .send()
+            .await
+            .unwrap();
+        expect_error(
+            response,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            None,
+        )
+        .await;
+    }
+    let spec = expect_json(app.get("/api/openapi.json", None).await, StatusCode::OK).await;
+    let required = &spec["components"]["schemas"]["ErrorDetail"]["required"];
+    assert!(
+        !required
+            .as_array()
+            .is_some_and(|r| r.iter().any(|f| f == "fields")),
+        "error.fields is documented as optional: {required}"
+    );
 }
 
 /// Sends raw bytes to the app and returns the status line and the body.
