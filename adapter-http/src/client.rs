@@ -89,23 +89,40 @@ impl TrustedProxies {
         self.0.iter().any(|block| block.contains(ip))
     }
 
-    /// The client of a connection from `peer` carrying `forwarded_for`.
+    /// The client of a connection from `peer` carrying `forwarded_for` (every
+    /// `X-Forwarded-For` line, joined in order): the rightmost hop that is not one of our
+    /// proxies. A hop that cannot be read stops the walk at the last address we can vouch for —
+    /// never skipped, or a client could hide behind it the address it chose.
     pub fn client_ip(&self, peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
         if !self.trusts(peer) {
             return peer;
         }
-        let hops: Vec<IpAddr> = forwarded_for
-            .unwrap_or_default()
-            .split(',')
-            .filter_map(|hop| hop.trim().parse().ok())
-            .collect();
-        hops.iter()
-            .rev()
-            .copied()
-            .find(|hop| !self.trusts(*hop))
-            .or_else(|| hops.first().copied())
-            .unwrap_or(peer)
+        let mut vouched = peer;
+        for hop in forwarded_for.unwrap_or_default().rsplit(',') {
+            let Some(ip) = hop_address(hop) else {
+                return vouched;
+            };
+            if !self.trusts(ip) {
+                return ip;
+            }
+            vouched = ip;
+        }
+        vouched
     }
+}
+
+/// The address of one `X-Forwarded-For` hop: a bare address, `[v6]`, or either with a port.
+fn hop_address(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    if let Ok(ip) = hop.parse() {
+        return Some(ip);
+    }
+    if let Ok(socket) = hop.parse::<std::net::SocketAddr>() {
+        return Some(socket.ip());
+    }
+    hop.strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .and_then(|inner| inner.parse().ok())
 }
 
 /// The client address of a request, as text (`unknown` for a connection without one).
@@ -114,12 +131,18 @@ pub fn client_address(request: &Request) -> String {
         return "unknown".to_owned();
     };
     let proxies = request.data::<TrustedProxies>();
-    let forwarded = request
+    // Proxies may add a header line rather than append to the first: read them all, in order.
+    let forwarded: Vec<&str> = request
         .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let forwarded = forwarded.join(",");
     match proxies {
-        Some(proxies) => proxies.client_ip(peer, forwarded).to_string(),
+        Some(proxies) => proxies
+            .client_ip(peer, (!forwarded.is_empty()).then_some(forwarded.as_str()))
+            .to_string(),
         None => peer.to_string(),
     }
 }
@@ -164,6 +187,25 @@ mod tests {
             ip("198.51.100.7")
         );
         assert_eq!(proxies.client_ip(ip("10.0.0.2"), None), ip("10.0.0.2"));
+        // A hop that cannot be read is never stepped over: the last address we vouch for wins.
+        assert_eq!(
+            proxies.client_ip(ip("10.0.0.2"), Some("6.6.6.6, unknown")),
+            ip("10.0.0.2")
+        );
+        assert_eq!(
+            proxies.client_ip(ip("10.0.0.2"), Some("6.6.6.6, 198.51.100.7:4711")),
+            ip("198.51.100.7"),
+            "a hop with a port"
+        );
+        assert_eq!(
+            proxies.client_ip(ip("10.0.0.2"), Some("6.6.6.6, [2001:db8::1]")),
+            ip("2001:db8::1")
+        );
+        assert_eq!(
+            proxies.client_ip(ip("10.0.0.2"), Some("6.6.6.6,10.0.0.9")),
+            ip("6.6.6.6"),
+            "through two of our proxies"
+        );
         // No proxies trusted: the header means nothing.
         let none = TrustedProxies::default();
         assert_eq!(

@@ -87,12 +87,18 @@ impl MailOutbox for PgOutbox {
         }))
     }
 
-    async fn mail_sent(&mut self, id: MailId, now: OffsetDateTime) -> Result<(), StoreError> {
+    async fn mail_sent(
+        &mut self,
+        id: MailId,
+        attempt: i32,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         sqlx::query!(
             "update outbox set status = 'sent', sent_at = $2, locked_until = null, last_error = null
-             where id = $1",
+             where id = $1 and attempts = $3",
             id.get(),
             now,
+            attempt,
         )
         .execute(&mut **self.0.lock().await)
         .await
@@ -103,16 +109,18 @@ impl MailOutbox for PgOutbox {
     async fn mail_not_sent(
         &mut self,
         id: MailId,
+        attempt: i32,
         error: &str,
         retry_at: Option<OffsetDateTime>,
     ) -> Result<(), StoreError> {
         sqlx::query!(
             "update outbox set locked_until = null, last_error = $2, next_attempt_at = $3,
                  status = case when $3::timestamptz is null then 'failed' else status end
-             where id = $1",
+             where id = $1 and attempts = $4",
             id.get(),
             error,
             retry_at,
+            attempt,
         )
         .execute(&mut **self.0.lock().await)
         .await

@@ -12,6 +12,19 @@ use marketplace_ports::ports::{MailRecord, MailSender, SendError};
 /// How long one SMTP conversation may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Replies about our own session (authentication required or refused, TLS needed): wrong
+/// settings, not a bad mail. Mail is kept and tried again until the settings are fixed.
+const SESSION_REFUSALS: &[&str] = &["530", "534", "535", "538"];
+
+/// True when the server refused this mail for good (a permanent reply about the recipient or the
+/// message), not our session or the connection.
+fn refuses_this_mail(error: &lettre::transport::smtp::Error) -> bool {
+    error.is_permanent()
+        && error
+            .status()
+            .is_none_or(|code| !SESSION_REFUSALS.contains(&code.to_string().as_str()))
+}
+
 /// Sends outbox mail to one SMTP server.
 pub struct SmtpSender {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -55,7 +68,7 @@ impl MailSender for SmtpSender {
             .map_err(|e| SendError::Permanent(format!("the mail cannot be built: {e}")))?;
         match self.transport.send(message).await {
             Ok(_) => Ok(()),
-            Err(error) if error.is_permanent() => Err(SendError::Permanent(error.to_string())),
+            Err(error) if refuses_this_mail(&error) => Err(SendError::Permanent(error.to_string())),
             Err(error) => Err(SendError::Transient(error.to_string())),
         }
     }

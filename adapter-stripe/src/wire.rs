@@ -385,10 +385,6 @@ pub(crate) fn payload(event_type: &str, value: serde_json::Value) -> Result<Even
     })
 }
 
-/// Parses an event body.
-///
-/// # Errors
-/// Not JSON, or not an event, or an object of the wrong shape.
 /// Keys whose values are Stripe identifiers or codes: short (Stripe's own ids are well under 255
 /// characters), stored and indexed by us, so longer ones are refused before they reach storage.
 const IDENTIFIER_KEYS: &[&str] = &[
@@ -410,40 +406,51 @@ const IDENTIFIER_KEYS: &[&str] = &[
 /// The longest identifier accepted.
 const MAX_IDENTIFIER: usize = 255;
 
-/// Refuses an event holding a NUL character anywhere, or an identifier longer than
-/// [`MAX_IDENTIFIER`] (no genuine Stripe event has either; PostgreSQL would refuse the first and
-/// could not index the second).
-fn check_strings(value: &serde_json::Value, key: &str) -> Result<(), String> {
+/// Makes an event safe to store: an identifier holding a NUL character or longer than
+/// [`MAX_IDENTIFIER`] is refused (no genuine Stripe event has one; PostgreSQL would refuse the
+/// first and could not index the second); NUL characters in free text (a name, a note) are
+/// dropped, so the event is still applied.
+fn clean_strings(value: &mut serde_json::Value, key: &str) -> Result<(), String> {
     match value {
         serde_json::Value::String(text) => {
-            if text.contains('\0') {
+            let identifier = IDENTIFIER_KEYS.contains(&key) || key.ends_with("_id");
+            if identifier && text.contains('\0') {
                 return Err(format!("`{key}` contains a NUL character"));
             }
-            let identifier = IDENTIFIER_KEYS.contains(&key) || key.ends_with("_id");
             if identifier && text.chars().count() > MAX_IDENTIFIER {
                 return Err(format!(
                     "`{key}` is longer than {MAX_IDENTIFIER} characters"
                 ));
             }
+            if text.contains('\0') {
+                *text = text.replace('\0', "");
+            }
             Ok(())
         }
-        serde_json::Value::Array(items) => {
-            items.iter().try_for_each(|item| check_strings(item, key))
-        }
-        serde_json::Value::Object(fields) => fields.iter().try_for_each(|(name, item)| {
-            if name.contains('\0') {
+        serde_json::Value::Array(items) => items
+            .iter_mut()
+            .try_for_each(|item| clean_strings(item, key)),
+        serde_json::Value::Object(fields) => {
+            if fields.keys().any(|name| name.contains('\0')) {
                 return Err("a key contains a NUL character".to_owned());
             }
-            check_strings(item, name)
-        }),
+            fields
+                .iter_mut()
+                .try_for_each(|(name, item)| clean_strings(item, name))
+        }
         _ => Ok(()),
     }
 }
 
+/// Parses an event body (verified before), after [`clean_strings`].
+///
+/// # Errors
+/// Not JSON, or not an event, or an object of the wrong shape, or an identifier that cannot be
+/// genuine.
 pub(crate) fn parse_event(body: &[u8]) -> Result<StripeEvent, String> {
-    let untyped: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
-    check_strings(&untyped, "")?;
-    let wire: EventWire = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let mut untyped: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    clean_strings(&mut untyped, "")?;
+    let wire: EventWire = serde_json::from_value(untyped).map_err(|e| e.to_string())?;
     let payload = payload(&wire.event_type, wire.data.object)?;
     Ok(StripeEvent {
         id: wire.id,
@@ -468,14 +475,22 @@ mod tests {
     }
 
     #[test]
-    fn overlong_identifiers_and_nul_characters_are_refused() {
+    fn overlong_identifiers_and_nul_characters_are_refused_and_free_text_is_cleaned() {
         let long = format!("evt_{}", "x".repeat(12_000));
         let refused = parse_event(event(&long, "ok").as_bytes()).unwrap_err();
         assert!(refused.contains("`id` is longer than 255"), "{refused}");
-        let nul = parse_event(event("evt_1", "a\\u0000b").as_bytes()).unwrap_err();
-        assert!(nul.contains("`note` contains a NUL"), "{nul}");
-        // Free text may be long; identifiers up to the limit pass the check.
-        let fine = event(&format!("evt_{}", "x".repeat(251)), &"n".repeat(3000));
-        assert!(check_strings(&serde_json::from_str(&fine).unwrap(), "").is_ok());
+        let nul_id = parse_event(event("evt_1\\u0000", "ok").as_bytes()).unwrap_err();
+        assert!(nul_id.contains("`id` contains a NUL"), "{nul_id}");
+        let mut noted: serde_json::Value =
+            serde_json::from_str(&event("evt_1", "a\\u0000b")).unwrap();
+        clean_strings(&mut noted, "").unwrap();
+        assert_eq!(noted["data"]["object"]["metadata"]["note"], "ab");
+        // Free text may be long; identifiers up to the limit pass.
+        let mut fine: serde_json::Value = serde_json::from_str(&event(
+            &format!("evt_{}", "x".repeat(251)),
+            &"n".repeat(3000),
+        ))
+        .unwrap();
+        assert!(clean_strings(&mut fine, "").is_ok());
     }
 }

@@ -170,8 +170,9 @@ pub struct OrderDto {
     pub total_cents: i64,
     /// Returned to the buyer so far.
     pub refunded_cents: i64,
-    /// The marketplace fee rate when the order was placed (percent, two decimals).
-    pub fee_percent: String,
+    /// The marketplace fee rate when the order was placed (percent, two decimals; sellers' money:
+    /// absent in the buyer's view).
+    pub fee_percent: Option<String>,
     /// The registered buyer.
     pub buyer_id: Option<Uuid>,
     /// The guest's e-mail.
@@ -369,9 +370,11 @@ pub fn order_dto(view: &OrderView, token: Option<String>) -> OrderDto {
         shipping_cents: share.map_or(order.shipping, |s| s.shipping).get(),
         total_cents: share.map_or(order.total, |s| s.total).get(),
         refunded_cents: share.map_or(order.refunded, |s| s.refunded).get(),
-        fee_percent: FeePercent::from_basis_points(order.fee_rate)
-            .get()
-            .to_string(),
+        fee_percent: view.shows_seller_money().then(|| {
+            FeePercent::from_basis_points(order.fee_rate)
+                .get()
+                .to_string()
+        }),
         buyer_id: order.buyer_id.filter(|_| buyer).map(|b| b.get()),
         guest_email: order.guest_email.clone().filter(|_| buyer),
         payment_reference: payment_reference(order).filter(|_| buyer),

@@ -182,12 +182,20 @@ pub trait MailOutbox: Send {
         now: OffsetDateTime,
         lease_until: OffsetDateTime,
     ) -> Result<Option<ClaimedMail>, StoreError>;
-    /// Records a delivered mail.
-    async fn mail_sent(&mut self, id: MailId, now: OffsetDateTime) -> Result<(), StoreError>;
-    /// Records a failed attempt: tried again at `retry_at`, or failed for good without one.
+    /// Records that attempt `attempt` delivered the mail (ignored when a later attempt has
+    /// claimed it since: its worker records the outcome).
+    async fn mail_sent(
+        &mut self,
+        id: MailId,
+        attempt: i32,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Records that attempt `attempt` failed: tried again at `retry_at`, or failed for good
+    /// without one (ignored when a later attempt has claimed it since).
     async fn mail_not_sent(
         &mut self,
         id: MailId,
+        attempt: i32,
         error: &str,
         retry_at: Option<OffsetDateTime>,
     ) -> Result<(), StoreError>;

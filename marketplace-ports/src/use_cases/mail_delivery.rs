@@ -53,19 +53,23 @@ impl MailDelivery {
         let mut tx = self.deps.uow.begin().await?;
         let run = match outcome {
             Ok(()) => {
-                tx.mail()?.mail_sent(id, now).await?;
+                tx.mail()?.mail_sent(id, claimed.attempt, now).await?;
                 DeliveryRun::Sent(id)
             }
             Err(SendError::Transient(error))
                 if claimed.attempt < self.deps.settings.job_max_attempts =>
             {
                 let retry_at = now + backoff(self.deps.settings.job_retry_base, claimed.attempt);
-                tx.mail()?.mail_not_sent(id, &error, Some(retry_at)).await?;
+                tx.mail()?
+                    .mail_not_sent(id, claimed.attempt, &error, Some(retry_at))
+                    .await?;
                 tracing::warn!(mail = %id, attempt = claimed.attempt, %error, "mail not delivered; will try again");
                 DeliveryRun::Retrying(id)
             }
             Err(SendError::Transient(error) | SendError::Permanent(error)) => {
-                tx.mail()?.mail_not_sent(id, &error, None).await?;
+                tx.mail()?
+                    .mail_not_sent(id, claimed.attempt, &error, None)
+                    .await?;
                 tracing::error!(mail = %id, attempt = claimed.attempt, %error, "mail not delivered, for good");
                 DeliveryRun::Failed(id)
             }

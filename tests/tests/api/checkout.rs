@@ -499,6 +499,21 @@ async fn a_guest_buys_a_file_with_a_token_and_gets_the_links_by_mail() {
         expect_json(by_header, StatusCode::OK).await["status"],
         "pending"
     );
+    let as_staff = app.order_as_owner(&order_id).await;
+    assert!(
+        as_staff["access_token"].is_null(),
+        "staff get no credential to act as the guest"
+    );
+    let as_guest = expect_json(
+        app.get(&format!("/api/v1/orders/{order_id}?t={token}"), None)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        as_guest["fee_percent"].is_null(),
+        "the fee rate is the sellers' money"
+    );
     let catalog = app.get("/api/v1/products", None).await;
     assert!(catalog.headers().get("referrer-policy").is_none());
     // Whoever holds the emptied cart cannot have the order (nor its token) by placing it again.

@@ -411,7 +411,7 @@ pub async fn outbox_mail_is_claimed_once_retried_and_failed(s: Subject) {
     let mut tx = s.uow.begin().await.unwrap();
     tx.mail()
         .unwrap()
-        .mail_not_sent(first.id, "connection dropped", Some(at(100)))
+        .mail_not_sent(first.id, 1, "connection dropped", Some(at(100)))
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -423,9 +423,14 @@ pub async fn outbox_mail_is_claimed_once_retried_and_failed(s: Subject) {
     assert_eq!(claim(100, 160).await, Some((first.id, 2)));
     let mut tx = s.uow.begin().await.unwrap();
     let outbox = tx.mail().unwrap();
-    outbox.mail_sent(first.id, at(101)).await.unwrap();
+    // The first attempt's late answer does not overwrite the second's claim.
     outbox
-        .mail_not_sent(second.id, "550 no such user", None)
+        .mail_not_sent(first.id, 1, "late", None)
+        .await
+        .unwrap();
+    outbox.mail_sent(first.id, 2, at(101)).await.unwrap();
+    outbox
+        .mail_not_sent(second.id, 1, "550 no such user", None)
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -59,8 +59,19 @@ impl MailOutbox for MemOutbox {
         }))
     }
 
-    async fn mail_sent(&mut self, id: MailId, _now: OffsetDateTime) -> Result<(), StoreError> {
+    async fn mail_sent(
+        &mut self,
+        id: MailId,
+        attempt: i32,
+        _now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         let mut s = self.0.state("mail.mail_sent")?;
+        if s.mail_delivery
+            .get(&id)
+            .is_some_and(|d| d.attempts != attempt)
+        {
+            return Ok(());
+        }
         if let Some(mail) = s.mail.iter_mut().find(|m| m.id == id) {
             mail.status = MailStatus::Sent;
         }
@@ -73,10 +84,17 @@ impl MailOutbox for MemOutbox {
     async fn mail_not_sent(
         &mut self,
         id: MailId,
+        attempt: i32,
         error: &str,
         retry_at: Option<OffsetDateTime>,
     ) -> Result<(), StoreError> {
         let mut s = self.0.state("mail.mail_not_sent")?;
+        if s.mail_delivery
+            .get(&id)
+            .is_some_and(|d| d.attempts != attempt)
+        {
+            return Ok(());
+        }
         if retry_at.is_none()
             && let Some(mail) = s.mail.iter_mut().find(|m| m.id == id)
         {

@@ -113,7 +113,11 @@ impl OrderReading {
             })
             .collect();
         let events = orders.order_events(id).await?;
-        let access_token = order.guest_token().map(str::to_owned);
+        // The guest token goes back only to whoever is the buyer: staff who open the order get
+        // no credential to act as the buyer (nor links that would spend their downloads).
+        let access_token = is_buyer(self.deps.crypto.as_ref(), &order, access)
+            .then(|| order.guest_token().map(str::to_owned))
+            .flatten();
         // The buyer's view shows what they paid and what happened to it; staff see everything.
         let staff = access.actor.is_some_and(|a| a.roles.is_staff());
         let (view, events, payouts) = if staff {
