@@ -234,17 +234,12 @@ impl<'a> ApiExtractor<'a> for VisitorKey {
             .and_then(|v| v.to_str().ok())
             .filter(|_| bearer_sent(request))
             .map(str::to_owned);
-        let cookie = |name: &str| request.cookie().get(name).map(|c| c.value_str().to_owned());
-        let cart = request
-            .headers()
-            .get(crate::api::cart::CART_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let credential = bearer
-            .or_else(|| cookie(SESSION_COOKIE))
-            .or(cart)
-            .or_else(|| cookie(crate::api::cart::CART_COOKIE))
-            .filter(|c| !c.trim().is_empty());
+        let session = request
+            .cookie()
+            .get(SESSION_COOKIE)
+            .map(|c| c.value_str().to_owned());
+        let cart = crate::api::cart::cart_token_of(request, crate::api::cart::CART_HEADER);
+        let credential = crate::api::first_token([bearer, session, cart]);
         let key = match credential {
             Some(credential) => {
                 let mut hasher = std::collections::hash_map::DefaultHasher::new();

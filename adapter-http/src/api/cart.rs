@@ -192,17 +192,23 @@ impl<'a> ApiExtractor<'a> for CartToken {
         _body: &mut RequestBody,
         param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        let header = request
-            .headers()
-            .get(param_opts.name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let cookie = request
-            .cookie()
-            .get(CART_COOKIE)
-            .map(|c| c.value_str().to_owned());
-        Ok(CartToken(first_token([header, cookie])))
+        Ok(CartToken(cart_token_of(request, param_opts.name)))
     }
+}
+
+/// The anonymous cart token of a request: the `header` (`X-Cart-Token`), else the `hc3_cart`
+/// cookie; blank values count as none.
+pub(crate) fn cart_token_of(request: &Request, header: &str) -> Option<String> {
+    let sent = request
+        .headers()
+        .get(header)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let cookie = request
+        .cookie()
+        .get(CART_COOKIE)
+        .map(|c| c.value_str().to_owned());
+    first_token([sent, cookie])
 }
 
 impl CartApi {
