@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::api::reviews::{RatingDto, ReviewDto, rating_dto, review_dto};
 use crate::error::ApiError;
+use crate::params::{PageNumber, Param, PerPage};
 
 /// Listing kind on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
@@ -102,13 +103,17 @@ pub struct PayoutDto {
     /// `pending`, `paid`, `skipped` or `failed`.
     pub status: String,
     /// The amount decided (absent for skipped payouts).
+    #[oai(nullable)]
     pub amount_cents: Option<i64>,
     /// Stripe's transfer, once paid.
+    #[oai(nullable)]
     pub transfer_id: Option<String>,
     /// Why it was skipped: `seller_not_ready` (paid when the seller's account becomes ready) or
     /// `nothing_owed` (the order's earnings went against an earlier debt).
+    #[oai(nullable)]
     pub skip_reason: Option<String>,
     /// The last error of a failed attempt (it is retried).
+    #[oai(nullable)]
     pub last_error: Option<String>,
     /// Decided.
     pub created_at: OffsetDateTime,
@@ -141,8 +146,12 @@ pub fn payout_dto(record: PayoutRecord) -> PayoutDto {
 }
 
 /// Validates `page` / `per_page` query parameters.
-pub fn page_request(page: Option<i64>, per_page: Option<i64>) -> Result<PageRequest, ApiError> {
-    PageRequest::parse(page, per_page).map_err(ApiError::invalid)
+pub fn page_request(
+    page: Option<PageNumber>,
+    per_page: Option<PerPage>,
+) -> Result<PageRequest, ApiError> {
+    PageRequest::parse(page.map(Param::into_inner), per_page.map(Param::into_inner))
+        .map_err(ApiError::invalid)
 }
 
 /// A user as `/me` shows it.
@@ -188,6 +197,7 @@ pub struct CategoryDto {
     /// Slug.
     pub slug: String,
     /// Root parent, for subcategories.
+    #[oai(nullable)]
     pub parent_id: Option<Uuid>,
     /// Description.
     pub description: String,
@@ -235,16 +245,21 @@ pub struct PhysicalDto {
     /// Material.
     #[oai(default)]
     #[serde(default)]
+    #[oai(validator(max_length = 120))]
     pub material: String,
     /// Colour.
     #[oai(default)]
     #[serde(default)]
+    #[oai(validator(max_length = 120))]
     pub color: String,
     /// Width (mm).
+    #[oai(nullable)]
     pub width_mm: Option<i32>,
     /// Height (mm).
+    #[oai(nullable)]
     pub height_mm: Option<i32>,
     /// Depth (mm).
+    #[oai(nullable)]
     pub depth_mm: Option<i32>,
 }
 
@@ -306,12 +321,14 @@ pub struct ProductDto {
     /// Category name.
     pub category_name: String,
     /// URL of the primary image.
+    #[oai(nullable)]
     pub primary_image_url: Option<String>,
     /// Whether it can be bought now (the seller can receive payouts).
     pub can_buy: bool,
     /// Marked trending by the owners, or among the 12 best trending scores at the last refresh.
     pub trending_badge: bool,
     /// Average review rating with two decimals (`"4.67"`), absent without reviews.
+    #[oai(nullable)]
     pub avg_rating: Option<String>,
     /// Number of reviews.
     pub review_count: i64,
@@ -362,8 +379,10 @@ pub struct ProductDetailDto {
     /// Digital files (downloads come with a paid order).
     pub files: Vec<AssetDto>,
     /// Physical attributes (models).
+    #[oai(nullable)]
     pub physical: Option<PhysicalDto>,
     /// Licence (files).
+    #[oai(nullable)]
     pub license_text: Option<String>,
     /// The newest reviews (the rest: `GET /api/v1/products/{id}/reviews`).
     pub latest_reviews: Vec<ReviewDto>,

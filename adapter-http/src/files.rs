@@ -1,10 +1,71 @@
-//! Streaming stored files to clients chunk by chunk.
+//! Streaming stored files to clients chunk by chunk, each with the content type it was stored
+//! with, which the document lists per kind of file.
 
+use std::marker::PhantomData;
+
+use marketplace_domain::files::{ImageFormat, asset_content_types};
 use marketplace_ports::ports::BlobMeta;
 use marketplace_ports::use_cases::files::FileServing;
-use poem::Body;
+use poem::{Body, IntoResponse, Response};
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Binary;
+use poem_openapi::registry::{MetaMediaType, MetaResponses, Registry};
+
+/// A stored file of kind `K`: documented with the content types files of that kind are served
+/// with.
+pub struct Served<K>(FileResponse, PhantomData<K>);
+
+/// The content types a kind of stored file is served with.
+pub trait ServedTypes: Send {
+    /// Every content type, each once.
+    fn content_types() -> Vec<&'static str>;
+}
+
+/// Images (listing images, avatars).
+pub struct Images;
+
+impl ServedTypes for Images {
+    fn content_types() -> Vec<&'static str> {
+        ImageFormat::ALL.map(ImageFormat::content_type).to_vec()
+    }
+}
+
+/// Digital 3D files.
+pub struct Assets;
+
+impl ServedTypes for Assets {
+    fn content_types() -> Vec<&'static str> {
+        asset_content_types()
+    }
+}
+
+impl<K: ServedTypes> ApiResponse for Served<K> {
+    fn meta() -> MetaResponses {
+        let mut meta = FileResponse::meta();
+        for response in &mut meta.responses {
+            if let Some(schema) = response.content.first().map(|media| media.schema.clone()) {
+                response.content = K::content_types()
+                    .into_iter()
+                    .map(|content_type| MetaMediaType {
+                        content_type,
+                        schema: schema.clone(),
+                    })
+                    .collect();
+            }
+        }
+        meta
+    }
+
+    fn register(registry: &mut Registry) {
+        FileResponse::register(registry);
+    }
+}
+
+impl<K: ServedTypes> IntoResponse for Served<K> {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
+}
 
 /// A file's bytes.
 #[derive(ApiResponse)]
@@ -22,12 +83,12 @@ pub enum FileResponse {
 }
 
 /// Streams a stored file. `download_name` makes it an attachment; `cache` is the Cache-Control.
-pub fn stream_file(
+pub fn stream_file<K>(
     files: FileServing,
     meta: BlobMeta,
     download_name: Option<&str>,
     cache: &str,
-) -> FileResponse {
+) -> Served<K> {
     let blob = meta.id;
     let chunks = meta.chunk_count;
     let stream = futures_util::stream::try_unfold(0_i32, move |seq| {
@@ -46,12 +107,15 @@ pub fn stream_file(
         }
     });
     let disposition = download_name.map(|name| format!("attachment; filename=\"{name}\""));
-    FileResponse::Ok(
-        Binary(Body::from_bytes_stream(stream)),
-        meta.content_type,
-        meta.size_bytes,
-        cache.to_owned(),
-        disposition,
-        "nosniff".to_owned(),
+    Served(
+        FileResponse::Ok(
+            Binary(Body::from_bytes_stream(stream)),
+            meta.content_type,
+            meta.size_bytes,
+            cache.to_owned(),
+            disposition,
+            "nosniff".to_owned(),
+        ),
+        PhantomData,
     )
 }

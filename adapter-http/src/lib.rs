@@ -19,6 +19,7 @@ use tracing::Instrument;
 pub mod api;
 pub mod auth;
 pub mod client;
+pub mod document;
 pub mod dto;
 pub mod error;
 pub mod files;
@@ -27,6 +28,7 @@ pub mod json;
 pub mod limits;
 pub mod links;
 pub mod mail;
+pub mod params;
 
 use api::accounts::AccountsApi;
 use api::admin::AdminApi;
@@ -178,15 +180,21 @@ fn openapi_service(services: &Services, config: HttpConfig) -> OpenApiService<Ap
     )
 }
 
-/// The OpenAPI document as JSON (for snapshot tests and clients).
+/// The OpenAPI document as JSON (for snapshot tests and clients), as `/api/openapi.json` serves
+/// it.
 pub fn openapi_json(services: &Services, config: HttpConfig) -> String {
-    openapi_service(services, config).spec()
+    document::finish(&openapi_service(services, config).spec())
 }
 
 /// Every route of the application, with its middleware.
 pub fn routes(services: Services, config: HttpConfig) -> impl Endpoint<Output = Response> {
     let api = openapi_service(&services, config.clone());
-    let spec = api.spec_endpoint();
+    let spec = document::finish(&api.spec());
+    let spec = poem::get(poem::endpoint::make_sync(move |_| {
+        Response::builder()
+            .content_type("application/json; charset=utf-8")
+            .body(spec.clone())
+    }));
     let docs = api.swagger_ui();
     Route::new()
         .nest("/", api)
@@ -222,10 +230,14 @@ fn touches_order_tokens(request: &Request) -> bool {
     .iter()
     .any(|prefix| path.starts_with(prefix))
         || request.headers().contains_key("x-order-token")
-        || request.uri().query().is_some_and(|q| {
-            q.split('&')
-                .any(|pair| pair == "t" || pair.starts_with("t="))
-        })
+        || request.uri().query().is_some_and(carries_order_token)
+}
+
+/// True when a query string has a `t` parameter, however it is escaped (`%74=` is `t=`); a query
+/// that does not decode is treated as carrying one.
+fn carries_order_token(query: &str) -> bool {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .map_or(true, |pairs| pairs.iter().any(|(name, _)| name == "t"))
 }
 
 /// Responses that carry a guest order token, or answer a request made with one, are never stored
@@ -320,4 +332,26 @@ pub async fn read_upload(upload: Upload, max: u64) -> Result<UploadedFile, ApiEr
         ApiError::bad_request("upload_failed", format!("could not read the upload: {e}"))
     })?;
     Ok(UploadedFile { file_name, bytes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::carries_order_token;
+
+    #[test]
+    fn an_order_token_is_seen_however_the_query_spells_it() {
+        for query in [
+            "t=abc",
+            "a=1&t=abc",
+            "%74=abc",
+            "t",
+            "a=1&%74",
+            "x=%ff%fe&t=1",
+        ] {
+            assert!(carries_order_token(query), "{query}");
+        }
+        for query in ["", "a=1", "tt=1", "at=1&page=2", "q=t"] {
+            assert!(!carries_order_token(query), "{query}");
+        }
+    }
 }

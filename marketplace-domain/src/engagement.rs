@@ -291,6 +291,13 @@ pub enum AnalyticsPeriod {
 }
 
 impl AnalyticsPeriod {
+    /// Every period, shortest first.
+    pub const ALL: [AnalyticsPeriod; 3] = [
+        AnalyticsPeriod::Week,
+        AnalyticsPeriod::Month,
+        AnalyticsPeriod::Quarter,
+    ];
+
     /// The period of `days` (7, 30 or 90).
     pub fn of_days(days: i64) -> Option<AnalyticsPeriod> {
         match days {

@@ -52,6 +52,14 @@ pub enum ImageFormat {
 }
 
 impl ImageFormat {
+    /// Every accepted format.
+    pub const ALL: [ImageFormat; 4] = [
+        ImageFormat::Png,
+        ImageFormat::Jpeg,
+        ImageFormat::Gif,
+        ImageFormat::Webp,
+    ];
+
     /// The MIME type served for it.
     pub fn content_type(self) -> &'static str {
         match self {
@@ -96,6 +104,14 @@ const ASSET_TYPES: &[(&str, &str)] = &[
     ("blend", "application/octet-stream"),
     ("zip", "application/zip"),
 ];
+/// The MIME types 3D files are served with, each once.
+pub fn asset_content_types() -> Vec<&'static str> {
+    let mut types: Vec<&'static str> = ASSET_TYPES.iter().map(|(_, mime)| *mime).collect();
+    types.sort_unstable();
+    types.dedup();
+    types
+}
+
 const ACCEPTED_ASSETS: &str = ".stl, .obj, .3mf, .ply, .amf, .step, .stp, .gcode, .blend, .zip";
 
 /// Checks a digital asset upload by size and extension; returns the content type to serve.

@@ -4,6 +4,8 @@ use crate::validation::FieldErrors;
 
 /// Largest page size a client may ask for.
 pub const MAX_PER_PAGE: u32 = 100;
+/// Highest page number a client may ask for (deeper pages are searched, not paged to).
+pub const MAX_PAGE: u32 = 1_000_000;
 /// Page size when the client does not say.
 pub const DEFAULT_PER_PAGE: u32 = 20;
 
@@ -30,9 +32,9 @@ impl PageRequest {
             None => 1,
             Some(p) => u32::try_from(p)
                 .ok()
-                .filter(|p| *p >= 1 && *p <= 1_000_000)
+                .filter(|p| (1..=MAX_PAGE).contains(p))
                 .unwrap_or_else(|| {
-                    errors.add("page", "must be between 1 and 1000000");
+                    errors.add("page", format!("must be between 1 and {MAX_PAGE}"));
                     1
                 }),
         };

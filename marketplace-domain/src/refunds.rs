@@ -68,6 +68,16 @@ pub enum RefundRequestStatus {
 }
 
 impl RefundRequestStatus {
+    /// Every state.
+    pub const ALL: [RefundRequestStatus; 6] = [
+        RefundRequestStatus::Requested,
+        RefundRequestStatus::Approved,
+        RefundRequestStatus::Declined,
+        RefundRequestStatus::Canceled,
+        RefundRequestStatus::Refunded,
+        RefundRequestStatus::Failed,
+    ];
+
     /// Stored spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -82,16 +92,9 @@ impl RefundRequestStatus {
 
     /// Parses [`RefundRequestStatus::as_str`].
     pub fn parse(text: &str) -> Option<RefundRequestStatus> {
-        [
-            RefundRequestStatus::Requested,
-            RefundRequestStatus::Approved,
-            RefundRequestStatus::Declined,
-            RefundRequestStatus::Canceled,
-            RefundRequestStatus::Refunded,
-            RefundRequestStatus::Failed,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
+        RefundRequestStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
     }
 
     /// True while the request holds its line (no second request for it): requested, approved,

@@ -22,7 +22,7 @@ use super::cart::{CART_COOKIE, CartToken};
 use crate::auth::{Auth, CSRF_COOKIE, SESSION_COOKIE};
 use crate::dto::UserDto;
 use crate::error::ApiResult;
-use crate::files::{FileResponse, stream_file};
+use crate::files::{Images, Served, stream_file};
 use crate::json::JsonBody;
 use crate::{HttpConfig, read_upload};
 
@@ -40,12 +40,16 @@ pub struct AccountsApi {
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// Wanted username (letters, digits, `@ . + - _`; unique whatever the case).
+    #[oai(validator(pattern = r"^[\w.@+-]+$", max_length = 150))]
     pub username: String,
     /// Password (8+ characters, not all digits, not common, not like the username).
+    #[oai(validator(min_length = 8, max_length = 256))]
     pub password: String,
     /// Optional e-mail.
+    #[oai(nullable, validator(max_length = 254))]
     pub email: Option<String>,
     /// Opt in as a seller right away.
+    #[oai(nullable)]
     pub register_as_seller: Option<bool>,
 }
 
@@ -115,6 +119,7 @@ pub struct ProfileDto {
     /// ZIP code.
     pub zip_code: String,
     /// Avatar URL, if any.
+    #[oai(nullable)]
     pub avatar_url: Option<String>,
 }
 
@@ -124,33 +129,51 @@ pub struct ProfileDto {
 #[serde(deny_unknown_fields)]
 pub struct ProfileUpdate {
     /// First name (≤ 150).
+    #[oai(nullable, validator(max_length = 150))]
     pub first_name: Option<String>,
     /// Last name (≤ 150).
+    #[oai(nullable, validator(max_length = 150))]
     pub last_name: Option<String>,
     /// Shop name (≤ 80).
+    #[oai(nullable, validator(max_length = 80))]
     pub shop_name: Option<String>,
     /// Contact e-mail.
+    #[oai(nullable, validator(max_length = 254))]
     pub email: Option<String>,
     /// Phone: digits and `- + ( )`, 7–20 characters.
+    #[oai(nullable, validator(pattern = r"^([0-9+()-]{7,20})?$"))]
     pub phone_1: Option<String>,
     /// Second phone, same rule.
+    #[oai(nullable, validator(pattern = r"^([0-9+()-]{7,20})?$"))]
     pub phone_2: Option<String>,
     /// Address line 1.
+    #[oai(nullable, validator(max_length = 255))]
     pub address_1: Option<String>,
     /// Address line 2.
+    #[oai(nullable, validator(max_length = 255))]
     pub address_2: Option<String>,
     /// City.
+    #[oai(nullable, validator(max_length = 120))]
     pub city: Option<String>,
     /// US state code (incl. DC).
+    #[oai(
+        nullable,
+        validator(
+            pattern = r"^([Aa][Ll]|[Aa][Kk]|[Aa][Zz]|[Aa][Rr]|[Cc][Aa]|[Cc][Oo]|[Cc][Tt]|[Dd][Ee]|[Ff][Ll]|[Gg][Aa]|[Hh][Ii]|[Ii][Dd]|[Ii][Ll]|[Ii][Nn]|[Ii][Aa]|[Kk][Ss]|[Kk][Yy]|[Ll][Aa]|[Mm][Ee]|[Mm][Dd]|[Mm][Aa]|[Mm][Ii]|[Mm][Nn]|[Mm][Ss]|[Mm][Oo]|[Mm][Tt]|[Nn][Ee]|[Nn][Vv]|[Nn][Hh]|[Nn][Jj]|[Nn][Mm]|[Nn][Yy]|[Nn][Cc]|[Nn][Dd]|[Oo][Hh]|[Oo][Kk]|[Oo][Rr]|[Pp][Aa]|[Rr][Ii]|[Ss][Cc]|[Ss][Dd]|[Tt][Nn]|[Tt][Xx]|[Uu][Tt]|[Vv][Tt]|[Vv][Aa]|[Ww][Aa]|[Ww][Vv]|[Ww][Ii]|[Ww][Yy]|[Dd][Cc])?$"
+        )
+    )]
     pub state: Option<String>,
     /// ZIP: `12345` or `12345-6789`.
+    #[oai(nullable, validator(pattern = r"^([0-9]{5}(-[0-9]{4})?)?$"))]
     pub zip_code: Option<String>,
     /// Seller opt-in.
+    #[oai(nullable)]
     pub is_seller: Option<bool>,
 }
 
 /// An avatar upload.
 #[derive(Debug, Multipart)]
+#[oai(deny_unknown_fields)]
 pub struct AvatarUpload {
     /// PNG, JPEG, GIF or WebP, at most 5 MiB.
     pub file: Upload,
@@ -381,7 +404,7 @@ impl AccountsApi {
 
     /// A user's avatar image.
     #[oai(path = "/users/:user_id/avatar", method = "get")]
-    async fn avatar(&self, user_id: Path<Uuid>) -> ApiResult<FileResponse> {
+    async fn avatar(&self, user_id: Path<Uuid>) -> ApiResult<Served<Images>> {
         let meta = self
             .services
             .files

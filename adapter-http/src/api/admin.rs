@@ -23,6 +23,7 @@ use crate::auth::Auth;
 use crate::dto::{PageDto, page_request};
 use crate::error::{ApiError, ApiResult};
 use crate::json::JsonBody;
+use crate::params::{JobStatuses, PageNumber, PerPage, Text};
 
 /// Owner tools.
 pub struct AdminApi {
@@ -36,6 +37,7 @@ pub struct AdminApi {
 #[serde(deny_unknown_fields)]
 pub struct ConnectStatusRequest {
     /// `acct_…`, or empty to unlink.
+    #[oai(validator(pattern = r"^acct_[A-Za-z0-9]{1,250}$"))]
     pub stripe_account_id: String,
     /// Onboarding details submitted.
     pub details_submitted: bool,
@@ -51,6 +53,7 @@ pub struct ConnectStatusDto {
     /// Seller.
     pub user_id: Uuid,
     /// Account id.
+    #[oai(nullable)]
     pub stripe_account_id: Option<String>,
     /// Details submitted.
     pub details_submitted: bool,
@@ -61,8 +64,10 @@ pub struct ConnectStatusDto {
     /// Linked, details submitted, charges and payouts enabled.
     pub ready: bool,
     /// First onboarding attempt.
+    #[oai(nullable)]
     pub onboarding_started_at: Option<OffsetDateTime>,
     /// When it first became ready.
+    #[oai(nullable)]
     pub onboarding_completed_at: Option<OffsetDateTime>,
     /// Last change.
     pub updated_at: OffsetDateTime,
@@ -96,9 +101,11 @@ pub struct SiteConfigDto {
     /// instead of the platform, for orders placed from now on.
     pub dispute_fee_to_sellers: bool,
     /// Downloads allowed per digital purchase (absent: unlimited), for purchases paid from now on.
+    #[oai(nullable)]
     pub download_limit: Option<u32>,
     /// Days a digital purchase can be downloaded after it was paid (absent: forever), for
     /// purchases paid from now on.
+    #[oai(nullable)]
     pub download_expiry_days: Option<u32>,
 }
 
@@ -115,10 +122,13 @@ pub struct SiteConfigRequest {
     pub allowed_shipping_countries: Vec<String>,
     /// Charge Stripe's dispute fees to the sellers of orders placed from now on (default: the
     /// platform bears them).
+    #[oai(nullable)]
     pub dispute_fee_to_sellers: Option<bool>,
     /// Downloads allowed per digital purchase, 1–10000 (absent: unlimited).
+    #[oai(nullable)]
     pub download_limit: Option<u32>,
     /// Days a digital purchase can be downloaded, 1–3650 (absent: forever).
+    #[oai(nullable)]
     pub download_expiry_days: Option<u32>,
 }
 
@@ -133,6 +143,7 @@ pub struct JobDto {
     /// The order it works on.
     pub order_id: Uuid,
     /// The seller, for payouts and reversals.
+    #[oai(nullable)]
     pub seller_id: Option<Uuid>,
     /// `queued`, `running`, `done` or `dead`.
     pub status: String,
@@ -143,6 +154,7 @@ pub struct JobDto {
     /// Not before.
     pub run_at: OffsetDateTime,
     /// The last error.
+    #[oai(nullable)]
     pub last_error: Option<String>,
     /// Created.
     pub created_at: OffsetDateTime,
@@ -166,6 +178,7 @@ pub struct MailDto {
     /// `queued`, `sent` or `failed`.
     pub status: String,
     /// The order it is about.
+    #[oai(nullable)]
     pub order_id: Option<Uuid>,
     /// Created.
     pub created_at: OffsetDateTime,
@@ -230,8 +243,10 @@ pub struct ReversalDto {
     /// payouts).
     pub status: String,
     /// Stripe's reversal id, once reversed.
+    #[oai(nullable)]
     pub stripe_reversal_id: Option<String>,
     /// Why Stripe refused or failed.
+    #[oai(nullable)]
     pub last_error: Option<String>,
     /// Created.
     pub created_at: OffsetDateTime,
@@ -386,9 +401,9 @@ impl AdminApi {
     async fn jobs(
         &self,
         auth: Auth,
-        status: Query<Option<String>>,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        status: Query<Option<Text<JobStatuses>>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<JobDto>>> {
         let request = page_request(page.0, per_page.0)?;
         let status = match status.0.as_deref().map(str::trim) {
@@ -471,8 +486,8 @@ impl AdminApi {
     async fn outbox(
         &self,
         auth: Auth,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<MailDto>>> {
         let request = page_request(page.0, per_page.0)?;
         let mails = self

@@ -19,6 +19,7 @@ use crate::auth::Auth;
 use crate::dto::{PageDto, page_request};
 use crate::error::{ApiError, ApiResult};
 use crate::json::JsonBody;
+use crate::params::{Day, FlagCodes, PageNumber, PerPage, Text};
 
 /// Owners and the books.
 pub struct BooksApi {
@@ -84,8 +85,12 @@ fn flagged_dto(order: FlaggedOrder) -> FlaggedOrderDto {
 pub struct ResolveRequest {
     /// `charge_mismatch` (releases the order's payouts), `currency_mismatch`, `extra_payment` or
     /// `unallocated_refund` (after settling it, with an adjustment say).
+    #[oai(validator(
+        pattern = r"^(charge_mismatch|currency_mismatch|extra_payment|unallocated_refund)$"
+    ))]
     pub kind: String,
     /// What was done about it (required).
+    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 500))]
     pub note: String,
 }
 
@@ -99,10 +104,13 @@ pub struct AdjustmentRequest {
     /// Positive credits the seller (the platform owes them more), negative debits them.
     pub amount_cents: i64,
     /// Currency code.
+    #[oai(validator(pattern = r"^[A-Za-z]{3}$"))]
     pub currency: String,
     /// Why (required, at most 500 characters).
+    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 500))]
     pub note: String,
     /// Your key for this request: the same key books once.
+    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 100))]
     pub idempotency_key: String,
 }
 
@@ -184,7 +192,10 @@ pub enum Resolved {
     Done,
 }
 
-pub(crate) fn day(field: &str, text: Option<String>) -> Result<Option<OffsetDateTime>, ApiError> {
+pub(crate) fn day(
+    field: &str,
+    text: Option<Text<Day>>,
+) -> Result<Option<OffsetDateTime>, ApiError> {
     match text.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(text) => parse_day(text)
@@ -204,12 +215,12 @@ impl BooksApi {
     async fn reconciliation(
         &self,
         auth: Auth,
-        flag: Query<Option<String>>,
-        since: Query<Option<String>>,
-        until: Query<Option<String>>,
+        flag: Query<Option<Text<FlagCodes>>>,
+        since: Query<Option<Text<Day>>>,
+        until: Query<Option<Text<Day>>>,
         seller_id: Query<Option<Uuid>>,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<FlaggedOrderDto>>> {
         let request = page_request(page.0, per_page.0)?;
         let filter = ReconFilter {
@@ -291,8 +302,8 @@ impl BooksApi {
     async fn audit_log(
         &self,
         auth: Auth,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<AuditEntryDto>>> {
         let request = page_request(page.0, per_page.0)?;
         let log = self.services.books.audit_log(auth.actor(), request).await?;

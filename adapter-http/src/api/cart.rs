@@ -48,6 +48,7 @@ pub struct AddItemRequest {
     /// The listing.
     pub product_id: Uuid,
     /// How many (1–99; digital files are always 1). Default 1.
+    #[oai(nullable, validator(minimum(value = "1"), maximum(value = "99")))]
     pub quantity: Option<i64>,
 }
 
@@ -57,6 +58,7 @@ pub struct AddItemRequest {
 #[serde(deny_unknown_fields)]
 pub struct SetQuantityRequest {
     /// 0 removes the line; otherwise 1–99 (files stay at 1).
+    #[oai(validator(minimum(value = "1"), maximum(value = "99")))]
     pub quantity: i64,
 }
 
@@ -99,6 +101,7 @@ pub struct RemovedLineDto {
 pub struct CartDto {
     /// The anonymous cart's token: send it back as `X-Cart-Token` (null for a logged-in user's
     /// cart, and before anything was added).
+    #[oai(nullable)]
     pub token: Option<String>,
     /// Lines, oldest first.
     pub lines: Vec<CartLineDto>,

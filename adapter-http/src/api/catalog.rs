@@ -18,6 +18,7 @@ use crate::auth::Auth;
 use crate::dto::{CategoryDto, KindDto, PageDto, ProductDto, page_request, product_dto};
 use crate::error::ApiResult;
 use crate::json::JsonBody;
+use crate::params::{PageNumber, PerPage};
 
 /// Categories.
 pub struct CatalogApi {
@@ -67,16 +68,22 @@ pub struct NewCategoryRequest {
     #[serde(rename = "type")]
     pub category_type: KindDto,
     /// Name (≤ 120).
+    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 120))]
     pub name: String,
     /// Slug; derived from the name when absent.
+    #[oai(nullable, validator(max_length = 140))]
     pub slug: Option<String>,
     /// Root parent of the same type, for a subcategory.
+    #[oai(nullable)]
     pub parent_id: Option<Uuid>,
     /// Description.
+    #[oai(nullable, validator(max_length = 5000))]
     pub description: Option<String>,
     /// Ordering key (≥ 0).
+    #[oai(nullable)]
     pub sort_order: Option<i32>,
     /// Visible (default true).
+    #[oai(nullable)]
     pub is_active: Option<bool>,
 }
 
@@ -88,19 +95,28 @@ pub struct CategoryUpdateRequest {
     /// Tree.
     #[oai(rename = "type")]
     #[serde(rename = "type")]
+    #[oai(nullable)]
     pub category_type: Option<KindDto>,
     /// Name.
+    #[oai(
+        nullable,
+        validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 120)
+    )]
     pub name: Option<String>,
     /// Slug.
+    #[oai(nullable, validator(max_length = 140))]
     pub slug: Option<String>,
     /// Parent (null → root).
     #[serde(default)]
     pub parent_id: MaybeUndefined<Uuid>,
     /// Description.
+    #[oai(nullable, validator(max_length = 5000))]
     pub description: Option<String>,
     /// Ordering key.
+    #[oai(nullable)]
     pub sort_order: Option<i32>,
     /// Visibility.
+    #[oai(nullable)]
     pub is_active: Option<bool>,
 }
 
@@ -154,8 +170,8 @@ impl CatalogApi {
     async fn page(
         &self,
         id: Path<Uuid>,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<CategoryPageDto>> {
         let request = page_request(page.0, per_page.0)?;
         let result = self

@@ -13,6 +13,7 @@ use super::admin::{SiteConfigDto, site_config_dto};
 use crate::auth::Auth;
 use crate::dto::{PageDto, page_request};
 use crate::error::ApiResult;
+use crate::params::{PageNumber, Param, PerPage, PeriodDays};
 
 /// Seller analytics and the admin dashboard.
 pub struct InsightsApi {
@@ -35,6 +36,7 @@ pub struct ActivityDto {
     /// Units paid for.
     pub units: i64,
     /// Paid orders per view, in percent with two decimals (absent without views).
+    #[oai(nullable)]
     pub conversion_percent: Option<String>,
     /// Gross of the paid lines (price × quantity).
     pub gross_cents: i64,
@@ -165,15 +167,15 @@ impl InsightsApi {
     async fn seller_analytics(
         &self,
         auth: Auth,
-        days: Query<Option<i64>>,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        days: Query<Option<PeriodDays>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<SellerAnalyticsDto>> {
         let request = page_request(page.0, per_page.0)?;
         let analytics = self
             .services
             .analytics
-            .seller(auth.actor(), days.0.unwrap_or(30), request)
+            .seller(auth.actor(), days.0.map_or(30, Param::into_inner), request)
             .await?;
         Ok(Json(SellerAnalyticsDto {
             days: analytics.period.days(),

@@ -18,6 +18,7 @@ use crate::auth::Auth;
 use crate::dto::{PageDto, page_request};
 use crate::error::{ApiError, ApiResult};
 use crate::json::JsonBody;
+use crate::params::{PageNumber, PerPage, ReportStatuses, Text};
 
 /// Reports and moderation.
 pub struct ModerationApi {
@@ -31,12 +32,15 @@ pub struct ModerationApi {
 #[serde(deny_unknown_fields)]
 pub struct ReportBody {
     /// `review`, `seller_review`, `reply` or `message`.
+    #[oai(validator(pattern = r"^(review|seller_review|reply|message)$"))]
     pub target_type: String,
     /// Its id.
     pub target_id: Uuid,
     /// `spam`, `harassment`, `hate`, `violence`, `sexual`, `illegal` or `other`.
+    #[oai(validator(pattern = r"^(spam|harassment|hate|violence|sexual|illegal|other)$"))]
     pub reason: String,
     /// What is wrong (at most 2000 characters).
+    #[oai(nullable, validator(max_length = 2000))]
     pub details: Option<String>,
 }
 
@@ -47,8 +51,10 @@ pub struct ReportBody {
 pub struct ResolveBody {
     /// `dismiss`, `remove` (take the content down) or `suspend` (remove it and suspend its
     /// author).
+    #[oai(validator(pattern = r"^(dismiss|remove|suspend)$"))]
     pub action: String,
     /// Why (required; it goes to the audit log).
+    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 2000))]
     pub note: String,
 }
 
@@ -58,6 +64,7 @@ pub struct ResolveBody {
 #[serde(deny_unknown_fields)]
 pub struct NoteBody {
     /// Why (required; it goes to the audit log).
+    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 2000))]
     pub note: String,
 }
 
@@ -79,14 +86,17 @@ pub struct ReportDto {
     /// `open` or `resolved`.
     pub status: String,
     /// `dismissed`, `removed` or `suspended`, once resolved.
+    #[oai(nullable)]
     pub resolution: Option<String>,
     /// Who resolved it.
+    #[oai(nullable)]
     pub resolved_by: Option<Uuid>,
     /// Staff's note.
     pub resolution_note: String,
     /// Made.
     pub created_at: OffsetDateTime,
     /// Resolved.
+    #[oai(nullable)]
     pub resolved_at: Option<OffsetDateTime>,
 }
 
@@ -155,9 +165,9 @@ impl ModerationApi {
     async fn reports(
         &self,
         auth: Auth,
-        status: Query<Option<String>>,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        status: Query<Option<Text<ReportStatuses>>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<ReportDto>>> {
         let request = page_request(page.0, per_page.0)?;
         let filter = match status.0.as_deref().map(str::trim) {

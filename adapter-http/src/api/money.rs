@@ -16,6 +16,7 @@ use super::admin::{ConnectStatusDto, connect_status_dto};
 use crate::auth::Auth;
 use crate::dto::{PageDto, PayoutDto, page_request, payout_dto};
 use crate::error::ApiResult;
+use crate::params::{PageNumber, PerPage};
 
 /// Seller money and dashboards.
 pub struct MoneyApi {
@@ -29,6 +30,7 @@ pub struct ConnectDto {
     /// Linked, details submitted, charges and payouts enabled: listings can be sold.
     pub ready: bool,
     /// The account (absent before onboarding starts).
+    #[oai(nullable)]
     pub account: Option<ConnectStatusDto>,
     /// What to do next.
     pub message: String,
@@ -49,6 +51,7 @@ pub struct LedgerLineDto {
     /// `order_paid`, `transfer`, `refund`, `dispute_lost`, `dispute_won`, `adjustment`, …
     pub kind: String,
     /// The order concerned.
+    #[oai(nullable)]
     pub order_id: Option<Uuid>,
     /// Effect on the balance (positive: owed more to the seller).
     pub amount_cents: i64,
@@ -89,6 +92,7 @@ pub struct SaleDto {
     /// Net to the seller.
     pub seller_net_cents: i64,
     /// When the order was paid.
+    #[oai(nullable)]
     pub paid_at: Option<OffsetDateTime>,
 }
 
@@ -127,6 +131,7 @@ pub struct SellerDashboardDto {
     /// Ready to sell.
     pub ready: bool,
     /// Payout setup.
+    #[oai(nullable)]
     pub connect: Option<ConnectStatusDto>,
 }
 
@@ -146,6 +151,7 @@ pub struct OrderSummaryDto {
     /// Placed.
     pub created_at: OffsetDateTime,
     /// Paid.
+    #[oai(nullable)]
     pub paid_at: Option<OffsetDateTime>,
 }
 
@@ -271,8 +277,8 @@ impl MoneyApi {
         auth: Auth,
         kind: Query<Option<String>>,
         q: Query<Option<String>>,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<SellerPayoutsDto>> {
         let request = page_request(page.0, per_page.0)?;
         let filter = LedgerFilter {

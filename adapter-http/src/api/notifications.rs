@@ -18,6 +18,7 @@ use crate::dto::page_request;
 use crate::error::ApiResult;
 use crate::json::JsonBody;
 use crate::links::notification_path;
+use crate::params::{PageNumber, PerPage};
 
 /// Notifications.
 pub struct NotificationsApi {
@@ -44,6 +45,7 @@ pub struct NotificationDto {
     /// Read.
     pub read: bool,
     /// When it was read.
+    #[oai(nullable)]
     pub read_at: Option<OffsetDateTime>,
     /// Made.
     pub created_at: OffsetDateTime,
@@ -77,6 +79,9 @@ pub struct MarkedDto {
 #[serde(deny_unknown_fields)]
 pub struct PreferencesBody {
     /// Kinds not to send by e-mail (they still appear in the app).
+    #[oai(validator(
+        pattern = r"^(new_question|thread_reply|new_review|report_outcome|refund_request|sale)$"
+    ))]
     pub mail_muted: Vec<String>,
 }
 
@@ -127,8 +132,8 @@ impl NotificationsApi {
         &self,
         auth: Auth,
         unread: Query<Option<bool>>,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<InboxDto>> {
         let request = page_request(page.0, per_page.0)?;
         let inbox = self

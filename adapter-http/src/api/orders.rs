@@ -28,8 +28,9 @@ use super::{ApiTags, first_token};
 use crate::auth::{Auth, MaybeAuth};
 use crate::dto::{KindDto, PageDto, PayoutDto, page_request, payout_dto};
 use crate::error::ApiResult;
-use crate::files::{FileResponse, stream_file};
+use crate::files::{Assets, Served, stream_file};
 use crate::json::JsonBody;
+use crate::params::{PageNumber, PerPage};
 
 /// Header a guest may send the order token in, instead of `?t=`.
 pub const ORDER_TOKEN_HEADER: &str = "X-Order-Token";
@@ -92,6 +93,7 @@ impl OrderToken {
 pub struct PlaceOrderRequest {
     /// Required for guests (where the receipt and download links go); ignored for logged-in
     /// buyers.
+    #[oai(nullable)]
     pub guest_email: Option<String>,
 }
 
@@ -115,8 +117,10 @@ pub struct OrderItemDto {
     /// `quantity × unit_price_cents`.
     pub gross_cents: i64,
     /// The platform's fee on this line (sellers' money: absent in the buyer's view).
+    #[oai(nullable)]
     pub marketplace_fee_cents: Option<i64>,
     /// What the seller earns: gross − fee (absent in the buyer's view).
+    #[oai(nullable)]
     pub seller_net_cents: Option<i64>,
     /// This line's share of the order's tax.
     pub tax_cents: i64,
@@ -172,17 +176,23 @@ pub struct OrderDto {
     pub refunded_cents: i64,
     /// The marketplace fee rate when the order was placed (percent, two decimals; sellers' money:
     /// absent in the buyer's view).
+    #[oai(nullable)]
     pub fee_percent: Option<String>,
     /// The registered buyer.
+    #[oai(nullable)]
     pub buyer_id: Option<Uuid>,
     /// The guest's e-mail.
+    #[oai(nullable)]
     pub guest_email: Option<String>,
     /// What the payment is tied to: Stripe's payment intent (`pi_…`) once a checkout completes,
     /// `FREE` for free orders; absent before payment and in sellers' views.
+    #[oai(nullable)]
     pub payment_reference: Option<String>,
     /// When payment was confirmed.
+    #[oai(nullable)]
     pub paid_at: Option<OffsetDateTime>,
     /// Shipping address collected at checkout.
+    #[oai(nullable)]
     pub shipping_address: Option<ShippingAddressDto>,
     /// Placed.
     pub created_at: OffsetDateTime,
@@ -191,6 +201,7 @@ pub struct OrderDto {
     /// Lines (in seller views: only the seller's own).
     pub items: Vec<OrderItemDto>,
     /// The guest access token: keep it, it is the only way back to a guest order.
+    #[oai(nullable)]
     pub access_token: Option<String>,
 }
 
@@ -219,10 +230,13 @@ pub struct EntitlementDto {
     /// Downloads so far.
     pub downloads: u32,
     /// Downloads allowed (absent: unlimited).
+    #[oai(nullable)]
     pub download_limit: Option<u32>,
     /// Downloads left (absent: unlimited).
+    #[oai(nullable)]
     pub remaining_downloads: Option<u32>,
     /// When downloads end (absent: never).
+    #[oai(nullable)]
     pub expires_at: Option<OffsetDateTime>,
     /// Refunded in full or charged back: no more downloads.
     pub revoked: bool,
@@ -236,6 +250,7 @@ pub struct DownloadLogDto {
     /// The file.
     pub asset_id: Uuid,
     /// Who (absent for a guest with the order token).
+    #[oai(nullable)]
     pub user_id: Option<Uuid>,
     /// Bytes served.
     pub bytes: i64,
@@ -290,6 +305,7 @@ pub struct CheckoutDto {
     /// webhook arrives.
     pub status: String,
     /// Pay here (absent for free orders).
+    #[oai(nullable)]
     pub checkout_url: Option<String>,
 }
 
@@ -300,8 +316,10 @@ pub struct CheckoutDto {
 pub struct CheckoutRequest {
     /// After paying: an absolute URL of an origin in `ALLOWED_RETURN_ORIGINS`;
     /// `session_id={CHECKOUT_SESSION_ID}` is added to it. Absent: our order page.
+    #[oai(nullable, validator(max_length = 2048))]
     pub success_url: Option<String>,
     /// After giving up on Stripe's page: an absolute URL of an allowed origin. Absent: the order.
+    #[oai(nullable, validator(max_length = 2048))]
     pub cancel_url: Option<String>,
 }
 
@@ -489,8 +507,8 @@ impl OrdersApi {
     async fn mine(
         &self,
         auth: Auth,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<OrderDto>>> {
         let request = page_request(page.0, per_page.0)?;
         let found = self.services.orders.mine(auth.actor(), request).await?;
@@ -502,8 +520,8 @@ impl OrdersApi {
     async fn purchases(
         &self,
         auth: Auth,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<OrderDto>>> {
         let request = page_request(page.0, per_page.0)?;
         let found = self
@@ -571,8 +589,8 @@ impl OrdersApi {
         auth: MaybeAuth,
         id: Path<Uuid>,
         #[oai(name = "t")] token: OrderToken,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<DownloadLogDto>>> {
         let request = page_request(page.0, per_page.0)?;
         let found = self
@@ -588,8 +606,8 @@ impl OrdersApi {
     async fn seller_downloads(
         &self,
         auth: Auth,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<ProductDownloadsDto>>> {
         let request = page_request(page.0, per_page.0)?;
         let found = self
@@ -614,7 +632,7 @@ impl OrdersApi {
         id: Path<Uuid>,
         asset_id: Path<Uuid>,
         #[oai(name = "t")] token: OrderToken,
-    ) -> ApiResult<FileResponse> {
+    ) -> ApiResult<Served<Assets>> {
         let download = self
             .services
             .orders
@@ -654,8 +672,8 @@ impl OrdersApi {
     async fn seller_orders(
         &self,
         auth: Auth,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<OrderDto>>> {
         let request = page_request(page.0, per_page.0)?;
         let found = self

@@ -17,6 +17,7 @@ use super::books::day;
 use crate::auth::Auth;
 use crate::dto::{PageDto, page_request};
 use crate::error::{ApiError, ApiResult};
+use crate::params::{Day, OrderStatuses, PageNumber, PerPage, Text, WebhookStatuses};
 
 /// Owners' order list and webhook events.
 pub struct OwnerToolsApi {
@@ -32,6 +33,7 @@ pub struct OwnerOrderDto {
     /// `pending`, `paid`, `partially_refunded`, `refunded` or `canceled`.
     pub status: String,
     /// The buyer's account (absent for guests).
+    #[oai(nullable)]
     pub buyer_id: Option<Uuid>,
     /// The buyer's account e-mail, or the guest's.
     pub email: String,
@@ -46,16 +48,20 @@ pub struct OwnerOrderDto {
     /// The sellers of its lines.
     pub seller_ids: Vec<Uuid>,
     /// The current Checkout Session.
+    #[oai(nullable)]
     pub stripe_session_id: Option<String>,
     /// The payment intent.
+    #[oai(nullable)]
     pub stripe_payment_intent_id: Option<String>,
     /// The charge.
+    #[oai(nullable)]
     pub stripe_charge_id: Option<String>,
     /// Reconciliation flag codes (see `GET /api/v1/admin/reconciliation`).
     pub flags: Vec<String>,
     /// Placed.
     pub created_at: OffsetDateTime,
     /// Paid.
+    #[oai(nullable)]
     pub paid_at: Option<OffsetDateTime>,
 }
 
@@ -136,9 +142,9 @@ impl OwnerToolsApi {
     async fn webhook_events(
         &self,
         auth: Auth,
-        status: Query<Option<String>>,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        status: Query<Option<Text<WebhookStatuses>>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<WebhookEventDto>>> {
         let request = page_request(page.0, per_page.0)?;
         let status = match status.0.as_deref().map(str::trim) {
@@ -192,13 +198,13 @@ impl OwnerToolsApi {
         &self,
         auth: Auth,
         q: Query<Option<String>>,
-        status: Query<Option<String>>,
+        status: Query<Option<Text<OrderStatuses>>>,
         seller_id: Query<Option<Uuid>>,
-        since: Query<Option<String>>,
-        until: Query<Option<String>>,
+        since: Query<Option<Text<Day>>>,
+        until: Query<Option<Text<Day>>>,
         flagged: Query<Option<bool>>,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<OwnerOrderDto>>> {
         let request = page_request(page.0, per_page.0)?;
         let status = match status.0.as_deref().map(str::trim) {

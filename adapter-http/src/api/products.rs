@@ -16,7 +16,8 @@ use crate::dto::{
     PageDto, ProductDetailDto, ProductDto, page_request, product_detail_dto, product_dto,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::files::{FileResponse, stream_file};
+use crate::files::{Images, Served, stream_file};
+use crate::params::{AnyCaseKind, PageNumber, PerPage, Text};
 
 /// Public listings.
 pub struct ProductsApi {
@@ -90,12 +91,12 @@ impl ProductsApi {
     #[oai(path = "/products", method = "get")]
     async fn list(
         &self,
-        kind: Query<Option<String>>,
+        kind: Query<Option<Text<AnyCaseKind>>>,
         q: Query<Option<String>>,
         category: Query<Option<Uuid>>,
         sort: Query<Option<SortDto>>,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<ProductListDto>> {
         let request = page_request(page.0, per_page.0)?;
         let kind =
@@ -179,7 +180,7 @@ impl ProductsApi {
 
     /// An image's bytes.
     #[oai(path = "/products/:id/images/:image_id", method = "get")]
-    async fn image(&self, id: Path<Uuid>, image_id: Path<Uuid>) -> ApiResult<FileResponse> {
+    async fn image(&self, id: Path<Uuid>, image_id: Path<Uuid>) -> ApiResult<Served<Images>> {
         let meta = self
             .services
             .files

@@ -16,6 +16,7 @@ use crate::auth::Auth;
 use crate::dto::{PageDto, page_request};
 use crate::error::ApiResult;
 use crate::json::JsonBody;
+use crate::params::{PageNumber, PerPage};
 
 /// Questions and answers.
 pub struct QaApi {
@@ -29,8 +30,10 @@ pub struct QaApi {
 #[serde(deny_unknown_fields)]
 pub struct QuestionBody {
     /// Optional subject, at most 180 characters.
+    #[oai(nullable, validator(max_length = 180))]
     pub subject: Option<String>,
     /// The question, 1 to 5000 characters.
+    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 5000))]
     pub body: String,
 }
 
@@ -40,6 +43,7 @@ pub struct QuestionBody {
 #[serde(deny_unknown_fields)]
 pub struct MessageBody {
     /// The reply, 1 to 5000 characters.
+    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 5000))]
     pub body: String,
 }
 
@@ -162,8 +166,8 @@ impl QaApi {
     async fn threads(
         &self,
         id: Path<Uuid>,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<ThreadDto>>> {
         let request = page_request(page.0, per_page.0)?;
         let found = self

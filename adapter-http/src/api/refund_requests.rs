@@ -22,6 +22,7 @@ use crate::auth::{Auth, MaybeAuth};
 use crate::dto::{PageDto, page_request};
 use crate::error::{ApiError, ApiResult};
 use crate::json::JsonBody;
+use crate::params::{PageNumber, PerPage, RefundRequestStatuses, Text};
 
 /// Refund requests.
 pub struct RefundRequestsApi {
@@ -35,11 +36,14 @@ pub struct RefundRequestsApi {
 #[serde(deny_unknown_fields)]
 pub struct RefundRequestBody {
     /// `damaged`, `not_as_described`, `late`, `wrong_item` or `other`.
+    #[oai(validator(pattern = r"^(damaged|not_as_described|late|wrong_item|other)$"))]
     pub reason: String,
     /// What happened (at most 2000 characters).
+    #[oai(nullable, validator(max_length = 2000))]
     pub notes: Option<String>,
     /// Guests: the e-mail the order was placed with, typed again (with the order token in `?t=`
     /// or `X-Order-Token`).
+    #[oai(nullable)]
     pub email: Option<String>,
 }
 
@@ -49,6 +53,7 @@ pub struct RefundRequestBody {
 #[serde(deny_unknown_fields)]
 pub struct DecisionBody {
     /// Why (at most 2000 characters); shown to the buyer.
+    #[oai(nullable, validator(max_length = 2000))]
     pub note: Option<String>,
 }
 
@@ -71,6 +76,7 @@ pub struct RefundRequestDto {
     /// The line's seller (who decides).
     pub seller_id: Uuid,
     /// The buyer (absent for guests).
+    #[oai(nullable)]
     pub buyer_id: Option<Uuid>,
     /// Why.
     pub reason: String,
@@ -81,8 +87,10 @@ pub struct RefundRequestDto {
     /// A Stripe refund is being sent now (trigger again only after it failed).
     pub refund_in_flight: bool,
     /// Stripe's refund, once it accepted one.
+    #[oai(nullable)]
     pub stripe_refund_id: Option<String>,
     /// Why Stripe refused the last attempt (`failed` requests).
+    #[oai(nullable)]
     pub last_error: Option<String>,
     /// Made.
     pub created_at: OffsetDateTime,
@@ -96,6 +104,7 @@ pub struct RefundRequestStepDto {
     /// The state it moved to.
     pub status: String,
     /// Who (absent for guests and Stripe).
+    #[oai(nullable)]
     pub actor_id: Option<Uuid>,
     /// Their note, or Stripe's reason.
     pub note: String,
@@ -176,9 +185,9 @@ impl RefundRequestsApi {
         &self,
         auth: Auth,
         queue: RefundQueue,
-        status: Query<Option<String>>,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        status: Query<Option<Text<RefundRequestStatuses>>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<RefundRequestDto>>> {
         let request = page_request(page.0, per_page.0)?;
         let status = status_filter(status.0.as_deref())?;
@@ -252,8 +261,8 @@ impl RefundRequestsApi {
     async fn mine(
         &self,
         auth: Auth,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<RefundRequestDto>>> {
         let request = page_request(page.0, per_page.0)?;
         let found = self
@@ -347,9 +356,9 @@ impl RefundRequestsApi {
     async fn seller_queue(
         &self,
         auth: Auth,
-        status: Query<Option<String>>,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        status: Query<Option<Text<RefundRequestStatuses>>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<RefundRequestDto>>> {
         self.queue(auth, RefundQueue::Seller, status, page, per_page)
             .await
@@ -365,10 +374,10 @@ impl RefundRequestsApi {
     async fn staff_queue(
         &self,
         auth: Auth,
-        status: Query<Option<String>>,
+        status: Query<Option<Text<RefundRequestStatuses>>>,
         seller_id: Query<Option<Uuid>>,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<RefundRequestDto>>> {
         let queue = RefundQueue::Marketplace {
             seller: seller_id.0.map(UserId::from_uuid),

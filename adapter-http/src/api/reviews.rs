@@ -19,6 +19,7 @@ use crate::auth::{Auth, MaybeAuth};
 use crate::dto::{PageDto, page_request};
 use crate::error::ApiResult;
 use crate::json::JsonBody;
+use crate::params::{PageNumber, PerPage};
 
 /// Reviews.
 pub struct ReviewsApi {
@@ -32,10 +33,13 @@ pub struct ReviewsApi {
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
     /// 1 to 5 stars.
+    #[oai(validator(minimum(value = "1"), maximum(value = "5")))]
     pub rating: i64,
     /// Title, at most 120 characters.
+    #[oai(nullable, validator(max_length = 120))]
     pub title: Option<String>,
     /// What you thought, at most 5000 characters.
+    #[oai(nullable, validator(max_length = 5000))]
     pub body: Option<String>,
 }
 
@@ -55,6 +59,7 @@ impl ReviewBody {
 #[serde(deny_unknown_fields)]
 pub struct ReplyBody {
     /// The answer, 1 to 5000 characters.
+    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 5000))]
     pub body: String,
 }
 
@@ -81,8 +86,10 @@ pub struct ReviewDto {
     /// `product` or `seller`.
     pub kind: String,
     /// The product reviewed (product reviews).
+    #[oai(nullable)]
     pub product_id: Option<Uuid>,
     /// The order line it reviews (product reviews).
+    #[oai(nullable)]
     pub order_item_id: Option<Uuid>,
     /// The seller reviewed (or the product's seller).
     pub seller_id: Uuid,
@@ -95,6 +102,7 @@ pub struct ReviewDto {
     /// The author's username, or `Guest`.
     pub author: String,
     /// The seller's reply.
+    #[oai(nullable)]
     pub reply: Option<ReplyDto>,
     /// Posted.
     pub created_at: OffsetDateTime,
@@ -108,6 +116,7 @@ pub struct ReviewDto {
 #[derive(Debug, Clone, Object)]
 pub struct RatingDto {
     /// Average stars with two decimals (`"4.67"`), absent without reviews.
+    #[oai(nullable)]
     pub avg_rating: Option<String>,
     /// How many reviews.
     pub review_count: i64,
@@ -121,6 +130,7 @@ pub struct SellerProfileDto {
     /// Shop name, else username.
     pub public_name: String,
     /// Average stars from seller reviews with two decimals, absent without reviews.
+    #[oai(nullable)]
     pub avg_rating: Option<String>,
     /// How many seller reviews.
     pub review_count: i64,
@@ -304,8 +314,8 @@ impl ReviewsApi {
         &self,
         id: Path<Uuid>,
         #[oai(name = "sort")] order: Query<Option<ReviewSortDto>>,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<ReviewDto>>> {
         let request = page_request(page.0, per_page.0)?;
         let found = self
@@ -341,8 +351,8 @@ impl ReviewsApi {
     async fn seller_reviews(
         &self,
         id: Path<Uuid>,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<ReviewDto>>> {
         let request = page_request(page.0, per_page.0)?;
         let found = self

@@ -22,8 +22,9 @@ use crate::dto::{
     image_dto, page_request, product_detail_dto, product_dto,
 };
 use crate::error::ApiResult;
-use crate::files::{FileResponse, stream_file};
+use crate::files::{Assets, Served, stream_file};
 use crate::json::JsonBody;
+use crate::params::{PageNumber, PerPage};
 use crate::read_upload;
 
 /// Seller listing management.
@@ -42,28 +43,39 @@ pub struct NewListingRequest {
     /// `MODEL` (physical, shipped) or `FILE` (digital download).
     pub kind: KindDto,
     /// Title (≤ 160).
+    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 160))]
     pub title: String,
     /// Slug; derived from the title (and numbered if taken) when absent.
+    #[oai(nullable, validator(max_length = 180))]
     pub slug: Option<String>,
     /// A category of the tree matching `kind`.
     pub category_id: Uuid,
     /// Price as a decimal string, e.g. `"12.50"`; required unless `is_free`.
+    #[oai(nullable)]
     pub price: Option<String>,
     /// Free listing (price forced to 0).
+    #[oai(nullable)]
     pub is_free: Option<bool>,
     /// Short description (≤ 280).
+    #[oai(nullable, validator(max_length = 280))]
     pub short_description: Option<String>,
     /// Description.
+    #[oai(nullable, validator(max_length = 20000))]
     pub description: Option<String>,
     /// Visible (default true).
+    #[oai(nullable)]
     pub is_active: Option<bool>,
     /// Featured on the home page (owners only).
+    #[oai(nullable)]
     pub is_featured: Option<bool>,
     /// Marked trending (owners only).
+    #[oai(nullable)]
     pub is_trending: Option<bool>,
     /// Physical attributes (MODEL only).
+    #[oai(nullable)]
     pub physical: Option<PhysicalDto>,
     /// Licence text (FILE only).
+    #[oai(nullable, validator(max_length = 20000))]
     pub license_text: Option<String>,
 }
 
@@ -73,35 +85,52 @@ pub struct NewListingRequest {
 #[serde(deny_unknown_fields)]
 pub struct ListingUpdateRequest {
     /// Must equal the current kind if sent.
+    #[oai(nullable)]
     pub kind: Option<KindDto>,
     /// Title.
+    #[oai(
+        nullable,
+        validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 160)
+    )]
     pub title: Option<String>,
     /// Slug.
+    #[oai(nullable, validator(max_length = 180))]
     pub slug: Option<String>,
     /// Category.
+    #[oai(nullable)]
     pub category_id: Option<Uuid>,
     /// Price.
+    #[oai(nullable)]
     pub price: Option<String>,
     /// Free flag.
+    #[oai(nullable)]
     pub is_free: Option<bool>,
     /// Short description.
+    #[oai(nullable, validator(max_length = 280))]
     pub short_description: Option<String>,
     /// Description.
+    #[oai(nullable, validator(max_length = 20000))]
     pub description: Option<String>,
     /// Visibility.
+    #[oai(nullable)]
     pub is_active: Option<bool>,
     /// Featured (owners only).
+    #[oai(nullable)]
     pub is_featured: Option<bool>,
     /// Trending (owners only).
+    #[oai(nullable)]
     pub is_trending: Option<bool>,
     /// Physical attributes (MODEL only).
+    #[oai(nullable)]
     pub physical: Option<PhysicalDto>,
     /// Licence (FILE only).
+    #[oai(nullable, validator(max_length = 20000))]
     pub license_text: Option<String>,
 }
 
 /// An image upload.
 #[derive(Debug, Multipart)]
+#[oai(deny_unknown_fields)]
 pub struct ImageUpload {
     /// PNG, JPEG, GIF or WebP, at most 5 MiB.
     pub file: Upload,
@@ -113,6 +142,7 @@ pub struct ImageUpload {
 
 /// A digital file upload.
 #[derive(Debug, Multipart)]
+#[oai(deny_unknown_fields)]
 pub struct AssetUpload {
     /// .stl, .obj, .3mf, .ply, .amf, .step, .stp, .gcode, .blend or .zip, at most 50 MiB.
     pub file: Upload,
@@ -159,8 +189,8 @@ impl SellerApi {
         &self,
         auth: Auth,
         q: Query<Option<String>>,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<ProductDto>>> {
         let request = page_request(page.0, per_page.0)?;
         let found = self
@@ -371,7 +401,7 @@ impl SellerApi {
         auth: Auth,
         id: Path<Uuid>,
         asset_id: Path<Uuid>,
-    ) -> ApiResult<FileResponse> {
+    ) -> ApiResult<Served<Assets>> {
         let asset = self
             .services
             .listing_media

@@ -16,6 +16,7 @@ use crate::auth::Auth;
 use crate::dto::{PageDto, page_request};
 use crate::error::ApiResult;
 use crate::json::JsonBody;
+use crate::params::{PageNumber, PerPage};
 
 /// Owners' user tools.
 pub struct UsersApi {
@@ -50,10 +51,13 @@ pub struct AdminUserDto {
 #[serde(deny_unknown_fields)]
 pub struct RolesBody {
     /// Grant (`true`) or revoke (`false`) selling; absent: unchanged.
+    #[oai(nullable)]
     pub is_seller: Option<bool>,
     /// Grant or revoke staff; absent: unchanged.
+    #[oai(nullable)]
     pub is_staff: Option<bool>,
     /// Why (required; it goes to the audit log).
+    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 2000))]
     pub note: String,
 }
 
@@ -78,8 +82,8 @@ impl UsersApi {
         &self,
         auth: Auth,
         q: Query<Option<String>>,
-        page: Query<Option<i64>>,
-        per_page: Query<Option<i64>>,
+        page: Query<Option<PageNumber>>,
+        per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<AdminUserDto>>> {
         let request = page_request(page.0, per_page.0)?;
         let found = self

@@ -23,6 +23,15 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    /// Every state, along the payment path, then canceled.
+    pub const ALL: [OrderStatus; 5] = [
+        OrderStatus::Pending,
+        OrderStatus::Paid,
+        OrderStatus::PartiallyRefunded,
+        OrderStatus::Refunded,
+        OrderStatus::Canceled,
+    ];
+
     /// Stored spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -36,14 +45,7 @@ impl OrderStatus {
 
     /// Parses the stored spelling.
     pub fn parse(text: &str) -> Option<OrderStatus> {
-        match text {
-            "pending" => Some(OrderStatus::Pending),
-            "paid" => Some(OrderStatus::Paid),
-            "partially_refunded" => Some(OrderStatus::PartiallyRefunded),
-            "refunded" => Some(OrderStatus::Refunded),
-            "canceled" => Some(OrderStatus::Canceled),
-            _ => None,
-        }
+        OrderStatus::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
     /// Position on the payment path; canceled is off it.

@@ -25,6 +25,15 @@ pub enum WebhookStatus {
 }
 
 impl WebhookStatus {
+    /// Every outcome.
+    pub const ALL: [WebhookStatus; 5] = [
+        WebhookStatus::Processing,
+        WebhookStatus::Applied,
+        WebhookStatus::Ignored,
+        WebhookStatus::Rejected,
+        WebhookStatus::Failed,
+    ];
+
     /// Stored spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -38,15 +47,7 @@ impl WebhookStatus {
 
     /// Parses the stored spelling.
     pub fn parse(text: &str) -> Option<WebhookStatus> {
-        [
-            WebhookStatus::Processing,
-            WebhookStatus::Applied,
-            WebhookStatus::Ignored,
-            WebhookStatus::Rejected,
-            WebhookStatus::Failed,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
+        WebhookStatus::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
     /// True when an owner may process the event again.
