@@ -420,6 +420,108 @@ async fn the_simulator_keeps_its_objects_between_runs_and_refuses_a_second_proce
     let _ = std::fs::remove_dir_all(&folder);
 }
 
+/// Accepts one HTTP request on `listener`, answers 200 and returns its body.
+async fn receive_one(listener: &tokio::net::TcpListener) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut socket, _) = listener.accept().await.unwrap();
+    let mut received = Vec::new();
+    let mut buffer = [0_u8; 4096];
+    loop {
+        let read = socket.read(&mut buffer).await.unwrap();
+        received.extend_from_slice(&buffer[..read]);
+        let text = String::from_utf8_lossy(&received).to_string();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|line| {
+                    let (name, value) = line.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().unwrap())
+                })
+                .unwrap_or(0);
+            if body.len() >= length {
+                socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await
+                    .unwrap();
+                return body.to_owned();
+            }
+        }
+        assert!(
+            read > 0,
+            "the connection closed before the whole request came"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_webhook_not_delivered_before_the_simulator_stops_is_sent_by_the_next_run() {
+    let folder = std::env::temp_dir().join(format!("hc3-sim-{}", uuid::Uuid::new_v4().simple()));
+    let state_file = folder.join("stripe-simulator.json");
+    let nobody = SimulatorConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        // The app is down: nothing listens there.
+        payments_webhook_url: "http://127.0.0.1:9/webhooks/stripe".to_owned(),
+        connect_webhook_url: "http://127.0.0.1:9/webhooks/stripe/connect".to_owned(),
+        state_file: Some(state_file.clone()),
+    };
+    let first = Simulator::start(nobody.clone()).await.unwrap();
+    let client = StripeClient::new(ClientConfig::new(&first.base_url, &first.secret_key)).unwrap();
+    let account = client
+        .create_express_account("maker@example.com", "US", "account:undelivered")
+        .await
+        .unwrap();
+    let link = client
+        .create_account_link(&account.id, "http://app/refresh", "http://app/return")
+        .await
+        .unwrap();
+    // Completing onboarding sends `account.updated`, which nobody receives.
+    let completed = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(&link)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(completed.status(), 303);
+    let saved: Value = serde_json::from_slice(&std::fs::read(&state_file).unwrap()).unwrap();
+    assert_eq!(
+        saved["undelivered"][0]["event"]["type"], "account.updated",
+        "the event is kept with the state before the page answers"
+    );
+    drop(first);
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app = format!("http://{}", listener.local_addr().unwrap());
+    let restarted = Simulator::start(SimulatorConfig {
+        payments_webhook_url: format!("{app}/webhooks/stripe"),
+        connect_webhook_url: format!("{app}/webhooks/stripe/connect"),
+        ..nobody.clone()
+    })
+    .await
+    .unwrap();
+    let body = tokio::time::timeout(Duration::from_secs(20), receive_one(&listener))
+        .await
+        .expect("the next run sends the event again");
+    let event: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(event["type"], "account.updated");
+    assert_eq!(event["data"]["object"]["id"], account.id.as_str());
+    // Delivered: it is no longer kept for a later run.
+    let mut delivered = false;
+    for _ in 0..50 {
+        let saved: Value = serde_json::from_slice(&std::fs::read(&state_file).unwrap()).unwrap();
+        if saved["undelivered"].as_array().is_some_and(Vec::is_empty) {
+            delivered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(delivered, "a delivered event is forgotten");
+    drop(restarted);
+    let _ = std::fs::remove_dir_all(&folder);
+}
+
 #[test]
 fn the_simulator_speaks_the_api_version_the_client_pins() {
     assert_eq!(

@@ -111,6 +111,9 @@ pub struct JobsConfig {
     pub retry_base: Duration,
     /// Attempts before a job is parked as dead.
     pub max_attempts: i32,
+    /// How long a claimed job stays its worker's: after a crash, the job runs again once this
+    /// has passed (`JOB_LEASE_SECONDS`).
+    pub lease: Duration,
     /// How often the job worker recomputes trending scores from the daily counts.
     pub trending_refresh: Duration,
     /// How often the engagement counted in memory is written (at most this much is lost in a
@@ -125,6 +128,7 @@ impl Default for JobsConfig {
             poll_interval: Duration::from_millis(500),
             retry_base: Duration::from_secs(2),
             max_attempts: 8,
+            lease: Duration::from_secs(300),
             trending_refresh: Duration::from_secs(300),
             engagement_flush: Duration::from_secs(1),
         }
@@ -246,6 +250,20 @@ impl Config {
                     .filter(|n| *n <= 64)
                     .with_context(|| {
                         format!("JOB_WORKERS must be a number from 0 to 64, got {text:?}")
+                    })?,
+            },
+            lease: match lookup("JOB_LEASE_SECONDS") {
+                None => JobsConfig::default().lease,
+                Some(text) => text
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (1..=86_400).contains(n))
+                    .map(Duration::from_secs)
+                    .with_context(|| {
+                        format!(
+                            "JOB_LEASE_SECONDS must be a number of seconds from 1 to 86400, got {text:?}"
+                        )
                     })?,
             },
             ..JobsConfig::default()
@@ -423,6 +441,14 @@ mod tests {
         assert!(message(&[("LOG_FORMAT", "xml")]).contains("LOG_FORMAT"));
         assert!(message(&[("DB_MAX_CONNECTIONS", "0")]).contains("DB_MAX_CONNECTIONS"));
         assert!(message(&[("TRUSTED_PROXIES", "10.0.0.0/8,lb")]).contains("TRUSTED_PROXIES"));
+        for lease in ["0", "90000", "5m"] {
+            assert!(message(&[("JOB_LEASE_SECONDS", lease)]).contains("JOB_LEASE_SECONDS"));
+        }
+        assert_eq!(
+            config(&[("JOB_LEASE_SECONDS", " 7 ")]).unwrap().jobs.lease,
+            Duration::from_secs(7)
+        );
+        assert_eq!(config(&[]).unwrap().jobs.lease, Duration::from_secs(300));
         assert!(
             message(&[("ALLOWED_RETURN_ORIGINS", "https://shop.example/checkout")])
                 .contains("ALLOWED_RETURN_ORIGINS")

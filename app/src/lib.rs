@@ -160,6 +160,8 @@ pub async fn connect(config: &Config, payments: Payments) -> anyhow::Result<Back
         job_retry_base: time::Duration::try_from(config.jobs.retry_base)
             .context("the job retry delay is too long")?,
         job_max_attempts: config.jobs.max_attempts,
+        job_lease: time::Duration::try_from(config.jobs.lease)
+            .context("the job lease is too long")?,
         allowed_return_origins: config.allowed_return_origins.clone(),
         ..Settings::default()
     };

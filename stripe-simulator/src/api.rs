@@ -173,7 +173,9 @@ pub(crate) async fn handle(sim: Arc<Sim>, mut request: Request) -> Response {
     };
     log(status.as_u16(), &sim);
     if timeout {
-        // The work is done; the answer comes too late for the client, who retries with the same key.
+        // The work is done (and kept, as Stripe would have it even if the client goes away); the
+        // answer comes too late for the client, who retries with the same key.
+        sim.save().await;
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
     json_response(status, &body)

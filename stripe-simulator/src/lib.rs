@@ -91,7 +91,7 @@ pub(crate) struct Fault {
 }
 
 /// A webhook waiting to be sent.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct PendingEvent {
     pub(crate) connect: bool,
     pub(crate) event: Value,
@@ -124,6 +124,10 @@ struct Saved {
     accounts: HashMap<String, Value>,
     links: HashMap<String, Value>,
     idempotency: HashMap<String, Remembered>,
+    /// Events not yet delivered (held, or sent without a 2xx answer yet): like Stripe, a restart
+    /// does not lose them; they are sent again when the simulator starts.
+    #[serde(default)]
+    undelivered: Vec<PendingEvent>,
 }
 
 /// Everything the simulator knows.
@@ -144,6 +148,8 @@ pub(crate) struct State {
     pub(crate) duplicate_next: u32,
     pub(crate) hold: bool,
     pub(crate) held: Vec<PendingEvent>,
+    /// Event id → the event, from its creation until the app answers 2xx (or the retries end).
+    pub(crate) undelivered: HashMap<String, PendingEvent>,
     pub(crate) deliveries: Vec<Value>,
     /// Seconds the simulator's clock runs ahead of the real one (`POST /_sim/clock`), so tests
     /// can let Stripe forget idempotency keys.
@@ -196,6 +202,7 @@ impl State {
             accounts: self.accounts.clone(),
             links: self.links.clone(),
             idempotency: self.idempotency.clone(),
+            undelivered: self.undelivered.values().cloned().collect(),
         }
     }
 
@@ -222,6 +229,11 @@ impl State {
         self.transfers = saved.transfers;
         self.accounts = saved.accounts;
         self.idempotency = saved.idempotency;
+        self.undelivered = saved
+            .undelivered
+            .into_iter()
+            .map(|pending| (event_id(&pending), pending))
+            .collect();
     }
 }
 
@@ -332,7 +344,7 @@ impl Sim {
 
     /// Saves the state when it is kept between runs (a failure is logged: the simulator goes on
     /// in memory).
-    async fn save(self: &Arc<Self>) {
+    pub(crate) async fn save(self: &Arc<Self>) {
         if self.storage.is_none() {
             return;
         }
@@ -424,6 +436,16 @@ impl Simulator {
             }
         });
         tracing::info!(url = %base_url, "the Stripe simulator is listening (no real money moves)");
+        let undelivered: Vec<PendingEvent> = sim.state().undelivered.values().cloned().collect();
+        if !undelivered.is_empty() {
+            tracing::info!(
+                events = undelivered.len(),
+                "the Stripe simulator sends again the webhooks a previous run did not deliver"
+            );
+        }
+        for pending in undelivered {
+            tokio::spawn(deliver(sim.clone(), pending));
+        }
         Ok(Simulator {
             base_url,
             secret_key: sim.secret_key.clone(),
@@ -496,6 +518,10 @@ pub(crate) fn emit(sim: &Arc<Sim>, event_type: &str, object: Value, connect_acco
     };
     let copies = {
         let mut state = sim.state();
+        // Saved with the request that caused it (see `handle`), removed once delivered.
+        state
+            .undelivered
+            .insert(event_id(&pending), pending.clone());
         if state.hold {
             state.held.push(pending);
             return;
@@ -512,7 +538,13 @@ pub(crate) fn emit(sim: &Arc<Sim>, event_type: &str, object: Value, connect_acco
     }
 }
 
-/// Sends an event, retrying a few times like Stripe does when the app answers non-2xx.
+/// The id of a pending event.
+fn event_id(pending: &PendingEvent) -> String {
+    pending.event["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Sends an event, retrying a few times like Stripe does when the app answers non-2xx. Once the
+/// app answers 2xx (or the retries end) the event is no longer sent again after a restart.
 pub(crate) async fn deliver(sim: Arc<Sim>, pending: PendingEvent) {
     let (url, secret) = if pending.connect {
         (sim.connect_url.clone(), sim.connect_webhook_secret.clone())
@@ -545,6 +577,10 @@ pub(crate) async fn deliver(sim: Arc<Sim>, pending: PendingEvent) {
             break;
         }
     }
-    sim.state()
-        .log_delivery(json!({"event": id, "type": kind, "statuses": statuses}));
+    {
+        let mut state = sim.state();
+        state.undelivered.remove(&id);
+        state.log_delivery(json!({"event": id, "type": kind, "statuses": statuses}));
+    }
+    sim.save().await;
 }

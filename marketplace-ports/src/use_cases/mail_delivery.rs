@@ -4,14 +4,9 @@
 //! mail server configured, mail stays in the outbox (`GET /api/v1/admin/outbox`).
 
 use marketplace_domain::ids::MailId;
-use time::Duration;
 
 use crate::ports::{SendError, StoreError};
 use crate::use_cases::jobs::runner::backoff;
-
-/// How long a claimed mail is held by its worker before another may try it (a worker that died
-/// mid-send lets go after this).
-const LEASE: Duration = Duration::minutes(5);
 
 /// What one delivery step did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,7 +37,10 @@ impl MailDelivery {
         };
         let now = self.deps.clock.now();
         let mut tx = self.deps.uow.begin().await?;
-        let claimed = tx.mail()?.claim_due_mail(now, now + LEASE).await?;
+        let claimed = tx
+            .mail()?
+            .claim_due_mail(now, now + self.deps.settings.job_lease)
+            .await?;
         tx.commit().await?;
         let Some(claimed) = claimed else {
             return Ok(DeliveryRun::Idle);

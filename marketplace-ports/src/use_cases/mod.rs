@@ -113,6 +113,9 @@ pub struct Settings {
     pub job_retry_base: time::Duration,
     /// Attempts before a job is parked as dead.
     pub job_max_attempts: i32,
+    /// How long a claimed job (or outbox mail) stays reserved for its worker: after a crash,
+    /// another worker takes it over once this has passed. Longer than any run can take.
+    pub job_lease: time::Duration,
     /// Country of new Express accounts.
     pub connect_country: String,
     /// Origins (`https://shop.example`) web clients may have buyers sent back to after checkout.
@@ -125,6 +128,7 @@ impl Default for Settings {
             stripe_livemode: false,
             job_retry_base: time::Duration::seconds(2),
             job_max_attempts: 8,
+            job_lease: time::Duration::minutes(5),
             connect_country: "US".to_owned(),
             allowed_return_origins: Vec::new(),
         }

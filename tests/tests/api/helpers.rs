@@ -87,6 +87,7 @@ pub async fn spawn_app_with(
             poll_interval: Duration::from_millis(25),
             retry_base: Duration::from_millis(100),
             max_attempts: 4,
+            lease: Duration::from_secs(300),
             // Tests write the tally and refresh trending when they choose (TestApp::services).
             trending_refresh: Duration::from_secs(3600),
             engagement_flush: Duration::from_secs(3600),
@@ -501,15 +502,7 @@ impl TestApp {
         );
         let mut form = vec![("method", "card")];
         if html.contains("Shipping address") {
-            form.extend([
-                ("name", "Ada Buyer"),
-                ("phone", "+15555550123"),
-                ("line1", "1 Test Street"),
-                ("city", "Springfield"),
-                ("state", "IL"),
-                ("postal_code", "62701"),
-                ("country", "US"),
-            ]);
+            form.extend(crate::common::SHIPPING_FORM);
         }
         let paid = self
             .client

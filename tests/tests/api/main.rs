@@ -7,6 +7,8 @@ mod books;
 mod cart;
 mod catalog;
 mod checkout;
+#[path = "../common/mod.rs"]
+mod common;
 mod concurrency;
 mod discovery;
 mod disputes;

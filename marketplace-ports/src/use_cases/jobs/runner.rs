@@ -14,8 +14,6 @@ use crate::use_cases::orders::mail::send_order_mail;
 use crate::use_cases::refund_requests::refunds::send_refund_requests;
 use crate::use_cases::shared::jobs::JobError;
 
-/// How long a claimed job stays reserved before another worker may take it over.
-const LEASE: Duration = Duration::minutes(5);
 /// Longest wait between attempts.
 const MAX_BACKOFF: Duration = Duration::minutes(10);
 
@@ -45,7 +43,11 @@ impl JobRunner {
     pub async fn run_next(&self) -> Result<JobRun, StoreError> {
         let now = self.deps.clock.now();
         let mut tx = self.deps.uow.begin().await?;
-        let Some(job) = tx.jobs()?.claim(now, now + LEASE).await? else {
+        let Some(job) = tx
+            .jobs()?
+            .claim(now, now + self.deps.settings.job_lease)
+            .await?
+        else {
             return Ok(JobRun::Idle);
         };
         tx.commit().await?;
