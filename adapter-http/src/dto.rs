@@ -253,13 +253,13 @@ pub struct PhysicalDto {
     #[oai(validator(max_length = 120))]
     pub color: String,
     /// Width (mm).
-    #[oai(nullable)]
+    #[oai(nullable, validator(minimum(value = "0"), maximum(value = "100000")))]
     pub width_mm: Option<i32>,
     /// Height (mm).
-    #[oai(nullable)]
+    #[oai(nullable, validator(minimum(value = "0"), maximum(value = "100000")))]
     pub height_mm: Option<i32>,
     /// Depth (mm).
-    #[oai(nullable)]
+    #[oai(nullable, validator(minimum(value = "0"), maximum(value = "100000")))]
     pub depth_mm: Option<i32>,
 }
 

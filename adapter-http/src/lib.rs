@@ -233,8 +233,8 @@ fn touches_order_tokens(request: &Request) -> bool {
         || request.uri().query().is_some_and(carries_order_token)
 }
 
-/// True when a query string has a `t` parameter, however it is escaped (`%74=` is `t=`); a query
-/// that does not decode is treated as carrying one.
+/// True when a query string has a `t` parameter, however it is escaped (`%74=` is `t=`; bytes that
+/// are not UTF-8 decode as replacement characters, so every query decodes).
 fn carries_order_token(query: &str) -> bool {
     serde_urlencoded::from_str::<Vec<(String, String)>>(query)
         .map_or(true, |pairs| pairs.iter().any(|(name, _)| name == "t"))
@@ -346,7 +346,7 @@ mod tests {
             "%74=abc",
             "t",
             "a=1&%74",
-            "x=%ff%fe&t=1",
+            "x=%ff%fe&%74=1",
         ] {
             assert!(carries_order_token(query), "{query}");
         }

@@ -132,6 +132,23 @@ impl ParamSchema for PeriodLength {
     }
 }
 
+/// Text of at most `N` characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxChars<const N: usize>;
+
+impl<const N: usize> ParamSchema for MaxChars<N> {
+    fn name() -> Cow<'static, str> {
+        format!("string_max_{N}").into()
+    }
+
+    fn schema() -> MetaSchema {
+        MetaSchema {
+            max_length: Some(N),
+            ..MetaSchema::new("string")
+        }
+    }
+}
+
 /// `?days=` of seller analytics.
 pub type PeriodDays = Param<i64, PeriodLength>;
 

@@ -111,16 +111,23 @@ impl JobQueue for PgJobQueue {
         row.map(JobRecord::try_from).transpose()
     }
 
-    async fn complete(&mut self, id: JobId, now: OffsetDateTime) -> Result<(), StoreError> {
-        sqlx::query!(
-            "update jobs set status = 'done', locked_until = null, updated_at = $2 where id = $1",
+    async fn complete(
+        &mut self,
+        id: JobId,
+        attempt: i32,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query!(
+            "update jobs set status = 'done', locked_until = null, updated_at = $3
+             where id = $1 and status = 'running' and attempts = $2",
             id.get(),
+            attempt,
             now
         )
         .execute(&mut **self.0.lock().await)
         .await
         .map_err(store_error)?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// Back to the queue; if an identical job was queued meanwhile, that one does the work and
@@ -128,46 +135,50 @@ impl JobQueue for PgJobQueue {
     async fn retry(
         &mut self,
         id: JobId,
+        attempt: i32,
         run_at: OffsetDateTime,
         error: &str,
         now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        sqlx::query!(
+    ) -> Result<bool, StoreError> {
+        let retried = sqlx::query!(
             "update jobs j set
                 status = case when exists (
                     select 1 from jobs q where q.dedupe_key = j.dedupe_key and q.status = 'queued'
                                            and q.id <> j.id
                 ) then 'done' else 'queued' end,
                 run_at = $2, last_error = $3, locked_until = null, updated_at = $4
-             where j.id = $1",
+             where j.id = $1 and j.status = 'running' and j.attempts = $5",
             id.get(),
             run_at,
             error,
-            now
+            now,
+            attempt
         )
         .execute(&mut **self.0.lock().await)
         .await
         .map_err(store_error)?;
-        Ok(())
+        Ok(retried.rows_affected() == 1)
     }
 
     async fn bury(
         &mut self,
         id: JobId,
+        attempt: i32,
         error: &str,
         now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        sqlx::query!(
+    ) -> Result<bool, StoreError> {
+        let buried = sqlx::query!(
             "update jobs set status = 'dead', last_error = $2, locked_until = null, updated_at = $3
-             where id = $1",
+             where id = $1 and status = 'running' and attempts = $4",
             id.get(),
             error,
-            now
+            now,
+            attempt
         )
         .execute(&mut **self.0.lock().await)
         .await
         .map_err(store_error)?;
-        Ok(())
+        Ok(buried.rows_affected() == 1)
     }
 
     async fn revive(&mut self, id: JobId, now: OffsetDateTime) -> Result<bool, StoreError> {

@@ -165,7 +165,7 @@ pub const MAX_RETURN_URL: usize = 2048;
 /// characters).
 pub fn url_origin(url: &str) -> Option<String> {
     if url.is_empty()
-        || url.len() > MAX_RETURN_URL
+        || url.chars().count() > MAX_RETURN_URL
         || url.chars().any(|c| c.is_control() || c.is_whitespace())
     {
         return None;

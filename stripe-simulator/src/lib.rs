@@ -95,6 +95,10 @@ pub(crate) struct Fault {
 pub(crate) struct PendingEvent {
     pub(crate) connect: bool,
     pub(crate) event: Value,
+    /// Creation order, so events kept across a restart are sent again in the order they were
+    /// made.
+    #[serde(default)]
+    pub(crate) sequence: u64,
 }
 
 /// A completed request remembered under its idempotency key.
@@ -148,8 +152,12 @@ pub(crate) struct State {
     pub(crate) duplicate_next: u32,
     pub(crate) hold: bool,
     pub(crate) held: Vec<PendingEvent>,
-    /// Event id → the event, from its creation until the app answers 2xx (or the retries end).
+    /// Event id → the event, from its creation until the app answers 2xx.
     pub(crate) undelivered: HashMap<String, PendingEvent>,
+    /// The sequence number of the next event.
+    pub(crate) next_sequence: u64,
+    /// Deliveries to start once the request that made them is saved (see `handle`).
+    pub(crate) outgoing: Vec<PendingEvent>,
     pub(crate) deliveries: Vec<Value>,
     /// Seconds the simulator's clock runs ahead of the real one (`POST /_sim/clock`), so tests
     /// can let Stripe forget idempotency keys.
@@ -229,6 +237,12 @@ impl State {
         self.transfers = saved.transfers;
         self.accounts = saved.accounts;
         self.idempotency = saved.idempotency;
+        self.next_sequence = saved
+            .undelivered
+            .iter()
+            .map(|pending| pending.sequence.saturating_add(1))
+            .max()
+            .unwrap_or(0);
         self.undelivered = saved
             .undelivered
             .into_iter()
@@ -436,7 +450,9 @@ impl Simulator {
             }
         });
         tracing::info!(url = %base_url, "the Stripe simulator is listening (no real money moves)");
-        let undelivered: Vec<PendingEvent> = sim.state().undelivered.values().cloned().collect();
+        let mut undelivered: Vec<PendingEvent> =
+            sim.state().undelivered.values().cloned().collect();
+        undelivered.sort_by_key(|pending| pending.sequence);
         if !undelivered.is_empty() {
             tracing::info!(
                 events = undelivered.len(),
@@ -493,6 +509,11 @@ async fn handle(sim: Arc<Sim>, request: Request) -> Response {
     if changes {
         sim.save().await;
     }
+    // Webhooks go out only once what they describe is saved: a crash in between loses neither.
+    let outgoing = std::mem::take(&mut sim.state().outgoing);
+    for pending in outgoing {
+        tokio::spawn(deliver(sim.clone(), pending));
+    }
     response
 }
 
@@ -512,29 +533,29 @@ pub(crate) fn emit(sim: &Arc<Sim>, event_type: &str, object: Value, connect_acco
     if let (Some(account), Some(map)) = (connect_account, event.as_object_mut()) {
         map.insert("account".to_owned(), Value::String(account.to_owned()));
     }
+    let mut state = sim.state();
     let pending = PendingEvent {
         connect: connect_account.is_some(),
         event,
+        sequence: state.next_sequence,
     };
-    let copies = {
-        let mut state = sim.state();
-        // Saved with the request that caused it (see `handle`), removed once delivered.
-        state
-            .undelivered
-            .insert(event_id(&pending), pending.clone());
-        if state.hold {
-            state.held.push(pending);
-            return;
-        }
-        if state.duplicate_next > 0 {
-            state.duplicate_next = state.duplicate_next.saturating_sub(1);
-            2
-        } else {
-            1
-        }
+    state.next_sequence = state.next_sequence.saturating_add(1);
+    // Kept with the request that made it (see `handle`) until the app answers 2xx.
+    state
+        .undelivered
+        .insert(event_id(&pending), pending.clone());
+    if state.hold {
+        state.held.push(pending);
+        return;
+    }
+    let copies = if state.duplicate_next > 0 {
+        state.duplicate_next = state.duplicate_next.saturating_sub(1);
+        2
+    } else {
+        1
     };
     for _ in 0..copies {
-        tokio::spawn(deliver(sim.clone(), pending.clone()));
+        state.outgoing.push(pending.clone());
     }
 }
 
@@ -543,8 +564,8 @@ fn event_id(pending: &PendingEvent) -> String {
     pending.event["id"].as_str().unwrap_or_default().to_owned()
 }
 
-/// Sends an event, retrying a few times like Stripe does when the app answers non-2xx. Once the
-/// app answers 2xx (or the retries end) the event is no longer sent again after a restart.
+/// Sends an event, retrying a few times like Stripe does when the app answers non-2xx. Until the
+/// app answers 2xx the event stays undelivered, and the next start sends it again.
 pub(crate) async fn deliver(sim: Arc<Sim>, pending: PendingEvent) {
     let (url, secret) = if pending.connect {
         (sim.connect_url.clone(), sim.connect_webhook_secret.clone())
@@ -577,10 +598,15 @@ pub(crate) async fn deliver(sim: Arc<Sim>, pending: PendingEvent) {
             break;
         }
     }
+    let delivered = statuses.last().is_some_and(|s| (200..300).contains(s));
     {
         let mut state = sim.state();
-        state.undelivered.remove(&id);
+        if delivered {
+            state.undelivered.remove(&id);
+        }
         state.log_delivery(json!({"event": id, "type": kind, "statuses": statuses}));
     }
-    sim.save().await;
+    if delivered {
+        sim.save().await;
+    }
 }

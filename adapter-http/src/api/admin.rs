@@ -37,7 +37,7 @@ pub struct AdminApi {
 #[serde(deny_unknown_fields)]
 pub struct ConnectStatusRequest {
     /// `acct_…`, or empty to unlink.
-    #[oai(validator(pattern = r"^acct_[A-Za-z0-9]{1,250}$"))]
+    #[oai(validator(pattern = r"^(acct_[A-Za-z0-9]{1,250})?$"))]
     pub stripe_account_id: String,
     /// Onboarding details submitted.
     pub details_submitted: bool,
@@ -117,18 +117,20 @@ pub struct SiteConfigRequest {
     /// Fee in percent as a decimal string (`"10"`, `"7.5"`); clamped to 0–100, two decimals.
     pub fee_percent: String,
     /// Three-letter currency code.
+    #[oai(validator(pattern = r"^[A-Za-z]{3}$"))]
     pub currency: String,
     /// Two-letter country codes (empty means `US`).
+    #[oai(validator(pattern = r"^([A-Za-z]{2})?$"))]
     pub allowed_shipping_countries: Vec<String>,
     /// Charge Stripe's dispute fees to the sellers of orders placed from now on (default: the
     /// platform bears them).
     #[oai(nullable)]
     pub dispute_fee_to_sellers: Option<bool>,
     /// Downloads allowed per digital purchase, 1–10000 (absent: unlimited).
-    #[oai(nullable)]
+    #[oai(nullable, validator(minimum(value = "1"), maximum(value = "10000")))]
     pub download_limit: Option<u32>,
     /// Days a digital purchase can be downloaded, 1–3650 (absent: forever).
-    #[oai(nullable)]
+    #[oai(nullable, validator(minimum(value = "1"), maximum(value = "3650")))]
     pub download_expiry_days: Option<u32>,
 }
 

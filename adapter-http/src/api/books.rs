@@ -90,7 +90,10 @@ pub struct ResolveRequest {
     ))]
     pub kind: String,
     /// What was done about it (required).
-    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 500))]
+    #[oai(validator(
+        pattern = r"^[^\u0000]*[^\t\n\x0B\x0C\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000][^\u0000]*$",
+        max_length = 500
+    ))]
     pub note: String,
 }
 
@@ -107,10 +110,16 @@ pub struct AdjustmentRequest {
     #[oai(validator(pattern = r"^[A-Za-z]{3}$"))]
     pub currency: String,
     /// Why (required, at most 500 characters).
-    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 500))]
+    #[oai(validator(
+        pattern = r"^[^\u0000]*[^\t\n\x0B\x0C\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000][^\u0000]*$",
+        max_length = 500
+    ))]
     pub note: String,
     /// Your key for this request: the same key books once.
-    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 100))]
+    #[oai(validator(
+        pattern = r"^[^\u0000]*[^\t\n\x0B\x0C\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000][^\u0000]*$",
+        max_length = 100
+    ))]
     pub idempotency_key: String,
 }
 

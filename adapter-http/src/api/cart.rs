@@ -58,7 +58,7 @@ pub struct AddItemRequest {
 #[serde(deny_unknown_fields)]
 pub struct SetQuantityRequest {
     /// 0 removes the line; otherwise 1–99 (files stay at 1).
-    #[oai(validator(minimum(value = "1"), maximum(value = "99")))]
+    #[oai(validator(minimum(value = "0"), maximum(value = "99")))]
     pub quantity: i64,
 }
 

@@ -68,10 +68,13 @@ pub struct NewCategoryRequest {
     #[serde(rename = "type")]
     pub category_type: KindDto,
     /// Name (≤ 120).
-    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 120))]
+    #[oai(validator(
+        pattern = r"^[^\u0000]*[^\t\n\x0B\x0C\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000][^\u0000]*$",
+        max_length = 120
+    ))]
     pub name: String,
     /// Slug; derived from the name when absent.
-    #[oai(nullable, validator(max_length = 140))]
+    #[oai(nullable, validator(pattern = r"^[a-z0-9_-]*$", max_length = 140))]
     pub slug: Option<String>,
     /// Root parent of the same type, for a subcategory.
     #[oai(nullable)]
@@ -80,7 +83,7 @@ pub struct NewCategoryRequest {
     #[oai(nullable, validator(max_length = 5000))]
     pub description: Option<String>,
     /// Ordering key (≥ 0).
-    #[oai(nullable)]
+    #[oai(nullable, validator(minimum(value = "0")))]
     pub sort_order: Option<i32>,
     /// Visible (default true).
     #[oai(nullable)]
@@ -100,11 +103,14 @@ pub struct CategoryUpdateRequest {
     /// Name.
     #[oai(
         nullable,
-        validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 120)
+        validator(
+            pattern = r"^[^\u0000]*[^\t\n\x0B\x0C\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000][^\u0000]*$",
+            max_length = 120
+        )
     )]
     pub name: Option<String>,
     /// Slug.
-    #[oai(nullable, validator(max_length = 140))]
+    #[oai(nullable, validator(pattern = r"^[a-z0-9_-]*$", max_length = 140))]
     pub slug: Option<String>,
     /// Parent (null → root).
     #[serde(default)]
@@ -113,7 +119,7 @@ pub struct CategoryUpdateRequest {
     #[oai(nullable, validator(max_length = 5000))]
     pub description: Option<String>,
     /// Ordering key.
-    #[oai(nullable)]
+    #[oai(nullable, validator(minimum(value = "0")))]
     pub sort_order: Option<i32>,
     /// Visibility.
     #[oai(nullable)]

@@ -54,7 +54,10 @@ pub struct ResolveBody {
     #[oai(validator(pattern = r"^(dismiss|remove|suspend)$"))]
     pub action: String,
     /// Why (required; it goes to the audit log).
-    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 2000))]
+    #[oai(validator(
+        pattern = r"^[^\u0000]*[^\t\n\x0B\x0C\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000][^\u0000]*$",
+        max_length = 2000
+    ))]
     pub note: String,
 }
 
@@ -64,7 +67,10 @@ pub struct ResolveBody {
 #[serde(deny_unknown_fields)]
 pub struct NoteBody {
     /// Why (required; it goes to the audit log).
-    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 2000))]
+    #[oai(validator(
+        pattern = r"^[^\u0000]*[^\t\n\x0B\x0C\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000][^\u0000]*$",
+        max_length = 2000
+    ))]
     pub note: String,
 }
 

@@ -17,7 +17,10 @@ use super::books::day;
 use crate::auth::Auth;
 use crate::dto::{PageDto, page_request};
 use crate::error::{ApiError, ApiResult};
-use crate::params::{Day, OrderStatuses, PageNumber, PerPage, Text, WebhookStatuses};
+use crate::params::{
+    Day, MaxChars, OrderStatuses, PageNumber, Param, PerPage, Text, WebhookStatuses,
+};
+use marketplace_ports::use_cases::admin::orders::MAX_SEARCH;
 
 /// Owners' order list and webhook events.
 pub struct OwnerToolsApi {
@@ -197,7 +200,7 @@ impl OwnerToolsApi {
     async fn orders(
         &self,
         auth: Auth,
-        q: Query<Option<String>>,
+        q: Query<Option<Text<MaxChars<{ MAX_SEARCH }>>>>,
         status: Query<Option<Text<OrderStatuses>>>,
         seller_id: Query<Option<Uuid>>,
         since: Query<Option<Text<Day>>>,
@@ -217,7 +220,7 @@ impl OwnerToolsApi {
             })?),
         };
         let query = OwnerOrderQuery {
-            text: q.0,
+            text: q.0.map(Param::into_inner),
             status,
             seller: seller_id.0.map(UserId::from_uuid),
             since: day("since", since.0)?,

@@ -33,7 +33,10 @@ pub struct QuestionBody {
     #[oai(nullable, validator(max_length = 180))]
     pub subject: Option<String>,
     /// The question, 1 to 5000 characters.
-    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 5000))]
+    #[oai(validator(
+        pattern = r"^[^\u0000]*[^\t\n\x0B\x0C\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000][^\u0000]*$",
+        max_length = 5000
+    ))]
     pub body: String,
 }
 
@@ -43,7 +46,10 @@ pub struct QuestionBody {
 #[serde(deny_unknown_fields)]
 pub struct MessageBody {
     /// The reply, 1 to 5000 characters.
-    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 5000))]
+    #[oai(validator(
+        pattern = r"^[^\u0000]*[^\t\n\x0B\x0C\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000][^\u0000]*$",
+        max_length = 5000
+    ))]
     pub body: String,
 }
 

@@ -59,7 +59,10 @@ impl ReviewBody {
 #[serde(deny_unknown_fields)]
 pub struct ReplyBody {
     /// The answer, 1 to 5000 characters.
-    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 5000))]
+    #[oai(validator(
+        pattern = r"^[^\u0000]*[^\t\n\x0B\x0C\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000][^\u0000]*$",
+        max_length = 5000
+    ))]
     pub body: String,
 }
 

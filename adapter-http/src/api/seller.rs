@@ -43,10 +43,13 @@ pub struct NewListingRequest {
     /// `MODEL` (physical, shipped) or `FILE` (digital download).
     pub kind: KindDto,
     /// Title (≤ 160).
-    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 160))]
+    #[oai(validator(
+        pattern = r"^[^\u0000]*[^\t\n\x0B\x0C\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000][^\u0000]*$",
+        max_length = 160
+    ))]
     pub title: String,
     /// Slug; derived from the title (and numbered if taken) when absent.
-    #[oai(nullable, validator(max_length = 180))]
+    #[oai(nullable, validator(pattern = r"^[a-z0-9_-]*$", max_length = 180))]
     pub slug: Option<String>,
     /// A category of the tree matching `kind`.
     pub category_id: Uuid,
@@ -90,11 +93,14 @@ pub struct ListingUpdateRequest {
     /// Title.
     #[oai(
         nullable,
-        validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 160)
+        validator(
+            pattern = r"^[^\u0000]*[^\t\n\x0B\x0C\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000][^\u0000]*$",
+            max_length = 160
+        )
     )]
     pub title: Option<String>,
     /// Slug.
-    #[oai(nullable, validator(max_length = 180))]
+    #[oai(nullable, validator(pattern = r"^[a-z0-9_-]*$", max_length = 180))]
     pub slug: Option<String>,
     /// Category.
     #[oai(nullable)]

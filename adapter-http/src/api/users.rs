@@ -16,7 +16,8 @@ use crate::auth::Auth;
 use crate::dto::{PageDto, page_request};
 use crate::error::ApiResult;
 use crate::json::JsonBody;
-use crate::params::{PageNumber, PerPage};
+use crate::params::{MaxChars, PageNumber, PerPage, Text};
+use marketplace_ports::use_cases::admin::users::MAX_USER_SEARCH;
 
 /// Owners' user tools.
 pub struct UsersApi {
@@ -57,7 +58,10 @@ pub struct RolesBody {
     #[oai(nullable)]
     pub is_staff: Option<bool>,
     /// Why (required; it goes to the audit log).
-    #[oai(validator(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$", max_length = 2000))]
+    #[oai(validator(
+        pattern = r"^[^\u0000]*[^\t\n\x0B\x0C\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\u0000][^\u0000]*$",
+        max_length = 2000
+    ))]
     pub note: String,
 }
 
@@ -81,7 +85,7 @@ impl UsersApi {
     async fn users(
         &self,
         auth: Auth,
-        q: Query<Option<String>>,
+        q: Query<Option<Text<MaxChars<{ MAX_USER_SEARCH }>>>>,
         page: Query<Option<PageNumber>>,
         per_page: Query<Option<PerPage>>,
     ) -> ApiResult<Json<PageDto<AdminUserDto>>> {

@@ -237,19 +237,32 @@ pub trait JobQueue: Send {
         now: OffsetDateTime,
         lease_until: OffsetDateTime,
     ) -> Result<Option<JobRecord>, StoreError>;
-    /// Marks a job done.
-    async fn complete(&mut self, id: JobId, now: OffsetDateTime) -> Result<(), StoreError>;
-    /// Puts a job back in the queue for `run_at`, keeping the error.
+    /// Marks a job done. Like `retry` and `bury`, it applies only while the job is still held by
+    /// the claim that counted `attempt` (running, that many attempts): a worker whose lease ran
+    /// out, and whose job another worker took over, changes nothing (`false`).
+    async fn complete(
+        &mut self,
+        id: JobId,
+        attempt: i32,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Puts a job back in the queue for `run_at`, keeping the error (see `complete`).
     async fn retry(
         &mut self,
         id: JobId,
+        attempt: i32,
         run_at: OffsetDateTime,
         error: &str,
         now: OffsetDateTime,
-    ) -> Result<(), StoreError>;
-    /// Parks a job as dead.
-    async fn bury(&mut self, id: JobId, error: &str, now: OffsetDateTime)
-    -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
+    /// Parks a job as dead (see `complete`).
+    async fn bury(
+        &mut self,
+        id: JobId,
+        attempt: i32,
+        error: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
     /// Requeues a dead job (an owner's retry), with a fresh attempt budget. `false` when no dead
     /// job has this id.
     async fn revive(&mut self, id: JobId, now: OffsetDateTime) -> Result<bool, StoreError>;

@@ -59,7 +59,7 @@ pub async fn jobs_are_queued_once_per_key_and_claimed_in_order(s: Subject) {
         jobs.claim(at(25), at(85)).await.unwrap().is_none(),
         "the mail is not due"
     );
-    jobs.complete(second.id, at(26)).await.unwrap();
+    assert!(jobs.complete(second.id, 1, at(26)).await.unwrap());
     tx.commit().await.unwrap();
     assert_eq!(
         jobs_in(&s, JobStatus::Queued).await.len(),
@@ -88,6 +88,15 @@ pub async fn jobs_are_queued_once_per_key_and_claimed_in_order(s: Subject) {
         (first.id, 2),
         "its worker vanished"
     );
+    for late_word in [
+        jobs.complete(first.id, 1, at(87)).await.unwrap(),
+        jobs.retry(first.id, 1, at(90), "late", at(87))
+            .await
+            .unwrap(),
+        jobs.bury(first.id, 1, "late", at(87)).await.unwrap(),
+    ] {
+        assert!(!late_word, "the worker whose lease ran out changes nothing");
+    }
     tx.commit().await.unwrap();
     let all = s
         .queries
@@ -98,6 +107,11 @@ pub async fn jobs_are_queued_once_per_key_and_claimed_in_order(s: Subject) {
         .unwrap();
     assert_eq!(all.total, 4);
     assert_eq!(all.items[0].id, abandoned.id, "newest change first");
+    assert_eq!(
+        (all.items[0].status, all.items[0].attempts),
+        (JobStatus::Running, 2),
+        "still the new worker's"
+    );
 }
 
 /// A failed job goes back to the queue with its error, or is done when the same work was queued
@@ -108,9 +122,11 @@ pub async fn failed_jobs_are_retried_buried_and_revived(s: Subject) {
     let jobs = tx.jobs().unwrap();
     jobs.enqueue(&kind, at(1), 2, at(1)).await.unwrap();
     let job = jobs.claim(at(1), at(61)).await.unwrap().unwrap();
-    jobs.retry(job.id, at(30), "stripe timed out", at(2))
-        .await
-        .unwrap();
+    assert!(
+        jobs.retry(job.id, 1, at(30), "stripe timed out", at(2))
+            .await
+            .unwrap()
+    );
     assert!(
         jobs.claim(at(29), at(89)).await.unwrap().is_none(),
         "backing off"
@@ -119,7 +135,11 @@ pub async fn failed_jobs_are_retried_buried_and_revived(s: Subject) {
     assert_eq!((again.id, again.attempts), (job.id, 2));
     assert_eq!(again.last_error.as_deref(), Some("stripe timed out"));
     jobs.enqueue(&kind, at(31), 2, at(31)).await.unwrap();
-    jobs.retry(job.id, at(40), "again", at(32)).await.unwrap();
+    assert!(
+        jobs.retry(job.id, 2, at(40), "again", at(32))
+            .await
+            .unwrap()
+    );
     tx.commit().await.unwrap();
     let queued = jobs_in(&s, JobStatus::Queued).await;
     assert_eq!(queued.len(), 1, "the retry gave way to the newer copy");
@@ -129,10 +149,14 @@ pub async fn failed_jobs_are_retried_buried_and_revived(s: Subject) {
     let mut tx = s.uow.begin().await.unwrap();
     let jobs = tx.jobs().unwrap();
     let newer = jobs.claim(at(41), at(101)).await.unwrap().unwrap();
-    jobs.bury(newer.id, "gave up", at(42)).await.unwrap();
+    assert!(jobs.bury(newer.id, 1, "gave up", at(42)).await.unwrap());
     jobs.enqueue(&other, at(43), 2, at(43)).await.unwrap();
     let doomed = jobs.claim(at(43), at(103)).await.unwrap().unwrap();
-    jobs.bury(doomed.id, "gave up too", at(44)).await.unwrap();
+    assert!(
+        jobs.bury(doomed.id, 1, "gave up too", at(44))
+            .await
+            .unwrap()
+    );
     assert!(!jobs.revive(JobId::from_uuid(id()), at(45)).await.unwrap());
     tx.commit().await.unwrap();
     let dead = jobs_in(&s, JobStatus::Dead).await;
@@ -152,9 +176,11 @@ pub async fn failed_jobs_are_retried_buried_and_revived(s: Subject) {
         (newer.id, 1),
         "a fresh budget"
     );
-    jobs.bury(revived.id, "still failing", at(51))
-        .await
-        .unwrap();
+    assert!(
+        jobs.bury(revived.id, 1, "still failing", at(51))
+            .await
+            .unwrap()
+    );
     jobs.enqueue(&other, at(52), 2, at(52)).await.unwrap();
     let revived_count = jobs
         .revive_all(&[JobName::Payout, JobName::Reversal], at(53))

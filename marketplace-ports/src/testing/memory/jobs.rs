@@ -25,6 +25,11 @@ fn job_mut(s: &mut State, id: JobId) -> Option<&mut StoredJob> {
     s.jobs.iter_mut().find(|j| j.record.id == id)
 }
 
+/// The job, while the claim that counted `attempt` still holds it.
+fn held(s: &mut State, id: JobId, attempt: i32) -> Option<&mut StoredJob> {
+    job_mut(s, id).filter(|j| j.record.status == JobStatus::Running && j.record.attempts == attempt)
+}
+
 #[async_trait]
 impl JobQueue for MemJobQueue {
     async fn enqueue(
@@ -84,61 +89,66 @@ impl JobQueue for MemJobQueue {
         }))
     }
 
-    async fn complete(&mut self, id: JobId, now: OffsetDateTime) -> Result<(), StoreError> {
+    async fn complete(
+        &mut self,
+        id: JobId,
+        attempt: i32,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
         let mut s = self.0.state("jobs.complete")?;
-        if let Some(job) = job_mut(&mut s, id) {
-            job.record.status = JobStatus::Done;
-            job.record.updated_at = now;
-            job.locked_until = None;
-        }
-        Ok(())
+        let Some(job) = held(&mut s, id, attempt) else {
+            return Ok(false);
+        };
+        job.record.status = JobStatus::Done;
+        job.record.updated_at = now;
+        job.locked_until = None;
+        Ok(true)
     }
 
     async fn retry(
         &mut self,
         id: JobId,
+        attempt: i32,
         run_at: OffsetDateTime,
         error: &str,
         now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut s = self.0.state("jobs.retry")?;
-        let Some(key) = s
-            .jobs
-            .iter()
-            .find(|j| j.record.id == id)
-            .map(|j| j.dedupe_key.clone())
-        else {
-            return Ok(());
+        let Some(key) = held(&mut s, id, attempt).map(|j| j.dedupe_key.clone()) else {
+            return Ok(false);
         };
         let superseded = queued_elsewhere(&s, &key, id);
-        if let Some(job) = job_mut(&mut s, id) {
-            job.record.status = if superseded {
-                JobStatus::Done
-            } else {
-                JobStatus::Queued
-            };
-            job.record.run_at = run_at;
-            job.record.last_error = Some(error.to_owned());
-            job.record.updated_at = now;
-            job.locked_until = None;
-        }
-        Ok(())
+        let Some(job) = held(&mut s, id, attempt) else {
+            return Ok(false);
+        };
+        job.record.status = if superseded {
+            JobStatus::Done
+        } else {
+            JobStatus::Queued
+        };
+        job.record.run_at = run_at;
+        job.record.last_error = Some(error.to_owned());
+        job.record.updated_at = now;
+        job.locked_until = None;
+        Ok(true)
     }
 
     async fn bury(
         &mut self,
         id: JobId,
+        attempt: i32,
         error: &str,
         now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut s = self.0.state("jobs.bury")?;
-        if let Some(job) = job_mut(&mut s, id) {
-            job.record.status = JobStatus::Dead;
-            job.record.last_error = Some(error.to_owned());
-            job.record.updated_at = now;
-            job.locked_until = None;
-        }
-        Ok(())
+        let Some(job) = held(&mut s, id, attempt) else {
+            return Ok(false);
+        };
+        job.record.status = JobStatus::Dead;
+        job.record.last_error = Some(error.to_owned());
+        job.record.updated_at = now;
+        job.locked_until = None;
+        Ok(true)
     }
 
     async fn revive(&mut self, id: JobId, now: OffsetDateTime) -> Result<bool, StoreError> {

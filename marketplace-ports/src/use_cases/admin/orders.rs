@@ -13,7 +13,7 @@ use crate::ports::{OrderLookup, OwnerOrderFilter, OwnerOrderRow, StoreError};
 use crate::use_cases::{Actor, ErrorKind, UseCaseError};
 
 /// The longest search text.
-const MAX_SEARCH: usize = 200;
+pub const MAX_SEARCH: usize = 200;
 
 /// Why the order list could not be shown.
 #[derive(Debug, thiserror::Error)]

@@ -11,6 +11,9 @@ use super::is_owner;
 use crate::ports::{AuditEntry, StoreError, UserRecord};
 use crate::use_cases::{Actor, ErrorKind, UseCaseError};
 
+/// The longest text users are searched by.
+pub const MAX_USER_SEARCH: usize = 150;
+
 /// Why a user tool failed.
 #[derive(Debug, thiserror::Error)]
 pub enum UserAdminError {
@@ -74,10 +77,10 @@ impl UserAdmin {
             return Err(UserAdminError::Forbidden);
         }
         let text = text.map(str::trim).filter(|t| !t.is_empty());
-        if text.is_some_and(|t| t.contains('\0') || t.chars().count() > 150) {
+        if text.is_some_and(|t| t.contains('\0') || t.chars().count() > MAX_USER_SEARCH) {
             return Err(UserAdminError::Invalid(FieldErrors::single(
                 "q",
-                "must be at most 150 characters, without NUL",
+                format!("must be at most {MAX_USER_SEARCH} characters, without NUL"),
             )));
         }
         Ok(self.deps.queries.users()?.search_users(text, page).await?)

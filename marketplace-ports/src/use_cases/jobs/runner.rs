@@ -55,23 +55,30 @@ impl JobRunner {
         let now = self.deps.clock.now();
         let mut tx = self.deps.uow.begin().await?;
         let name = job.kind.name().as_str();
-        let run = match result {
-            Ok(()) => {
-                tx.jobs()?.complete(job.id, now).await?;
-                JobRun::Done(job.kind.clone())
-            }
+        let (run, held) = match result {
+            Ok(()) => (
+                JobRun::Done(job.kind.clone()),
+                tx.jobs()?.complete(job.id, job.attempts, now).await?,
+            ),
             Err(JobError::Transient(error)) if job.attempts < job.max_attempts => {
                 let delay = backoff(self.deps.settings.job_retry_base, job.attempts);
                 tracing::warn!(job = %job.id, kind = name, attempt = job.attempts, %error, "job failed; retrying");
-                tx.jobs()?.retry(job.id, now + delay, &error, now).await?;
-                JobRun::Retrying(job.kind.clone())
+                let held = tx
+                    .jobs()?
+                    .retry(job.id, job.attempts, now + delay, &error, now)
+                    .await?;
+                (JobRun::Retrying(job.kind.clone()), held)
             }
             Err(JobError::Transient(error) | JobError::Permanent(error)) => {
                 tracing::error!(job = %job.id, kind = name, attempt = job.attempts, %error, "job is dead");
-                tx.jobs()?.bury(job.id, &error, now).await?;
-                JobRun::Dead(job.kind.clone())
+                let held = tx.jobs()?.bury(job.id, job.attempts, &error, now).await?;
+                (JobRun::Dead(job.kind.clone()), held)
             }
         };
+        if !held {
+            // Its lease ran out and another worker took it over: that run's outcome counts.
+            tracing::warn!(job = %job.id, kind = name, attempt = job.attempts, "job was taken over by another worker; this run's outcome is dropped");
+        }
         tx.commit().await?;
         Ok(run)
     }

@@ -227,7 +227,11 @@ async fn a_dead_job_is_revived_by_its_id() {
         .await
         .unwrap();
     assert_eq!(claimed.map(|j| j.id), Some(job));
-    jobs.bury(job, "gave up", world.clock.now()).await.unwrap();
+    assert!(
+        jobs.bury(job, 1, "gave up", world.clock.now())
+            .await
+            .unwrap()
+    );
     tx.commit().await.unwrap();
     let admin = &world.services.job_admin;
     let dead = admin
