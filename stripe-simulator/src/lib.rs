@@ -158,6 +158,8 @@ pub(crate) struct State {
     pub(crate) next_sequence: u64,
     /// Deliveries to start once the request that made them is saved (see `handle`).
     pub(crate) outgoing: Vec<PendingEvent>,
+    /// Events numbered below this are in the state file (set by each save).
+    pub(crate) saved_through: u64,
     pub(crate) deliveries: Vec<Value>,
     /// Seconds the simulator's clock runs ahead of the real one (`POST /_sim/clock`), so tests
     /// can let Stripe forget idempotency keys.
@@ -324,15 +326,21 @@ impl Storage {
         {
             return Ok(());
         }
-        let bytes = {
+        let (bytes, through) = {
             let state = state
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            serde_json::to_vec(&state.saved()).map_err(std::io::Error::other)?
+            let bytes = serde_json::to_vec(&state.saved()).map_err(std::io::Error::other)?;
+            (bytes, state.next_sequence)
         };
         let temporary = self.path.with_extension("tmp");
         std::fs::write(&temporary, bytes)?;
-        std::fs::rename(&temporary, &self.path)
+        std::fs::rename(&temporary, &self.path)?;
+        let mut state = state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.saved_through = state.saved_through.max(through);
+        Ok(())
     }
 }
 
@@ -509,9 +517,22 @@ async fn handle(sim: Arc<Sim>, request: Request) -> Response {
     if changes {
         sim.save().await;
     }
-    // Webhooks go out only once what they describe is saved: a crash in between loses neither.
-    let outgoing = std::mem::take(&mut sim.state().outgoing);
-    for pending in outgoing {
+    // Webhooks go out only once what they describe is saved — by this request's save or a later
+    // one, never an earlier one of a concurrent request: a crash in between loses neither.
+    let ready: Vec<PendingEvent> = {
+        let mut state = sim.state();
+        let through = if sim.storage.is_some() {
+            state.saved_through
+        } else {
+            u64::MAX
+        };
+        let (ready, later) = std::mem::take(&mut state.outgoing)
+            .into_iter()
+            .partition(|pending| pending.sequence < through);
+        state.outgoing = later;
+        ready
+    };
+    for pending in ready {
         tokio::spawn(deliver(sim.clone(), pending));
     }
     response
