@@ -160,92 +160,65 @@ fn one_of(values: impl IntoIterator<Item = &'static str>) -> MetaSchema {
     }
 }
 
-/// `?status=` of the order lists.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderStatuses;
+/// Declares a text parameter whose schema is exactly `values`.
+macro_rules! one_of_param {
+    ($(#[$doc:meta])* $marker:ident, $name:literal, $values:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $marker;
 
-impl ParamSchema for OrderStatuses {
-    fn name() -> Cow<'static, str> {
-        "order_status".into()
-    }
+        impl ParamSchema for $marker {
+            fn name() -> Cow<'static, str> {
+                $name.into()
+            }
 
-    fn schema() -> MetaSchema {
-        one_of(OrderStatus::ALL.map(OrderStatus::as_str))
-    }
+            fn schema() -> MetaSchema {
+                one_of($values)
+            }
+        }
+    };
 }
 
-/// `?status=` of the refund request queues.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefundRequestStatuses;
-
-impl ParamSchema for RefundRequestStatuses {
-    fn name() -> Cow<'static, str> {
-        "refund_request_status".into()
-    }
-
-    fn schema() -> MetaSchema {
-        one_of(RefundRequestStatus::ALL.map(RefundRequestStatus::as_str))
-    }
-}
-
-/// `?status=` of the job list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JobStatuses;
-
-impl ParamSchema for JobStatuses {
-    fn name() -> Cow<'static, str> {
-        "job_status".into()
-    }
-
-    fn schema() -> MetaSchema {
-        one_of(JobStatus::ALL.map(JobStatus::as_str))
-    }
-}
-
-/// `?status=` of the received webhook events.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WebhookStatuses;
-
-impl ParamSchema for WebhookStatuses {
-    fn name() -> Cow<'static, str> {
-        "webhook_status".into()
-    }
-
-    fn schema() -> MetaSchema {
-        one_of(WebhookStatus::ALL.map(WebhookStatus::as_str))
-    }
-}
-
-/// `?flag=` of the reconciliation report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FlagCodes;
-
-impl ParamSchema for FlagCodes {
-    fn name() -> Cow<'static, str> {
-        "reconciliation_flag".into()
-    }
-
-    fn schema() -> MetaSchema {
-        one_of(ReconFlag::CODES)
-    }
-}
-
-/// `?status=` of the report queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReportStatuses;
+one_of_param!(
+    /// `?status=` of the order lists.
+    OrderStatuses,
+    "order_status",
+    OrderStatus::ALL.map(OrderStatus::as_str)
+);
+one_of_param!(
+    /// `?status=` of the refund request queues.
+    RefundRequestStatuses,
+    "refund_request_status",
+    RefundRequestStatus::ALL.map(RefundRequestStatus::as_str)
+);
+one_of_param!(
+    /// `?status=` of the job list.
+    JobStatuses,
+    "job_status",
+    JobStatus::ALL.map(JobStatus::as_str)
+);
+one_of_param!(
+    /// `?status=` of the received webhook events.
+    WebhookStatuses,
+    "webhook_status",
+    WebhookStatus::ALL.map(WebhookStatus::as_str)
+);
+one_of_param!(
+    /// `?flag=` of the reconciliation report.
+    FlagCodes,
+    "reconciliation_flag",
+    ReconFlag::CODES
+);
 
 /// The report queue's filters: waiting for staff, or decided.
 pub const REPORT_STATUSES: [&str; 2] = ["open", "resolved"];
 
-impl ParamSchema for ReportStatuses {
-    fn name() -> Cow<'static, str> {
-        "report_status".into()
-    }
-
-    fn schema() -> MetaSchema {
-        one_of(REPORT_STATUSES)
-    }
-}
+one_of_param!(
+    /// `?status=` of the report queue.
+    ReportStatuses,
+    "report_status",
+    REPORT_STATUSES
+);
 
 /// `?kind=` of the catalogue: `MODEL` or `FILE`, in any case.
 #[derive(Debug, Clone, PartialEq, Eq)]
