@@ -139,14 +139,18 @@ impl<'a> ApiExtractor<'a> for MaybeAuth {
         body: &mut RequestBody,
         param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        let has_credentials =
-            bearer_sent(request) || request.cookie().get(SESSION_COOKIE).is_some();
-        if !has_credentials {
+        if !carries_credentials(request) {
             return Ok(MaybeAuth(None));
         }
         let auth = Auth::from_request(request, body, param_opts).await?;
         Ok(MaybeAuth(Some(auth.into_authenticated())))
     }
+}
+
+/// Whether the request names a signed-in user (a bearer token or the session cookie): what it is
+/// answered may then depend on who that is.
+fn carries_credentials(request: &Request) -> bool {
+    bearer_sent(request) || request.cookie().get(SESSION_COOKIE).is_some()
 }
 
 /// Whether the request carries a bearer token (another `Authorization` scheme, such as the Basic
@@ -227,27 +231,33 @@ impl<'a> ApiExtractor<'a> for VisitorKey {
         _body: &mut RequestBody,
         _param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        use std::hash::{Hash as _, Hasher as _};
-        let bearer = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .filter(|_| bearer_sent(request))
-            .map(str::to_owned);
-        let session = request
-            .cookie()
-            .get(SESSION_COOKIE)
-            .map(|c| c.value_str().to_owned());
-        let cart = crate::api::cart::cart_token_of(request, crate::api::cart::CART_HEADER);
-        let credential = crate::api::first_token([bearer, session, cart]);
-        let key = match credential {
-            Some(credential) => {
-                let mut hasher = std::collections::hash_map::DefaultHasher::new();
-                credential.hash(&mut hasher);
-                format!("k:{:016x}", hasher.finish())
-            }
-            None => format!("a:{}", crate::client::client_address(request)),
-        };
-        Ok(VisitorKey(Visitor(key)))
+        Ok(VisitorKey(visitor_of(request)))
     }
+}
+
+/// The engagement throttle's key for a request: a digest of its credential (session, bearer
+/// token or cart token), else the client's address.
+pub(crate) fn visitor_of(request: &Request) -> Visitor {
+    use std::hash::{Hash as _, Hasher as _};
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| bearer_sent(request))
+        .map(str::to_owned);
+    let session = request
+        .cookie()
+        .get(SESSION_COOKIE)
+        .map(|c| c.value_str().to_owned());
+    let cart = crate::api::cart::cart_token_of(request, crate::api::cart::CART_HEADER);
+    let credential = crate::api::first_token([bearer, session, cart]);
+    let key = match credential {
+        Some(credential) => {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            credential.hash(&mut hasher);
+            format!("k:{:016x}", hasher.finish())
+        }
+        None => format!("a:{}", crate::client::client_address(request)),
+    };
+    Visitor(key)
 }

@@ -18,6 +18,7 @@ use tracing::Instrument;
 
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod client;
 pub mod document;
 pub mod dto;
@@ -66,6 +67,8 @@ pub struct HttpConfig {
     pub upload_body_limit: u64,
     /// Our own proxies, whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
     pub trusted_proxies: client::TrustedProxies,
+    /// How public catalogue answers are cached (`CATALOG_CACHE_MB`).
+    pub catalog_caching: cache::CatalogCaching,
 }
 
 impl Default for HttpConfig {
@@ -76,6 +79,7 @@ impl Default for HttpConfig {
             json_body_limit: 1024 * 1024,
             upload_body_limit: marketplace_domain::files::ASSET_MAX_BYTES + 1024 * 1024,
             trusted_proxies: client::TrustedProxies::default(),
+            catalog_caching: cache::CatalogCaching::default(),
         }
     }
 }
@@ -196,10 +200,12 @@ pub fn routes(services: Services, config: HttpConfig) -> impl Endpoint<Output = 
             .body(spec.clone())
     }));
     let docs = api.swagger_ui();
+    let catalog_cache = cache::CatalogCache::new(config.catalog_caching.clone(), services.clone());
     Route::new()
         .nest("/", api)
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
+        .with(catalog_cache)
         .with(RejectNul)
         .with(BodyLimit {
             other: config.json_body_limit,

@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use marketplace_ports::ports::{
-    AdjustmentStore, BlobStore, CartStore, CategoryStore, ConnectStore, EngagementStore,
-    EntitlementStore, JobQueue, LedgerStore, MailOutbox, ModerationStore, NotificationStore,
-    OrderStore, PayoutStore, ProductMediaStore, ProductStore, QaStore, Queries,
+    AdjustmentStore, BlobStore, CartStore, CatalogVersion, CategoryStore, ConnectStore,
+    EngagementStore, EntitlementStore, JobQueue, LedgerStore, MailOutbox, ModerationStore,
+    NotificationStore, OrderStore, PayoutStore, ProductMediaStore, ProductStore, QaStore, Queries,
     ReconciliationStore, RefundRequestStore, ReversalStore, ReviewStore, RoleStore, SessionStore,
     SiteConfigStore, StoreError, Stores, Tx, UnitOfWork, UserStore, WebhookInbox,
 };
@@ -30,6 +30,7 @@ use tokio::sync::Mutex;
 mod accounts;
 mod carts;
 mod catalog;
+mod changes;
 mod connect;
 mod engagement;
 mod entitlements;
@@ -70,6 +71,8 @@ pub(crate) type TxConn = Arc<Mutex<Transaction<'static, Postgres>>>;
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    /// Advanced when a transaction that changed the catalogue commits (see [`changes`]).
+    catalog: Option<CatalogVersion>,
 }
 
 impl PgStore {
@@ -87,7 +90,29 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(store_error)?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            catalog: None,
+        })
+    }
+
+    /// Advances `catalog` whenever one of this store's transactions that changed what catalogue
+    /// pages show commits, before the commit returns (so a request that wrote never reads a stale
+    /// cached page afterwards). Costs one short statement per commit.
+    #[must_use]
+    pub fn with_catalog_version(mut self, catalog: CatalogVersion) -> PgStore {
+        self.catalog = Some(catalog);
+        self
+    }
+
+    /// Listens for changes committed by any instance until the future is dropped: see
+    /// [`changes::follow_changes`].
+    pub fn follow_changes(
+        &self,
+        catalog: CatalogVersion,
+        work: Arc<tokio::sync::Notify>,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        changes::follow_changes(self.pool.clone(), catalog, work)
     }
 
     /// Parses a `postgres://` URL into connection options.
@@ -191,6 +216,7 @@ impl UnitOfWork for PgStore {
         Ok(Box::new(PgTx {
             stores: stores(&conn),
             conn,
+            catalog: self.catalog.clone(),
         }))
     }
 }
@@ -199,6 +225,7 @@ impl UnitOfWork for PgStore {
 struct PgTx {
     conn: TxConn,
     stores: Stores,
+    catalog: Option<CatalogVersion>,
 }
 
 #[async_trait]
@@ -208,12 +235,30 @@ impl Tx for PgTx {
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        let PgTx { conn, stores } = *self;
+        let PgTx {
+            conn,
+            stores,
+            catalog,
+        } = *self;
         // The stores hold the other handles on the transaction: let them go first.
         drop(stores);
-        let tx = Arc::try_unwrap(conn)
+        let mut tx = Arc::try_unwrap(conn)
             .map_err(|_| StoreError::Unavailable("a store outlived its transaction".into()))?
             .into_inner();
-        tx.commit().await.map_err(store_error)
+        let Some(catalog) = catalog else {
+            return tx.commit().await.map_err(store_error);
+        };
+        // Set by the catalogue triggers of migration 0020, for this transaction only.
+        let changed = sqlx::query_scalar!(
+            r#"select coalesce(current_setting('marketplace.catalog_changed', true) = 'on', false) as "changed!""#
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        if changed {
+            catalog.advance();
+        }
+        Ok(())
     }
 }

@@ -67,7 +67,7 @@ macro_rules! product_record {
 }
 
 /// Builds the [`SellerRow`](marketplace_ports::ports::SellerRow) of a row carrying the seller
-/// columns of [`LISTING_SELECT`].
+/// columns of [`LISTING_COLUMNS`].
 macro_rules! seller_row {
     ($row:ident, $id:expr) => {{
         let id = $id;
@@ -159,9 +159,10 @@ impl TryFrom<ListingRow> for ProductListRow {
     }
 }
 
-/// The select list and joins of a listing with its seller, category and primary image. Used as
-/// is by the run-time list query; the detail query spells the same text for `query_as!`.
-const LISTING_SELECT: &str = "select p.id, p.seller_id, p.kind, p.title, p.slug, p.short_description, \
+/// The select list of a listing with its seller, category and primary image, over
+/// [`LISTING_JOINS`]. Used as is by the run-time list queries; the detail query spells the same
+/// text for `query_as!`.
+const LISTING_COLUMNS: &str = "select p.id, p.seller_id, p.kind, p.title, p.slug, p.short_description, \
      p.description, p.category_id, p.price_cents, p.is_free, p.is_active, p.is_featured, p.is_trending, \
      p.material, p.color, p.width_mm, p.height_mm, p.depth_mm, p.license_text, p.review_count, \
      p.rating_sum, p.created_at, p.updated_at, \
@@ -175,9 +176,10 @@ const LISTING_SELECT: &str = "select p.id, p.seller_id, p.kind, p.title, p.slug,
      c.name as category_name, \
      (select i.id from product_images i where i.product_id = p.id \
       order by i.is_primary desc, i.sort_order, i.created_at, i.id limit 1) as primary_image_id, \
-     p.trending_points, p.trending_rank \
-     from products p \
-     join users u on u.id = p.seller_id \
+     p.trending_points, p.trending_rank";
+
+/// The joins of [`LISTING_COLUMNS`], after `products p`.
+const LISTING_JOINS: &str = " join users u on u.id = p.seller_id \
      join profiles pr on pr.user_id = p.seller_id \
      join categories c on c.id = p.category_id \
      left join seller_connect_accounts ca on ca.user_id = p.seller_id";
@@ -331,23 +333,35 @@ pub(crate) fn like_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// The kind and category conditions of `filter` on the table aliased `alias` (listings, or their
+/// maintained counts: both have `kind` and `category_id`).
+fn push_kind_and_categories(
+    builder: &mut QueryBuilder<'_, Postgres>,
+    alias: &str,
+    filter: &ProductFilter,
+) {
+    if let Some(kind) = filter.kind {
+        builder
+            .push(format!(" and {alias}.kind = "))
+            .push_bind(kind.as_str());
+    }
+    if let Some(categories) = &filter.categories {
+        let ids: Vec<Uuid> = categories.iter().map(|c| c.get()).collect();
+        builder
+            .push(format!(" and {alias}.category_id = any("))
+            .push_bind(ids)
+            .push(")");
+    }
+}
+
 fn push_filter(builder: &mut QueryBuilder<'_, Postgres>, filter: &ProductFilter) {
     builder.push(" where true");
     if !filter.include_inactive {
         builder.push(" and p.is_active");
     }
-    if let Some(kind) = filter.kind {
-        builder.push(" and p.kind = ").push_bind(kind.as_str());
-    }
+    push_kind_and_categories(builder, "p", filter);
     if let Some(seller) = filter.seller {
         builder.push(" and p.seller_id = ").push_bind(seller.get());
-    }
-    if let Some(categories) = &filter.categories {
-        let ids: Vec<Uuid> = categories.iter().map(|c| c.get()).collect();
-        builder
-            .push(" and p.category_id = any(")
-            .push_bind(ids)
-            .push(")");
     }
     if let Some(text) = &filter.text {
         builder
@@ -395,6 +409,36 @@ fn order_by(order: ListingOrder) -> String {
     }
 }
 
+impl PgStore {
+    /// How many listings match `filter`. Public lists by kind and category read the counts the
+    /// listings' own writes keep (`active_listing_counts`: a few rows whatever the catalogue's
+    /// size); text searches, sellers' own lists and the owners' picks count their matches.
+    async fn matching_total(&self, filter: &ProductFilter) -> Result<i64, StoreError> {
+        let counted_on_write = !filter.include_inactive
+            && filter.text.is_none()
+            && filter.seller.is_none()
+            && !filter.featured_only
+            && !filter.picked_trending_only
+            && filter.exclude.is_empty();
+        let mut count = if counted_on_write {
+            let mut count = QueryBuilder::<Postgres>::new(
+                "select coalesce(sum(n.listings), 0)::int8 from active_listing_counts n where true",
+            );
+            push_kind_and_categories(&mut count, "n", filter);
+            count
+        } else {
+            let mut count = QueryBuilder::<Postgres>::new("select count(*) from products p");
+            push_filter(&mut count, filter);
+            count
+        };
+        count
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)
+    }
+}
+
 #[async_trait]
 impl ListingQueries for PgStore {
     async fn list_products(
@@ -402,22 +446,23 @@ impl ListingQueries for PgStore {
         filter: &ProductFilter,
         page: PageRequest,
     ) -> Result<Page<ProductListRow>, StoreError> {
-        // The filter decides the SQL, so this one is built at run time (the contract tests run
-        // every filter against PostgreSQL).
-        let mut count = QueryBuilder::<Postgres>::new("select count(*) from products p");
-        push_filter(&mut count, filter);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(&self.pool)
-            .await
-            .map_err(store_error)?;
-        let mut select = QueryBuilder::<Postgres>::new(LISTING_SELECT);
+        // The filter decides the SQL, so these are built at run time (the contract tests run
+        // every filter against PostgreSQL; sqlx prepares each distinct text once per connection).
+        let total = self.matching_total(filter).await?;
+        // The page's ids first, from the products alone (an index walk even deep into the list),
+        // then the joins for those rows only.
+        let mut select = QueryBuilder::<Postgres>::new(LISTING_COLUMNS);
+        select.push(" from (select p.id from products p");
         push_filter(&mut select, filter);
         select.push(order_by(filter.order)).push(" limit ");
         select
             .push_bind(paging::limit(page))
             .push(" offset ")
             .push_bind(paging::offset(page));
+        select
+            .push(") page join products p on p.id = page.id")
+            .push(LISTING_JOINS)
+            .push(order_by(filter.order));
         let rows: Vec<ListingRow> = select
             .build_query_as()
             .fetch_all(&self.pool)
@@ -431,7 +476,8 @@ impl ListingQueries for PgStore {
         filter: &ProductFilter,
         limit: u32,
     ) -> Result<Vec<ProductListRow>, StoreError> {
-        let mut select = QueryBuilder::<Postgres>::new(LISTING_SELECT);
+        let mut select = QueryBuilder::<Postgres>::new(LISTING_COLUMNS);
+        select.push(" from products p").push(LISTING_JOINS);
         push_filter(&mut select, filter);
         select
             .push(order_by(filter.order))

@@ -183,7 +183,12 @@ pub struct Config {
     pub allowed_return_origins: Vec<String>,
     /// `TRUSTED_PROXIES`: our own proxies (CIDR blocks), whose `X-Forwarded-For` names the client.
     pub trusted_proxies: adapter_http::client::TrustedProxies,
+    /// `CATALOG_CACHE_MB`: memory for cached public catalogue answers, in bytes (0: no cache).
+    pub catalog_cache_bytes: usize,
 }
+
+/// The catalogue cache's memory when `CATALOG_CACHE_MB` is not set.
+pub const DEFAULT_CATALOG_CACHE_MB: usize = 32;
 
 impl Config {
     /// Reads the configuration from environment variables (the README's "Configuration" table).
@@ -289,6 +294,18 @@ impl Config {
                     anyhow!("TRUSTED_PROXIES must be comma-separated CIDR blocks: {e}")
                 })?,
             },
+            catalog_cache_bytes: match lookup("CATALOG_CACHE_MB") {
+                None => DEFAULT_CATALOG_CACHE_MB,
+                Some(text) => text
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n <= 4096)
+                    .with_context(|| {
+                        format!("CATALOG_CACHE_MB must be a number from 0 to 4096, got {text:?}")
+                    })?,
+            }
+            .saturating_mul(1024 * 1024),
         })
     }
 
@@ -440,6 +457,13 @@ mod tests {
         assert!(message(&[("SITE_BASE_URL", "example.com")]).contains("SITE_BASE_URL"));
         assert!(message(&[("LOG_FORMAT", "xml")]).contains("LOG_FORMAT"));
         assert!(message(&[("DB_MAX_CONNECTIONS", "0")]).contains("DB_MAX_CONNECTIONS"));
+        assert!(message(&[("CATALOG_CACHE_MB", "-1")]).contains("CATALOG_CACHE_MB"));
+        assert_eq!(
+            config(&[("CATALOG_CACHE_MB", "0")])
+                .unwrap()
+                .catalog_cache_bytes,
+            0
+        );
         assert!(message(&[("TRUSTED_PROXIES", "10.0.0.0/8,lb")]).contains("TRUSTED_PROXIES"));
         for lease in ["0", "90000", "5m"] {
             assert!(message(&[("JOB_LEASE_SECONDS", lease)]).contains("JOB_LEASE_SECONDS"));

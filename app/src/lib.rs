@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_http::HttpConfig;
+use adapter_http::cache::CatalogCaching;
 use adapter_http::links::ApiLinks;
 use adapter_http::mail::MarketplaceMail;
 use adapter_postgres::local::LocalServer;
@@ -17,7 +18,9 @@ use adapter_postgres::{PgStore, ensure_database};
 use adapter_stripe::{ClientConfig, StripeClient, StripeWebhooks};
 use anyhow::{Context, anyhow};
 pub use marketplace_ports::ports::OffsetClock;
-use marketplace_ports::ports::{MailSender, PaymentGateway, Queries, StoreError, WebhookVerifier};
+use marketplace_ports::ports::{
+    CatalogVersion, MailSender, PaymentGateway, Queries, StoreError, WebhookVerifier,
+};
 use marketplace_ports::use_cases::discovery::{Engagement, EngagementBuffer};
 use marketplace_ports::use_cases::jobs::JobRun;
 use marketplace_ports::use_cases::mail_delivery::DeliveryRun;
@@ -26,7 +29,7 @@ use poem::endpoint::BoxEndpoint;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{EndpointExt, Response, Server};
 use stripe_simulator::{Simulator, SimulatorConfig};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 pub mod cli;
 pub mod config;
@@ -117,6 +120,10 @@ pub struct Backend {
     store: PgStore,
     local_server: Option<LocalServer>,
     simulator: Option<Simulator>,
+    /// Moved by every committed catalogue change (see `adapter_http::cache`).
+    catalog: CatalogVersion,
+    /// Woken when a job or an outbox mail is queued, by any instance.
+    work_queued: Arc<Notify>,
 }
 
 /// Connects to (or starts) the database, applies migrations and builds the use cases over
@@ -146,10 +153,14 @@ pub async fn connect(config: &Config, payments: Payments) -> anyhow::Result<Back
             (options, Some(server))
         }
     };
-    let store = PgStore::connect(options, config.db_max_connections)
+    let catalog = CatalogVersion::default();
+    let mut store = PgStore::connect(options, config.db_max_connections)
         .await
         .map_err(|e| anyhow!(e))
         .context("connecting to PostgreSQL")?;
+    if config.catalog_cache_bytes > 0 {
+        store = store.with_catalog_version(catalog.clone());
+    }
     store
         .migrate()
         .await
@@ -192,6 +203,8 @@ pub async fn connect(config: &Config, payments: Payments) -> anyhow::Result<Back
         store,
         local_server,
         simulator: payments.simulator,
+        catalog,
+        work_queued: Arc::new(Notify::new()),
     })
 }
 
@@ -280,6 +293,10 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let http = HttpConfig {
         secure_cookies: config.is_https(),
         trusted_proxies: config.trusted_proxies.clone(),
+        catalog_caching: CatalogCaching {
+            version: backend.catalog.clone(),
+            budget_bytes: config.catalog_cache_bytes,
+        },
         ..HttpConfig::default()
     };
     let endpoint = adapter_http::routes(backend.services.clone(), http).boxed();
@@ -339,6 +356,15 @@ impl Application {
             tracing::warn!(%url, "payments are SIMULATED: pay on the simulator's checkout page, no real money moves");
         }
         let (stop, stopped) = watch::channel(false);
+        let changes = tokio::spawn(self.backend.store.follow_changes(
+            self.backend.catalog.clone(),
+            self.backend.work_queued.clone(),
+        ));
+        let waking = Waking {
+            poll: self.jobs.poll_interval,
+            work_queued: self.backend.work_queued.clone(),
+            stop: stopped.clone(),
+        };
         let mut workers: Vec<_> = (0..self.jobs.workers)
             .map(|_| {
                 let jobs = self.backend.services.jobs.clone();
@@ -348,8 +374,7 @@ impl Application {
                         let jobs = jobs.clone();
                         async move { Ok(!matches!(jobs.run_next().await?, JobRun::Idle)) }
                     },
-                    self.jobs.poll_interval,
-                    stopped.clone(),
+                    waking.clone(),
                 ))
             })
             .collect();
@@ -361,8 +386,7 @@ impl Application {
                     let mail = mail.clone();
                     async move { Ok(mail.deliver_next().await? != DeliveryRun::Idle) }
                 },
-                self.jobs.poll_interval,
-                stopped.clone(),
+                waking.clone(),
             )));
         }
         let refresh = (self.jobs.workers > 0).then_some(self.jobs.trending_refresh);
@@ -386,6 +410,7 @@ impl Application {
         if let Err(error) = counting.await {
             tracing::error!(%error, "the engagement writer panicked");
         }
+        changes.abort();
         self.backend.shutdown().await;
         served.context("serving HTTP")
     }
@@ -399,17 +424,36 @@ impl Application {
     }
 }
 
-/// One worker: runs `step` again at once while it finds work, sleeps `poll` when it finds none
-/// (four times that after a storage failure), and stops between steps once `stop` says so.
-async fn work<F, Fut>(what: &'static str, step: F, poll: Duration, mut stop: watch::Receiver<bool>)
+/// When an idle worker looks again: at once when work is announced (a job or mail queued by any
+/// instance), else after `poll` (the fallback for delayed retries and a lost change feed).
+#[derive(Clone)]
+struct Waking {
+    poll: Duration,
+    work_queued: Arc<Notify>,
+    stop: watch::Receiver<bool>,
+}
+
+/// One worker: runs `step` again at once while it finds work; when it finds none it waits for an
+/// announcement of new work or `poll` (four times that after a storage failure), and stops
+/// between steps once told to.
+async fn work<F, Fut>(what: &'static str, step: F, waking: Waking)
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<bool, StoreError>>,
 {
+    let Waking {
+        poll,
+        work_queued,
+        mut stop,
+    } = waking;
     loop {
         if *stop.borrow() {
             return;
         }
+        // Registered before looking, so work announced while this worker looks is not missed.
+        let announced = work_queued.notified();
+        tokio::pin!(announced);
+        announced.as_mut().enable();
         let pause = match step().await {
             Ok(false) => poll,
             Ok(true) => continue,
@@ -420,6 +464,7 @@ where
         };
         tokio::select! {
             () = tokio::time::sleep(pause) => {}
+            () = &mut announced => {}
             changed = stop.changed() => {
                 if changed.is_err() {
                     return;

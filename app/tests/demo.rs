@@ -38,6 +38,7 @@ async fn demo_sellers_are_onboarded_on_the_simulator_and_a_rerun_adds_nothing() 
         mail_from: app::config::DEFAULT_MAIL_FROM.to_owned(),
         trusted_proxies: Default::default(),
         allowed_return_origins: Vec::new(),
+        catalog_cache_bytes: app::config::DEFAULT_CATALOG_CACHE_MB << 20,
     };
     let size = DemoSize {
         sellers: 2,

@@ -19,5 +19,6 @@ pub fn config(database: PgConnectOptions) -> Config {
         mail_from: app::config::DEFAULT_MAIL_FROM.to_owned(),
         trusted_proxies: Default::default(),
         allowed_return_origins: Vec::new(),
+        catalog_cache_bytes: app::config::DEFAULT_CATALOG_CACHE_MB << 20,
     }
 }

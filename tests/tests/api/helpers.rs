@@ -96,6 +96,7 @@ pub async fn spawn_app_with(
         mail_from: app::config::DEFAULT_MAIL_FROM.to_owned(),
         trusted_proxies: Default::default(),
         allowed_return_origins: Vec::new(),
+        catalog_cache_bytes: app::config::DEFAULT_CATALOG_CACHE_MB << 20,
     };
     tweak(&mut config);
     // Boxed: the app's start-up future is too large for a test thread's stack in debug builds.
@@ -795,6 +796,16 @@ impl TestApp {
             url,
         }
     }
+}
+
+/// The titles of a list page's items, in order.
+pub fn titles(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["title"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// Polls `probe` until it returns something (every 50 ms, for up to 20 s).

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     TestApp, User, expect_error, expect_json, expect_not_found, png_bytes, spawn_app, stl_bytes,
+    titles,
 };
 
 struct Catalog {
@@ -313,15 +314,6 @@ async fn a_seller_lists_a_model_and_a_file_once_ready_and_buyers_find_them() {
     )
     .await;
     assert_eq!(file_detail["files"].as_array().unwrap().len(), 0);
-}
-
-fn titles(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["title"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod books;
+mod caching;
 mod cart;
 mod catalog;
 mod checkout;

@@ -10,7 +10,8 @@ use super::{
     Subject, at, id, product, root_category, seed_category, seed_product, seed_user, seller_roles,
 };
 use crate::ports::{
-    AssetRecord, ConnectAccountRecord, ListingOrder, ProductFilter, ProductImageRecord, StoreError,
+    AssetRecord, ConnectAccountRecord, ListingOrder, ProductFilter, ProductImageRecord,
+    ProductRecord, StoreError,
 };
 
 /// A category slug is unique per (type, parent), not across trees.
@@ -329,6 +330,90 @@ pub async fn listings_are_filtered_paged_and_newest_first(s: Subject) {
     assert_eq!(ids(second_page), [owl.id]);
     let counts = listings.listing_counts(seller).await.unwrap();
     assert_eq!((counts.active, counts.inactive), (2, 1));
+}
+
+/// A list's total follows every listing that joins or leaves it: new listings, deactivation,
+/// reactivation, a move to another category and a change of kind, counted exactly per filter.
+pub async fn list_totals_follow_every_change_of_a_listing(s: Subject) {
+    let seller = seed_user(&s, "maker", seller_roles()).await;
+    let minis = seed_category(&s, CategoryType::Model, "minis").await;
+    let terrain = seed_category(&s, CategoryType::Model, "terrain").await;
+    let mut owl = product(seller, minis, ProductKind::Model, "Owl", 1);
+    let dragon = product(seller, minis, ProductKind::Model, "Dragon", 2);
+    let scan = product(seller, terrain, ProductKind::File, "Scan", 3);
+    for p in [&owl, &dragon, &scan] {
+        seed_product(&s, p).await;
+    }
+    let listings = s.queries.listings().unwrap();
+    let totals = || async {
+        let total = |filter: ProductFilter| async move {
+            listings
+                .list_products(&filter, PageRequest::first())
+                .await
+                .unwrap()
+                .total
+        };
+        [
+            total(ProductFilter::default()).await,
+            total(ProductFilter {
+                kind: Some(ProductKind::Model),
+                ..ProductFilter::default()
+            })
+            .await,
+            total(ProductFilter {
+                categories: Some(vec![minis]),
+                ..ProductFilter::default()
+            })
+            .await,
+            total(ProductFilter {
+                categories: Some(vec![minis, terrain]),
+                kind: Some(ProductKind::File),
+                ..ProductFilter::default()
+            })
+            .await,
+        ]
+    };
+    assert_eq!(totals().await, [3, 2, 2, 1]);
+    let update = |p: ProductRecord| {
+        let uow = s.uow.clone();
+        async move {
+            let mut tx = uow.begin().await.unwrap();
+            tx.products().unwrap().update_product(&p).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    owl.listing.is_active = false;
+    update(owl.clone()).await;
+    assert_eq!(totals().await, [2, 1, 1, 1], "deactivated");
+    owl.listing.is_active = true;
+    owl.listing.category_id = terrain;
+    update(owl.clone()).await;
+    assert_eq!(totals().await, [3, 2, 1, 1], "back, in another category");
+    owl.listing.title = "Owl, painted".into();
+    update(owl.clone()).await;
+    assert_eq!(totals().await, [3, 2, 1, 1], "an edit that moves nothing");
+    let mut moved = dragon.clone();
+    moved.listing.category_id = terrain;
+    update(moved.clone()).await;
+    assert_eq!(totals().await, [3, 2, 0, 1], "moved while active");
+    moved.listing.category_id = minis;
+    update(moved).await;
+    assert_eq!(totals().await, [3, 2, 1, 1], "and back");
+    let mut rolled_back = s.uow.begin().await.unwrap();
+    let mut gone = dragon.clone();
+    gone.listing.is_active = false;
+    rolled_back
+        .products()
+        .unwrap()
+        .update_product(&gone)
+        .await
+        .unwrap();
+    drop(rolled_back);
+    assert_eq!(
+        totals().await,
+        [3, 2, 1, 1],
+        "a rolled back change counts for nothing"
+    );
 }
 
 /// A listing's detail: the seller's public facts (with their Connect status), the category name,

@@ -180,6 +180,7 @@ macro_rules! contract_tests {
             catalog::the_public_tree_has_active_roots_and_children_in_order,
             catalog::listing_slugs_are_unique_per_seller,
             catalog::listings_are_filtered_paged_and_newest_first,
+            catalog::list_totals_follow_every_change_of_a_listing,
             catalog::a_listing_detail_has_its_seller_images_and_files,
             catalog::one_image_is_primary,
             catalog::files_are_stored_in_chunks,

@@ -112,6 +112,20 @@ operation_group!(
 );
 
 impl Engagement {
+    /// Counts a view of an active listing whose page was answered from a cache: the cache holds
+    /// only pages of active listings, and drops them as soon as one changes, so it is not looked
+    /// up again (the page's use case, [`ListingBrowsing::detail`], counts the others).
+    ///
+    /// [`ListingBrowsing::detail`]: crate::use_cases::listings::ListingBrowsing::detail
+    pub fn view_of_cached_page(&self, visitor: &Visitor, product: ProductId) {
+        self.deps.engagement.record(
+            visitor,
+            product,
+            EngagementKind::View,
+            self.deps.clock.now(),
+        );
+    }
+
     /// Counts a click from a list on an active listing.
     ///
     /// # Errors

@@ -1,0 +1,401 @@
+//! Public catalogue answers: cached in the process, validated with `ETag`s.
+//!
+//! The catalogue's reads (the list, the home page, categories, a listing's page, reviews and
+//! sellers' public pages) answer every anonymous visitor alike, so their JSON is kept here, keyed
+//! by path and query, for as long as the [`CatalogVersion`] it was computed under is current: a
+//! commit that changes anything those pages show moves the version (in this instance before the
+//! commit returns, in the others when PostgreSQL's notification arrives), and nothing is served
+//! from the cache while the version is unknown. Every such answer carries a strong `ETag` (a
+//! digest of its bytes) and `Cache-Control: public, no-cache`, so browsers and proxies revalidate
+//! and get `304 Not Modified` when nothing changed. Requests with credentials (a session cookie
+//! or an `Authorization` header) pass through untouched: what they see may depend on who asks.
+//! See docs/architecture.md, "Caching the catalogue".
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use marketplace_domain::ids::ProductId;
+use marketplace_ports::ports::CatalogVersion;
+use marketplace_ports::use_cases::Services;
+use poem::http::{HeaderValue, Method, StatusCode, header};
+use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response};
+use sha2::{Digest as _, Sha256};
+use uuid::Uuid;
+
+/// What answers are kept under: the current catalogue version and the memory they may use.
+#[derive(Clone, Debug, Default)]
+pub struct CatalogCaching {
+    /// The version answers are checked against (moved by the store).
+    pub version: CatalogVersion,
+    /// Bytes of JSON (and keys) the cache may hold; 0 keeps nothing (answers still carry
+    /// `ETag`s and revalidate).
+    pub budget_bytes: usize,
+}
+
+/// How public catalogue answers may be stored by browsers and proxies: kept, but checked with
+/// the server (a `304` when unchanged) before each use; `Vary` keeps a signed-in user's answer
+/// apart from the anonymous one.
+const CACHE_CONTROL: &str = "public, no-cache";
+const VARY: &str = "Authorization, Cookie";
+
+/// The catalogue reads whose anonymous answers are the same for everyone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CatalogRead {
+    /// A listing's page: a view is counted even when the page comes from the cache.
+    Listing(ProductId),
+    /// Any other public catalogue read.
+    Other,
+}
+
+/// The session cookie's name as it appears in a `Cookie` header.
+const SESSION: &[u8] = crate::auth::SESSION_COOKIE.as_bytes();
+
+/// Which catalogue read a request is, if it may be answered from the cache.
+fn catalog_read(request: &Request) -> Option<CatalogRead> {
+    let session_cookie = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .any(|v| v.as_bytes().windows(SESSION.len()).any(|w| w == SESSION));
+    if request.method() != Method::GET
+        || session_cookie
+        || request.headers().contains_key(header::AUTHORIZATION)
+    {
+        return None;
+    }
+    let path = request.uri().path().strip_prefix("/api/v1/")?;
+    let segments: Vec<&str> = path.split('/').collect();
+    let is_id = |segment: &str| Uuid::parse_str(segment).is_ok();
+    match segments.as_slice() {
+        ["products" | "home" | "categories"] => Some(CatalogRead::Other),
+        ["categories", id] | ["sellers", id] if is_id(id) => Some(CatalogRead::Other),
+        ["products", id, "reviews"] | ["sellers", id, "reviews"] if is_id(id) => {
+            Some(CatalogRead::Other)
+        }
+        ["products", id] => Uuid::parse_str(id)
+            .ok()
+            .map(|id| CatalogRead::Listing(ProductId::from_uuid(id))),
+        _ => None,
+    }
+}
+
+/// One kept answer.
+struct Kept {
+    content_type: HeaderValue,
+    etag: HeaderValue,
+    body: bytes::Bytes,
+}
+
+impl Kept {
+    fn of(content_type: Option<HeaderValue>, body: bytes::Bytes) -> Kept {
+        let digest = Sha256::digest(&body);
+        let etag = format!("\"{}\"", hex_prefix(&digest));
+        Kept {
+            content_type: content_type
+                .unwrap_or_else(|| HeaderValue::from_static("application/json; charset=utf-8")),
+            // Hex digits and quotes only: always a valid header value.
+            etag: HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"\"")),
+            body,
+        }
+    }
+
+    fn size(&self, key: &str) -> usize {
+        self.body.len().saturating_add(key.len())
+    }
+
+    /// The answer to a request that sent `if_none_match`: 304 when it names this answer.
+    fn respond(&self, if_none_match: Option<&HeaderValue>) -> Response {
+        let unchanged = if_none_match
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|tags| names_etag(tags, &self.etag));
+        let builder = Response::builder()
+            .header(header::ETAG, self.etag.clone())
+            .header(header::CACHE_CONTROL, CACHE_CONTROL)
+            .header(header::VARY, VARY);
+        if unchanged {
+            builder.status(StatusCode::NOT_MODIFIED).finish()
+        } else {
+            builder
+                .header(header::CONTENT_TYPE, self.content_type.clone())
+                .body(Body::from_bytes(self.body.clone()))
+        }
+    }
+}
+
+fn hex_prefix(digest: &[u8]) -> String {
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether an `If-None-Match` list names `etag` (or is `*`); weak comparison, as RFC 9110 asks.
+fn names_etag(tags: &str, etag: &HeaderValue) -> bool {
+    let ours = etag.to_str().unwrap_or_default();
+    tags.split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == ours)
+}
+
+/// The kept answers of one catalogue version.
+#[derive(Default)]
+struct Entries {
+    version: u64,
+    bytes: usize,
+    answers: HashMap<String, Arc<Kept>>,
+}
+
+/// The cache, shared by every request of the process.
+struct Store {
+    caching: CatalogCaching,
+    entries: RwLock<Entries>,
+}
+
+impl Store {
+    fn get(&self, key: &str) -> Option<Arc<Kept>> {
+        let version = self.caching.version.current()?;
+        let entries = self
+            .entries
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.version != version {
+            return None;
+        }
+        entries.answers.get(key).cloned()
+    }
+
+    /// Keeps an answer computed under `version`, unless the catalogue moved on meanwhile or it
+    /// does not fit.
+    fn put(&self, version: u64, key: String, kept: Arc<Kept>) {
+        let size = kept.size(&key);
+        if size > self.caching.budget_bytes || self.caching.version.current() != Some(version) {
+            return;
+        }
+        let mut entries = self
+            .entries
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.version != version {
+            if entries.version > version {
+                return;
+            }
+            *entries = Entries {
+                version,
+                ..Entries::default()
+            };
+        }
+        // Over budget: let arbitrary answers go until this one fits.
+        while entries.bytes.saturating_add(size) > self.caching.budget_bytes {
+            let Some(victim) = entries.answers.keys().next().cloned() else {
+                break;
+            };
+            if let Some(gone) = entries.answers.remove(&victim) {
+                entries.bytes = entries.bytes.saturating_sub(gone.size(&victim));
+            }
+        }
+        if let Some(replaced) = entries.answers.insert(key.clone(), kept) {
+            entries.bytes = entries.bytes.saturating_sub(replaced.size(&key));
+        }
+        entries.bytes = entries.bytes.saturating_add(size);
+    }
+}
+
+/// The middleware: answers catalogue reads from the cache, keeps fresh ones, and adds `ETag`s.
+pub struct CatalogCache {
+    store: Arc<Store>,
+    services: Services,
+}
+
+impl CatalogCache {
+    /// A cache over `caching`; `services` count the views of listing pages it answers.
+    pub fn new(caching: CatalogCaching, services: Services) -> CatalogCache {
+        CatalogCache {
+            store: Arc::new(Store {
+                caching,
+                entries: RwLock::new(Entries::default()),
+            }),
+            services,
+        }
+    }
+}
+
+impl<E: Endpoint> Middleware<E> for CatalogCache {
+    type Output = CatalogCacheEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        CatalogCacheEndpoint {
+            inner,
+            store: self.store.clone(),
+            services: self.services.clone(),
+        }
+    }
+}
+
+/// [`CatalogCache`] around an endpoint.
+pub struct CatalogCacheEndpoint<E> {
+    inner: E,
+    store: Arc<Store>,
+    services: Services,
+}
+
+impl<E: Endpoint> Endpoint for CatalogCacheEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, request: Request) -> poem::Result<Response> {
+        let Some(read) = catalog_read(&request) else {
+            return self
+                .inner
+                .call(request)
+                .await
+                .map(IntoResponse::into_response);
+        };
+        let key = request.uri().path_and_query().map_or_else(
+            || request.uri().path().to_owned(),
+            |pq| pq.as_str().to_owned(),
+        );
+        let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
+        if let Some(kept) = self.store.get(&key) {
+            if let CatalogRead::Listing(product) = read {
+                let visitor = crate::auth::visitor_of(&request);
+                self.services
+                    .engagement
+                    .view_of_cached_page(&visitor, product);
+            }
+            return Ok(kept.respond(if_none_match.as_ref()));
+        }
+        let version = self.store.caching.version.current();
+        let response = self.inner.call(request).await?.into_response();
+        if response.status() != StatusCode::OK {
+            return Ok(response);
+        }
+        let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
+        let body = response.into_body().into_bytes().await?;
+        let kept = Arc::new(Kept::of(content_type, body));
+        let answer = kept.respond(if_none_match.as_ref());
+        if let Some(version) = version {
+            self.store.put(version, key, kept);
+        }
+        Ok(answer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(uri: &str) -> Request {
+        Request::builder().uri(uri.parse().expect("uri")).finish()
+    }
+
+    #[test]
+    fn only_anonymous_catalogue_reads_are_cached() {
+        let id = Uuid::nil();
+        for path in [
+            "/api/v1/products?sort=new".to_owned(),
+            "/api/v1/home".to_owned(),
+            "/api/v1/categories".to_owned(),
+            format!("/api/v1/categories/{id}"),
+            format!("/api/v1/products/{id}/reviews"),
+            format!("/api/v1/sellers/{id}"),
+            format!("/api/v1/sellers/{id}/reviews"),
+        ] {
+            assert_eq!(
+                catalog_read(&get(&path)),
+                Some(CatalogRead::Other),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            catalog_read(&get(&format!("/api/v1/products/{id}"))),
+            Some(CatalogRead::Listing(ProductId::from_uuid(id)))
+        );
+        for path in [
+            "/api/v1/cart",
+            "/api/v1/products/not-an-id",
+            "/api/v1/seller/products",
+            "/api/v1/products/00000000-0000-0000-0000-000000000000/images/x",
+            "/api/v1/categories/slug",
+            "/healthz",
+        ] {
+            assert_eq!(catalog_read(&get(path)), None, "{path}");
+        }
+        let signed_in = Request::builder()
+            .uri("/api/v1/products".parse().expect("uri"))
+            .header(header::AUTHORIZATION, "Bearer abc")
+            .finish();
+        assert_eq!(catalog_read(&signed_in), None);
+        let with_session = Request::builder()
+            .uri("/api/v1/products".parse().expect("uri"))
+            .header(header::COOKIE, "theme=dark; hc3_session=abc")
+            .finish();
+        assert_eq!(catalog_read(&with_session), None);
+        let post = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/products".parse().expect("uri"))
+            .finish();
+        assert_eq!(catalog_read(&post), None);
+    }
+
+    #[test]
+    fn an_etag_list_is_matched_weakly_and_by_star() {
+        let kept = Kept::of(None, bytes::Bytes::from_static(b"{}"));
+        let tag = kept.etag.to_str().expect("ascii").to_owned();
+        assert!(names_etag(&tag, &kept.etag));
+        assert!(names_etag(&format!("\"x\", W/{tag}"), &kept.etag));
+        assert!(names_etag("*", &kept.etag));
+        assert!(!names_etag("\"other\"", &kept.etag));
+        assert_eq!(
+            kept.respond(Some(&kept.etag)).status(),
+            StatusCode::NOT_MODIFIED
+        );
+        assert_eq!(kept.respond(None).status(), StatusCode::OK);
+    }
+
+    fn store(budget_bytes: usize) -> Store {
+        let version = CatalogVersion::default();
+        version.start_following();
+        Store {
+            caching: CatalogCaching {
+                version,
+                budget_bytes,
+            },
+            entries: RwLock::new(Entries::default()),
+        }
+    }
+
+    fn answer(body: &'static [u8]) -> Arc<Kept> {
+        Arc::new(Kept::of(None, bytes::Bytes::from_static(body)))
+    }
+
+    #[test]
+    fn an_answer_lives_as_long_as_its_version() {
+        let store = store(1024);
+        let v1 = store.caching.version.current().expect("following");
+        store.put(v1, "/a".into(), answer(b"one"));
+        assert!(store.get("/a").is_some());
+        store.caching.version.advance();
+        assert!(store.get("/a").is_none(), "a change drops it");
+        // Computed before the change, stored after it: never kept.
+        store.put(v1, "/a".into(), answer(b"stale"));
+        assert!(store.get("/a").is_none());
+        let v2 = store.caching.version.current().expect("following");
+        store.put(v2, "/a".into(), answer(b"two"));
+        assert_eq!(store.get("/a").expect("kept").body.as_ref(), b"two");
+        store.caching.version.stop_following();
+        assert!(store.get("/a").is_none(), "nothing is served while deaf");
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_budget() {
+        let store = store(20);
+        let v = store.caching.version.current().expect("following");
+        store.put(v, "/a".into(), answer(b"0123456789"));
+        store.put(v, "/b".into(), answer(b"0123456789"));
+        let entries = store.entries.read().expect("lock");
+        assert!(entries.bytes <= 20, "{} bytes", entries.bytes);
+        assert_eq!(entries.answers.len(), 1);
+        drop(entries);
+        store.put(v, "/big".into(), answer(b"0123456789012345678901234"));
+        assert!(store.get("/big").is_none(), "larger than the whole budget");
+        let off = self::store(0);
+        off.put(v, "/a".into(), answer(b"x"));
+        assert!(off.get("/a").is_none(), "a budget of 0 keeps nothing");
+    }
+}
