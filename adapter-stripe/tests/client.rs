@@ -485,7 +485,7 @@ async fn a_webhook_not_delivered_before_the_simulator_stops_is_sent_by_the_next_
         .await
         .unwrap();
     assert_eq!(completed.status(), 303);
-    let saved: Value = serde_json::from_slice(&std::fs::read(&state_file).unwrap()).unwrap();
+    let saved: Value = stripe_simulator::read_state(&state_file).unwrap();
     assert_eq!(
         saved["undelivered"][0]["event"]["type"], "account.updated",
         "the event is kept with the state before the page answers"
@@ -510,7 +510,7 @@ async fn a_webhook_not_delivered_before_the_simulator_stops_is_sent_by_the_next_
     // Delivered: it is no longer kept for a later run.
     let mut delivered = false;
     for _ in 0..50 {
-        let saved: Value = serde_json::from_slice(&std::fs::read(&state_file).unwrap()).unwrap();
+        let saved: Value = stripe_simulator::read_state(&state_file).unwrap();
         if saved["undelivered"].as_array().is_some_and(Vec::is_empty) {
             delivered = true;
             break;

@@ -106,7 +106,7 @@ pub(crate) async fn control(sim: Arc<Sim>, mut request: Request) -> Response {
         ("POST", ["_sim", "accounts", id]) => {
             let account = {
                 let mut state = sim.state();
-                let Some(account) = state.accounts.get_mut(*id) else {
+                let Some(account) = state.accounts.get_mut(id) else {
                     let e = missing("account", id);
                     return e.into_response();
                 };

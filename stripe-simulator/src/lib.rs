@@ -13,10 +13,11 @@
 
 mod api;
 mod controls;
+mod journal;
 mod pages;
 mod params;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -32,6 +33,7 @@ use tokio::task::JoinHandle;
 mod signing;
 mod transfers;
 
+use journal::{JournalFile, Journaled, Record, apply_change};
 use signing::sign;
 
 /// The API version stamped on the events the simulator sends (the version our client pins).
@@ -138,22 +140,27 @@ struct Saved {
 #[derive(Default)]
 pub(crate) struct State {
     pub(crate) base_url: String,
-    pub(crate) sessions: HashMap<String, Value>,
-    pub(crate) intents: HashMap<String, Value>,
-    pub(crate) charges: HashMap<String, Value>,
-    pub(crate) refunds: HashMap<String, Value>,
-    pub(crate) transfers: HashMap<String, Value>,
-    pub(crate) accounts: HashMap<String, Value>,
-    pub(crate) links: HashMap<String, Value>,
+    pub(crate) sessions: Journaled<Value>,
+    pub(crate) intents: Journaled<Value>,
+    pub(crate) charges: Journaled<Value>,
+    pub(crate) refunds: Journaled<Value>,
+    pub(crate) transfers: Journaled<Value>,
+    /// Transfer ids by `source_transaction`, `transfer_group` and `destination` (`field:value`),
+    /// oldest first, so neither a new transfer nor a filtered list reads every transfer.
+    transfers_by: HashMap<String, Vec<String>>,
+    pub(crate) accounts: Journaled<Value>,
+    pub(crate) links: Journaled<Value>,
     /// Idempotency key → the request's fingerprint and answer.
-    pub(crate) idempotency: HashMap<String, Remembered>,
+    pub(crate) idempotency: Journaled<Remembered>,
+    /// Idempotency keys in the order they were remembered, to forget the expired ones first.
+    idempotency_order: VecDeque<(i64, String)>,
     pub(crate) faults: Vec<Fault>,
     pub(crate) requests: Vec<Value>,
     pub(crate) duplicate_next: u32,
     pub(crate) hold: bool,
     pub(crate) held: Vec<PendingEvent>,
     /// Event id → the event, from its creation until the app answers 2xx.
-    pub(crate) undelivered: HashMap<String, PendingEvent>,
+    pub(crate) undelivered: Journaled<PendingEvent>,
     /// The sequence number of the next event.
     pub(crate) next_sequence: u64,
     /// Deliveries to start once the request that made them is saved (see `handle`).
@@ -187,8 +194,76 @@ impl State {
     /// Remembers a completed request, forgetting keys older than a day.
     pub(crate) fn remember(&mut self, key: &str, remembered: Remembered) {
         let horizon = remembered.at.saturating_sub(IDEMPOTENCY_WINDOW_SECONDS);
-        self.idempotency.retain(|_, r| r.at >= horizon);
+        while self
+            .idempotency_order
+            .front()
+            .is_some_and(|(at, _)| *at < horizon)
+        {
+            if let Some((_, old)) = self.idempotency_order.pop_front()
+                && self.idempotency.get(&old).is_some_and(|r| r.at < horizon)
+            {
+                self.idempotency.remove(&old);
+            }
+        }
+        self.idempotency_order
+            .push_back((remembered.at, key.to_owned()));
         self.idempotency.insert(key.to_owned(), remembered);
+    }
+
+    /// Keeps a new transfer (and indexes it).
+    pub(crate) fn add_transfer(&mut self, id: String, transfer: Value) {
+        self.index_transfer(&id, &transfer);
+        self.transfers.insert(id, transfer);
+    }
+
+    fn index_transfer(&mut self, id: &str, transfer: &Value) {
+        for field in TRANSFER_INDEXES {
+            if let Some(value) = transfer[field].as_str() {
+                self.transfers_by
+                    .entry(format!("{field}:{value}"))
+                    .or_default()
+                    .push(id.to_owned());
+            }
+        }
+    }
+
+    /// The transfers whose `field` (one of [`TRANSFER_INDEXES`]) is `value`, oldest first.
+    pub(crate) fn transfers_where<'a>(
+        &'a self,
+        field: &str,
+        value: &str,
+    ) -> impl Iterator<Item = &'a Value> + 'a {
+        self.transfers_by
+            .get(&format!("{field}:{value}"))
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.transfers.get(id))
+    }
+
+    /// Writes the changes since the last call as journal lines; returns how many.
+    fn take_changes(&mut self, lines: &mut Vec<u8>) -> serde_json::Result<usize> {
+        Ok(self.sessions.take_changes("sessions", lines)?
+            + self.intents.take_changes("intents", lines)?
+            + self.charges.take_changes("charges", lines)?
+            + self.refunds.take_changes("refunds", lines)?
+            + self.transfers.take_changes("transfers", lines)?
+            + self.accounts.take_changes("accounts", lines)?
+            + self.links.take_changes("links", lines)?
+            + self.idempotency.take_changes("idempotency", lines)?
+            + self.undelivered.take_changes("undelivered", lines)?)
+    }
+
+    /// How many objects a snapshot holds.
+    fn object_count(&self) -> usize {
+        self.sessions.len()
+            + self.intents.len()
+            + self.charges.len()
+            + self.refunds.len()
+            + self.transfers.len()
+            + self.accounts.len()
+            + self.links.len()
+            + self.idempotency.len()
+            + self.undelivered.len()
     }
 
     /// Records an API request for inspection (the latest [`LOG_LIMIT`]).
@@ -201,19 +276,20 @@ impl State {
         push_bounded(&mut self.deliveries, delivery);
     }
 
-    fn saved(&self) -> Saved {
-        Saved {
+    /// Every object, as a snapshot of the journal.
+    fn snapshot(&self) -> serde_json::Result<Value> {
+        serde_json::to_value(Saved {
             base_url: self.base_url.clone(),
-            sessions: self.sessions.clone(),
-            intents: self.intents.clone(),
-            charges: self.charges.clone(),
-            refunds: self.refunds.clone(),
-            transfers: self.transfers.clone(),
-            accounts: self.accounts.clone(),
-            links: self.links.clone(),
-            idempotency: self.idempotency.clone(),
+            sessions: self.sessions.snapshot(),
+            intents: self.intents.snapshot(),
+            charges: self.charges.snapshot(),
+            refunds: self.refunds.snapshot(),
+            transfers: self.transfers.snapshot(),
+            accounts: self.accounts.snapshot(),
+            links: self.links.snapshot(),
+            idempotency: self.idempotency.snapshot(),
             undelivered: self.undelivered.values().cloned().collect(),
-        }
+        })
     }
 
     /// Takes over saved objects; hosted-page URLs move to this run's address.
@@ -231,14 +307,25 @@ impl State {
             }
             objects
         };
-        self.sessions = rebase(saved.sessions);
-        self.links = rebase(saved.links);
-        self.intents = saved.intents;
-        self.charges = saved.charges;
-        self.refunds = saved.refunds;
-        self.transfers = saved.transfers;
-        self.accounts = saved.accounts;
-        self.idempotency = saved.idempotency;
+        self.sessions = rebase(saved.sessions).into();
+        self.links = rebase(saved.links).into();
+        self.intents = saved.intents.into();
+        self.charges = saved.charges.into();
+        self.refunds = saved.refunds.into();
+        let mut transfers: Vec<(String, Value)> = saved.transfers.into_iter().collect();
+        transfers.sort_by_key(|(id, t)| (t["created"].as_i64(), id.clone()));
+        for (id, transfer) in transfers {
+            self.add_transfer(id, transfer);
+        }
+        self.accounts = saved.accounts.into();
+        let mut remembered: Vec<(i64, String)> = saved
+            .idempotency
+            .iter()
+            .map(|(key, r)| (r.at, key.clone()))
+            .collect();
+        remembered.sort();
+        self.idempotency_order = remembered.into();
+        self.idempotency = saved.idempotency.into();
         self.next_sequence = saved
             .undelivered
             .iter()
@@ -249,7 +336,8 @@ impl State {
             .undelivered
             .into_iter()
             .map(|pending| (event_id(&pending), pending))
-            .collect();
+            .collect::<HashMap<_, _>>()
+            .into();
     }
 }
 
@@ -260,13 +348,21 @@ fn push_bounded(log: &mut Vec<Value>, entry: Value) {
     log.push(entry);
 }
 
-/// Where the state is kept, and the lock that keeps a second process from sharing it.
+/// The fields of a transfer it is found by.
+pub(crate) const TRANSFER_INDEXES: [&str; 3] =
+    ["source_transaction", "transfer_group", "destination"];
+
+/// Where the state is kept (a journal: see [`journal`]), and the lock that keeps a second process
+/// from sharing it.
 struct Storage {
     path: PathBuf,
     /// Held (locked) as long as the simulator runs; `None` once released.
     lock: Mutex<Option<File>>,
-    /// Serialises writes so a newer snapshot is never overwritten by an older one.
-    writing: Mutex<()>,
+    /// The open journal (`None` until [`Storage::begin`]); its lock serialises saves, so changes
+    /// are written in the order they were taken.
+    journal: Mutex<Option<JournalFile>>,
+    /// A save failed: the next one writes a whole snapshot.
+    broken: std::sync::atomic::AtomicBool,
 }
 
 impl Storage {
@@ -283,7 +379,7 @@ impl Storage {
             ))
         })?;
         let saved = match std::fs::read(path) {
-            Ok(bytes) => Some(serde_json::from_slice(&bytes).map_err(|e| {
+            Ok(bytes) => Some(read_journal(&bytes).map_err(|e| {
                 std::io::Error::other(format!("{} is not readable: {e}", path.display()))
             })?),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -293,31 +389,50 @@ impl Storage {
             Storage {
                 path: path.to_owned(),
                 lock: Mutex::new(Some(lock)),
-                writing: Mutex::new(()),
+                journal: Mutex::new(None),
+                broken: std::sync::atomic::AtomicBool::new(false),
             },
             saved,
         ))
     }
 
+    /// Starts the journal with a snapshot of `state` (the restored objects, with this run's
+    /// address).
+    fn begin(&self, state: &mut State) -> std::io::Result<()> {
+        // The snapshot holds every change so far.
+        state
+            .take_changes(&mut Vec::new())
+            .map_err(std::io::Error::other)?;
+        let snapshot = state.snapshot().map_err(std::io::Error::other)?;
+        *self.journal() = Some(JournalFile::rewrite(&self.path, &snapshot)?);
+        Ok(())
+    }
+
+    fn journal(&self) -> MutexGuard<'_, Option<JournalFile>> {
+        self.journal
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Lets another process take the state over; nothing is saved afterwards.
     fn release(&self) {
-        let _writing = self
-            .writing
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _journal = self.journal();
         self.lock
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take();
     }
 
-    /// Writes the current state (atomically: a temporary file renamed over the old one), unless
-    /// released.
+    /// Appends what changed since the last save (or, after a failure or when the journal has
+    /// grown past its objects, writes a whole snapshot), unless released.
     fn save(&self, state: &Mutex<State>) -> std::io::Result<()> {
-        let _writing = self
-            .writing
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        use std::sync::atomic::Ordering;
+        let lock_state = || {
+            state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        let mut journal = self.journal();
         if self
             .lock
             .lock()
@@ -326,21 +441,92 @@ impl Storage {
         {
             return Ok(());
         }
-        let (bytes, through) = {
-            let state = state
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let bytes = serde_json::to_vec(&state.saved()).map_err(std::io::Error::other)?;
-            (bytes, state.next_sequence)
+        let Some(journal) = journal.as_mut() else {
+            return Ok(());
         };
-        let temporary = self.path.with_extension("tmp");
-        std::fs::write(&temporary, bytes)?;
-        std::fs::rename(&temporary, &self.path)?;
-        let mut state = state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (lines, count, through, objects) = {
+            let mut state = lock_state();
+            let mut lines = Vec::new();
+            let count = state
+                .take_changes(&mut lines)
+                .map_err(std::io::Error::other)?;
+            (lines, count, state.next_sequence, state.object_count())
+        };
+        let appended = if count > 0 && !self.broken.load(Ordering::Acquire) {
+            journal.append(&lines, count)
+        } else {
+            Ok(())
+        };
+        if appended.is_err()
+            || self.broken.load(Ordering::Acquire)
+            || journal.wants_compaction(objects)
+        {
+            // The snapshot holds every change taken so far, written or not.
+            self.broken.store(true, Ordering::Release);
+            let snapshot = lock_state().snapshot().map_err(std::io::Error::other)?;
+            journal.compact(&snapshot)?;
+            self.broken.store(false, Ordering::Release);
+        }
+        let mut state = lock_state();
         state.saved_through = state.saved_through.max(through);
         Ok(())
+    }
+}
+
+/// The objects a state file holds, as one JSON object (`sessions`, `transfers`, `undelivered`…:
+/// the form of a snapshot), for tools and tests that look inside without starting a simulator.
+///
+/// # Errors
+/// When the file cannot be read or is not a journal.
+pub fn read_state(path: &Path) -> std::io::Result<Value> {
+    serde_json::to_value(read_journal(&std::fs::read(path)?)?).map_err(std::io::Error::other)
+}
+
+/// The saved objects a journal describes.
+fn read_journal(bytes: &[u8]) -> std::io::Result<Saved> {
+    let mut saved = Saved::default();
+    let mut unreadable = None;
+    journal::replay(bytes, |record| match record {
+        Record::Snapshot { objects } => match serde_json::from_value(objects) {
+            Ok(snapshot) => saved = snapshot,
+            Err(error) => unreadable = Some(error),
+        },
+        Record::Set {
+            collection,
+            key,
+            value,
+        } => apply(&mut saved, &collection, key, Some(value)),
+        Record::Remove { collection, key } => apply(&mut saved, &collection, key, None),
+    })?;
+    match unreadable {
+        Some(error) => Err(std::io::Error::other(error)),
+        None => Ok(saved),
+    }
+}
+
+/// Applies one journal change to the saved objects.
+fn apply(saved: &mut Saved, collection: &str, key: String, value: Option<Value>) {
+    match collection {
+        "sessions" => apply_change(&mut saved.sessions, key, value),
+        "intents" => apply_change(&mut saved.intents, key, value),
+        "charges" => apply_change(&mut saved.charges, key, value),
+        "refunds" => apply_change(&mut saved.refunds, key, value),
+        "transfers" => apply_change(&mut saved.transfers, key, value),
+        "accounts" => apply_change(&mut saved.accounts, key, value),
+        "links" => apply_change(&mut saved.links, key, value),
+        "idempotency" => apply_change(&mut saved.idempotency, key, value),
+        "undelivered" => {
+            let mut by_id: HashMap<String, PendingEvent> = std::mem::take(&mut saved.undelivered)
+                .into_iter()
+                .map(|pending| (event_id(&pending), pending))
+                .collect();
+            apply_change(&mut by_id, key, value);
+            saved.undelivered = by_id.into_values().collect();
+        }
+        other => tracing::warn!(
+            collection = other,
+            "an unknown collection in the simulator's journal"
+        ),
     }
 }
 
@@ -425,6 +611,7 @@ impl Simulator {
                 if let Some(saved) = saved {
                     state.restore(saved);
                 }
+                storage.begin(&mut state)?;
                 Some(storage)
             }
             None => None,
@@ -629,5 +816,121 @@ pub(crate) async fn deliver(sim: Arc<Sim>, pending: PendingEvent) {
     }
     if delivered {
         sim.save().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temporary_state_file() -> PathBuf {
+        std::env::temp_dir()
+            .join(format!("hc3-journal-{}", uuid::Uuid::new_v4().simple()))
+            .join("state.json")
+    }
+
+    fn lines(path: &Path) -> usize {
+        std::fs::read_to_string(path)
+            .expect("readable")
+            .lines()
+            .count()
+    }
+
+    #[test]
+    fn a_save_appends_only_what_changed_and_a_restart_reads_it_all_back() {
+        let path = temporary_state_file();
+        let (storage, saved) = Storage::open(&path).expect("opens");
+        assert!(saved.is_none());
+        let state = Mutex::new(State::default());
+        {
+            let mut state = state.lock().expect("lock");
+            for n in 0..100 {
+                state
+                    .accounts
+                    .insert(format!("acct_{n}"), json!({"id": format!("acct_{n}")}));
+            }
+            state.add_transfer(
+                "tr_1".into(),
+                json!({"id": "tr_1", "amount": 900, "transfer_group": "order-1"}),
+            );
+        }
+        storage
+            .begin(&mut state.lock().expect("lock"))
+            .expect("snapshot");
+        assert_eq!(lines(&path), 1, "a snapshot of every object");
+        {
+            let mut state = state.lock().expect("lock");
+            if let Some(account) = state.accounts.get_mut("acct_7") {
+                account["charges_enabled"] = json!(true);
+            }
+            state.add_transfer(
+                "tr_2".into(),
+                json!({"id": "tr_2", "amount": 100, "transfer_group": "order-1"}),
+            );
+        }
+        storage.save(&state).expect("saves");
+        assert_eq!(lines(&path), 3, "two changed objects, two lines");
+        storage.save(&state).expect("saves");
+        assert_eq!(lines(&path), 3, "nothing changed, nothing written");
+        drop(storage);
+
+        let (_storage, saved) = Storage::open(&path).expect("opens again");
+        let mut restored = State::default();
+        restored.restore(saved.expect("saved"));
+        assert_eq!(restored.accounts.len(), 100);
+        assert_eq!(restored.accounts["acct_7"]["charges_enabled"], true);
+        let group: Vec<i64> = restored
+            .transfers_where("transfer_group", "order-1")
+            .map(|t| t["amount"].as_i64().unwrap_or(0))
+            .collect();
+        assert_eq!(group.len(), 2, "the transfer index is rebuilt");
+        assert_eq!(group.iter().sum::<i64>(), 1000);
+        let _ = std::fs::remove_dir_all(path.parent().expect("folder"));
+    }
+
+    #[test]
+    fn a_journal_longer_than_its_objects_is_compacted_into_a_snapshot() {
+        let path = temporary_state_file();
+        let (storage, _) = Storage::open(&path).expect("opens");
+        let state = Mutex::new(State::default());
+        storage
+            .begin(&mut state.lock().expect("lock"))
+            .expect("snapshot");
+        for n in 0..=journal::COMPACT_AFTER {
+            state
+                .lock()
+                .expect("lock")
+                .accounts
+                .insert("acct_1".into(), json!({"id": "acct_1", "version": n}));
+            storage.save(&state).expect("saves");
+        }
+        assert!(
+            lines(&path) < 10,
+            "the file was rewritten: {} lines",
+            lines(&path)
+        );
+        let saved = read_state(&path).expect("readable");
+        assert_eq!(
+            saved["accounts"]["acct_1"]["version"],
+            journal::COMPACT_AFTER
+        );
+        let _ = std::fs::remove_dir_all(path.parent().expect("folder"));
+    }
+
+    #[test]
+    fn expired_idempotency_keys_are_forgotten_oldest_first() {
+        let mut state = State::default();
+        let remembered = |at: i64| Remembered {
+            fingerprint: String::new(),
+            status: 200,
+            body: Value::Null,
+            at,
+        };
+        state.remember("old", remembered(0));
+        state.remember("recent", remembered(IDEMPOTENCY_WINDOW_SECONDS));
+        state.remember("new", remembered(IDEMPOTENCY_WINDOW_SECONDS + 1));
+        assert!(!state.idempotency.contains_key("old"));
+        assert!(state.idempotency.contains_key("recent"));
+        assert!(state.idempotency.contains_key("new"));
     }
 }

@@ -47,9 +47,7 @@ pub(crate) fn create_transfer(state: &mut State, params: &Params) -> Result<Valu
             ));
         }
         let already: i64 = state
-            .transfers
-            .values()
-            .filter(|t| t["source_transaction"].as_str() == Some(charge_id))
+            .transfers_where("source_transaction", charge_id)
             .map(|t| t["amount"].as_i64().unwrap_or(0))
             .sum();
         if already + amount > charge["amount"].as_i64().unwrap_or(0) {
@@ -66,7 +64,7 @@ pub(crate) fn create_transfer(state: &mut State, params: &Params) -> Result<Valu
         "destination": destination, "source_transaction": source, "transfer_group": param(params, "transfer_group"),
         "metadata": submap(params, "metadata"), "reversed": false, "created": now(), "livemode": false,
     });
-    state.transfers.insert(id, transfer.clone());
+    state.add_transfer(id, transfer.clone());
     Ok(transfer)
 }
 
@@ -79,9 +77,13 @@ pub(crate) fn list_transfers(state: &State, params: &Params) -> Value {
         .and_then(|l| l.parse::<usize>().ok())
         .unwrap_or(10)
         .clamp(1, 100);
-    let mut found: Vec<&Value> = state
-        .transfers
-        .values()
+    // From an index when filtered (as the app always asks), else every transfer.
+    let candidates: Box<dyn Iterator<Item = &Value>> = match (group, destination) {
+        (Some(group), _) => Box::new(state.transfers_where("transfer_group", group)),
+        (None, Some(destination)) => Box::new(state.transfers_where("destination", destination)),
+        (None, None) => Box::new(state.transfers.values()),
+    };
+    let mut found: Vec<&Value> = candidates
         .filter(|t| group.is_none_or(|g| t["transfer_group"].as_str() == Some(g)))
         .filter(|t| destination.is_none_or(|d| t["destination"].as_str() == Some(d)))
         .collect();
