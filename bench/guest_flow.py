@@ -1,14 +1,16 @@
 """The guest checkout flow under load, as bench/run measures it.
 
-Each client, over and over: adds a digital listing to a new anonymous cart, places the order with
+Each client, over and over: adds a digital listing (the next of PRODUCTS_FILE's ids, one per line:
+many shoppers buying different files) to a new anonymous cart, places the order with
 an e-mail, opens the Stripe Checkout session, pays on the simulator's hosted page, and waits until
 the order is paid (the simulator's webhook has been applied). Prints one tab-separated line:
 flows per second, p50 and p99 of a whole flow in milliseconds, and failed flows.
 
-Usage: python3 bench/guest_flow.py BASE_URL PRODUCT_ID CLIENTS SECONDS
+Usage: python3 bench/guest_flow.py BASE_URL PRODUCTS_FILE CLIENTS SECONDS
 """
 
 import http.client
+import itertools
 import json
 import sys
 import threading
@@ -88,7 +90,9 @@ def flow(client, base, product):
 
 
 def main():
-    base, product, clients, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+    base, clients, seconds = sys.argv[1], int(sys.argv[3]), float(sys.argv[4])
+    with open(sys.argv[2]) as listed:
+        products = itertools.cycle([line.strip() for line in listed if line.strip()])
     durations, failures = [], []
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
@@ -97,6 +101,8 @@ def main():
         client = Client()
         while time.monotonic() < stop_at:
             started = time.monotonic()
+            with lock:
+                product = next(products)
             try:
                 flow(client, base, product)
             except Exception as error:  # a failed flow is counted, not fatal

@@ -94,12 +94,16 @@ impl JobQueue for PgJobQueue {
             JobRow,
             "update jobs set status = 'running', attempts = attempts + 1, locked_until = $2,
                 updated_at = $1
-             where id = (
-                 select id from jobs
-                 where (status = 'queued' and run_at <= $1) or (status = 'running' and locked_until < $1)
-                 order by run_at, id
-                 for update skip locked
-                 limit 1)
+             -- A job whose worker vanished (its lease ran out) first, then the queue in order:
+             -- each subquery walks its own index and stops at its first row, so a claim costs
+             -- the same however long the queue is.
+             where id = coalesce(
+                 (select id from jobs
+                  where status = 'running' and locked_until < $1
+                  order by locked_until, id limit 1 for update skip locked),
+                 (select id from jobs
+                  where status = 'queued' and run_at <= $1
+                  order by run_at, id limit 1 for update skip locked))
              returning id, kind, order_id, seller_id, status, attempts, max_attempts, run_at,
                        last_error, created_at, updated_at",
             now,

@@ -177,6 +177,21 @@ fn stores(tx: &TxConn) -> Stores {
         .with::<dyn EngagementStore>(Box::new(engagement::PgEngagement(tx.clone())))
 }
 
+/// Whether a transaction used a store that writes a table catalogue pages show (the tables
+/// migration 0020 watches): users and profiles, roles, categories, listings and their media,
+/// Connect accounts, reviews and ratings, moderation (suspensions), trending scores.
+fn may_change_catalog(stores: &Stores) -> bool {
+    stores.was_used::<dyn UserStore>()
+        || stores.was_used::<dyn RoleStore>()
+        || stores.was_used::<dyn CategoryStore>()
+        || stores.was_used::<dyn ProductStore>()
+        || stores.was_used::<dyn ProductMediaStore>()
+        || stores.was_used::<dyn ConnectStore>()
+        || stores.was_used::<dyn ReviewStore>()
+        || stores.was_used::<dyn ModerationStore>()
+        || stores.was_used::<dyn EngagementStore>()
+}
+
 /// Creates `database` on the server `server` points at (its own database field is ignored) unless
 /// it exists.
 ///
@@ -240,6 +255,9 @@ impl Tx for PgTx {
             stores,
             catalog,
         } = *self;
+        // Only transactions that reached a store writing what catalogue pages show (migration
+        // 0020's tables) can have changed the catalogue; the others skip the check below.
+        let catalog = catalog.filter(|_| may_change_catalog(&stores));
         // The stores hold the other handles on the transaction: let them go first.
         drop(stores);
         let mut tx = Arc::try_unwrap(conn)

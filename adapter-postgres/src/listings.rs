@@ -209,6 +209,33 @@ impl PhysicalColumns {
 /// The listings of one transaction.
 pub(crate) struct PgProducts(pub(crate) TxConn);
 
+/// A listing by id with a row lock (`"for update"` or `"for share"`; the SQL must be a literal
+/// for `query!`).
+macro_rules! locked_product {
+    ($store:expr, $id:expr, "for update") => {
+        locked_product!(@query $store, $id, "select id, seller_id, kind, title, slug, short_description, description, category_id,
+                price_cents, is_free, is_active, is_featured, is_trending, material, color, width_mm,
+                height_mm, depth_mm, license_text, review_count, rating_sum, created_at, updated_at
+         from products where id = $1 for update")
+    };
+    ($store:expr, $id:expr, "for share") => {
+        locked_product!(@query $store, $id, "select id, seller_id, kind, title, slug, short_description, description, category_id,
+                price_cents, is_free, is_active, is_featured, is_trending, material, color, width_mm,
+                height_mm, depth_mm, license_text, review_count, rating_sum, created_at, updated_at
+         from products where id = $1 for share")
+    };
+    (@query $store:expr, $id:expr, $sql:literal) => {{
+        let row = sqlx::query!($sql, $id.get())
+            .fetch_optional(&mut **$store.0.lock().await)
+            .await
+            .map_err(store_error)?;
+        Ok(match row {
+            Some(row) => Some(product_record!(row)),
+            None => None,
+        })
+    }};
+}
+
 #[async_trait]
 impl ProductStore for PgProducts {
     async fn insert_product(&mut self, product: &ProductRecord) -> Result<(), StoreError> {
@@ -289,20 +316,14 @@ impl ProductStore for PgProducts {
         &mut self,
         id: ProductId,
     ) -> Result<Option<ProductRecord>, StoreError> {
-        let row = sqlx::query!(
-            "select id, seller_id, kind, title, slug, short_description, description, category_id,
-                    price_cents, is_free, is_active, is_featured, is_trending, material, color, width_mm,
-                    height_mm, depth_mm, license_text, review_count, rating_sum, created_at, updated_at
-             from products where id = $1 for update",
-            id.get()
-        )
-        .fetch_optional(&mut **self.0.lock().await)
-        .await
-        .map_err(store_error)?;
-        Ok(match row {
-            Some(row) => Some(product_record!(row)),
-            None => None,
-        })
+        locked_product!(self, id, "for update")
+    }
+
+    async fn get_product_for_share(
+        &mut self,
+        id: ProductId,
+    ) -> Result<Option<ProductRecord>, StoreError> {
+        locked_product!(self, id, "for share")
     }
 
     async fn slug_taken(

@@ -253,7 +253,7 @@ fn operate(
         ("POST", ["v1", "checkout", "sessions"]) => create_session(&mut state, params),
         ("GET", ["v1", "checkout", "sessions", id]) => state
             .sessions
-            .get(*id)
+            .get(id)
             .cloned()
             .map(public)
             .ok_or_else(|| missing("checkout.session", id)),
@@ -265,21 +265,21 @@ fn operate(
         }
         ("GET", ["v1", "payment_intents", id]) => state
             .intents
-            .get(*id)
+            .get(id)
             .cloned()
             .ok_or_else(|| missing("payment_intent", id)),
         ("GET", ["v1", "charges", id]) => state
             .charges
-            .get(*id)
+            .get(id)
             .map(charge_public)
             .ok_or_else(|| missing("charge", id)),
         ("GET", ["v1", "refunds", id]) => state
             .refunds
-            .get(*id)
+            .get(id)
             .cloned()
             .ok_or_else(|| missing("refund", id)),
         ("POST", ["v1", "transfers"]) => create_transfer(&mut state, params),
-        ("GET", ["v1", "transfers"]) => Ok(list_transfers(&state, params)),
+        ("GET", ["v1", "transfers"]) => Ok(list_transfers(&mut state, params)),
         ("POST", ["v1", "transfers", id, "reversals"]) => create_reversal(&mut state, id, params),
         ("POST", ["v1", "refunds"]) => {
             let amount = param(params, "amount").and_then(|a| a.parse::<i64>().ok());
@@ -309,7 +309,7 @@ fn operate(
         }
         ("GET", ["v1", "accounts", id]) => state
             .accounts
-            .get(*id)
+            .get(id)
             .cloned()
             .ok_or_else(|| missing("account", id)),
         ("POST", ["v1", "account_links"]) => {

@@ -42,7 +42,7 @@ pub(crate) async fn control(sim: Arc<Sim>, mut request: Request) -> Response {
         }
         ("GET", ["_sim", "requests"]) => ok(Value::Array(sim.state().requests.clone())),
         ("GET", ["_sim", "transfers"]) => ok(Value::Array(
-            sim.state().transfers.values().cloned().collect(),
+            sim.state().transfers.all().into_iter().cloned().collect(),
         )),
         ("GET", ["_sim", "webhooks"]) => ok(Value::Array(sim.state().deliveries.clone())),
         ("POST", ["_sim", "webhooks", "duplicate"]) => {

@@ -1,114 +1,274 @@
-//! The simulator's durable state: an append-only journal of changed objects.
+//! The simulator's durable state: an append-only journal of changed objects, read back on demand.
 //!
 //! Each save appends one line per object changed since the previous save (its new value, or its
-//! removal), so a call costs the same after a million objects as after ten. The file starts with
-//! a snapshot of every object; when the lines after it outnumber twice the objects (and at
-//! least [`COMPACT_AFTER`]), a fresh snapshot replaces the file (written aside, then renamed), so
-//! the file stays proportional to the objects and the rewrite's cost is spread over the saves
-//! that made it necessary. A torn last line (a crash in the middle of an append) is ignored.
+//! removal), so a call costs the same after a million objects as after ten. Objects a request no
+//! longer needs leave memory once saved: memory keeps only where each object's latest line is
+//! ([`Location`], a few dozen bytes per object), and a request that needs an object again reads
+//! and parses that one line. When the lines outnumber twice the objects (and at least
+//! [`COMPACT_AFTER`]), and at every start, the file is rewritten with one line per live object
+//! (written aside, then renamed), so it stays proportional to the objects and the rewrite's cost
+//! is spread over the saves that made it necessary. A torn last line (a crash in the middle of an
+//! append) is ignored. Without a file (tests), every object stays in memory.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::Write as _;
-use std::ops::Deref;
+use std::io::{BufWriter, Write as _};
+use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// Lines appended after a snapshot before a new snapshot is considered.
+/// Lines appended after a rewrite before another rewrite is considered.
 pub(crate) const COMPACT_AFTER: usize = 10_000;
 
-/// A map whose changes are remembered until the next save takes them. Reads go through `Deref`;
-/// every write goes through the methods below, which note the key.
+/// Where an object's latest line is in the journal file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Location {
+    offset: u64,
+    len: u32,
+}
+
+/// The journal file objects are read back from; a rewrite puts the new file in its place.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Reader(Arc<RwLock<Option<Arc<File>>>>);
+
+impl Reader {
+    pub(crate) fn set(&self, file: File) {
+        *self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(file));
+    }
+
+    fn line(&self, at: Location) -> std::io::Result<Vec<u8>> {
+        let file = self
+            .0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| std::io::Error::other("the journal is not open"))?;
+        let mut bytes = vec![0; at.len as usize];
+        file.read_exact_at(&mut bytes, at.offset)?;
+        Ok(bytes)
+    }
+}
+
+/// A map of objects whose changes are remembered until the next save takes them, and whose
+/// saved objects may live only in the journal file until they are needed.
 #[derive(Debug)]
 pub(crate) struct Journaled<V> {
-    map: HashMap<String, V>,
+    collection: &'static str,
+    /// Objects in memory: changed since the last save, or read back since.
+    hot: HashMap<String, V>,
+    /// The latest saved line of every saved object.
+    saved: HashMap<String, Location>,
     changed: HashSet<String>,
-}
-
-impl<V> Default for Journaled<V> {
-    fn default() -> Self {
-        Journaled {
-            map: HashMap::new(),
-            changed: HashSet::new(),
-        }
-    }
-}
-
-impl<V> Deref for Journaled<V> {
-    type Target = HashMap<String, V>;
-
-    fn deref(&self) -> &Self::Target {
-        &self.map
-    }
-}
-
-impl<V> From<HashMap<String, V>> for Journaled<V> {
-    /// Objects as saved: nothing to write until they change.
-    fn from(map: HashMap<String, V>) -> Self {
-        Journaled {
-            map,
-            changed: HashSet::new(),
-        }
-    }
+    reader: Reader,
 }
 
 impl<V> Journaled<V> {
+    /// An empty collection named `collection` in the journal, read back through `reader`.
+    pub(crate) fn new(collection: &'static str, reader: Reader) -> Self {
+        Journaled {
+            collection,
+            hot: HashMap::new(),
+            saved: HashMap::new(),
+            changed: HashSet::new(),
+            reader,
+        }
+    }
+
     /// Adds or replaces an object.
-    pub(crate) fn insert(&mut self, key: String, value: V) -> Option<V> {
+    pub(crate) fn insert(&mut self, key: String, value: V) {
         self.changed.insert(key.clone());
-        self.map.insert(key, value)
+        self.hot.insert(key, value);
+    }
+
+    /// Forgets an object.
+    pub(crate) fn remove(&mut self, key: &str) -> bool {
+        let known = self.hot.remove(key).is_some() | self.saved.remove(key).is_some();
+        if known {
+            self.changed.insert(key.to_owned());
+        }
+        known
+    }
+
+    /// Whether there is such an object.
+    pub(crate) fn contains_key(&self, key: &str) -> bool {
+        self.hot.contains_key(key) || self.saved.contains_key(key)
+    }
+
+    /// How many objects there are.
+    pub(crate) fn len(&self) -> usize {
+        self.saved.len()
+            + self
+                .hot
+                .keys()
+                .filter(|k| !self.saved.contains_key(*k))
+                .count()
+    }
+
+    /// How many objects are in memory.
+    #[cfg(test)]
+    pub(crate) fn hot_len(&self) -> usize {
+        self.hot.len()
+    }
+
+    /// Every object's key.
+    pub(crate) fn keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.saved.keys().cloned().collect();
+        keys.extend(
+            self.hot
+                .keys()
+                .filter(|k| !self.saved.contains_key(*k))
+                .cloned(),
+        );
+        keys
+    }
+
+    /// Lets saved, unchanged objects leave memory (they are read back when needed again).
+    pub(crate) fn evict(&mut self) {
+        let changed = &self.changed;
+        let saved = &self.saved;
+        self.hot
+            .retain(|key, _| changed.contains(key) || !saved.contains_key(key));
+    }
+}
+
+impl<V: DeserializeOwned> Journaled<V> {
+    /// Brings a saved object back into memory, if it is not there.
+    fn load(&mut self, key: &str) {
+        if self.hot.contains_key(key) {
+            return;
+        }
+        let Some(at) = self.saved.get(key).copied() else {
+            return;
+        };
+        let read = self.reader.line(at).and_then(|line| {
+            match serde_json::from_slice::<Record>(&line).map_err(std::io::Error::other)? {
+                Record::Set { value, .. } => {
+                    serde_json::from_value::<V>(value).map_err(std::io::Error::other)
+                }
+                _ => Err(std::io::Error::other("not an object's line")),
+            }
+        });
+        match read {
+            Ok(value) => {
+                self.hot.insert(key.to_owned(), value);
+            }
+            Err(error) => tracing::error!(
+                %error, collection = self.collection, %key,
+                "the simulator cannot read an object back from its journal"
+            ),
+        }
+    }
+
+    /// An object.
+    pub(crate) fn get(&mut self, key: &str) -> Option<&V> {
+        self.load(key);
+        self.hot.get(key)
     }
 
     /// An object to change.
     pub(crate) fn get_mut(&mut self, key: &str) -> Option<&mut V> {
-        let value = self.map.get_mut(key)?;
+        self.load(key);
+        let value = self.hot.get_mut(key)?;
         self.changed.insert(key.to_owned());
         Some(value)
     }
 
-    /// Forgets an object.
-    pub(crate) fn remove(&mut self, key: &str) -> Option<V> {
-        let value = self.map.remove(key)?;
-        self.changed.insert(key.to_owned());
-        Some(value)
-    }
-
-    /// The objects as they are now, for a snapshot.
-    pub(crate) fn snapshot(&self) -> HashMap<String, V>
-    where
-        V: Clone,
-    {
-        self.map.clone()
+    /// Every object (reads all of them back: for inspection only).
+    pub(crate) fn all(&mut self) -> Vec<&V> {
+        for key in self.keys() {
+            self.load(&key);
+        }
+        self.hot.values().collect()
     }
 }
 
 impl<V: Serialize> Journaled<V> {
-    /// The journal lines of the changes since the last call (the changes are then forgotten).
+    /// Appends the journal lines of the changes since the last call to `lines`, which will be
+    /// written at `start` in the file, and notes where each object's line will be.
     pub(crate) fn take_changes(
         &mut self,
-        collection: &'static str,
+        start: u64,
         lines: &mut Vec<u8>,
-    ) -> serde_json::Result<usize> {
+    ) -> std::io::Result<usize> {
         let mut count = 0;
-        for key in self.changed.drain() {
-            let record = match self.map.get(&key) {
+        for key in std::mem::take(&mut self.changed) {
+            let record = match self.hot.get(&key) {
                 Some(value) => Record::Set {
-                    collection: collection.to_owned(),
-                    key,
-                    value: serde_json::to_value(value)?,
+                    collection: self.collection.to_owned(),
+                    key: key.clone(),
+                    value: serde_json::to_value(value).map_err(std::io::Error::other)?,
                 },
                 None => Record::Remove {
-                    collection: collection.to_owned(),
-                    key,
+                    collection: self.collection.to_owned(),
+                    key: key.clone(),
                 },
             };
-            serde_json::to_writer(&mut *lines, &record)?;
+            let offset = start + lines.len() as u64;
+            serde_json::to_writer(&mut *lines, &record).map_err(std::io::Error::other)?;
+            let len = u32::try_from(start + lines.len() as u64 - offset)
+                .map_err(|_| std::io::Error::other("an object's line is over 4 GiB"))?;
             lines.push(b'\n');
+            if matches!(record, Record::Set { .. }) {
+                self.saved.insert(key, Location { offset, len });
+            }
             count += 1;
         }
+        Ok(count)
+    }
+
+    /// Writes every object as one line to `out` (a rewrite of the journal), noting the new
+    /// locations; objects only in the old file are copied without being parsed, unless `adjust`
+    /// has to change them.
+    fn write_all(
+        &mut self,
+        out: &mut JournalWriter,
+        adjust: Option<&dyn Fn(&mut V)>,
+    ) -> std::io::Result<usize>
+    where
+        V: DeserializeOwned,
+    {
+        let mut count = 0;
+        for key in self.keys() {
+            let cold = !self.hot.contains_key(&key);
+            let line = match (cold, adjust) {
+                (true, None) => {
+                    let Some(at) = self.saved.get(&key).copied() else {
+                        continue;
+                    };
+                    self.reader.line(at)?
+                }
+                _ => {
+                    self.load(&key);
+                    let Some(value) = self.hot.get_mut(&key) else {
+                        continue;
+                    };
+                    if let Some(adjust) = adjust {
+                        adjust(value);
+                    }
+                    serde_json::to_vec(&Record::Set {
+                        collection: self.collection.to_owned(),
+                        key: key.clone(),
+                        value: serde_json::to_value(&*value).map_err(std::io::Error::other)?,
+                    })
+                    .map_err(std::io::Error::other)?
+                }
+            };
+            let at = out.line(&line)?;
+            self.saved.insert(key.clone(), at);
+            if cold {
+                // Read back only to be adjusted: it leaves memory again.
+                self.hot.remove(&key);
+            }
+            count += 1;
+        }
+        self.changed.clear();
         Ok(count)
     }
 }
@@ -117,7 +277,10 @@ impl<V: Serialize> Journaled<V> {
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(tag = "record", rename_all = "snake_case")]
 pub(crate) enum Record {
-    /// Every object, as at the moment the file was (re)written.
+    /// The start of a rewritten file: the simulator's address when it was written (hosted-page
+    /// URLs of later lines use it).
+    Begin { base_url: String },
+    /// Every object at once (files written by earlier versions).
     Snapshot { objects: Value },
     /// An object's new value.
     Set {
@@ -129,26 +292,34 @@ pub(crate) enum Record {
     Remove { collection: String, key: String },
 }
 
-/// Replays a journal onto `apply`: the snapshot's objects first (`Snapshot`), then each change.
-/// A file written before the journal (one JSON document of every object) reads as a snapshot.
+/// Replays a journal: `apply` gets each record and where its line is. A file written before the
+/// journal (one JSON document of every object) reads as a snapshot.
 ///
 /// # Errors
 /// A line other than the last that is not a record.
-pub(crate) fn replay(bytes: &[u8], mut apply: impl FnMut(Record)) -> std::io::Result<()> {
-    let lines: Vec<&[u8]> = bytes
-        .split(|b| *b == b'\n')
-        .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
-        .collect();
+pub(crate) fn replay(bytes: &[u8], mut apply: impl FnMut(Record, Location)) -> std::io::Result<()> {
+    let mut offset = 0_u64;
+    let mut lines = Vec::new();
+    for line in bytes.split(|b| *b == b'\n') {
+        let at = Location {
+            offset,
+            len: u32::try_from(line.len()).unwrap_or(u32::MAX),
+        };
+        offset += line.len() as u64 + 1;
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            lines.push((line, at));
+        }
+    }
     let last = lines.len().saturating_sub(1);
-    for (n, line) in lines.into_iter().enumerate() {
+    for (n, (line, at)) in lines.into_iter().enumerate() {
         match serde_json::from_slice::<Record>(line) {
-            Ok(record) => apply(record),
+            Ok(record) => apply(record, at),
             Err(error) => {
                 if n == 0
                     && let Ok(objects) = serde_json::from_slice::<Value>(line)
                     && objects.is_object()
                 {
-                    apply(Record::Snapshot { objects });
+                    apply(Record::Snapshot { objects }, at);
                 } else if n == last {
                     tracing::warn!(%error, "the simulator's journal ends with a torn line; it is ignored");
                 } else {
@@ -163,7 +334,154 @@ pub(crate) fn replay(bytes: &[u8], mut apply: impl FnMut(Record)) -> std::io::Re
     Ok(())
 }
 
-/// Applies one change to a collection of typed objects (an unreadable value is skipped).
+impl<V: DeserializeOwned> Journaled<V> {
+    /// Takes a saved line over when replaying: the object stays in the file (its value is read
+    /// back when needed), or in memory when `keep` says so.
+    pub(crate) fn replayed(&mut self, key: String, value: Option<Value>, at: Location, keep: bool) {
+        match value {
+            Some(value) if keep => match serde_json::from_value::<V>(value) {
+                Ok(value) => {
+                    self.saved.insert(key.clone(), at);
+                    self.hot.insert(key, value);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, %key, "an object of the simulator's journal is not readable");
+                }
+            },
+            Some(_) => {
+                self.hot.remove(&key);
+                self.saved.insert(key, at);
+            }
+            None => {
+                self.hot.remove(&key);
+                self.saved.remove(&key);
+            }
+        }
+    }
+
+    /// Takes over an object of an old snapshot (kept in memory until the start's rewrite).
+    pub(crate) fn restored(&mut self, key: String, value: V) {
+        self.saved.remove(&key);
+        self.hot.insert(key, value);
+    }
+}
+
+/// A journal file being rewritten: lines go to a file beside it, which then replaces it.
+pub(crate) struct JournalWriter {
+    temporary: PathBuf,
+    out: BufWriter<File>,
+    written: u64,
+}
+
+impl JournalWriter {
+    fn line(&mut self, line: &[u8]) -> std::io::Result<Location> {
+        let at = Location {
+            offset: self.written,
+            len: u32::try_from(line.len())
+                .map_err(|_| std::io::Error::other("an object's line is over 4 GiB"))?,
+        };
+        self.out.write_all(line)?;
+        self.out.write_all(b"\n")?;
+        self.written += line.len() as u64 + 1;
+        Ok(at)
+    }
+}
+
+/// The journal file: appended to, rewritten when compacted.
+pub(crate) struct JournalFile {
+    path: PathBuf,
+    file: File,
+    /// Where the next line goes.
+    end: u64,
+    /// Lines appended since the last rewrite.
+    appended: usize,
+}
+
+/// Something whose objects a rewrite writes out (the simulator's state).
+pub(crate) trait Rewritable {
+    /// The `Begin` record's address.
+    fn base_url(&self) -> String;
+    /// Writes every object's line.
+    fn write_objects(&mut self, out: &mut JournalWriter) -> std::io::Result<usize>;
+}
+
+impl JournalFile {
+    /// Rewrites the file at `path` with every object of `objects` (aside, then renamed) and opens
+    /// it for appending; `reader` reads the new file from now on.
+    pub(crate) fn rewrite(
+        path: &Path,
+        objects: &mut dyn Rewritable,
+        reader: &Reader,
+    ) -> std::io::Result<JournalFile> {
+        let temporary = path.with_extension("tmp");
+        let mut out = JournalWriter {
+            temporary: temporary.clone(),
+            out: BufWriter::new(File::create(&temporary)?),
+            written: 0,
+        };
+        let begin = serde_json::to_vec(&Record::Begin {
+            base_url: objects.base_url(),
+        })
+        .map_err(std::io::Error::other)?;
+        out.line(&begin)?;
+        objects.write_objects(&mut out)?;
+        let JournalWriter {
+            temporary,
+            out,
+            written,
+        } = out;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&temporary, path)?;
+        reader.set(File::open(path)?);
+        let file = std::fs::OpenOptions::new().append(true).open(path)?;
+        Ok(JournalFile {
+            path: path.to_owned(),
+            file,
+            end: written,
+            appended: 0,
+        })
+    }
+
+    /// Where the next appended line starts.
+    pub(crate) fn end(&self) -> u64 {
+        self.end
+    }
+
+    /// Appends lines written by [`Journaled::take_changes`] (which were placed at [`Self::end`]).
+    pub(crate) fn append(&mut self, lines: &[u8], count: usize) -> std::io::Result<()> {
+        self.file.write_all(lines)?;
+        self.end += lines.len() as u64;
+        self.appended = self.appended.saturating_add(count);
+        Ok(())
+    }
+
+    /// Whether the lines after the last rewrite now outweigh the `objects` it would hold.
+    pub(crate) fn wants_compaction(&self, objects: usize) -> bool {
+        self.appended > COMPACT_AFTER.max(objects.saturating_mul(2))
+    }
+
+    /// Rewrites the file with the current objects.
+    pub(crate) fn compact(
+        &mut self,
+        objects: &mut dyn Rewritable,
+        reader: &Reader,
+    ) -> std::io::Result<()> {
+        *self = JournalFile::rewrite(&self.path, objects, reader)?;
+        Ok(())
+    }
+}
+
+/// Writes a collection's objects into a rewrite (see [`Rewritable::write_objects`]).
+pub(crate) fn write_collection<V: Serialize + DeserializeOwned>(
+    objects: &mut Journaled<V>,
+    out: &mut JournalWriter,
+    adjust: Option<&dyn Fn(&mut V)>,
+) -> std::io::Result<usize> {
+    objects.write_all(out, adjust)
+}
+
+/// Applies one change to a map of typed objects, for reading a whole journal at once (an
+/// unreadable value is skipped).
 pub(crate) fn apply_change<V: DeserializeOwned>(
     map: &mut HashMap<String, V>,
     key: String,
@@ -182,53 +500,6 @@ pub(crate) fn apply_change<V: DeserializeOwned>(
     }
 }
 
-/// The journal file: appended to, rewritten when compacted.
-pub(crate) struct JournalFile {
-    path: PathBuf,
-    file: File,
-    /// Lines appended since the last snapshot.
-    appended: usize,
-}
-
-impl JournalFile {
-    /// Writes `snapshot` as the whole file (aside, then renamed over it) and opens it for
-    /// appending.
-    pub(crate) fn rewrite(path: &Path, snapshot: &Value) -> std::io::Result<JournalFile> {
-        let temporary = path.with_extension("tmp");
-        let mut bytes = serde_json::to_vec(&Record::Snapshot {
-            objects: snapshot.clone(),
-        })
-        .map_err(std::io::Error::other)?;
-        bytes.push(b'\n');
-        std::fs::write(&temporary, bytes)?;
-        std::fs::rename(&temporary, path)?;
-        let file = std::fs::OpenOptions::new().append(true).open(path)?;
-        Ok(JournalFile {
-            path: path.to_owned(),
-            file,
-            appended: 0,
-        })
-    }
-
-    /// Appends lines written by [`Journaled::take_changes`].
-    pub(crate) fn append(&mut self, lines: &[u8], count: usize) -> std::io::Result<()> {
-        self.file.write_all(lines)?;
-        self.appended = self.appended.saturating_add(count);
-        Ok(())
-    }
-
-    /// Whether the lines after the snapshot now outweigh the `objects` it would hold.
-    pub(crate) fn wants_compaction(&self, objects: usize) -> bool {
-        self.appended > COMPACT_AFTER.max(objects.saturating_mul(2))
-    }
-
-    /// Replaces the file with `snapshot`.
-    pub(crate) fn compact(&mut self, snapshot: &Value) -> std::io::Result<()> {
-        *self = JournalFile::rewrite(&self.path, snapshot)?;
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,7 +507,7 @@ mod tests {
 
     fn records(bytes: &[u8]) -> Vec<Value> {
         let mut seen = Vec::new();
-        replay(bytes, |record| {
+        replay(bytes, |record, _| {
             seen.push(serde_json::to_value(record).expect("serialisable"));
         })
         .expect("readable");
@@ -245,17 +516,20 @@ mod tests {
 
     #[test]
     fn only_changed_objects_are_written_and_a_removal_is_a_record() {
-        let mut objects: Journaled<Value> =
-            HashMap::from([("a".to_owned(), json!(1)), ("b".to_owned(), json!(2))]).into();
+        let mut objects: Journaled<Value> = Journaled::new("things", Reader::default());
+        objects.insert("a".into(), json!(1));
+        objects.insert("b".into(), json!(2));
         let mut lines = Vec::new();
-        assert_eq!(objects.take_changes("things", &mut lines).expect("json"), 0);
+        assert_eq!(objects.take_changes(0, &mut lines).expect("json"), 2);
+        let mut lines = Vec::new();
+        assert_eq!(objects.take_changes(0, &mut lines).expect("json"), 0);
         objects.insert("c".into(), json!(3));
         if let Some(a) = objects.get_mut("a") {
             *a = json!(10);
         }
-        objects.remove("b");
+        assert!(objects.remove("b"));
         assert!(objects.get_mut("missing").is_none());
-        assert_eq!(objects.take_changes("things", &mut lines).expect("json"), 3);
+        assert_eq!(objects.take_changes(0, &mut lines).expect("json"), 3);
         let mut seen = records(&lines);
         seen.sort_by_key(|r| r["key"].as_str().unwrap_or_default().to_owned());
         assert_eq!(
@@ -266,8 +540,7 @@ mod tests {
                 json!({"record": "set", "collection": "things", "key": "c", "value": 3}),
             ]
         );
-        let mut again = Vec::new();
-        assert_eq!(objects.take_changes("things", &mut again).expect("json"), 0);
+        assert_eq!(objects.len(), 2);
     }
 
     #[test]
@@ -278,7 +551,7 @@ mod tests {
         assert_eq!(records(&torn_end).len(), 1);
         let mut torn_middle = b"{\"record\":\"se\n".to_vec();
         torn_middle.extend_from_slice(good);
-        assert!(replay(&torn_middle, |_| {}).is_err());
+        assert!(replay(&torn_middle, |_, _| {}).is_err());
         // A file from before the journal: one document of every object.
         assert_eq!(
             records(br#"{"base_url":"x","sessions":{}}"#),

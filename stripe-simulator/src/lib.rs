@@ -33,7 +33,10 @@ use tokio::task::JoinHandle;
 mod signing;
 mod transfers;
 
-use journal::{JournalFile, Journaled, Record, apply_change};
+use journal::{
+    JournalFile, JournalWriter, Journaled, Location, Reader, Record, Rewritable, apply_change,
+    write_collection,
+};
 use signing::sign;
 
 /// The API version stamped on the events the simulator sends (the version our client pins).
@@ -137,9 +140,11 @@ struct Saved {
 }
 
 /// Everything the simulator knows.
-#[derive(Default)]
 pub(crate) struct State {
     pub(crate) base_url: String,
+    /// The address the journal's objects were written under (hosted-page URLs move to
+    /// `base_url` when the journal is rewritten at start).
+    journal_base_url: String,
     pub(crate) sessions: Journaled<Value>,
     pub(crate) intents: Journaled<Value>,
     pub(crate) charges: Journaled<Value>,
@@ -175,7 +180,43 @@ pub(crate) struct State {
     pub(crate) disputes: HashMap<String, Value>,
 }
 
+impl Default for State {
+    fn default() -> Self {
+        State::with_reader(String::new(), Reader::default())
+    }
+}
+
 impl State {
+    /// An empty state at `base_url`, reading saved objects back through `reader`.
+    fn with_reader(base_url: String, reader: Reader) -> State {
+        State {
+            journal_base_url: base_url.clone(),
+            base_url,
+            sessions: Journaled::new("sessions", reader.clone()),
+            intents: Journaled::new("intents", reader.clone()),
+            charges: Journaled::new("charges", reader.clone()),
+            refunds: Journaled::new("refunds", reader.clone()),
+            transfers: Journaled::new("transfers", reader.clone()),
+            transfers_by: HashMap::new(),
+            accounts: Journaled::new("accounts", reader.clone()),
+            links: Journaled::new("links", reader.clone()),
+            idempotency: Journaled::new("idempotency", reader.clone()),
+            idempotency_order: VecDeque::new(),
+            faults: Vec::new(),
+            requests: Vec::new(),
+            duplicate_next: 0,
+            hold: false,
+            held: Vec::new(),
+            undelivered: Journaled::new("undelivered", reader),
+            next_sequence: 0,
+            outgoing: Vec::new(),
+            saved_through: 0,
+            deliveries: Vec::new(),
+            clock_offset: 0,
+            disputes: HashMap::new(),
+        }
+    }
+
     /// The simulator's clock (Unix seconds): the real time plus the offset tests advanced it by.
     pub(crate) fn clock(&self) -> i64 {
         now().saturating_add(self.clock_offset)
@@ -183,7 +224,7 @@ impl State {
 
     /// The request remembered under an idempotency key, unless Stripe would have forgotten it
     /// (older than 24 hours on the simulator's clock).
-    pub(crate) fn remembered(&self, key: &str) -> Option<Remembered> {
+    pub(crate) fn remembered(&mut self, key: &str) -> Option<Remembered> {
         let horizon = self.clock().saturating_sub(IDEMPOTENCY_WINDOW_SECONDS);
         self.idempotency
             .get(key)
@@ -228,29 +269,87 @@ impl State {
     }
 
     /// The transfers whose `field` (one of [`TRANSFER_INDEXES`]) is `value`, oldest first.
-    pub(crate) fn transfers_where<'a>(
-        &'a self,
-        field: &str,
-        value: &str,
-    ) -> impl Iterator<Item = &'a Value> + 'a {
-        self.transfers_by
+    pub(crate) fn transfers_where(&mut self, field: &str, value: &str) -> Vec<Value> {
+        let ids = self
+            .transfers_by
             .get(&format!("{field}:{value}"))
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.transfers.get(id))
+            .cloned()
+            .unwrap_or_default();
+        ids.iter()
+            .filter_map(|id| self.transfers.get(id).cloned())
+            .collect()
     }
 
-    /// Writes the changes since the last call as journal lines; returns how many.
-    fn take_changes(&mut self, lines: &mut Vec<u8>) -> serde_json::Result<usize> {
-        Ok(self.sessions.take_changes("sessions", lines)?
-            + self.intents.take_changes("intents", lines)?
-            + self.charges.take_changes("charges", lines)?
-            + self.refunds.take_changes("refunds", lines)?
-            + self.transfers.take_changes("transfers", lines)?
-            + self.accounts.take_changes("accounts", lines)?
-            + self.links.take_changes("links", lines)?
-            + self.idempotency.take_changes("idempotency", lines)?
-            + self.undelivered.take_changes("undelivered", lines)?)
+    /// Writes the changes since the last call as journal lines, to be appended at `start`;
+    /// returns how many.
+    fn take_changes(&mut self, start: u64, lines: &mut Vec<u8>) -> std::io::Result<usize> {
+        Ok(self.sessions.take_changes(start, lines)?
+            + self.intents.take_changes(start, lines)?
+            + self.charges.take_changes(start, lines)?
+            + self.refunds.take_changes(start, lines)?
+            + self.transfers.take_changes(start, lines)?
+            + self.accounts.take_changes(start, lines)?
+            + self.links.take_changes(start, lines)?
+            + self.idempotency.take_changes(start, lines)?
+            + self.undelivered.take_changes(start, lines)?)
+    }
+
+    /// Lets saved objects leave memory (undelivered events stay: they are few and resent).
+    fn evict(&mut self) {
+        self.sessions.evict();
+        self.intents.evict();
+        self.charges.evict();
+        self.refunds.evict();
+        self.transfers.evict();
+        self.accounts.evict();
+        self.links.evict();
+        self.idempotency.evict();
+    }
+
+    /// Takes over one line of a journal being read at start.
+    fn replayed(&mut self, collection: &str, key: String, value: Option<Value>, at: Location) {
+        match collection {
+            "sessions" => self.sessions.replayed(key, value, at, false),
+            "intents" => self.intents.replayed(key, value, at, false),
+            "charges" => self.charges.replayed(key, value, at, false),
+            "refunds" => self.refunds.replayed(key, value, at, false),
+            "transfers" => {
+                if let Some(transfer) = &value
+                    && !self.transfers.contains_key(&key)
+                {
+                    self.index_transfer(&key, transfer);
+                }
+                self.transfers.replayed(key, value, at, false);
+            }
+            "accounts" => self.accounts.replayed(key, value, at, false),
+            "links" => self.links.replayed(key, value, at, false),
+            "idempotency" => {
+                if let Some(at) = value.as_ref().and_then(|v| v["at"].as_i64()) {
+                    self.idempotency_order.push_back((at, key.clone()));
+                }
+                self.idempotency.replayed(key, value, at, false);
+            }
+            "undelivered" => self.undelivered.replayed(key, value, at, true),
+            other => {
+                tracing::warn!(
+                    collection = other,
+                    "an unknown collection in the simulator's journal"
+                );
+            }
+        }
+    }
+
+    /// After reading a journal: the order idempotency keys expire in and the next event number.
+    fn replay_done(&mut self) {
+        self.idempotency_order.make_contiguous().sort_unstable();
+        self.next_sequence = self
+            .undelivered
+            .all()
+            .iter()
+            .map(|pending| pending.sequence.saturating_add(1))
+            .max()
+            .unwrap_or(0)
+            .max(self.next_sequence);
     }
 
     /// How many objects a snapshot holds.
@@ -276,68 +375,69 @@ impl State {
         push_bounded(&mut self.deliveries, delivery);
     }
 
-    /// Every object, as a snapshot of the journal.
-    fn snapshot(&self) -> serde_json::Result<Value> {
-        serde_json::to_value(Saved {
-            base_url: self.base_url.clone(),
-            sessions: self.sessions.snapshot(),
-            intents: self.intents.snapshot(),
-            charges: self.charges.snapshot(),
-            refunds: self.refunds.snapshot(),
-            transfers: self.transfers.snapshot(),
-            accounts: self.accounts.snapshot(),
-            links: self.links.snapshot(),
-            idempotency: self.idempotency.snapshot(),
-            undelivered: self.undelivered.values().cloned().collect(),
-        })
-    }
-
-    /// Takes over saved objects; hosted-page URLs move to this run's address.
+    /// Takes over the objects of a file written by an earlier version (one snapshot of every
+    /// object).
     fn restore(&mut self, saved: Saved) {
-        let old_base = saved.base_url;
-        let new_base = self.base_url.clone();
-        let rebase = |mut objects: HashMap<String, Value>| {
-            for object in objects.values_mut() {
-                if let Some(url) = object["url"].as_str()
-                    && !old_base.is_empty()
-                    && url.starts_with(&old_base)
-                {
-                    object["url"] = json!(url.replacen(&old_base, &new_base, 1));
-                }
+        self.journal_base_url = saved.base_url;
+        let restore = |target: &mut Journaled<Value>, objects: HashMap<String, Value>| {
+            for (key, value) in objects {
+                target.restored(key, value);
             }
-            objects
         };
-        self.sessions = rebase(saved.sessions).into();
-        self.links = rebase(saved.links).into();
-        self.intents = saved.intents.into();
-        self.charges = saved.charges.into();
-        self.refunds = saved.refunds.into();
+        restore(&mut self.sessions, saved.sessions);
+        restore(&mut self.links, saved.links);
+        restore(&mut self.intents, saved.intents);
+        restore(&mut self.charges, saved.charges);
+        restore(&mut self.refunds, saved.refunds);
+        restore(&mut self.accounts, saved.accounts);
         let mut transfers: Vec<(String, Value)> = saved.transfers.into_iter().collect();
         transfers.sort_by_key(|(id, t)| (t["created"].as_i64(), id.clone()));
         for (id, transfer) in transfers {
-            self.add_transfer(id, transfer);
+            self.index_transfer(&id, &transfer);
+            self.transfers.restored(id, transfer);
         }
-        self.accounts = saved.accounts.into();
-        let mut remembered: Vec<(i64, String)> = saved
-            .idempotency
-            .iter()
-            .map(|(key, r)| (r.at, key.clone()))
-            .collect();
-        remembered.sort();
-        self.idempotency_order = remembered.into();
-        self.idempotency = saved.idempotency.into();
-        self.next_sequence = saved
-            .undelivered
-            .iter()
-            .map(|pending| pending.sequence.saturating_add(1))
-            .max()
-            .unwrap_or(0);
-        self.undelivered = saved
-            .undelivered
-            .into_iter()
-            .map(|pending| (event_id(&pending), pending))
-            .collect::<HashMap<_, _>>()
-            .into();
+        for (key, remembered) in saved.idempotency {
+            self.idempotency_order
+                .push_back((remembered.at, key.clone()));
+            self.idempotency.restored(key, remembered);
+        }
+        for pending in saved.undelivered {
+            self.undelivered.restored(event_id(&pending), pending);
+        }
+    }
+}
+
+impl Rewritable for State {
+    fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+
+    /// Every object; hosted checkout pages move to this run's address.
+    fn write_objects(&mut self, out: &mut JournalWriter) -> std::io::Result<usize> {
+        let (old_base, new_base) = (self.journal_base_url.clone(), self.base_url.clone());
+        let rebase = move |session: &mut Value| {
+            if let Some(url) = session["url"].as_str()
+                && !old_base.is_empty()
+                && url.starts_with(&old_base)
+            {
+                session["url"] = json!(url.replacen(&old_base, &new_base, 1));
+            }
+        };
+        let moved = self.journal_base_url != self.base_url;
+        let written = write_collection(
+            &mut self.sessions,
+            out,
+            moved.then_some(&rebase as &dyn Fn(&mut Value)),
+        )? + write_collection(&mut self.intents, out, None)?
+            + write_collection(&mut self.charges, out, None)?
+            + write_collection(&mut self.refunds, out, None)?
+            + write_collection(&mut self.transfers, out, None)?
+            + write_collection(&mut self.accounts, out, None)?
+            + write_collection(&mut self.links, out, None)?
+            + write_collection(&mut self.idempotency, out, None)?
+            + write_collection(&mut self.undelivered, out, None)?;
+        self.journal_base_url = self.base_url.clone();
+        Ok(written)
     }
 }
 
@@ -361,13 +461,16 @@ struct Storage {
     /// The open journal (`None` until [`Storage::begin`]); its lock serialises saves, so changes
     /// are written in the order they were taken.
     journal: Mutex<Option<JournalFile>>,
-    /// A save failed: the next one writes a whole snapshot.
+    /// Reads saved objects back (shared with the state's collections).
+    reader: Reader,
+    /// A save failed: the next one rewrites the whole journal.
     broken: std::sync::atomic::AtomicBool,
 }
 
 impl Storage {
-    /// Locks `path`'s lock file and reads the saved state, if any.
-    fn open(path: &Path) -> std::io::Result<(Storage, Option<Saved>)> {
+    /// Locks `path`'s lock file and reads the saved objects into `state` (the journal's index;
+    /// objects are read back when needed).
+    fn open(path: &Path, state: &mut State, reader: Reader) -> std::io::Result<Storage> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
@@ -378,33 +481,53 @@ impl Storage {
                 path.display()
             ))
         })?;
-        let saved = match std::fs::read(path) {
-            Ok(bytes) => Some(read_journal(&bytes).map_err(|e| {
-                std::io::Error::other(format!("{} is not readable: {e}", path.display()))
-            })?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(e),
+        let unreadable = |e: std::io::Error| {
+            std::io::Error::other(format!("{} is not readable: {e}", path.display()))
         };
-        Ok((
-            Storage {
-                path: path.to_owned(),
-                lock: Mutex::new(Some(lock)),
-                journal: Mutex::new(None),
-                broken: std::sync::atomic::AtomicBool::new(false),
-            },
-            saved,
-        ))
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                reader.set(File::open(path)?);
+                let mut failed = None;
+                journal::replay(&bytes, |record, at| match record {
+                    Record::Begin { base_url } => state.journal_base_url = base_url,
+                    Record::Snapshot { objects } => {
+                        match serde_json::from_value::<Saved>(objects) {
+                            Ok(saved) => state.restore(saved),
+                            Err(error) => failed = Some(std::io::Error::other(error)),
+                        }
+                    }
+                    Record::Set {
+                        collection,
+                        key,
+                        value,
+                    } => state.replayed(&collection, key, Some(value), at),
+                    Record::Remove { collection, key } => {
+                        state.replayed(&collection, key, None, at);
+                    }
+                })
+                .map_err(unreadable)?;
+                if let Some(error) = failed {
+                    return Err(unreadable(error));
+                }
+                state.replay_done();
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        Ok(Storage {
+            path: path.to_owned(),
+            lock: Mutex::new(Some(lock)),
+            journal: Mutex::new(None),
+            reader,
+            broken: std::sync::atomic::AtomicBool::new(false),
+        })
     }
 
-    /// Starts the journal with a snapshot of `state` (the restored objects, with this run's
-    /// address).
+    /// Rewrites the journal with `state`'s objects (at this run's address) and starts appending.
     fn begin(&self, state: &mut State) -> std::io::Result<()> {
-        // The snapshot holds every change so far.
-        state
-            .take_changes(&mut Vec::new())
-            .map_err(std::io::Error::other)?;
-        let snapshot = state.snapshot().map_err(std::io::Error::other)?;
-        *self.journal() = Some(JournalFile::rewrite(&self.path, &snapshot)?);
+        let journal = JournalFile::rewrite(&self.path, state, &self.reader)?;
+        state.evict();
+        *self.journal() = Some(journal);
         Ok(())
     }
 
@@ -424,7 +547,8 @@ impl Storage {
     }
 
     /// Appends what changed since the last save (or, after a failure or when the journal has
-    /// grown past its objects, writes a whole snapshot), unless released.
+    /// grown past its objects, rewrites it), unless released; then lets saved objects leave
+    /// memory.
     fn save(&self, state: &Mutex<State>) -> std::io::Result<()> {
         use std::sync::atomic::Ordering;
         let lock_state = || {
@@ -447,27 +571,22 @@ impl Storage {
         let (lines, count, through, objects) = {
             let mut state = lock_state();
             let mut lines = Vec::new();
-            let count = state
-                .take_changes(&mut lines)
-                .map_err(std::io::Error::other)?;
+            let count = state.take_changes(journal.end(), &mut lines)?;
             (lines, count, state.next_sequence, state.object_count())
         };
-        let appended = if count > 0 && !self.broken.load(Ordering::Acquire) {
-            journal.append(&lines, count)
-        } else {
-            Ok(())
-        };
-        if appended.is_err()
-            || self.broken.load(Ordering::Acquire)
-            || journal.wants_compaction(objects)
+        if count > 0
+            && !self.broken.load(Ordering::Acquire)
+            && journal.append(&lines, count).is_err()
         {
-            // The snapshot holds every change taken so far, written or not.
             self.broken.store(true, Ordering::Release);
-            let snapshot = lock_state().snapshot().map_err(std::io::Error::other)?;
-            journal.compact(&snapshot)?;
-            self.broken.store(false, Ordering::Release);
         }
         let mut state = lock_state();
+        if self.broken.load(Ordering::Acquire) || journal.wants_compaction(objects) {
+            // The rewrite holds every change taken so far, appended or not.
+            journal.compact(&mut *state, &self.reader)?;
+            self.broken.store(false, Ordering::Release);
+        }
+        state.evict();
         state.saved_through = state.saved_through.max(through);
         Ok(())
     }
@@ -486,7 +605,8 @@ pub fn read_state(path: &Path) -> std::io::Result<Value> {
 fn read_journal(bytes: &[u8]) -> std::io::Result<Saved> {
     let mut saved = Saved::default();
     let mut unreadable = None;
-    journal::replay(bytes, |record| match record {
+    journal::replay(bytes, |record, _| match record {
+        Record::Begin { base_url } => saved.base_url = base_url,
         Record::Snapshot { objects } => match serde_json::from_value(objects) {
             Ok(snapshot) => saved = snapshot,
             Err(error) => unreadable = Some(error),
@@ -601,16 +721,11 @@ impl Simulator {
             .and_then(|a| a.as_socket_addr().copied())
             .ok_or_else(|| std::io::Error::other("the simulator has no address"))?;
         let base_url = format!("http://{address}");
-        let mut state = State {
-            base_url: base_url.clone(),
-            ..State::default()
-        };
+        let reader = Reader::default();
+        let mut state = State::with_reader(base_url.clone(), reader.clone());
         let storage = match &config.state_file {
             Some(path) => {
-                let (storage, saved) = Storage::open(path)?;
-                if let Some(saved) = saved {
-                    state.restore(saved);
-                }
+                let storage = Storage::open(path, &mut state, reader)?;
                 storage.begin(&mut state)?;
                 Some(storage)
             }
@@ -646,7 +761,7 @@ impl Simulator {
         });
         tracing::info!(url = %base_url, "the Stripe simulator is listening (no real money moves)");
         let mut undelivered: Vec<PendingEvent> =
-            sim.state().undelivered.values().cloned().collect();
+            sim.state().undelivered.all().into_iter().cloned().collect();
         undelivered.sort_by_key(|pending| pending.sequence);
         if !undelivered.is_empty() {
             tracing::info!(
@@ -836,12 +951,20 @@ mod tests {
             .count()
     }
 
+    /// Opens the journal at `path` into a fresh state at `base_url`, as a start does.
+    fn open(path: &Path, base_url: &str) -> (Storage, Mutex<State>) {
+        let reader = Reader::default();
+        let mut state = State::with_reader(base_url.to_owned(), reader.clone());
+        let storage = Storage::open(path, &mut state, reader).expect("opens");
+        storage.begin(&mut state).expect("rewrites");
+        (storage, Mutex::new(state))
+    }
+
     #[test]
-    fn a_save_appends_only_what_changed_and_a_restart_reads_it_all_back() {
+    fn a_save_appends_only_what_changed_and_saved_objects_leave_memory() {
         let path = temporary_state_file();
-        let (storage, saved) = Storage::open(&path).expect("opens");
-        assert!(saved.is_none());
-        let state = Mutex::new(State::default());
+        let (storage, state) = open(&path, "http://sim:1");
+        assert_eq!(lines(&path), 1, "a new journal: its first line only");
         {
             let mut state = state.lock().expect("lock");
             for n in 0..100 {
@@ -849,53 +972,77 @@ mod tests {
                     .accounts
                     .insert(format!("acct_{n}"), json!({"id": format!("acct_{n}")}));
             }
+            state.sessions.insert(
+                "cs_1".into(),
+                json!({"id": "cs_1", "url": "http://sim:1/checkout/cs_1"}),
+            );
             state.add_transfer(
                 "tr_1".into(),
                 json!({"id": "tr_1", "amount": 900, "transfer_group": "order-1"}),
             );
         }
-        storage
-            .begin(&mut state.lock().expect("lock"))
-            .expect("snapshot");
-        assert_eq!(lines(&path), 1, "a snapshot of every object");
+        storage.save(&state).expect("saves");
+        assert_eq!(lines(&path), 1 + 102);
         {
             let mut state = state.lock().expect("lock");
-            if let Some(account) = state.accounts.get_mut("acct_7") {
-                account["charges_enabled"] = json!(true);
-            }
+            assert_eq!(state.accounts.len(), 100);
+            assert_eq!(
+                state.accounts.hot_len(),
+                0,
+                "saved objects are no longer in memory"
+            );
+            let account = state.accounts.get_mut("acct_7").expect("read back");
+            account["charges_enabled"] = json!(true);
             state.add_transfer(
                 "tr_2".into(),
                 json!({"id": "tr_2", "amount": 100, "transfer_group": "order-1"}),
             );
         }
         storage.save(&state).expect("saves");
-        assert_eq!(lines(&path), 3, "two changed objects, two lines");
+        assert_eq!(lines(&path), 1 + 102 + 2, "two changed objects, two lines");
         storage.save(&state).expect("saves");
-        assert_eq!(lines(&path), 3, "nothing changed, nothing written");
+        assert_eq!(
+            lines(&path),
+            1 + 102 + 2,
+            "nothing changed, nothing written"
+        );
         drop(storage);
 
-        let (_storage, saved) = Storage::open(&path).expect("opens again");
-        let mut restored = State::default();
-        restored.restore(saved.expect("saved"));
+        // The next run, on another port: everything is there, checkout pages moved.
+        let (_storage, state) = open(&path, "http://sim:2");
+        let mut restored = state.lock().expect("lock");
         assert_eq!(restored.accounts.len(), 100);
-        assert_eq!(restored.accounts["acct_7"]["charges_enabled"], true);
+        assert_eq!(
+            restored.accounts.get("acct_7").expect("kept")["charges_enabled"],
+            true
+        );
+        assert_eq!(
+            restored.sessions.get("cs_1").expect("kept")["url"],
+            "http://sim:2/checkout/cs_1"
+        );
         let group: Vec<i64> = restored
             .transfers_where("transfer_group", "order-1")
+            .iter()
             .map(|t| t["amount"].as_i64().unwrap_or(0))
             .collect();
-        assert_eq!(group.len(), 2, "the transfer index is rebuilt");
-        assert_eq!(group.iter().sum::<i64>(), 1000);
+        assert_eq!(
+            group,
+            [900, 100],
+            "the transfer index is rebuilt, oldest first"
+        );
+        drop(restored);
+        assert_eq!(
+            lines(&path),
+            1 + 103,
+            "a start rewrites one line per object"
+        );
         let _ = std::fs::remove_dir_all(path.parent().expect("folder"));
     }
 
     #[test]
-    fn a_journal_longer_than_its_objects_is_compacted_into_a_snapshot() {
+    fn a_journal_longer_than_its_objects_is_rewritten() {
         let path = temporary_state_file();
-        let (storage, _) = Storage::open(&path).expect("opens");
-        let state = Mutex::new(State::default());
-        storage
-            .begin(&mut state.lock().expect("lock"))
-            .expect("snapshot");
+        let (storage, state) = open(&path, "http://sim:1");
         for n in 0..=journal::COMPACT_AFTER {
             state
                 .lock()
@@ -913,6 +1060,34 @@ mod tests {
         assert_eq!(
             saved["accounts"]["acct_1"]["version"],
             journal::COMPACT_AFTER
+        );
+        assert_eq!(
+            state
+                .lock()
+                .expect("lock")
+                .accounts
+                .get("acct_1")
+                .expect("read back after the rewrite")["version"],
+            journal::COMPACT_AFTER
+        );
+        let _ = std::fs::remove_dir_all(path.parent().expect("folder"));
+    }
+
+    #[test]
+    fn a_file_of_an_earlier_version_is_taken_over() {
+        let path = temporary_state_file();
+        std::fs::create_dir_all(path.parent().expect("folder")).expect("folder");
+        std::fs::write(
+            &path,
+            br#"{"base_url":"http://old:1","sessions":{"cs_1":{"id":"cs_1","url":"http://old:1/checkout/cs_1"}},"intents":{},"charges":{},"refunds":{},"transfers":{},"accounts":{"acct_1":{"id":"acct_1"}},"links":{},"idempotency":{},"undelivered":[]}"#,
+        )
+        .expect("written");
+        let (_storage, state) = open(&path, "http://sim:9");
+        let mut state = state.lock().expect("lock");
+        assert!(state.accounts.contains_key("acct_1"));
+        assert_eq!(
+            state.sessions.get("cs_1").expect("kept")["url"],
+            "http://sim:9/checkout/cs_1"
         );
         let _ = std::fs::remove_dir_all(path.parent().expect("folder"));
     }

@@ -38,6 +38,7 @@ pub(crate) fn create_transfer(state: &mut State, params: &Params) -> Result<Valu
         let charge = state
             .charges
             .get(charge_id)
+            .cloned()
             .ok_or_else(|| missing("charge", charge_id))?;
         if charge["currency"].as_str() != Some(currency.as_str()) {
             return Err(invalid(
@@ -48,6 +49,7 @@ pub(crate) fn create_transfer(state: &mut State, params: &Params) -> Result<Valu
         }
         let already: i64 = state
             .transfers_where("source_transaction", charge_id)
+            .iter()
             .map(|t| t["amount"].as_i64().unwrap_or(0))
             .sum();
         if already + amount > charge["amount"].as_i64().unwrap_or(0) {
@@ -70,7 +72,7 @@ pub(crate) fn create_transfer(state: &mut State, params: &Params) -> Result<Valu
 
 /// `GET /v1/transfers`: newest first, filtered by `transfer_group` and `destination` when given,
 /// at most `limit` (default 10, at most 100).
-pub(crate) fn list_transfers(state: &State, params: &Params) -> Value {
+pub(crate) fn list_transfers(state: &mut State, params: &Params) -> Value {
     let group = param(params, "transfer_group");
     let destination = param(params, "destination");
     let limit = param(params, "limit")
@@ -78,12 +80,13 @@ pub(crate) fn list_transfers(state: &State, params: &Params) -> Value {
         .unwrap_or(10)
         .clamp(1, 100);
     // From an index when filtered (as the app always asks), else every transfer.
-    let candidates: Box<dyn Iterator<Item = &Value>> = match (group, destination) {
-        (Some(group), _) => Box::new(state.transfers_where("transfer_group", group)),
-        (None, Some(destination)) => Box::new(state.transfers_where("destination", destination)),
-        (None, None) => Box::new(state.transfers.values()),
+    let candidates: Vec<Value> = match (group, destination) {
+        (Some(group), _) => state.transfers_where("transfer_group", group),
+        (None, Some(destination)) => state.transfers_where("destination", destination),
+        (None, None) => state.transfers.all().into_iter().cloned().collect(),
     };
     let mut found: Vec<&Value> = candidates
+        .iter()
         .filter(|t| group.is_none_or(|g| t["transfer_group"].as_str() == Some(g)))
         .filter(|t| destination.is_none_or(|d| t["destination"].as_str() == Some(d)))
         .collect();

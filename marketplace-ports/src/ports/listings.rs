@@ -208,6 +208,13 @@ pub trait ProductStore: Send {
         &mut self,
         id: ProductId,
     ) -> Result<Option<ProductRecord>, StoreError>;
+    /// A listing by id, kept from changing for the rest of the transaction while others may keep
+    /// it too: a cart add checks the listing can be bought, and concurrent adds of one listing do
+    /// not wait for each other (a seller's edit waits for them, and they for it).
+    async fn get_product_for_share(
+        &mut self,
+        id: ProductId,
+    ) -> Result<Option<ProductRecord>, StoreError>;
     /// True when another listing of the seller already uses the slug.
     async fn slug_taken(
         &mut self,

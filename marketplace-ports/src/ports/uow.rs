@@ -10,7 +10,7 @@
 //! to register them. Reads that need no transaction go through [`Queries`] the same way.
 
 use std::any::{Any, TypeId, type_name};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -78,6 +78,8 @@ impl dyn Tx + '_ {
 #[derive(Default)]
 pub struct Stores {
     by_trait: HashMap<TypeId, Box<dyn Any + Send>>,
+    /// The traits reached through [`Stores::get`] so far.
+    used: HashSet<TypeId>,
 }
 
 impl Stores {
@@ -89,11 +91,18 @@ impl Stores {
         self
     }
 
+    /// Whether the store of `S` was reached in this unit of work (an adapter skips work at
+    /// commit that only stores it knows to write some tables could need).
+    pub fn was_used<S: ?Sized + 'static>(&self) -> bool {
+        self.used.contains(&TypeId::of::<Box<S>>())
+    }
+
     /// The implementation of `S`.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] when none was registered.
     pub fn get<S: ?Sized + 'static>(&mut self) -> Result<&mut S, StoreError> {
+        self.used.insert(TypeId::of::<Box<S>>());
         self.by_trait
             .get_mut(&TypeId::of::<Box<S>>())
             .and_then(|store| store.downcast_mut::<Box<S>>())
@@ -167,7 +176,9 @@ mod tests {
     #[test]
     fn stores_are_found_by_their_trait_and_keep_their_state() {
         let mut stores = Stores::default().with::<dyn Greeter>(Box::new(English(0)));
+        assert!(!stores.was_used::<dyn Greeter>(), "registered is not used");
         assert_eq!(stores.get::<dyn Greeter>().unwrap().greet(), "hello #1");
+        assert!(stores.was_used::<dyn Greeter>());
         assert_eq!(stores.get::<dyn Greeter>().unwrap().greet(), "hello #2");
         let missing = Stores::default().get::<dyn Greeter>().err().unwrap();
         assert!(matches!(missing, StoreError::Unavailable(m) if m.contains("Greeter")));

@@ -181,7 +181,7 @@ impl Carts {
             .ok_or(CartError::NotFound)?;
         let record = tx
             .products()?
-            .get_product_for_update(product)
+            .get_product_for_share(product)
             .await?
             .ok_or(CartError::NotFound)?;
         let quantity = cart_quantity(record.listing.kind, quantity)

@@ -59,6 +59,14 @@ impl ProductStore for MemProducts {
         Ok(s.products.get(&id).cloned())
     }
 
+    async fn get_product_for_share(
+        &mut self,
+        id: ProductId,
+    ) -> Result<Option<ProductRecord>, StoreError> {
+        let s = self.0.state("products.get_product_for_share")?;
+        Ok(s.products.get(&id).cloned())
+    }
+
     async fn slug_taken(
         &mut self,
         seller: UserId,
