@@ -190,6 +190,12 @@ async fn run_command(cli: Cli, config: Config) -> anyhow::Result<()> {
                     "demo-data onboards its sellers on the Stripe simulator; run it without STRIPE_SECRET_KEY"
                 );
             }
+            // Sample data: commits need not wait for the disk (a server crash loses at most its
+            // last moments, and a rerun seeds the sellers it does not find).
+            let config = crate::Config {
+                durable_commits: false,
+                ..config
+            };
             let backend = crate::connect_for_command(&config, true).await?;
             let simulator = backend
                 .simulator()

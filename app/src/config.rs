@@ -185,6 +185,9 @@ pub struct Config {
     pub trusted_proxies: adapter_http::client::TrustedProxies,
     /// `CATALOG_CACHE_MB`: memory for cached public catalogue answers, in bytes (0: no cache).
     pub catalog_cache_bytes: usize,
+    /// Commits wait for the server to flush them to disk (always, but for `demo-data`'s sample
+    /// data, which a rerun writes again).
+    pub durable_commits: bool,
 }
 
 /// The catalogue cache's memory when `CATALOG_CACHE_MB` is not set.
@@ -306,6 +309,7 @@ impl Config {
                     })?,
             }
             .saturating_mul(1024 * 1024),
+            durable_commits: true,
         })
     }
 

@@ -4,12 +4,13 @@
 //! is missing.
 
 use anyhow::{Context, anyhow};
+use futures_util::StreamExt as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use marketplace_domain::catalog::CategoryType;
 use marketplace_domain::catalog::ListingDraft;
 use marketplace_domain::catalog::ProductKind;
 use marketplace_domain::ids::{CategoryId, SessionId};
-use marketplace_ports::ports::{CategoryRecord, Crypto, Queries, UserRecord};
+use marketplace_ports::ports::{AccountQueries, CategoryRecord, Crypto, Queries, UserRecord};
 use marketplace_ports::use_cases::accounts::Register;
 use marketplace_ports::use_cases::catalog::NewCategory;
 use marketplace_ports::use_cases::listings::NewImage;
@@ -201,63 +202,25 @@ pub async fn create_demo_data(
             .progress_chars("=> "),
     );
     progress.set_message("listings");
-    let mut rng = Rng(0x00C0_FFEE);
-    let mut created_products = 0_u32;
     let per_seller = size.products.div_ceil(size.sellers.max(1));
-    for n in 1..=size.sellers {
-        let username = format!("demo-seller-{n:02}");
-        if accounts
-            .user_by_username(&username)
-            .await
-            .map_err(|e| anyhow!(e))?
-            .is_some()
-        {
-            // Existing seller: its listings were created before.
-            progress.inc(u64::from(
-                per_seller.min(size.products.saturating_sub(created_products)),
-            ));
-            created_products = created_products
-                .saturating_add(per_seller)
-                .min(size.products);
-            continue;
-        }
-        let signed_in = services
-            .registration
-            .register(Register {
-                username: username.clone(),
-                password: DEMO_SELLER_PASSWORD.to_owned(),
-                email: Some(format!("{username}@demo.homecraft3d.test")),
-                register_as_seller: true,
-            })
-            .await
-            .map_err(|e| anyhow!("registering {username}: {e}"))?;
-        let seller = actor_for(&signed_in.user);
-        let shop = SHOPS[usize::try_from(n - 1).unwrap_or(0) % SHOPS.len()];
-        services
-            .profiles
-            .update_profile(
-                &seller,
-                marketplace_domain::accounts::ProfileChanges {
-                    shop_name: Some(shop.to_owned()),
-                    ..Default::default()
-                },
+    let leaves = Leaves {
+        models: &model_leaves,
+        files: &file_leaves,
+    };
+    // Sellers are seeded side by side (each one's listings in turn), so the database commits
+    // them in groups; each seller's random choices depend on its number only, so the data is the
+    // same whatever the order they finish in.
+    let seeded: Vec<anyhow::Result<()>> = futures_util::stream::iter(1..=size.sellers)
+        .map(|n| {
+            let listings = per_seller.min(size.products.saturating_sub((n - 1) * per_seller));
+            seed_seller(
+                services, simulator, accounts, n, listings, leaves, &progress,
             )
-            .await
-            .map_err(|e| anyhow!("naming {username}'s shop: {e}"))?;
-        onboard(services, simulator, &seller)
-            .await
-            .with_context(|| format!("onboarding {username}"))?;
-        for _ in 0..per_seller {
-            if created_products >= size.products {
-                break;
-            }
-            create_listing(services, &seller, &mut rng, &model_leaves, &file_leaves)
-                .await
-                .with_context(|| format!("creating a listing for {username}"))?;
-            created_products = created_products.saturating_add(1);
-            progress.inc(1);
-        }
-    }
+        })
+        .buffer_unordered(SELLERS_AT_ONCE)
+        .collect()
+        .await;
+    seeded.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
     progress.finish_with_message("done");
     summary.push_str(&format!(
         "{} sellers (password {DEMO_SELLER_PASSWORD}), {} listings, {} categories\n",
@@ -266,6 +229,74 @@ pub async fn create_demo_data(
         categories.len()
     ));
     Ok(summary)
+}
+
+/// How many sellers are seeded at once.
+const SELLERS_AT_ONCE: usize = 16;
+
+/// The leaf categories listings go into.
+#[derive(Clone, Copy)]
+struct Leaves<'a> {
+    models: &'a [CategoryId],
+    files: &'a [CategoryId],
+}
+
+/// Registers seller `n` (unless a previous run did), names their shop, onboards them and creates
+/// their `listings`.
+async fn seed_seller(
+    services: &Services,
+    simulator: &Simulator,
+    accounts: &dyn AccountQueries,
+    n: u32,
+    listings: u32,
+    leaves: Leaves<'_>,
+    progress: &ProgressBar,
+) -> anyhow::Result<()> {
+    let username = format!("demo-seller-{n:02}");
+    if accounts
+        .user_by_username(&username)
+        .await
+        .map_err(|e| anyhow!(e))?
+        .is_some()
+    {
+        // Existing seller: its listings were created before.
+        progress.inc(u64::from(listings));
+        return Ok(());
+    }
+    let signed_in = services
+        .registration
+        .register(Register {
+            username: username.clone(),
+            password: DEMO_SELLER_PASSWORD.to_owned(),
+            email: Some(format!("{username}@demo.homecraft3d.test")),
+            register_as_seller: true,
+        })
+        .await
+        .map_err(|e| anyhow!("registering {username}: {e}"))?;
+    let seller = actor_for(&signed_in.user);
+    let shop = SHOPS[usize::try_from(n - 1).unwrap_or(0) % SHOPS.len()];
+    services
+        .profiles
+        .update_profile(
+            &seller,
+            marketplace_domain::accounts::ProfileChanges {
+                shop_name: Some(shop.to_owned()),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| anyhow!("naming {username}'s shop: {e}"))?;
+    onboard(services, simulator, &seller)
+        .await
+        .with_context(|| format!("onboarding {username}"))?;
+    let mut rng = Rng(0x00C0_FFEE ^ u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    for _ in 0..listings {
+        create_listing(services, &seller, &mut rng, leaves.models, leaves.files)
+            .await
+            .with_context(|| format!("creating a listing for {username}"))?;
+        progress.inc(1);
+    }
+    Ok(())
 }
 
 /// Onboards a seller the way a person would, with the simulator's onboarding page replaced by
@@ -361,6 +392,22 @@ async fn create_category(
         .map_err(|e| anyhow!("creating category {name}: {e}"))
 }
 
+/// The cover images listings get: 64 colours, each encoded once per run (encoding one per
+/// listing took a sixth of the seeding time).
+fn covers() -> &'static [Vec<u8>] {
+    static COVERS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+    COVERS.get_or_init(|| {
+        let mut rng = Rng(0x0C0F_FEE5);
+        (0..64)
+            .map(|_| {
+                let colour = [rng.below(200), rng.below(200), rng.below(200)]
+                    .map(|c| u8::try_from(c).unwrap_or(0));
+                banded_png(128, 96, colour)
+            })
+            .collect()
+    })
+}
+
 async fn create_listing(
     services: &Services,
     seller: &Actor,
@@ -410,8 +457,7 @@ async fn create_listing(
         .await
         .map_err(|e| anyhow!(e))?;
     let product = listing.view.product.id;
-    let colour =
-        [rng.below(200), rng.below(200), rng.below(200)].map(|c| u8::try_from(c).unwrap_or(0));
+    let cover = rng.pick(covers()).clone();
     services
         .listing_media
         .add_image(
@@ -420,7 +466,7 @@ async fn create_listing(
             NewImage {
                 file: UploadedFile {
                     file_name: "cover.png".to_owned(),
-                    bytes: banded_png(128, 96, colour),
+                    bytes: cover,
                 },
                 alt_text: Some(title.clone()),
                 is_primary: true,

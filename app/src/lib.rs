@@ -154,6 +154,11 @@ pub async fn connect(config: &Config, payments: Payments) -> anyhow::Result<Back
         }
     };
     let catalog = CatalogVersion::default();
+    let options = if config.durable_commits {
+        options
+    } else {
+        options.options([("synchronous_commit", "off")])
+    };
     let mut store = PgStore::connect(options, config.db_max_connections)
         .await
         .map_err(|e| anyhow!(e))
@@ -216,6 +221,12 @@ pub async fn connect(config: &Config, payments: Payments) -> anyhow::Result<Back
 /// # Errors
 /// As [`connect`].
 pub async fn connect_for_command(config: &Config, uses_payments: bool) -> anyhow::Result<Backend> {
+    // No HTTP server, so no catalogue cache to keep fresh (a serving instance hears the
+    // command's changes through the database).
+    let config = &Config {
+        catalog_cache_bytes: 0,
+        ..config.clone()
+    };
     let payments = if uses_payments {
         start_payments(config, config.bind).await?
     } else {

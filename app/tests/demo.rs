@@ -39,6 +39,7 @@ async fn demo_sellers_are_onboarded_on_the_simulator_and_a_rerun_adds_nothing() 
         trusted_proxies: Default::default(),
         allowed_return_origins: Vec::new(),
         catalog_cache_bytes: app::config::DEFAULT_CATALOG_CACHE_MB << 20,
+        durable_commits: true,
     };
     let size = DemoSize {
         sellers: 2,

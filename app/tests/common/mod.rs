@@ -20,5 +20,6 @@ pub fn config(database: PgConnectOptions) -> Config {
         trusted_proxies: Default::default(),
         allowed_return_origins: Vec::new(),
         catalog_cache_bytes: app::config::DEFAULT_CATALOG_CACHE_MB << 20,
+        durable_commits: true,
     }
 }

@@ -97,6 +97,7 @@ pub async fn spawn_app_with(
         trusted_proxies: Default::default(),
         allowed_return_origins: Vec::new(),
         catalog_cache_bytes: app::config::DEFAULT_CATALOG_CACHE_MB << 20,
+        durable_commits: true,
     };
     tweak(&mut config);
     // Boxed: the app's start-up future is too large for a test thread's stack in debug builds.
