@@ -44,6 +44,13 @@ pub enum Command {
         /// Number of listings spread over the sellers.
         #[arg(long, default_value_t = 300)]
         products: u32,
+        /// Paid orders guests place through the served app (with payouts, reviews and a few
+        /// refunds); each run adds this many.
+        #[arg(long, default_value_t = 0)]
+        orders: u32,
+        /// Views and clicks counted on the newest listings; each run adds this many.
+        #[arg(long, default_value_t = 0)]
+        engagement: u32,
     },
     /// Payout operations.
     Payouts {
@@ -181,9 +188,17 @@ async fn run_command(cli: Cli, config: Config) -> anyhow::Result<()> {
             println!("owner {} created (id {})", owner.username, owner.id);
             Ok(())
         }
-        Command::DemoData { sellers, products } => {
+        Command::DemoData {
+            sellers,
+            products,
+            orders,
+            engagement,
+        } => {
             if sellers == 0 || sellers > 1_000 || products > 100_000 {
                 bail!("--sellers must be 1..=1000 and --products at most 100000");
+            }
+            if orders > 1_000_000 || engagement > 10_000_000 {
+                bail!("--orders must be at most 1000000 and --engagement at most 10000000");
             }
             if !matches!(config.payments, PaymentsConfig::Simulator { .. }) {
                 bail!(
@@ -208,7 +223,17 @@ async fn run_command(cli: Cli, config: Config) -> anyhow::Result<()> {
             )
             .await;
             backend.shutdown().await;
-            print!("{}", result?);
+            let mut summary = result?;
+            if orders > 0 || engagement > 0 {
+                summary.push_str(
+                    &crate::demo_history::create_demo_history(
+                        config,
+                        crate::demo_history::HistorySize { orders, engagement },
+                    )
+                    .await?,
+                );
+            }
+            print!("{summary}");
             Ok(())
         }
         Command::Payouts {

@@ -142,6 +142,21 @@ impl Rng {
     }
 }
 
+/// The demo owner, to act as from the command line.
+///
+/// # Errors
+/// When the demo data has not been created (or storage fails).
+pub(crate) async fn demo_owner(queries: &Queries) -> anyhow::Result<Actor> {
+    let owner = queries
+        .accounts()
+        .map_err(|e| anyhow!(e))?
+        .user_by_username(DEMO_OWNER)
+        .await
+        .map_err(|e| anyhow!(e))?
+        .context("the demo owner does not exist")?;
+    Ok(actor_for(&owner))
+}
+
 fn actor_for(user: &UserRecord) -> Actor {
     // The command line is trusted: it acts as these users without a login session.
     Actor {

@@ -35,6 +35,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod demo;
+pub mod demo_history;
 mod png;
 pub mod telemetry;
 
@@ -335,6 +336,11 @@ impl Application {
     /// The use cases (for CLI commands and tests that need to arrange state).
     pub fn services(&self) -> &Services {
         &self.backend.services
+    }
+
+    /// Every feature's read queries (for commands that look things up).
+    pub fn queries(&self) -> Queries {
+        self.backend.queries()
     }
 
     /// The clock the use cases read (end-to-end tests move it forward).
