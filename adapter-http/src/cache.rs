@@ -47,6 +47,23 @@ enum CatalogRead {
     Other,
 }
 
+/// The query parameters catalogue reads take. A request with any other is answered but not kept,
+/// so made-up parameters cannot crowd useful answers out of the cache.
+const KNOWN_PARAMETERS: [&str; 6] = ["kind", "q", "category", "sort", "page", "per_page"];
+
+/// Whether every parameter of `query` is one catalogue reads take.
+fn known_parameters(query: Option<&str>) -> bool {
+    query.is_none_or(|query| {
+        query
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .all(|pair| {
+                let name = pair.split('=').next().unwrap_or_default();
+                KNOWN_PARAMETERS.contains(&name)
+            })
+    })
+}
+
 /// The session cookie's name as it appears in a `Cookie` header.
 const SESSION: &[u8] = crate::auth::SESSION_COOKIE.as_bytes();
 
@@ -60,6 +77,7 @@ fn catalog_read(request: &Request) -> Option<CatalogRead> {
     if request.method() != Method::GET
         || session_cookie
         || request.headers().contains_key(header::AUTHORIZATION)
+        || !known_parameters(request.uri().query())
     {
         return None;
     }
@@ -181,14 +199,12 @@ impl Store {
                 ..Entries::default()
             };
         }
-        // Over budget: let arbitrary answers go until this one fits.
-        while entries.bytes.saturating_add(size) > self.caching.budget_bytes {
-            let Some(victim) = entries.answers.keys().next().cloned() else {
-                break;
+        // Over budget: start again (the answers come back as they are asked for).
+        if entries.bytes.saturating_add(size) > self.caching.budget_bytes {
+            *entries = Entries {
+                version,
+                ..Entries::default()
             };
-            if let Some(gone) = entries.answers.remove(&victim) {
-                entries.bytes = entries.bytes.saturating_sub(gone.size(&victim));
-            }
         }
         if let Some(replaced) = entries.answers.insert(key.clone(), kept) {
             entries.bytes = entries.bytes.saturating_sub(replaced.size(&key));
@@ -306,7 +322,14 @@ mod tests {
             catalog_read(&get(&format!("/api/v1/products/{id}"))),
             Some(CatalogRead::Listing(ProductId::from_uuid(id)))
         );
+        assert_eq!(
+            catalog_read(&get(
+                "/api/v1/products?sort=new&page=2&per_page=5&kind=FILE&q=owl"
+            )),
+            Some(CatalogRead::Other)
+        );
         for path in [
+            "/api/v1/products?sort=new&flood=1",
             "/api/v1/cart",
             "/api/v1/products/not-an-id",
             "/api/v1/seller/products",
@@ -390,7 +413,7 @@ mod tests {
         store.put(v, "/b".into(), answer(b"0123456789"));
         let entries = store.entries.read().expect("lock");
         assert!(entries.bytes <= 20, "{} bytes", entries.bytes);
-        assert_eq!(entries.answers.len(), 1);
+        assert_eq!(entries.answers.len(), 1, "the cache started again");
         drop(entries);
         store.put(v, "/big".into(), answer(b"0123456789012345678901234"));
         assert!(store.get("/big").is_none(), "larger than the whole budget");

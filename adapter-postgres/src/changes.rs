@@ -16,6 +16,11 @@ const CATALOG_CHANNEL: &str = "catalog_changed";
 const WORK_CHANNEL: &str = "work_queued";
 /// How long to wait before listening again after the connection failed.
 const RECONNECT_DELAY: Duration = Duration::from_secs(1);
+/// A quiet connection is asked for a sign of life this often, so one that died without a word
+/// (a dropped network path) is noticed within about this long plus [`PING_TIMEOUT`].
+const QUIET_LIMIT: Duration = Duration::from_secs(15);
+/// How long a sign of life may take.
+const PING_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Listens on the pool's server for as long as the returned future runs: every catalogue change
 /// committed by any instance advances `catalog`, every queued job or mail wakes `work`'s waiters.
@@ -28,7 +33,21 @@ pub async fn follow_changes(pool: PgPool, catalog: CatalogVersion, work: Arc<Not
                 catalog.start_following();
                 work.notify_waiters();
                 loop {
-                    match listener.try_recv().await {
+                    let received = match tokio::time::timeout(QUIET_LIMIT, listener.try_recv())
+                        .await
+                    {
+                        Ok(received) => received,
+                        Err(_quiet) => {
+                            if alive(&mut listener).await {
+                                continue;
+                            }
+                            tracing::warn!(
+                                "the change feed's connection stopped answering; listening again"
+                            );
+                            break;
+                        }
+                    };
+                    match received {
                         Ok(Some(notification)) if notification.channel() == CATALOG_CHANNEL => {
                             catalog.advance();
                         }
@@ -53,6 +72,12 @@ pub async fn follow_changes(pool: PgPool, catalog: CatalogVersion, work: Arc<Not
         catalog.stop_following();
         tokio::time::sleep(RECONNECT_DELAY).await;
     }
+}
+
+/// Whether the listening connection still answers a query in time.
+async fn alive(listener: &mut PgListener) -> bool {
+    let ping = sqlx::query("select 1").execute(&mut *listener);
+    matches!(tokio::time::timeout(PING_TIMEOUT, ping).await, Ok(Ok(_)))
 }
 
 async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {

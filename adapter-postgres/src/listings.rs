@@ -517,13 +517,29 @@ impl ListingQueries for PgStore {
         filter: &ProductFilter,
         signal: ListingSignal,
     ) -> Result<bool, StoreError> {
-        let mut query = QueryBuilder::<Postgres>::new("select exists (select 1 from products p");
-        push_filter(&mut query, filter);
-        query.push(match signal {
-            ListingSignal::Reviewed => " and p.review_count > 0".to_owned(),
-            ListingSignal::Trending => format!(" and {TRENDING_SCORE} > 0"),
-        });
-        query.push(")");
+        let mut query = match signal {
+            // The best score among the matches, read from the top of the trending index: some
+            // listing has a positive score exactly when the best one does.
+            ListingSignal::Trending => {
+                let mut query = QueryBuilder::<Postgres>::new(format!(
+                    "select coalesce((select {TRENDING_SCORE} > 0 from products p"
+                ));
+                push_filter(&mut query, filter);
+                query
+                    .push(order_by(ListingOrder::Trending))
+                    .push(" limit 1), false)");
+                query
+            }
+            // Reviewed listings are few: the partial index products_reviewed_idx (migration
+            // 0023) holds only them.
+            ListingSignal::Reviewed => {
+                let mut query =
+                    QueryBuilder::<Postgres>::new("select exists (select 1 from products p");
+                push_filter(&mut query, filter);
+                query.push(" and p.review_count > 0)");
+                query
+            }
+        };
         query
             .build_query_scalar()
             .fetch_one(&self.pool)

@@ -28,6 +28,8 @@ use uuid::Uuid;
 
 /// How many shoppers check out at once.
 const SHOPPERS: usize = 16;
+/// How long the workers get to run what the history queued.
+const SETTLE_LIMIT: Duration = Duration::from_secs(30 * 60);
 /// How many listings the shoppers and visitors choose from (the newest paid ones).
 const SHOP_WINDOW: usize = 2_000;
 
@@ -64,6 +66,9 @@ struct Placed {
 /// # Errors
 /// As [`make_history`], or when the app cannot be served.
 pub async fn create_demo_history(config: Config, size: HistorySize) -> anyhow::Result<String> {
+    if config.jobs.workers == 0 {
+        bail!("demo history needs job workers to pay the sellers (JOB_WORKERS=0 is set)");
+    }
     let app = crate::build(Config {
         bind: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         ..config
@@ -98,6 +103,7 @@ async fn make_history(
 ) -> anyhow::Result<String> {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
         .pool_max_idle_per_host(SHOPPERS)
         .build()?;
     let listings = shop_window(&http, base).await?;
@@ -379,25 +385,40 @@ async fn engage(services: &Services, listings: &[Listing], events: u32) -> anyho
         .iter()
         .filter_map(|l| Uuid::parse_str(&l.id).ok().map(ProductId::from_uuid))
         .collect();
-    for n in 0..events {
+    let event = |n: u32| {
         let mixed = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         // Popularity falls off: the first listings of the window draw most of the traffic.
         let spread = usize::try_from((mixed >> 20) % ids.len() as u64).unwrap_or(0);
         let product = ids[spread * spread / ids.len().max(1)];
         let visitor = Visitor(format!("demo-visitor-{}", (mixed >> 40) % 50_000));
-        if n % 10 == 9 {
-            services
-                .engagement
-                .click(&visitor, product)
-                .await
-                .map_err(|e| anyhow!("counting a click: {e}"))?;
-        } else {
-            services.engagement.view_of_cached_page(&visitor, product);
+        (visitor, product, n % 10 == 9)
+    };
+    // In batches: views are counted at once, clicks (each checks its listing) several at a time.
+    for start in (0..events).step_by(10_000) {
+        let batch = start..events.min(start.saturating_add(10_000));
+        let mut clicks = Vec::new();
+        for n in batch.clone() {
+            let (visitor, product, click) = event(n);
+            if click {
+                clicks.push((visitor, product));
+            } else {
+                services.engagement.view_of_cached_page(&visitor, product);
+            }
         }
-        if n % 100_000 == 99_999 {
-            services.engagement.flush().await.map_err(|e| anyhow!(e))?;
-        }
-        progress.inc(1);
+        let counted: Vec<anyhow::Result<()>> = futures_util::stream::iter(clicks)
+            .map(|(visitor, product)| async move {
+                services
+                    .engagement
+                    .click(&visitor, product)
+                    .await
+                    .map_err(|e| anyhow!("counting a click: {e}"))
+            })
+            .buffer_unordered(SHOPPERS)
+            .collect()
+            .await;
+        counted.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
+        services.engagement.flush().await.map_err(|e| anyhow!(e))?;
+        progress.inc(u64::from(batch.end - batch.start));
     }
     progress.finish();
     services.engagement.flush().await.map_err(|e| anyhow!(e))?;
@@ -409,11 +430,18 @@ async fn engage(services: &Services, listings: &[Listing], events: u32) -> anyho
     Ok(())
 }
 
-/// Waits until the job workers have run everything the history queued (payouts, mail, refunds).
+/// Waits until the job workers have run everything the history queued (payouts, mail, refunds),
+/// for at most [`SETTLE_LIMIT`].
 async fn settle(services: &Services, owner: &Actor) -> anyhow::Result<()> {
     let progress = ProgressBar::new_spinner();
     progress.set_message("payouts and refunds");
+    let deadline = tokio::time::Instant::now() + SETTLE_LIMIT;
     loop {
+        if tokio::time::Instant::now() > deadline {
+            bail!(
+                "the job workers did not finish within {SETTLE_LIMIT:?}: see GET /api/v1/admin/jobs"
+            );
+        }
         let waiting = services
             .job_admin
             .jobs(owner, Some(JobStatus::Queued), PageRequest::first())

@@ -2,7 +2,7 @@
 //! counted per product per day, and the trending rank and analytics built from those daily counts.
 //! See docs/discovery.md.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use time::{Date, Duration, OffsetDateTime, UtcOffset};
 
@@ -40,10 +40,14 @@ const LONGEST_WINDOW: Duration = Duration::minutes(10);
 /// Remembers when each visitor last had each event counted on each product, so repeats inside
 /// the window are not counted again, without a write per request. Bounded: past `capacity`
 /// entries, expired ones are forgotten, and while it is still full new visitors' events are not
-/// counted (a flood of fresh visitor keys cannot inflate the counts or the memory).
+/// counted (a flood of fresh visitor keys cannot inflate the counts or the memory). Expired
+/// entries are found in the order they were counted, so a call costs the same however full it is.
 #[derive(Debug)]
 pub struct EngagementThrottle {
     last: HashMap<(String, ProductId, EngagementKind), OffsetDateTime>,
+    /// Per throttled kind, what was counted in the order it was counted (oldest first). An entry
+    /// whose time no longer matches `last` was counted again later and is only skipped.
+    counted: HashMap<EngagementKind, VecDeque<(String, ProductId, OffsetDateTime)>>,
     capacity: usize,
 }
 
@@ -52,6 +56,7 @@ impl EngagementThrottle {
     pub fn new(capacity: usize) -> Self {
         EngagementThrottle {
             last: HashMap::new(),
+            counted: HashMap::new(),
             capacity,
         }
     }
@@ -68,21 +73,37 @@ impl EngagementThrottle {
         let Some(window) = kind.throttle_window() else {
             return true;
         };
+        self.forget_expired(now);
         let key = (visitor.to_owned(), product, kind);
-        if let Some(last) = self.last.get(&key) {
-            if within(*last, window, now) {
-                return false;
-            }
-        } else if self.last.len() >= self.capacity {
-            self.last.retain(|(_, _, kind), at| {
-                within(*at, kind.throttle_window().unwrap_or(LONGEST_WINDOW), now)
-            });
-            if self.last.len() >= self.capacity {
-                return false;
-            }
+        match self.last.get(&key) {
+            Some(last) if within(*last, window, now) => return false,
+            Some(_) => {}
+            None if self.last.len() >= self.capacity => return false,
+            None => {}
         }
+        self.counted
+            .entry(kind)
+            .or_default()
+            .push_back((key.0.clone(), product, now));
         self.last.insert(key, now);
         true
+    }
+
+    /// Forgets the entries whose window has passed, oldest first (each is looked at once).
+    fn forget_expired(&mut self, now: OffsetDateTime) {
+        for (kind, queue) in &mut self.counted {
+            let window = kind.throttle_window().unwrap_or(LONGEST_WINDOW);
+            while let Some((visitor, product, at)) = queue.front() {
+                if within(*at, window, now) {
+                    break;
+                }
+                let key = (visitor.clone(), *product, *kind);
+                if self.last.get(&key) == Some(at) {
+                    self.last.remove(&key);
+                }
+                queue.pop_front();
+            }
+        }
     }
 
     /// How many entries it remembers.
@@ -379,6 +400,30 @@ mod tests {
         assert!(throttle.admit("c", product(1), EngagementKind::View, later));
         assert!(!throttle.admit("a", product(1), EngagementKind::View, later));
         assert_eq!(throttle.len(), 2);
+        // Ten minutes after its view, `a` is forgotten; counted again, it is remembered from
+        // then on (its first, expired entry does not take the new one away).
+        let much_later = at + Duration::minutes(10);
+        assert!(throttle.admit("a", product(1), EngagementKind::View, much_later));
+        assert!(!throttle.admit("c", product(1), EngagementKind::View, much_later));
+        assert!(!throttle.admit(
+            "a",
+            product(1),
+            EngagementKind::View,
+            much_later + Duration::minutes(9)
+        ));
+    }
+
+    #[test]
+    fn a_visitor_counted_again_after_the_window_stays_remembered_for_the_new_window() {
+        let mut throttle = EngagementThrottle::new(10);
+        let at = at(date(2026, 11, 30), 10, 0, 0, 0);
+        let p = product(1);
+        assert!(throttle.admit("v", p, EngagementKind::View, at));
+        assert!(throttle.admit("v", p, EngagementKind::View, at + Duration::minutes(10)));
+        // Twelve minutes in, the first entry is past its window and forgotten, the second not.
+        assert!(!throttle.admit("v", p, EngagementKind::View, at + Duration::minutes(12)));
+        assert_eq!(throttle.len(), 1);
+        assert!(throttle.admit("v", p, EngagementKind::View, at + Duration::minutes(20)));
     }
 
     #[test]

@@ -67,6 +67,9 @@ pub(crate) struct Journaled<V> {
     saved: HashMap<String, Location>,
     changed: HashSet<String>,
     reader: Reader,
+    /// Where a rewrite in progress put each object; they replace `saved` once the new file is in
+    /// place (a failed rewrite leaves `saved` pointing into the old file, which stays valid).
+    rewritten: Vec<(String, Location)>,
 }
 
 impl<V> Journaled<V> {
@@ -78,6 +81,7 @@ impl<V> Journaled<V> {
             saved: HashMap::new(),
             changed: HashSet::new(),
             reader,
+            rewritten: Vec::new(),
         }
     }
 
@@ -149,10 +153,14 @@ impl<V: DeserializeOwned> Journaled<V> {
         };
         let read = self.reader.line(at).and_then(|line| {
             match serde_json::from_slice::<Record>(&line).map_err(std::io::Error::other)? {
-                Record::Set { value, .. } => {
+                Record::Set {
+                    collection,
+                    key: found,
+                    value,
+                } if collection == self.collection && found == key => {
                     serde_json::from_value::<V>(value).map_err(std::io::Error::other)
                 }
-                _ => Err(std::io::Error::other("not an object's line")),
+                _ => Err(std::io::Error::other("the line there is not this object's")),
             }
         });
         match read {
@@ -261,15 +269,29 @@ impl<V: Serialize> Journaled<V> {
                 }
             };
             let at = out.line(&line)?;
-            self.saved.insert(key.clone(), at);
-            if cold {
-                // Read back only to be adjusted: it leaves memory again.
-                self.hot.remove(&key);
+            self.rewritten.push((key.clone(), at));
+            if cold && adjust.is_some() {
+                // Read back only to be adjusted: it stays in memory until the rewrite is in
+                // place (its old line does not have the adjustment).
+                self.changed.insert(key);
             }
             count += 1;
         }
-        self.changed.clear();
         Ok(count)
+    }
+
+    /// The rewrite is in place: objects are read from their new lines, and nothing waits to be
+    /// written.
+    pub(crate) fn rewrite_done(&mut self) {
+        for (key, at) in std::mem::take(&mut self.rewritten) {
+            self.saved.insert(key, at);
+        }
+        self.changed.clear();
+    }
+
+    /// The rewrite failed: objects stay where they were, changes still wait to be written.
+    pub(crate) fn rewrite_failed(&mut self) {
+        self.rewritten.clear();
     }
 }
 
@@ -403,12 +425,33 @@ pub(crate) trait Rewritable {
     fn base_url(&self) -> String;
     /// Writes every object's line.
     fn write_objects(&mut self, out: &mut JournalWriter) -> std::io::Result<usize>;
+    /// The new file is in place ([`Journaled::rewrite_done`] for every collection).
+    fn rewrite_done(&mut self);
+    /// The new file could not be put in place ([`Journaled::rewrite_failed`]).
+    fn rewrite_failed(&mut self);
 }
 
 impl JournalFile {
     /// Rewrites the file at `path` with every object of `objects` (aside, then renamed) and opens
     /// it for appending; `reader` reads the new file from now on.
     pub(crate) fn rewrite(
+        path: &Path,
+        objects: &mut dyn Rewritable,
+        reader: &Reader,
+    ) -> std::io::Result<JournalFile> {
+        match JournalFile::write_aside(path, objects, reader) {
+            Ok(journal) => {
+                objects.rewrite_done();
+                Ok(journal)
+            }
+            Err(error) => {
+                objects.rewrite_failed();
+                Err(error)
+            }
+        }
+    }
+
+    fn write_aside(
         path: &Path,
         objects: &mut dyn Rewritable,
         reader: &Reader,
@@ -431,9 +474,10 @@ impl JournalFile {
             written,
         } = out;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        let reopened = File::open(&temporary)?;
+        let file = std::fs::OpenOptions::new().append(true).open(&temporary)?;
         std::fs::rename(&temporary, path)?;
-        reader.set(File::open(path)?);
-        let file = std::fs::OpenOptions::new().append(true).open(path)?;
+        reader.set(reopened);
         Ok(JournalFile {
             path: path.to_owned(),
             file,

@@ -139,6 +139,21 @@ struct Saved {
     undelivered: Vec<PendingEvent>,
 }
 
+/// Calls `$method()` on every saved collection of a [`State`].
+macro_rules! each_collection {
+    ($state:expr, $method:ident) => {{
+        $state.sessions.$method();
+        $state.intents.$method();
+        $state.charges.$method();
+        $state.refunds.$method();
+        $state.transfers.$method();
+        $state.accounts.$method();
+        $state.links.$method();
+        $state.idempotency.$method();
+        $state.undelivered.$method();
+    }};
+}
+
 /// Everything the simulator knows.
 pub(crate) struct State {
     pub(crate) base_url: String,
@@ -436,8 +451,16 @@ impl Rewritable for State {
             + write_collection(&mut self.links, out, None)?
             + write_collection(&mut self.idempotency, out, None)?
             + write_collection(&mut self.undelivered, out, None)?;
-        self.journal_base_url = self.base_url.clone();
         Ok(written)
+    }
+
+    fn rewrite_done(&mut self) {
+        each_collection!(self, rewrite_done);
+        self.journal_base_url = self.base_url.clone();
+    }
+
+    fn rewrite_failed(&mut self) {
+        each_collection!(self, rewrite_failed);
     }
 }
 
@@ -1070,6 +1093,61 @@ mod tests {
                 .expect("read back after the rewrite")["version"],
             journal::COMPACT_AFTER
         );
+        let _ = std::fs::remove_dir_all(path.parent().expect("folder"));
+    }
+
+    #[test]
+    fn a_rewrite_that_fails_leaves_every_object_readable_where_it_was() {
+        let path = temporary_state_file();
+        let (storage, state) = open(&path, "http://sim:1");
+        for n in 0..10 {
+            state
+                .lock()
+                .expect("lock")
+                .accounts
+                .insert(format!("acct_{n}"), json!({"id": format!("acct_{n}")}));
+        }
+        storage.save(&state).expect("saves");
+        // The rewrite writes every object aside, then cannot put the file in place (a
+        // directory took the journal's name).
+        std::fs::remove_file(&path).expect("unlinked (still open)");
+        std::fs::create_dir_all(&path).expect("in the way");
+        std::fs::write(path.join("keep"), b"").expect("not empty");
+        let mut journal = storage.journal();
+        let mut guard = state.lock().expect("lock");
+        assert!(
+            journal
+                .as_mut()
+                .expect("open")
+                .compact(&mut *guard, &storage.reader)
+                .is_err()
+        );
+        for n in [0, 7, 9] {
+            let id = format!("acct_{n}");
+            assert_eq!(
+                guard
+                    .accounts
+                    .get(&id)
+                    .expect("still read from the old file")["id"],
+                id.as_str()
+            );
+        }
+        guard.evict();
+        std::fs::remove_dir_all(&path).expect("out of the way");
+        journal
+            .as_mut()
+            .expect("open")
+            .compact(&mut *guard, &storage.reader)
+            .expect("rewritten");
+        guard.evict();
+        assert_eq!(
+            guard.accounts.get("acct_3").expect("read back")["id"],
+            "acct_3"
+        );
+        drop((guard, journal));
+        drop(storage);
+        let saved = read_state(&path).expect("readable");
+        assert_eq!(saved["accounts"].as_object().map(|a| a.len()), Some(10));
         let _ = std::fs::remove_dir_all(path.parent().expect("folder"));
     }
 
