@@ -307,7 +307,11 @@ impl ListingQueries for MemoryStore {
         page: PageRequest,
     ) -> Result<Page<ProductListRow>, StoreError> {
         let s = self.read("listings.list_products")?;
-        Ok(page_of(ordered_rows(&s, filter), page))
+        let mut found = page_of(ordered_rows(&s, filter), page);
+        if filter.text.is_some() {
+            found.total = found.total.min(crate::ports::SEARCH_TOTAL_CAP);
+        }
+        Ok(found)
     }
 
     async fn first_products(
