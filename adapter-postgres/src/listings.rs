@@ -6,8 +6,8 @@ use marketplace_domain::ids::{AssetId, ProductId, ProductImageId, UserId};
 use marketplace_domain::pagination::{Page, PageRequest};
 use marketplace_ports::ports::{
     AssetRecord, ListingCounts, ListingOrder, ListingQueries, ListingSignal, ProductDetailRow,
-    ProductFilter, ProductImageRecord, ProductListRow, ProductRecord, ProductStore,
-    SEARCH_TOTAL_CAP, StoreError, TrendingMark,
+    ProductFilter, ProductImageRecord, ProductListRow, ProductRecord, ProductStore, StoreError,
+    TrendingMark,
 };
 use sqlx::{Postgres, QueryBuilder};
 use time::OffsetDateTime;
@@ -433,8 +433,7 @@ fn order_by(order: ListingOrder) -> String {
 impl PgStore {
     /// How many listings match `filter`. Public lists by kind and category read the counts the
     /// listings' own writes keep (`active_listing_counts`: a few rows whatever the catalogue's
-    /// size); text searches count their matches up to `SEARCH_TOTAL_CAP`; sellers' own lists and
-    /// the owners' picks count theirs.
+    /// size); text searches, sellers' own lists and the owners' picks count their matches.
     async fn matching_total(&self, filter: &ProductFilter) -> Result<i64, StoreError> {
         let counted_on_write = !filter.include_inactive
             && filter.text.is_none()
@@ -447,17 +446,6 @@ impl PgStore {
                 "select coalesce(sum(n.listings), 0)::int8 from active_listing_counts n where true",
             );
             push_kind_and_categories(&mut count, "n", filter);
-            count
-        } else if filter.text.is_some() {
-            // Matches counted up to the cap (see SEARCH_TOTAL_CAP): the trigram index finds the
-            // candidates, and at most that many rows are read to confirm them.
-            let mut count =
-                QueryBuilder::<Postgres>::new("select count(*) from (select 1 from products p");
-            push_filter(&mut count, filter);
-            count
-                .push(" limit ")
-                .push_bind(i64::try_from(SEARCH_TOTAL_CAP).unwrap_or(i64::MAX))
-                .push(") matching");
             count
         } else {
             let mut count = QueryBuilder::<Postgres>::new("select count(*) from products p");

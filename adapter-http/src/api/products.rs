@@ -54,8 +54,7 @@ pub struct ProductListDto {
     pub page: u32,
     /// Rows per page.
     pub per_page: u32,
-    /// Matching listings over all pages; with `q`, counted up to 1,000 (a total of 1,000 means
-    /// "1,000 or more": later pages still list every match).
+    /// Matching listings over all pages.
     pub total: u64,
     /// `sort=trending` and no matching listing has any activity or rating yet: the order is
     /// newest first.

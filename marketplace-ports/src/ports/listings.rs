@@ -256,16 +256,10 @@ pub trait ProductMediaStore: Send {
     ) -> Result<Option<AssetRecord>, StoreError>;
 }
 
-/// The most matches a text search counts: its page's `total` is the number of matches up to
-/// this, and this when there are more (counting every match of a common word would cost as much
-/// as the catalogue is large). Lists without text are counted exactly.
-pub const SEARCH_TOTAL_CAP: u64 = 1_000;
-
 /// Listing reads.
 #[async_trait]
 pub trait ListingQueries: Send + Sync {
-    /// Listings matching a filter, in the filter's order, one page; with `text`, the total is
-    /// counted up to [`SEARCH_TOTAL_CAP`].
+    /// Listings matching a filter, in the filter's order, one page.
     async fn list_products(
         &self,
         filter: &ProductFilter,

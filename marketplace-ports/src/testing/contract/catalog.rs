@@ -416,44 +416,6 @@ pub async fn list_totals_follow_every_change_of_a_listing(s: Subject) {
     );
 }
 
-/// A text search counts its matches up to the cap: past it the total says "the cap" (and pages
-/// still reach every match); a search with fewer matches is counted exactly.
-pub async fn a_search_counts_its_matches_up_to_the_cap(s: Subject) {
-    let seller = seed_user(&s, "maker", seller_roles()).await;
-    let minis = seed_category(&s, CategoryType::Model, "minis").await;
-    let over = crate::ports::SEARCH_TOTAL_CAP + 1;
-    for n in 0..over {
-        let mut owl = product(seller, minis, ProductKind::Model, &format!("Owl {n}"), 1);
-        owl.listing.description = "A small owl".into();
-        seed_product(&s, &owl).await;
-    }
-    seed_product(&s, &product(seller, minis, ProductKind::Model, "Fox", 2)).await;
-    let listings = s.queries.listings().unwrap();
-    let search = |text: &str| ProductFilter {
-        text: Some(text.into()),
-        ..ProductFilter::default()
-    };
-    let owls = listings
-        .list_products(
-            &search("owl"),
-            PageRequest::parse(Some(51), Some(20)).unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(owls.total, crate::ports::SEARCH_TOTAL_CAP, "capped");
-    assert_eq!(owls.items.len(), 1, "the last match is still on its page");
-    let fox = listings
-        .list_products(&search("fox"), PageRequest::first())
-        .await
-        .unwrap();
-    assert_eq!(fox.total, 1);
-    let everything = listings
-        .list_products(&ProductFilter::default(), PageRequest::first())
-        .await
-        .unwrap();
-    assert_eq!(everything.total, over + 1, "lists without text are exact");
-}
-
 /// A listing's detail: the seller's public facts (with their Connect status), the category name,
 /// images in order with the primary first in lists, and files.
 pub async fn a_listing_detail_has_its_seller_images_and_files(s: Subject) {

@@ -307,11 +307,7 @@ impl ListingQueries for MemoryStore {
         page: PageRequest,
     ) -> Result<Page<ProductListRow>, StoreError> {
         let s = self.read("listings.list_products")?;
-        let mut found = page_of(ordered_rows(&s, filter), page);
-        if filter.text.is_some() {
-            found.total = found.total.min(crate::ports::SEARCH_TOTAL_CAP);
-        }
-        Ok(found)
+        Ok(page_of(ordered_rows(&s, filter), page))
     }
 
     async fn first_products(
