@@ -19,6 +19,8 @@ pub struct Served<K>(FileResponse, PhantomData<K>);
 pub trait ServedTypes: Send {
     /// Every content type, each once.
     fn content_types() -> Vec<&'static str>;
+    /// Whether a client's copy is revalidated (`If-None-Match` → `304 Not Modified`).
+    const REVALIDATED: bool;
 }
 
 /// Images (listing images, avatars).
@@ -28,6 +30,7 @@ impl ServedTypes for Images {
     fn content_types() -> Vec<&'static str> {
         ImageFormat::ALL.map(ImageFormat::content_type).to_vec()
     }
+    const REVALIDATED: bool = true;
 }
 
 /// Digital 3D files.
@@ -37,11 +40,15 @@ impl ServedTypes for Assets {
     fn content_types() -> Vec<&'static str> {
         asset_content_types()
     }
+    // Downloads are counted and limited: each one is served in full.
+    const REVALIDATED: bool = false;
 }
 
 impl<K: ServedTypes> ApiResponse for Served<K> {
     fn meta() -> MetaResponses {
         let mut meta = FileResponse::meta();
+        meta.responses
+            .retain(|response| K::REVALIDATED || response.status != Some(304));
         for response in &mut meta.responses {
             if let Some(schema) = response.content.first().map(|media| media.schema.clone()) {
                 response.content = K::content_types()
@@ -79,6 +86,13 @@ pub enum FileResponse {
         #[oai(header = "Cache-Control")] String,
         #[oai(header = "Content-Disposition")] Option<String>,
         #[oai(header = "X-Content-Type-Options")] String,
+        #[oai(header = "ETag")] Option<String>,
+    ),
+    /// The copy the client holds is current (its `If-None-Match` names this file).
+    #[oai(status = 304)]
+    NotModified(
+        #[oai(header = "ETag")] String,
+        #[oai(header = "Cache-Control")] String,
     ),
 }
 
@@ -89,6 +103,35 @@ pub fn stream_file<K>(
     download_name: Option<&str>,
     cache: &str,
 ) -> Served<K> {
+    Served(stream(files, meta, download_name, cache, None), PhantomData)
+}
+
+/// Serves an image, revalidated by its blob's id: a blob's bytes never change (a new image or
+/// avatar is a new blob), so the id names the bytes for good. `304 Not Modified` when
+/// `if_none_match` names it, else the bytes with that `ETag`.
+pub fn serve_image(
+    files: FileServing,
+    meta: BlobMeta,
+    if_none_match: Option<&str>,
+    cache: &str,
+) -> Served<Images> {
+    let etag = format!("\"{}\"", meta.id.get());
+    if if_none_match.is_some_and(|tags| crate::cache::names_etag(tags, &etag)) {
+        return Served(
+            FileResponse::NotModified(etag, cache.to_owned()),
+            PhantomData,
+        );
+    }
+    Served(stream(files, meta, None, cache, Some(etag)), PhantomData)
+}
+
+fn stream(
+    files: FileServing,
+    meta: BlobMeta,
+    download_name: Option<&str>,
+    cache: &str,
+    etag: Option<String>,
+) -> FileResponse {
     let blob = meta.id;
     let chunks = meta.chunk_count;
     let stream = futures_util::stream::try_unfold(0_i32, move |seq| {
@@ -107,15 +150,13 @@ pub fn stream_file<K>(
         }
     });
     let disposition = download_name.map(|name| format!("attachment; filename=\"{name}\""));
-    Served(
-        FileResponse::Ok(
-            Binary(Body::from_bytes_stream(stream)),
-            meta.content_type,
-            meta.size_bytes,
-            cache.to_owned(),
-            disposition,
-            "nosniff".to_owned(),
-        ),
-        PhantomData,
+    FileResponse::Ok(
+        Binary(Body::from_bytes_stream(stream)),
+        meta.content_type,
+        meta.size_bytes,
+        cache.to_owned(),
+        disposition,
+        "nosniff".to_owned(),
+        etag,
     )
 }

@@ -8,7 +8,7 @@ use marketplace_ports::use_cases::Services;
 use marketplace_ports::use_cases::accounts::{Login, Register, SignedIn};
 use poem::Request;
 use poem::web::cookie::{Cookie, CookieJar, SameSite};
-use poem_openapi::param::Path;
+use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
 use poem_openapi::types::multipart::Upload;
 use poem_openapi::{ApiResponse, Multipart, Object, OpenApi};
@@ -22,7 +22,7 @@ use super::cart::{CART_COOKIE, CartToken};
 use crate::auth::{Auth, CSRF_COOKIE, SESSION_COOKIE};
 use crate::dto::UserDto;
 use crate::error::ApiResult;
-use crate::files::{Images, Served, stream_file};
+use crate::files::{Images, Served, serve_image};
 use crate::json::JsonBody;
 use crate::{HttpConfig, read_upload};
 
@@ -402,18 +402,23 @@ impl AccountsApi {
         Ok(NoContent::Done)
     }
 
-    /// A user's avatar image.
+    /// A user's avatar image (kept five minutes, then revalidated: `If-None-Match` with its
+    /// `ETag` gets `304 Not Modified` until the avatar changes).
     #[oai(path = "/users/:user_id/avatar", method = "get")]
-    async fn avatar(&self, user_id: Path<Uuid>) -> ApiResult<Served<Images>> {
+    async fn avatar(
+        &self,
+        user_id: Path<Uuid>,
+        #[oai(name = "If-None-Match")] if_none_match: Header<Option<String>>,
+    ) -> ApiResult<Served<Images>> {
         let meta = self
             .services
             .files
             .avatar(UserId::from_uuid(user_id.0))
             .await?;
-        Ok(stream_file(
+        Ok(serve_image(
             self.services.files.clone(),
             meta,
-            None,
+            if_none_match.0.as_deref(),
             "public, max-age=300",
         ))
     }

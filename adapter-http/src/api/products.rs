@@ -5,7 +5,7 @@ use marketplace_domain::ids::{CategoryId, ProductId, ProductImageId};
 use marketplace_domain::money::Currency;
 use marketplace_ports::use_cases::Services;
 use marketplace_ports::use_cases::listings::{ProductQuery, ProductSort, ProductView};
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use crate::dto::{
     PageDto, ProductDetailDto, ProductDto, page_request, product_detail_dto, product_dto,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::files::{Images, Served, stream_file};
+use crate::files::{Images, Served, serve_image};
 use crate::params::{AnyCaseKind, PageNumber, PerPage, Text};
 
 /// Public listings.
@@ -178,9 +178,15 @@ impl ProductsApi {
         Ok(Json(product_detail_dto(detail, self.currency)))
     }
 
-    /// An image's bytes.
+    /// An image's bytes, cached for a year: an image never changes under its id. Its `ETag`
+    /// names its bytes; `If-None-Match` with it gets `304 Not Modified`.
     #[oai(path = "/products/:id/images/:image_id", method = "get")]
-    async fn image(&self, id: Path<Uuid>, image_id: Path<Uuid>) -> ApiResult<Served<Images>> {
+    async fn image(
+        &self,
+        id: Path<Uuid>,
+        image_id: Path<Uuid>,
+        #[oai(name = "If-None-Match")] if_none_match: Header<Option<String>>,
+    ) -> ApiResult<Served<Images>> {
         let meta = self
             .services
             .files
@@ -189,11 +195,11 @@ impl ProductsApi {
                 ProductImageId::from_uuid(image_id.0),
             )
             .await?;
-        Ok(stream_file(
+        Ok(serve_image(
             self.services.files.clone(),
             meta,
-            None,
-            "public, max-age=86400, immutable",
+            if_none_match.0.as_deref(),
+            "public, max-age=31536000, immutable",
         ))
     }
 }

@@ -3,11 +3,11 @@
 //! requests pass by it, and views of cached pages still count.
 
 use adapter_postgres::testing::{execute, query_i64};
-use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH, VARY};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, eventually, expect_json, spawn_app, titles};
+use crate::helpers::{TestApp, eventually, expect_json, png_bytes, spawn_app, titles};
 
 /// An anonymous GET, with `If-None-Match` when given.
 async fn get(app: &TestApp, path: &str, etag: Option<&str>) -> reqwest::Response {
@@ -172,4 +172,73 @@ async fn views_of_cached_pages_count_once_per_visitor() {
     let views = "select coalesce(sum(views), 0)::int8 from product_daily_stats";
     // Three cart visitors and the anonymous address: four.
     assert_eq!(query_i64(&app.db, views).await, 4);
+}
+
+#[tokio::test]
+async fn images_are_kept_a_year_and_avatars_revalidate_until_they_change() {
+    let app = spawn_app().await;
+    let models = app.category("MODEL", "Homeware", None).await;
+    let seller = app.ready_seller("potter").await;
+    let vase = app.model_listing(&seller, &models, "Vase").await;
+    let image = expect_json(
+        app.upload(
+            &format!("/api/v1/seller/products/{vase}/images"),
+            &seller.token,
+            "a.png",
+            png_bytes(),
+            &[("alt_text", "front")],
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let url = image["url"].as_str().unwrap().to_owned();
+    let first = get(&app, &url, None).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(
+        first.headers()[CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    let etag = etag_of(&first);
+    assert_eq!(first.bytes().await.unwrap().to_vec(), png_bytes());
+    let again = get(&app, &url, Some(&etag)).await;
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(etag_of(&again), etag);
+    assert!(again.bytes().await.unwrap().is_empty());
+    assert_eq!(
+        get(&app, &url, Some("\"something else\"")).await.status(),
+        StatusCode::OK
+    );
+
+    // An avatar keeps its URL when it changes: the old tag stops matching.
+    let avatar_of = |bytes: Vec<u8>| {
+        let app = &app;
+        let token = seller.token.clone();
+        async move {
+            let uploaded = app
+                .upload_with(
+                    Method::PUT,
+                    "/api/v1/me/avatar",
+                    &token,
+                    "me.png",
+                    bytes,
+                    &[],
+                )
+                .await;
+            expect_json(uploaded, StatusCode::OK).await["avatar_url"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let avatar = avatar_of(png_bytes()).await;
+    let before = etag_of(&get(&app, &avatar, None).await);
+    assert_eq!(
+        get(&app, &avatar, Some(&before)).await.status(),
+        StatusCode::NOT_MODIFIED
+    );
+    avatar_of(png_bytes()).await;
+    let after = get(&app, &avatar, Some(&before)).await;
+    assert_eq!(after.status(), StatusCode::OK, "a new avatar is a new tag");
+    assert_ne!(etag_of(&after), before);
 }
