@@ -231,10 +231,10 @@ impl<V: Serialize> Journaled<V> {
         Ok(count)
     }
 
-    /// Writes every object as one line to `out` (a rewrite of the journal), noting the new
-    /// locations; objects only in the old file are copied without being parsed, unless `adjust`
-    /// has to change them.
-    fn write_all(
+    /// Writes every object as one line to `out` (a rewrite of the journal), noting where each
+    /// went (used from [`Self::rewrite_done`], once the new file is in place); objects only in
+    /// the old file are copied without being parsed, unless `adjust` has to change them.
+    pub(crate) fn write_all(
         &mut self,
         out: &mut JournalWriter,
         adjust: Option<&dyn Fn(&mut V)>,
@@ -390,7 +390,6 @@ impl<V: DeserializeOwned> Journaled<V> {
 
 /// A journal file being rewritten: lines go to a file beside it, which then replaces it.
 pub(crate) struct JournalWriter {
-    temporary: PathBuf,
     out: BufWriter<File>,
     written: u64,
 }
@@ -458,7 +457,6 @@ impl JournalFile {
     ) -> std::io::Result<JournalFile> {
         let temporary = path.with_extension("tmp");
         let mut out = JournalWriter {
-            temporary: temporary.clone(),
             out: BufWriter::new(File::create(&temporary)?),
             written: 0,
         };
@@ -468,11 +466,7 @@ impl JournalFile {
         .map_err(std::io::Error::other)?;
         out.line(&begin)?;
         objects.write_objects(&mut out)?;
-        let JournalWriter {
-            temporary,
-            out,
-            written,
-        } = out;
+        let JournalWriter { out, written } = out;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         let reopened = File::open(&temporary)?;
         let file = std::fs::OpenOptions::new().append(true).open(&temporary)?;
@@ -513,15 +507,6 @@ impl JournalFile {
         *self = JournalFile::rewrite(&self.path, objects, reader)?;
         Ok(())
     }
-}
-
-/// Writes a collection's objects into a rewrite (see [`Rewritable::write_objects`]).
-pub(crate) fn write_collection<V: Serialize + DeserializeOwned>(
-    objects: &mut Journaled<V>,
-    out: &mut JournalWriter,
-    adjust: Option<&dyn Fn(&mut V)>,
-) -> std::io::Result<usize> {
-    objects.write_all(out, adjust)
 }
 
 /// Applies one change to a map of typed objects, for reading a whole journal at once (an

@@ -35,7 +35,6 @@ mod transfers;
 
 use journal::{
     JournalFile, JournalWriter, Journaled, Location, Reader, Record, Rewritable, apply_change,
-    write_collection,
 };
 use signing::sign;
 
@@ -439,18 +438,17 @@ impl Rewritable for State {
             }
         };
         let moved = self.journal_base_url != self.base_url;
-        let written = write_collection(
-            &mut self.sessions,
-            out,
-            moved.then_some(&rebase as &dyn Fn(&mut Value)),
-        )? + write_collection(&mut self.intents, out, None)?
-            + write_collection(&mut self.charges, out, None)?
-            + write_collection(&mut self.refunds, out, None)?
-            + write_collection(&mut self.transfers, out, None)?
-            + write_collection(&mut self.accounts, out, None)?
-            + write_collection(&mut self.links, out, None)?
-            + write_collection(&mut self.idempotency, out, None)?
-            + write_collection(&mut self.undelivered, out, None)?;
+        let written = self
+            .sessions
+            .write_all(out, moved.then_some(&rebase as &dyn Fn(&mut Value)))?
+            + self.intents.write_all(out, None)?
+            + self.charges.write_all(out, None)?
+            + self.refunds.write_all(out, None)?
+            + self.transfers.write_all(out, None)?
+            + self.accounts.write_all(out, None)?
+            + self.links.write_all(out, None)?
+            + self.idempotency.write_all(out, None)?
+            + self.undelivered.write_all(out, None)?;
         Ok(written)
     }
 
