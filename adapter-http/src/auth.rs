@@ -237,7 +237,7 @@ impl<'a> ApiExtractor<'a> for VisitorKey {
 
 /// The engagement throttle's key for a request: a digest of its credential (session, bearer
 /// token or cart token), else the client's address.
-pub(crate) fn visitor_of(request: &Request) -> Visitor {
+pub fn visitor_of(request: &Request) -> Visitor {
     use std::hash::{Hash as _, Hasher as _};
     let bearer = request
         .headers()

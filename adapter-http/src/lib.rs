@@ -285,9 +285,9 @@ fn error_response(error: poem::Error) -> Response {
     ApiError::from_request_error(error).into_response()
 }
 
-/// Gives every request an id (kept from `X-Request-Id` when sane), logs method, path, status and
+/// Gives every request an id (the storefront's too) (kept from `X-Request-Id` when sane), logs method, path, status and
 /// time, and returns the id in the response.
-async fn log_request<E: Endpoint>(next: E, request: Request) -> poem::Result<Response> {
+pub async fn log_request<E: Endpoint>(next: E, request: Request) -> poem::Result<Response> {
     let id = request
         .headers()
         .get("x-request-id")

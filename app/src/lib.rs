@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use adapter_http::HttpConfig;
 use adapter_http::cache::CatalogCaching;
-use adapter_http::links::ApiLinks;
 use adapter_http::mail::MarketplaceMail;
 use adapter_postgres::local::LocalServer;
 use adapter_postgres::{PgStore, ensure_database};
@@ -197,7 +196,7 @@ pub async fn connect(config: &Config, payments: Payments) -> anyhow::Result<Back
         crypto: Arc::new(crypto::Argon2Crypto),
         payments: payments.gateway,
         webhooks: payments.webhooks,
-        links: Arc::new(ApiLinks::new(&config.site_base_url)),
+        links: Arc::new(adapter_web::links::SiteLinks::new(&config.site_base_url)),
         mail: Arc::new(MarketplaceMail),
         settings,
         engagement: EngagementBuffer::default(),
@@ -311,7 +310,14 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         },
         ..HttpConfig::default()
     };
-    let endpoint = adapter_http::routes(backend.services.clone(), http).boxed();
+    let web = adapter_web::WebConfig {
+        secure_cookies: http.secure_cookies,
+        currency: http.currency,
+        ..adapter_web::WebConfig::default()
+    };
+    let trusted_proxies = http.trusted_proxies.clone();
+    let api = adapter_http::routes(backend.services.clone(), http);
+    let endpoint = adapter_web::routes(backend.services.clone(), web, trusted_proxies, api).boxed();
     Ok(Application {
         backend,
         acceptor,

@@ -219,47 +219,54 @@ fn profile_dto(user: &UserRecord, profile: Profile) -> ProfileDto {
     }
 }
 
-impl AccountsApi {
-    fn session_cookies(&self, jar: &CookieJar, signed_in: &SignedIn) {
-        let max_age = std::time::Duration::from_secs(
-            u64::try_from((signed_in.expires_at - OffsetDateTime::now_utc()).whole_seconds())
-                .unwrap_or(0),
-        );
-        let mut session = Cookie::new_with_str(SESSION_COOKIE, &signed_in.token);
-        session.set_http_only(true);
-        session.set_same_site(SameSite::Lax);
-        session.set_path("/");
-        session.set_secure(self.config.secure_cookies);
-        session.set_max_age(max_age);
-        jar.add(session);
-        let mut csrf = Cookie::new_with_str(CSRF_COOKIE, &signed_in.csrf_token);
-        csrf.set_same_site(SameSite::Lax);
-        csrf.set_path("/");
-        csrf.set_secure(self.config.secure_cookies);
-        csrf.set_max_age(max_age);
-        jar.add(csrf);
-    }
+/// Starts a browser session: the HttpOnly session cookie and the script-readable CSRF cookie,
+/// both `SameSite=Lax`, living as long as the session. The storefront signs in the same way.
+pub fn set_session_cookies(jar: &CookieJar, signed_in: &SignedIn, secure: bool) {
+    let max_age = std::time::Duration::from_secs(
+        u64::try_from((signed_in.expires_at - OffsetDateTime::now_utc()).whole_seconds())
+            .unwrap_or(0),
+    );
+    let mut session = Cookie::new_with_str(SESSION_COOKIE, &signed_in.token);
+    session.set_http_only(true);
+    session.set_same_site(SameSite::Lax);
+    session.set_path("/");
+    session.set_secure(secure);
+    session.set_max_age(max_age);
+    jar.add(session);
+    let mut csrf = Cookie::new_with_str(CSRF_COOKIE, &signed_in.csrf_token);
+    csrf.set_same_site(SameSite::Lax);
+    csrf.set_path("/");
+    csrf.set_secure(secure);
+    csrf.set_max_age(max_age);
+    jar.add(csrf);
 }
 
-impl AccountsApi {
-    /// Moves an anonymous cart into the user's cart. The login stands even if this fails (the
-    /// cart is merged by the next cart request that sends the token). True when merged.
-    async fn merge_cart(&self, session_token: &str, cart_token: &str) -> bool {
-        let merged = match self.services.sessions.authenticate(session_token).await {
-            Ok(Some(actor)) => self
-                .services
-                .cart
-                .merge_into_user(&actor, cart_token)
-                .await
-                .map_err(|e| e.to_string()),
-            Ok(None) => Err("the new session is not valid".to_owned()),
-            Err(error) => Err(error.to_string()),
-        };
-        if let Err(error) = &merged {
-            tracing::warn!(%error, "merging the anonymous cart on login failed");
-        }
-        merged.is_ok()
+/// Ends a browser session's cookies (the session itself is ended by the use case).
+pub fn clear_session_cookies(jar: &CookieJar) {
+    jar.remove(SESSION_COOKIE);
+    jar.remove(CSRF_COOKIE);
+}
+
+/// Moves an anonymous cart into the user's cart after a login. The login stands even if this
+/// fails (the cart is merged by the next cart request that sends the token). True when merged.
+pub async fn merge_anonymous_cart(
+    services: &Services,
+    session_token: &str,
+    cart_token: &str,
+) -> bool {
+    let merged = match services.sessions.authenticate(session_token).await {
+        Ok(Some(actor)) => services
+            .cart
+            .merge_into_user(&actor, cart_token)
+            .await
+            .map_err(|e| e.to_string()),
+        Ok(None) => Err("the new session is not valid".to_owned()),
+        Err(error) => Err(error.to_string()),
+    };
+    if let Err(error) = &merged {
+        tracing::warn!(%error, "merging the anonymous cart on login failed");
     }
+    merged.is_ok()
 }
 
 fn session_dto(signed_in: SignedIn) -> SessionDto {
@@ -291,7 +298,7 @@ impl AccountsApi {
                 register_as_seller: body.register_as_seller.unwrap_or(false),
             })
             .await?;
-        self.session_cookies(jar, &signed_in);
+        set_session_cookies(jar, &signed_in, self.config.secure_cookies);
         Ok(RegisterResponse::Created(Json(session_dto(signed_in))))
     }
 
@@ -316,11 +323,11 @@ impl AccountsApi {
             })
             .await?;
         if let Some(token) = &cart.0
-            && self.merge_cart(&signed_in.token, token).await
+            && merge_anonymous_cart(&self.services, &signed_in.token, token).await
         {
             jar.remove(CART_COOKIE);
         }
-        self.session_cookies(jar, &signed_in);
+        set_session_cookies(jar, &signed_in, self.config.secure_cookies);
         Ok(Json(session_dto(signed_in)))
     }
 
@@ -331,8 +338,7 @@ impl AccountsApi {
             .sessions
             .logout(&auth.authenticated().token)
             .await?;
-        jar.remove(SESSION_COOKIE);
-        jar.remove(CSRF_COOKIE);
+        clear_session_cookies(jar);
         Ok(NoContent::Done)
     }
 

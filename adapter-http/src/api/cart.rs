@@ -201,7 +201,7 @@ impl<'a> ApiExtractor<'a> for CartToken {
 
 /// The anonymous cart token of a request: the `header` (`X-Cart-Token`), else the `hc3_cart`
 /// cookie; blank values count as none.
-pub(crate) fn cart_token_of(request: &Request, header: &str) -> Option<String> {
+pub fn cart_token_of(request: &Request, header: &str) -> Option<String> {
     let sent = request
         .headers()
         .get(header)
@@ -214,25 +214,36 @@ pub(crate) fn cart_token_of(request: &Request, header: &str) -> Option<String> {
     first_token([sent, cookie])
 }
 
-impl CartApi {
-    /// Answers with the cart, keeping the browser's cookie in step: set while the cart is
-    /// anonymous, removed once it has been merged into a user's cart.
-    fn respond(&self, view: CartView, sent: Option<&str>, jar: &CookieJar) -> CartResponse {
-        match &view.token {
-            Some(token) if sent != Some(token.as_str()) => {
-                let mut cookie = PoemCookie::new_with_str(CART_COOKIE, token);
-                cookie.set_http_only(true);
-                cookie.set_same_site(SameSite::Lax);
-                cookie.set_path("/");
-                cookie.set_secure(self.config.secure_cookies);
-                cookie.set_max_age(std::time::Duration::from_secs(
-                    CART_COOKIE_DAYS * 24 * 60 * 60,
-                ));
-                jar.add(cookie);
-            }
-            None if sent.is_some() => jar.remove(CART_COOKIE),
-            _ => {}
+/// Keeps a browser's cart cookie in step with its cart: set while the cart is anonymous (when the
+/// browser did not send that token already), removed once it has been merged into a user's cart.
+/// The storefront keeps the same cookie.
+pub fn keep_cart_cookie(
+    jar: &CookieJar,
+    cart_token: Option<&str>,
+    sent: Option<&str>,
+    secure: bool,
+) {
+    match cart_token {
+        Some(token) if sent != Some(token) => {
+            let mut cookie = PoemCookie::new_with_str(CART_COOKIE, token);
+            cookie.set_http_only(true);
+            cookie.set_same_site(SameSite::Lax);
+            cookie.set_path("/");
+            cookie.set_secure(secure);
+            cookie.set_max_age(std::time::Duration::from_secs(
+                CART_COOKIE_DAYS * 24 * 60 * 60,
+            ));
+            jar.add(cookie);
         }
+        None if sent.is_some() => jar.remove(CART_COOKIE),
+        _ => {}
+    }
+}
+
+impl CartApi {
+    /// Answers with the cart, keeping the browser's cookie in step.
+    fn respond(&self, view: CartView, sent: Option<&str>, jar: &CookieJar) -> CartResponse {
+        keep_cart_cookie(jar, view.token.as_deref(), sent, self.config.secure_cookies);
         let token = view.token.clone();
         CartResponse::Ok(Json(cart_dto(view)), token)
     }

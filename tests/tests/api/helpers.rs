@@ -407,7 +407,7 @@ impl TestApp {
             done.headers()["location"]
                 .to_str()
                 .unwrap()
-                .ends_with("/api/v1/seller/connect/return")
+                .ends_with("/seller/connect/return")
         );
         let token = seller.token.clone();
         eventually("the seller becomes ready", || async {

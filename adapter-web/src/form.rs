@@ -1,0 +1,215 @@
+//! Forms: reading a posted form (text never carries a NUL character past this point), and
+//! rendering labelled fields with their error messages tied to the input (`aria-describedby`),
+//! so a form re-rendered after a refusal says what to fix, next to where to fix it.
+
+use marketplace_domain::validation::FieldErrors;
+use maud::{Markup, html};
+use serde::de::DeserializeOwned;
+
+use crate::error::WebError;
+use crate::visitor::{CSRF_FIELD, Visitor};
+
+/// Reads an `application/x-www-form-urlencoded` body and checks its CSRF token.
+///
+/// # Errors
+/// [`WebError::BadRequest`] for a body no form of ours sends, or text holding a NUL character;
+/// [`WebError::Forbidden`] for a missing or wrong token.
+pub fn read<T: DeserializeOwned>(visitor: &Visitor, body: &str) -> Result<T, WebError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(body)
+        .map_err(|_| WebError::BadRequest("The form was not understood.".to_owned()))?;
+    if let Some((name, _)) = pairs
+        .iter()
+        .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+    {
+        return Err(WebError::BadRequest(format!(
+            "The field {:?} must not contain a NUL character.",
+            name.replace('\0', "")
+        )));
+    }
+    let token = pairs
+        .iter()
+        .find(|(name, _)| name == CSRF_FIELD)
+        .map_or("", |(_, value)| value.as_str());
+    visitor.check_csrf(token)?;
+    serde_urlencoded::from_str(body)
+        .map_err(|e| WebError::BadRequest(format!("The form was not understood: {e}.")))
+}
+
+/// Reads a page's query string into `T` (absent parameters take their defaults).
+///
+/// # Errors
+/// [`WebError::BadRequest`] for parameters our pages do not send, or holding a NUL character.
+pub fn query<T: DeserializeOwned + Default>(query: Option<&str>) -> Result<T, WebError> {
+    let Some(query) = query.filter(|q| !q.is_empty()) else {
+        return Ok(T::default());
+    };
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+        .map_err(|_| WebError::BadRequest("The address was not understood.".to_owned()))?;
+    if pairs
+        .iter()
+        .any(|(name, value)| name.contains('\0') || value.contains('\0'))
+    {
+        return Err(WebError::BadRequest(
+            "The address must not contain a NUL character.".to_owned(),
+        ));
+    }
+    serde_urlencoded::from_str(query)
+        .map_err(|e| WebError::BadRequest(format!("The address was not understood: {e}.")))
+}
+
+/// Percent-encodes a query value.
+pub fn encode(value: &str) -> String {
+    let pair = serde_urlencoded::to_string([("v", value)]).unwrap_or_default();
+    pair.strip_prefix("v=").unwrap_or_default().to_owned()
+}
+
+/// A local path to come back to after signing in: only paths of this site (`/…`, not `//host`),
+/// so the sign-in page cannot send anyone elsewhere.
+pub fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.starts_with("/\\")
+                && !path.chars().any(char::is_control) =>
+        {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+/// The messages of one field.
+pub fn messages<'a>(errors: &'a FieldErrors, field: &str) -> &'a [String] {
+    errors.fields().get(field).map_or(&[], Vec::as_slice)
+}
+
+/// What one input looks like.
+pub struct Input<'a> {
+    /// The field's name (also its id, prefixed).
+    pub name: &'a str,
+    /// The visible label.
+    pub label: &'a str,
+    /// `text`, `email`, `password`, `number`, …
+    pub kind: &'a str,
+    /// The current value.
+    pub value: &'a str,
+    /// Required to submit.
+    pub required: bool,
+    /// `autocomplete` hint.
+    pub autocomplete: Option<&'a str>,
+    /// Help shown under the input.
+    pub hint: Option<&'a str>,
+}
+
+impl<'a> Input<'a> {
+    /// A text input.
+    pub fn text(name: &'a str, label: &'a str, value: &'a str) -> Input<'a> {
+        Input {
+            name,
+            label,
+            kind: "text",
+            value,
+            required: false,
+            autocomplete: None,
+            hint: None,
+        }
+    }
+
+    /// Of another type.
+    pub fn kind(mut self, kind: &'a str) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// Required.
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    /// With an autocomplete hint.
+    pub fn autocomplete(mut self, hint: &'a str) -> Self {
+        self.autocomplete = Some(hint);
+        self
+    }
+
+    /// With help text.
+    pub fn hint(mut self, hint: &'a str) -> Self {
+        self.hint = Some(hint);
+        self
+    }
+
+    /// The label, the input and its messages.
+    pub fn render(&self, errors: &FieldErrors) -> Markup {
+        let id = format!("f-{}", self.name);
+        let problems = messages(errors, self.name);
+        let error_id = format!("{id}-error");
+        let hint_id = format!("{id}-hint");
+        let described = match (problems.is_empty(), self.hint.is_some()) {
+            (false, true) => Some(format!("{error_id} {hint_id}")),
+            (false, false) => Some(error_id.clone()),
+            (true, true) => Some(hint_id.clone()),
+            (true, false) => None,
+        };
+        html! {
+            div.field {
+                label for=(id) { (self.label) @if self.required { " " span.req aria-hidden="true" { "*" } } }
+                input id=(id) name=(self.name) type=(self.kind) value=(self.value)
+                    required[self.required]
+                    autocomplete=[self.autocomplete]
+                    aria-invalid=[(!problems.is_empty()).then_some("true")]
+                    aria-describedby=[described];
+                @if !problems.is_empty() {
+                    p.error id=(error_id) { (problems.join(" ")) }
+                }
+                @if let Some(hint) = self.hint {
+                    p.hint id=(hint_id) { (hint) }
+                }
+            }
+        }
+    }
+}
+
+/// The errors of a form that are not any one field's (shown above it).
+pub fn summary(errors: &FieldErrors, fields_shown: &[&str]) -> Markup {
+    let others: Vec<&String> = errors
+        .fields()
+        .iter()
+        .filter(|(field, _)| !fields_shown.contains(&field.as_str()))
+        .flat_map(|(_, messages)| messages)
+        .collect();
+    html! {
+        @if !errors.is_empty() {
+            div.flash.problem role="alert" {
+                p { "Please correct the problems below." }
+                @for message in others { p { (message) } }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(local_path(Some("/orders/1?t=x")), "/orders/1?t=x");
+        for outside in [
+            "//evil.example/",
+            "https://evil.example/",
+            "/\\evil.example",
+            "orders",
+            "/a\nb",
+        ] {
+            assert_eq!(local_path(Some(outside)), "/", "{outside}");
+        }
+        assert_eq!(local_path(None), "/");
+    }
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(encode("/orders?a=1&b=2"), "%2Forders%3Fa%3D1%26b%3D2");
+    }
+}
