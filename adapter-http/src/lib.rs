@@ -225,13 +225,16 @@ pub fn routes(services: Services, config: HttpConfig) -> impl Endpoint<Output = 
 }
 
 /// True when a request carries a guest order token (`t=` or `X-Order-Token`) or reaches the
-/// pages that hand one out (orders, checkout, refund requests).
+/// pages that hand one out (orders, checkout, refund requests — the API's and the storefront's).
 fn touches_order_tokens(request: &Request) -> bool {
     let path = request.uri().path();
     [
         "/api/v1/orders",
         "/api/v1/checkout",
         "/api/v1/refund-requests",
+        "/orders",
+        "/checkout",
+        "/refund-requests",
     ]
     .iter()
     .any(|prefix| path.starts_with(prefix))
@@ -248,8 +251,8 @@ fn carries_order_token(query: &str) -> bool {
 
 /// Responses that carry a guest order token, or answer a request made with one, are never stored
 /// by a cache nor passed on in a `Referer` (`Cache-Control: no-store`,
-/// `Referrer-Policy: no-referrer`).
-async fn keep_order_tokens_private<E: Endpoint>(
+/// `Referrer-Policy: no-referrer`). The storefront's pages go through it too.
+pub async fn keep_order_tokens_private<E: Endpoint>(
     next: E,
     request: Request,
 ) -> poem::Result<Response> {

@@ -2,6 +2,7 @@
 //! rendering labelled fields with their error messages tied to the input (`aria-describedby`),
 //! so a form re-rendered after a refusal says what to fix, next to where to fix it.
 
+use marketplace_domain::pagination::PageRequest;
 use marketplace_domain::validation::FieldErrors;
 use maud::{Markup, html};
 use serde::de::DeserializeOwned;
@@ -55,6 +56,22 @@ pub fn query<T: DeserializeOwned + Default>(query: Option<&str>) -> Result<T, We
     }
     serde_urlencoded::from_str(query)
         .map_err(|e| WebError::BadRequest(format!("The address was not understood: {e}.")))
+}
+
+/// The page of a list a `page` parameter asks for, `per_page` rows each.
+///
+/// # Errors
+/// [`WebError::BadRequest`] for a page number that is not one.
+pub fn page_request(text: Option<&str>, per_page: i64) -> Result<PageRequest, WebError> {
+    let page = match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => None,
+        Some(text) => Some(
+            text.parse::<i64>()
+                .map_err(|_| WebError::BadRequest("The page number is not a number.".to_owned()))?,
+        ),
+    };
+    PageRequest::parse(page, Some(per_page))
+        .map_err(|_| WebError::BadRequest("There is no such page.".to_owned()))
 }
 
 /// Percent-encodes a query value.

@@ -96,6 +96,7 @@ where
         .data(trusted_proxies)
         .catch_all_error(|error| async move { error::from_poem(error) })
         .with(CatchPanic::new().with_handler(|_| error::panicked()))
+        .around(adapter_http::keep_order_tokens_private)
         .around(adapter_http::log_request);
     BesideApi {
         api,

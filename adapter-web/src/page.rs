@@ -2,6 +2,7 @@
 //! navigation (which depends on who is visiting), the flash message, the main landmark and the
 //! footer. Pages render only their own content.
 
+use marketplace_domain::pagination::Page;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use poem::Response;
 use poem::http::{StatusCode, header};
@@ -160,6 +161,27 @@ fn header_for(visitor: &Visitor) -> Markup {
                             li { a href="/register" { "Register" } }
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// The pager under a list: previous and next, keeping the list's other parameters (`base`).
+pub fn pager<T>(page: &Page<T>, base: &str) -> Markup {
+    let current = page.request.page();
+    let per_page = u64::from(page.request.per_page());
+    let last = page.total.div_ceil(per_page.max(1)).max(1);
+    let join = if base.contains('?') { '&' } else { '?' };
+    html! {
+        @if last > 1 {
+            nav.pager aria-label="Pages" {
+                @if current > 1 {
+                    a rel="prev" href={(base) (join) "page=" (current - 1)} { "← Previous" }
+                }
+                span { "Page " (current) " of " (last) }
+                @if u64::from(current) < last {
+                    a rel="next" href={(base) (join) "page=" (current + 1)} { "Next →" }
                 }
             }
         }

@@ -35,7 +35,7 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod demo_history;
-mod png;
+pub mod png;
 pub mod telemetry;
 
 pub use config::{Config, DatabaseConfig, JobsConfig, PaymentsConfig, StripeTuning};

@@ -26,8 +26,9 @@ fn page(title: &str, body: &str) -> Response {
 
 fn html(status: StatusCode, title: &str, body: &str) -> Response {
     let document = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title></head>\
-         <body style=\"margin:0;font-family:sans-serif\">{BANNER}<main style=\"max-width:560px;margin:24px auto\">{body}</main></body></html>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title></head>\
+         <body style=\"margin:0;font-family:sans-serif\">{BANNER}<main style=\"max-width:560px;margin:24px auto;padding:0 16px\">{body}</main></body></html>",
         escape(title)
     );
     Response::builder()
@@ -119,8 +120,10 @@ fn checkout_page(sim: &Arc<Sim>, id: &str) -> Response {
             "<h1>Checkout</h1><table style=\"width:100%\">{rows}</table><p><b>Total: {}</b></p>\
              <form method=\"post\" action=\"/checkout/{id}/pay\">{shipping}\
              <p><button name=\"method\" value=\"card\">Pay</button> \
-             <button name=\"method\" value=\"delayed\">Pay by bank transfer (settles later)</button></p></form>",
-            money(session["amount_total"].as_i64().unwrap_or(0), currency)
+             <button name=\"method\" value=\"delayed\">Pay by bank transfer (settles later)</button></p></form>\
+             <p><a href=\"{}\">Cancel and return to the shop</a></p>",
+            money(session["amount_total"].as_i64().unwrap_or(0), currency),
+            escape(session["cancel_url"].as_str().unwrap_or_default())
         ),
     )
 }
@@ -288,8 +291,10 @@ fn onboarding_page(sim: &Arc<Sim>, link: &str) -> Response {
         &format!(
             "<h1>Set up payouts</h1><p>Account <code>{}</code></p>\
              <p>The simulator skips identity checks and bank details.</p>\
-             <form method=\"post\" action=\"/connect/onboard/{link}\"><button>Complete onboarding</button></form>",
-            escape(account)
+             <form method=\"post\" action=\"/connect/onboard/{link}\"><button>Complete onboarding</button></form>\
+             <p><a href=\"{}\">Leave without finishing and return to the shop</a></p>",
+            escape(account),
+            escape(found["return_url"].as_str().unwrap_or_default())
         ),
     )
 }

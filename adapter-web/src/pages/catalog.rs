@@ -17,7 +17,7 @@ use crate::Site;
 use crate::error::{Failed, WebError};
 use crate::form::{self, encode};
 use crate::format;
-use crate::page::render;
+use crate::page::{pager, render};
 use crate::visitor::Visitor;
 
 /// The URL of a product's image.
@@ -126,39 +126,6 @@ fn sort_of(text: &str) -> Option<ProductSort> {
     })
 }
 
-fn page_number(text: Option<&str>) -> Result<PageRequest, WebError> {
-    let page = match text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => None,
-        Some(text) => Some(
-            text.parse::<i64>()
-                .map_err(|_| WebError::BadRequest("The page number is not a number.".to_owned()))?,
-        ),
-    };
-    PageRequest::parse(page, Some(24))
-        .map_err(|_| WebError::BadRequest("There is no such page of results.".to_owned()))
-}
-
-/// The pager under a list: previous and next, keeping the other parameters.
-fn pager<T>(page: &Page<T>, base: &str) -> Markup {
-    let current = page.request.page();
-    let per_page = u64::from(page.request.per_page());
-    let last = page.total.div_ceil(per_page.max(1)).max(1);
-    let join = if base.contains('?') { '&' } else { '?' };
-    html! {
-        @if last > 1 {
-            nav.pager aria-label="Pages" {
-                @if current > 1 {
-                    a rel="prev" href={(base) (join) "page=" (current - 1)} { "← Previous" }
-                }
-                span { "Page " (current) " of " (last) }
-                @if u64::from(current) < last {
-                    a rel="next" href={(base) (join) "page=" (current + 1)} { "Next →" }
-                }
-            }
-        }
-    }
-}
-
 /// `GET /products`: search and browse.
 #[handler]
 pub async fn browse(
@@ -187,7 +154,7 @@ pub async fn browse(
     let sort_text = params.sort.clone().unwrap_or_default();
     let sort = sort_of(&sort_text)
         .ok_or_else(|| WebError::BadRequest("Choose one of the offered orders.".to_owned()))?;
-    let request_page = page_number(params.page.as_deref())?;
+    let request_page = form::page_request(params.page.as_deref(), 24)?;
     let found = site
         .services
         .listings
@@ -284,7 +251,7 @@ pub async fn category_page(
 ) -> Result<Response, WebError> {
     let id = Uuid::parse_str(&id).map_err(|_| WebError::NotFound)?;
     let params: BrowseParams = form::query(request.uri().query())?;
-    let request_page = page_number(params.page.as_deref())?;
+    let request_page = form::page_request(params.page.as_deref(), 24)?;
     let found = site
         .services
         .catalog

@@ -4,7 +4,6 @@
 
 use marketplace_domain::ids::OrderId;
 use marketplace_domain::orders::OrderStatus;
-use marketplace_domain::pagination::PageRequest;
 use marketplace_domain::validation::FieldErrors;
 use marketplace_ports::use_cases::cart::CartView;
 use marketplace_ports::use_cases::orders::{CheckoutOutcome, OrderDetail, OrderView, ReturnUrls};
@@ -19,7 +18,7 @@ use crate::Site;
 use crate::error::{Failed, WebError, field_errors, refusal};
 use crate::form::{self, Input, encode};
 use crate::format;
-use crate::page::{render, render_status, see_other};
+use crate::page::{pager, render, render_status, see_other};
 use crate::pages::catalog::kind_label;
 use crate::visitor::Visitor;
 
@@ -242,7 +241,7 @@ pub async fn complete(
     let order = detail.view.order.id;
     let url = order_url(order, detail.access_token.as_deref());
     let message = if detail.view.order.status == OrderStatus::Pending {
-        "Thank you! We are confirming your payment with the card network; this page shows it once confirmed."
+        "Thank you! Your payment is being confirmed: the order below shows when it is."
     } else {
         "Thank you! Your payment is confirmed."
     };
@@ -394,14 +393,7 @@ pub async fn list(
 ) -> Result<Response, WebError> {
     let actor = visitor.require("/orders")?;
     let params: TokenParams = form::query(request.uri().query())?;
-    let page_number = params
-        .page
-        .as_deref()
-        .map(str::parse::<i64>)
-        .transpose()
-        .map_err(|_| WebError::BadRequest("The page number is not a number.".to_owned()))?;
-    let request_page = PageRequest::parse(page_number, Some(20))
-        .map_err(|_| WebError::BadRequest("There is no such page.".to_owned()))?;
+    let request_page = form::page_request(params.page.as_deref(), 20)?;
     let found = site
         .services
         .orders
@@ -423,14 +415,7 @@ pub async fn list(
                     }
                 }
             }
-            @let last = found.total.div_ceil(u64::from(found.request.per_page()).max(1));
-            @if last > 1 {
-                nav.pager aria-label="Pages" {
-                    @if found.request.page() > 1 { a rel="prev" href={"/orders?page=" (found.request.page() - 1)} { "← Newer" } }
-                    span { "Page " (found.request.page()) " of " (last) }
-                    @if u64::from(found.request.page()) < last { a rel="next" href={"/orders?page=" (found.request.page() + 1)} { "Older →" } }
-                }
-            }
+            (pager(&found, "/orders"))
         }
     };
     Ok(render(&visitor, "Your orders", content))

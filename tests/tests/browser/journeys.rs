@@ -1,0 +1,280 @@
+//! What people do on the site, click by click.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{expect_json, stl_bytes};
+use crate::{DESKTOP, Journey, PHONE};
+
+/// A guest finds a 3D file, buys it with only an e-mail address, pays on the simulator's hosted
+/// page, lands back on the order page and downloads the file.
+#[tokio::test]
+async fn a_guest_buys_a_file_pays_on_the_simulator_and_downloads_it() {
+    let journey = Journey::start("guest-buys-a-file", DESKTOP).await;
+    let app = &journey.app;
+    let seller = app.onboarded_seller("owl-maker").await;
+    let category = app.category("FILE", "Figurines", None).await;
+    let listing = app
+        .listing(
+            &seller,
+            json!({"kind": "FILE", "title": "Printable Owl", "category_id": category,
+                   "price": "4.50", "short_description": "A small owl to print at home."}),
+        )
+        .await;
+    let product = listing["id"].as_str().unwrap().to_owned();
+    app.upload_stl(&seller, &product).await;
+    let b = &journey.browser;
+
+    journey.open("/").await;
+    assert!(b.title().await.contains("Home Craft 3D"));
+    journey.check_accessibility("home").await;
+    b.screenshot("01-home").await;
+    b.fill("#site-search", "owl").await;
+    b.click("form.search button").await;
+    b.wait_for_url("the search results", |u| u.contains("/products?q=owl"))
+        .await;
+    journey.check_accessibility("search results").await;
+    b.click_text(".card h3 a", "Printable Owl").await;
+    b.wait_for_url("the product page", |u| {
+        u.ends_with(&format!("/products/{product}"))
+    })
+    .await;
+    assert_eq!(b.text(".buy .price").await, "$4.50");
+    journey.check_accessibility("product page").await;
+    b.screenshot("02-product").await;
+
+    b.click("form[action='/cart/items'] button").await;
+    b.wait_for_url("the cart", |u| u.ends_with("/cart")).await;
+    assert!(b.text(".flash.notice").await.contains("Added to your cart"));
+    assert!(b.text("table").await.contains("Printable Owl"));
+    journey.check_accessibility("cart").await;
+    b.screenshot("03-cart").await;
+
+    b.click("a[href='/checkout']").await;
+    b.wait_for_url("the checkout page", |u| u.ends_with("/checkout"))
+        .await;
+    // A mistyped address is refused next to the field, and nothing is ordered.
+    b.fill("#f-guest_email", "not-an-address").await;
+    b.click("form[action='/checkout'] button").await;
+    let error = b.text("#f-guest_email-error").await;
+    assert!(!error.is_empty(), "the e-mail field says what is wrong");
+    journey.check_accessibility("checkout with an error").await;
+    b.fill("#f-guest_email", "guest@example.com").await;
+    b.screenshot("04-checkout").await;
+    b.click("form[action='/checkout'] button").await;
+
+    // The simulator's hosted payment page.
+    b.wait_for_url("the payment page", |u| u.starts_with(&app.sim))
+        .await;
+    assert!(b.text("body").await.contains("SIMULATOR"));
+    b.screenshot("05-simulator-checkout").await;
+    b.click("button[value='card']").await;
+
+    // Back on the order page, reached with the guest's token.
+    let order_page = b
+        .wait_for_url("the order page", |u| {
+            u.starts_with(&app.address) && u.contains("/orders/") && u.contains("?t=")
+        })
+        .await;
+    let path = order_page.trim_start_matches(&app.address).to_owned();
+    journey.reload_until(&path, "h1", "Paid").await;
+    journey.check_accessibility("order page").await;
+    b.screenshot("06-order-paid").await;
+    let link = b.find("a[download]").await;
+    assert!(b.text_of(&link).await.contains("owl.stl"));
+    assert!(b.text("table").await.contains("Printable Owl"));
+    let href = b.attribute(&link, "href").await.unwrap();
+    let file = app
+        .client
+        .get(app.url(href.trim_start_matches(&app.address)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(file.bytes().await.unwrap().to_vec(), stl_bytes());
+
+    // The order page is private: a stranger without the token is asked to sign in.
+    let order = path.split('?').next().unwrap().to_owned();
+    let stranger = app.client.get(app.url(&order)).send().await.unwrap();
+    assert_eq!(stranger.status(), StatusCode::SEE_OTHER);
+    assert!(
+        stranger.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login?next=")
+    );
+    journey.browser.close().await;
+}
+
+/// A seller registers, sets up payouts on the simulator's onboarding page, lists a printed model
+/// with a photo, and sees a sale and its payout.
+#[tokio::test]
+async fn a_seller_onboards_lists_a_model_with_a_photo_and_sees_the_sale_and_payout() {
+    let journey = Journey::start("seller-lists-and-sells", DESKTOP).await;
+    let app = &journey.app;
+    app.category("MODEL", "Dragons", None).await;
+    let b = &journey.browser;
+
+    journey.open("/register").await;
+    journey.check_accessibility("register").await;
+    b.fill("#f-username", "dragon-works").await;
+    b.fill("#f-email", "dragons@example.com").await;
+    b.fill("#f-password", crate::helpers::PASSWORD).await;
+    b.click("#f-seller").await;
+    b.click("form[action='/register'] button").await;
+    b.wait_for_url("the seller overview", |u| u.ends_with("/seller"))
+        .await;
+    assert!(b.text(".panel").await.contains("Not set up"));
+    journey.check_accessibility("seller overview").await;
+
+    b.click("form[action='/seller/connect/start'] button").await;
+    b.wait_for_url("the onboarding page", |u| u.starts_with(&app.sim))
+        .await;
+    b.screenshot("01-simulator-onboarding").await;
+    b.click_text("button", "Complete onboarding").await;
+    b.wait_for_url("back on the shop", |u| u.ends_with("/seller"))
+        .await;
+    assert!(b.text(".flash").await.contains("Payouts are set up"));
+    assert!(b.text(".panel").await.contains("Ready"));
+    b.screenshot("02-seller-ready").await;
+
+    b.click("a[href='/seller/listings/new']").await;
+    b.wait_for_url("the new listing form", |u| {
+        u.contains("/seller/listings/new")
+    })
+    .await;
+    journey.check_accessibility("new listing form").await;
+    // A listing without a title is refused with the field's message, keeping what was typed.
+    b.fill("#f-price", "24.00").await;
+    b.click("form[method='post'][action='/seller/listings/new'] button[type='submit']")
+        .await;
+    assert!(!b.text("#f-title-error").await.is_empty());
+    assert_eq!(
+        b.attribute(&b.find("#f-price").await, "value")
+            .await
+            .as_deref(),
+        Some("24.00")
+    );
+    b.fill("#f-title", "Articulated Dragon").await;
+    let dragons = b.find_with_text("#f-category_id option", "Dragons").await;
+    b.click_element(&dragons).await;
+    b.fill(
+        "#f-short_description",
+        "A flexible dragon, printed in one piece.",
+    )
+    .await;
+    b.fill("#f-material", "PLA").await;
+    b.click("form[method='post'][action='/seller/listings/new'] button[type='submit']")
+        .await;
+    let edit = b
+        .wait_for_url("the listing's page", |u| {
+            u.contains("/seller/listings/") && !u.ends_with("/new")
+        })
+        .await;
+    let product = edit.rsplit('/').next().unwrap().to_owned();
+    assert!(b.text(".flash").await.contains("Listing created"));
+
+    let photo = std::env::temp_dir().join(format!("dragon-{product}.png"));
+    std::fs::write(&photo, app::png::banded_png(640, 480, [180, 60, 40])).unwrap();
+    b.fill("#f-image", photo.to_str().unwrap()).await;
+    b.fill("#f-alt", "A red articulated dragon, coiled").await;
+    b.click("form[action$='/images'] button").await;
+    b.wait_for_url("back on the listing", |u| u.ends_with(&product))
+        .await;
+    assert!(b.text(".flash").await.contains("Photo added"));
+    let image = b.find("section[aria-labelledby='photos'] img").await;
+    assert_eq!(
+        b.attribute(&image, "alt").await.as_deref(),
+        Some("A red articulated dragon, coiled")
+    );
+    journey.check_accessibility("listing editor").await;
+    b.screenshot("03-listing-editor").await;
+    std::fs::remove_file(&photo).ok();
+
+    // The public page shows the photo with its alt text.
+    journey.open(&format!("/products/{product}")).await;
+    let shown = b.find(".gallery img").await;
+    assert_eq!(
+        b.attribute(&shown, "alt").await.as_deref(),
+        Some("A red articulated dragon, coiled")
+    );
+    b.screenshot("04-product-page").await;
+
+    // A buyer orders it (through the API) and pays.
+    let buyer = app.register("dragon-fan", false).await;
+    let (status, _, _) = app.add_to_cart(Some(&buyer), None, &product, 2).await;
+    assert_eq!(status, StatusCode::OK);
+    let order = app.place_order(Some(&buyer), None, None).await;
+    let order_id = order["id"].as_str().unwrap().to_owned();
+    let checkout = expect_json(
+        app.checkout(&order_id, Some(&buyer), None).await,
+        StatusCode::OK,
+    )
+    .await;
+    app.pay(checkout["checkout_url"].as_str().unwrap()).await;
+    app.payouts_paid(&order_id, 1).await;
+
+    journey.open("/seller/orders").await;
+    assert!(b.text("table").await.contains("2 × Articulated Dragon"));
+    journey.check_accessibility("sales").await;
+    journey
+        .reload_until("/seller/payouts", "table", "Paid")
+        .await;
+    // 2 × 24.00 less the default 10 % fee.
+    assert!(
+        b.text("main").await.contains("$43.20"),
+        "{}",
+        b.text("main").await
+    );
+    journey.check_accessibility("payouts").await;
+    b.screenshot("05-payouts").await;
+    journey.browser.close().await;
+}
+
+/// A visitor on a phone finds a product by searching, and the page fits the screen.
+#[tokio::test]
+async fn a_visitor_on_a_phone_finds_a_product_by_search() {
+    let journey = Journey::start("phone-search", PHONE).await;
+    let app = &journey.app;
+    let seller = app.onboarded_seller("tiny-prints").await;
+    let category = app.category("MODEL", "Planters", None).await;
+    app.model_listing(&seller, &category, "Geometric Planter")
+        .await;
+    app.model_listing(&seller, &category, "Hanging Basket")
+        .await;
+    let b = &journey.browser;
+
+    journey.open("/").await;
+    b.screenshot("01-home-phone").await;
+    b.fill("#site-search", "planter").await;
+    b.click("form.search button").await;
+    b.wait_for_url("the results", |u| u.contains("q=planter"))
+        .await;
+    let titles: Vec<String> = {
+        let mut titles = Vec::new();
+        for card in b.find_all(".card h3 a").await {
+            titles.push(b.text_of(&card).await);
+        }
+        titles
+    };
+    assert_eq!(titles, vec!["Geometric Planter".to_owned()]);
+    // Nothing is wider than the phone's screen.
+    let overflow = b
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            json!([]),
+        )
+        .await;
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "the page scrolls sideways by {overflow}"
+    );
+    journey.check_accessibility("results on a phone").await;
+    b.screenshot("02-results-phone").await;
+    b.click_text(".card h3 a", "Geometric Planter").await;
+    b.wait_for_url("the product page", |u| u.contains("/products/"))
+        .await;
+    assert_eq!(b.text("h1").await, "Geometric Planter");
+    b.screenshot("03-product-phone").await;
+    journey.browser.close().await;
+}
