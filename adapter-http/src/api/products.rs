@@ -107,6 +107,7 @@ impl ProductsApi {
                 )?),
             };
         let query = ProductQuery {
+            seller: None,
             kind,
             text: q.0,
             category: category.0.map(CategoryId::from_uuid),

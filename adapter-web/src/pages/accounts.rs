@@ -5,6 +5,8 @@ use adapter_http::api::accounts::{
     clear_session_cookies, merge_anonymous_cart, set_session_cookies,
 };
 use adapter_http::api::cart::CART_COOKIE;
+use marketplace_domain::accounts::ProfileChanges;
+use marketplace_domain::notifications::NotificationKind;
 use marketplace_domain::validation::FieldErrors;
 use marketplace_ports::use_cases::accounts::{Login, Register, SignedIn};
 use marketplace_ports::use_cases::{ErrorKind, UseCaseError};
@@ -15,7 +17,7 @@ use poem::{Request, Response, handler};
 use serde::Deserialize;
 
 use crate::Site;
-use crate::error::{WebError, field_errors, refusal};
+use crate::error::{Failed, WebError, field_errors, refusal};
 use crate::form::{self, Input, local_path};
 use crate::page::render_status;
 use crate::visitor::Visitor;
@@ -279,3 +281,208 @@ pub async fn logout(
     clear_session_cookies(visitor.jar());
     Ok(visitor.redirect_with_notice("/", "You are signed out."))
 }
+
+/// The profile form's values, as typed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ProfileForm {
+    first_name: String,
+    last_name: String,
+    shop_name: String,
+    email: String,
+    phone_1: String,
+    phone_2: String,
+    address_1: String,
+    address_2: String,
+    city: String,
+    state: String,
+    zip_code: String,
+    is_seller: Option<String>,
+}
+
+impl ProfileForm {
+    fn of(profile: &marketplace_ports::ports::Profile, is_seller: bool) -> ProfileForm {
+        ProfileForm {
+            first_name: profile.first_name.clone(),
+            last_name: profile.last_name.clone(),
+            shop_name: profile.shop_name.clone(),
+            email: profile.email.clone(),
+            phone_1: profile.phone_1.clone(),
+            phone_2: profile.phone_2.clone(),
+            address_1: profile.address_1.clone(),
+            address_2: profile.address_2.clone(),
+            city: profile.city.clone(),
+            state: profile.state.clone(),
+            zip_code: profile.zip_code.clone(),
+            is_seller: is_seller.then(|| "on".to_owned()),
+        }
+    }
+}
+
+fn account_page(
+    visitor: &Visitor,
+    values: &ProfileForm,
+    muted: &[NotificationKind],
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Response {
+    let shown = [
+        "first_name",
+        "last_name",
+        "shop_name",
+        "email",
+        "phone_1",
+        "phone_2",
+        "address_1",
+        "address_2",
+        "city",
+        "state",
+        "zip_code",
+    ];
+    let content = html! {
+        h1 { "Your account" }
+        p { a href="/orders" { "Your orders" } " · " a href="/refund-requests" { "Refund requests" } " · " a href="/notifications" { "Notifications" } }
+        (form::summary(errors, &shown))
+        div.form-card {
+            form method="post" action="/account" novalidate {
+                (visitor.csrf_field())
+                (Input::text("first_name", "First name", &values.first_name).autocomplete("given-name").render(errors))
+                (Input::text("last_name", "Last name", &values.last_name).autocomplete("family-name").render(errors))
+                (Input::text("email", "E-mail address", &values.email).kind("email").autocomplete("email").render(errors))
+                (Input::text("phone_1", "Phone", &values.phone_1).kind("tel").autocomplete("tel").render(errors))
+                (Input::text("phone_2", "Other phone", &values.phone_2).kind("tel").render(errors))
+                (Input::text("address_1", "Address", &values.address_1).autocomplete("address-line1").render(errors))
+                (Input::text("address_2", "Address line 2", &values.address_2).autocomplete("address-line2").render(errors))
+                (Input::text("city", "City", &values.city).autocomplete("address-level2").render(errors))
+                (Input::text("state", "State (two letters)", &values.state).autocomplete("address-level1").render(errors))
+                (Input::text("zip_code", "ZIP code", &values.zip_code).autocomplete("postal-code").render(errors))
+                (Input::text("shop_name", "Shop name (shown on your listings)", &values.shop_name).render(errors))
+                div.checkbox {
+                    input #f-is_seller type="checkbox" name="is_seller" value="on" checked[values.is_seller.is_some()];
+                    label for="f-is_seller" { "I sell on Home Craft 3D" }
+                }
+                button type="submit" { "Save" }
+            }
+        }
+        h2 { "E-mail notifications" }
+        div.form-card {
+            form method="post" action="/account/notifications" {
+                (visitor.csrf_field())
+                fieldset {
+                    legend { "E-mail me about" }
+                    @for kind in NotificationKind::ALL {
+                        div.checkbox {
+                            input type="checkbox" id={"mail-" (kind.as_str())} name="mail" value=(kind.as_str()) checked[!muted.contains(&kind)];
+                            label for={"mail-" (kind.as_str())} { (crate::pages::notifications::kind_label(kind)) }
+                        }
+                    }
+                }
+                button.secondary type="submit" { "Save e-mail choices" }
+            }
+        }
+    };
+    render_status(visitor, status, "Your account", content)
+}
+
+/// `GET /account`: the profile and e-mail choices.
+#[handler]
+pub async fn account(visitor: Visitor, site: Data<&Site>) -> Result<Response, WebError> {
+    let actor = visitor.require("/account")?;
+    let (user, profile) = site.services.profiles.profile(actor).await.or_page()?;
+    let muted = site
+        .services
+        .notifications
+        .preferences(actor)
+        .await
+        .or_page()?;
+    Ok(account_page(
+        &visitor,
+        &ProfileForm::of(&profile, user.roles.is_seller),
+        muted.muted(),
+        &FieldErrors::default(),
+        StatusCode::OK,
+    ))
+}
+
+fn some(text: &str) -> Option<String> {
+    Some(text.to_owned())
+}
+
+/// `POST /account`: save the profile.
+#[handler]
+pub async fn save_account(
+    visitor: Visitor,
+    site: Data<&Site>,
+    body: String,
+) -> Result<Response, WebError> {
+    let values: ProfileForm = form::read(&visitor, &body)?;
+    let actor = visitor.require("/account")?;
+    let changes = ProfileChanges {
+        first_name: some(&values.first_name),
+        last_name: some(&values.last_name),
+        shop_name: some(&values.shop_name),
+        email: some(&values.email),
+        phone_1: some(&values.phone_1),
+        phone_2: some(&values.phone_2),
+        address_1: some(&values.address_1),
+        address_2: some(&values.address_2),
+        city: some(&values.city),
+        state: some(&values.state),
+        zip_code: some(&values.zip_code),
+        is_seller: Some(values.is_seller.is_some()),
+    };
+    match site.services.profiles.update_profile(actor, changes).await {
+        Ok(_) => Ok(visitor.redirect_with_notice("/account", "Your profile is saved.")),
+        Err(error) => {
+            let errors = match (field_errors(&error), refusal(&error)) {
+                (Some(errors), _) => errors,
+                (None, Some(message)) => FieldErrors::single("form", message),
+                (None, None) => return Err(WebError::from_use_case(&error)),
+            };
+            let muted = site
+                .services
+                .notifications
+                .preferences(actor)
+                .await
+                .or_page()?;
+            Ok(account_page(
+                &visitor,
+                &values,
+                muted.muted(),
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ))
+        }
+    }
+}
+
+/// `POST /account/notifications`: which notifications also come by e-mail.
+#[handler]
+pub async fn save_mail_choices(
+    visitor: Visitor,
+    site: Data<&Site>,
+    body: String,
+) -> Result<Response, WebError> {
+    let _: MailChoices = form::read(&visitor, &body)?;
+    let wanted: Vec<String> = serde_urlencoded::from_str::<Vec<(String, String)>>(&body)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(name, _)| name == "mail")
+        .map(|(_, value)| value)
+        .collect();
+    let actor = visitor.require("/account")?;
+    let muted: Vec<String> = NotificationKind::ALL
+        .iter()
+        .map(|k| k.as_str().to_owned())
+        .filter(|k| !wanted.contains(k))
+        .collect();
+    site.services
+        .notifications
+        .set_preferences(actor, &muted)
+        .await
+        .or_page()?;
+    Ok(visitor.redirect_with_notice("/account", "Your e-mail choices are saved."))
+}
+
+#[derive(Deserialize)]
+struct MailChoices {}

@@ -160,6 +160,7 @@ pub async fn browse(
         .listings
         .browse(
             ProductQuery {
+                seller: None,
                 kind,
                 text: Some(text.clone()).filter(|t| !t.trim().is_empty()),
                 category,
@@ -432,17 +433,30 @@ fn product_content(
                 Some(page) if !page.items.is_empty() => {
                     @for thread in &page.items {
                         article.review {
-                            h3 { @if thread.thread.subject.is_empty() { "Question" } @else { (thread.thread.subject) } }
-                            @for message in &thread.messages {
+                            h3 { a href={"/questions/" (thread.thread.id)} { @if thread.thread.subject.is_empty() { "Question" } @else { (thread.thread.subject) } } }
+                            @if let Some(first) = thread.messages.first() {
                                 p {
-                                    strong { (message.author) ": " }
-                                    @if message.message.deleted_at.is_some() { em.muted { "(removed)" } } @else { (message.message.body) }
+                                    strong { (first.author) ": " }
+                                    @if first.message.deleted_at.is_some() { em.muted { "(removed)" } } @else { (first.message.body) }
                                 }
                             }
+                            p.muted { (thread.messages.len().saturating_sub(1)) " replies" }
                         }
                     }
                 }
                 _ => { p.muted { "No questions yet." } }
+            }
+            @if own {
+            } @else if visitor.actor().is_some() {
+                form #ask method="post" action={"/products/" (product.id) "/questions"} {
+                    (visitor.csrf_field())
+                    h3 { "Ask the seller" }
+                    div.field { label for="f-subject" { "Subject (optional)" } input #f-subject type="text" name="subject" maxlength="180"; }
+                    div.field { label for="f-question" { "Your question" } textarea #f-question name="body" rows="3" required {} }
+                    button.secondary type="submit" { "Ask" }
+                }
+            } @else {
+                p { a href={"/login?next=%2Fproducts%2F" (product.id)} { "Sign in" } " to ask the seller a question." }
             }
         }
         @if !detail.more_like_this.is_empty() {

@@ -295,6 +295,13 @@ fn order_page(visitor: &Visitor, detail: &OrderDetail, token: Option<&str>) -> M
     let query = token
         .map(|t| format!("?t={}", encode(t)))
         .unwrap_or_default();
+    let settled = matches!(
+        order.status,
+        OrderStatus::Paid | OrderStatus::PartiallyRefunded
+    );
+    let mut sellers: Vec<_> = order.lines().iter().map(|l| l.seller_id).collect();
+    sellers.sort_by_key(|s| s.get());
+    sellers.dedup();
     html! {
         h1 { "Order " (short_id(order.id)) " " (status_badge(order.status)) }
         p.muted {
@@ -318,7 +325,7 @@ fn order_page(visitor: &Visitor, detail: &OrderDetail, token: Option<&str>) -> M
         h2 { "Items" }
         div.table-wrap {
             table {
-                thead { tr { th scope="col" { "Item" } th.num scope="col" { "Qty" } th.num scope="col" { "Price" } th.num scope="col" { "Total" } } }
+                thead { tr { th scope="col" { "Item" } th.num scope="col" { "Qty" } th.num scope="col" { "Price" } th.num scope="col" { "Total" } @if settled { th scope="col" { "Actions" } } } }
                 tbody {
                     @for line in detail.view.lines() {
                         tr {
@@ -326,6 +333,14 @@ fn order_page(visitor: &Visitor, detail: &OrderDetail, token: Option<&str>) -> M
                             td.num { (line.quantity) }
                             td.num { (format::cents(line.unit_price, currency)) }
                             td.num { (format::cents(line.gross, currency)) }
+                            @if settled {
+                                td {
+                                    a href={"/orders/" (order.id) "/lines/" (line.id) "/review" (query)} { "Review" span.visually-hidden { " " (line.title) } }
+                                    @if line.kind.requires_shipping() && order.total.get() > 0 {
+                                        " · " a href={"/orders/" (order.id) "/lines/" (line.id) "/refund" (query)} { "Ask for a refund" span.visually-hidden { " of " (line.title) } }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -335,6 +350,15 @@ fn order_page(visitor: &Visitor, detail: &OrderDetail, token: Option<&str>) -> M
                     @if order.tax.get() > 0 { tr { td colspan="3" { "Tax" } td.num { (format::cents(order.tax, currency)) } } }
                     tr { td colspan="3" { "Total" } td.num { (format::cents(order.total, currency)) } }
                     @if order.refunded.get() > 0 { tr { td colspan="3" { "Refunded" } td.num { (format::cents(order.refunded, currency)) } } }
+                }
+            }
+        }
+        @if settled {
+            p.muted {
+                "How was it? "
+                @for (i, seller) in sellers.iter().enumerate() {
+                    @if i > 0 { " · " }
+                    a href={"/orders/" (order.id) "/sellers/" (seller) "/review" (query)} { "Review the seller" @if sellers.len() > 1 { " " (i + 1) } }
                 }
             }
         }

@@ -1129,3 +1129,91 @@ pub async fn payouts_page(
     };
     Ok(render(&visitor, "Payouts", content))
 }
+
+/// `GET /seller/refund-requests`: refund requests on the seller's lines, by state.
+#[handler]
+pub async fn refund_queue(
+    visitor: Visitor,
+    site: Data<&Site>,
+    request: &Request,
+) -> Result<Response, WebError> {
+    require_seller(&visitor, "/seller/refund-requests")?;
+    crate::pages::refunds::queue_page(
+        &visitor,
+        &site,
+        request,
+        marketplace_ports::use_cases::refund_requests::RefundQueue::Seller,
+        "/seller/refund-requests",
+        "Refund requests",
+        seller_nav(),
+    )
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PeriodParams {
+    days: Option<String>,
+    page: Option<String>,
+}
+
+/// `GET /seller/analytics?days=7|30|90`: views, clicks, adds to cart, orders, units, conversion,
+/// gross and net, in all and per listing.
+#[handler]
+pub async fn analytics(
+    visitor: Visitor,
+    site: Data<&Site>,
+    request: &Request,
+) -> Result<Response, WebError> {
+    let actor = require_seller(&visitor, "/seller/analytics")?;
+    let params: PeriodParams = form::query(request.uri().query())?;
+    let days = match params.days.as_deref().map(str::trim) {
+        None | Some("") => 30,
+        Some(text) => text
+            .parse::<i64>()
+            .map_err(|_| WebError::BadRequest("Choose 7, 30 or 90 days.".to_owned()))?,
+    };
+    let page = form::page_request(params.page.as_deref(), 20)?;
+    let found = match site.services.analytics.seller(actor, days, page).await {
+        Ok(found) => found,
+        Err(error) => match refusal(&error) {
+            Some(message) => return Err(WebError::BadRequest(message)),
+            None => return Err(WebError::from_use_case(&error)),
+        },
+    };
+    let currency = site.config.currency;
+    let t = &found.activity.totals;
+    let content = html! {
+        h1 { "Analytics" }
+        (seller_nav())
+        p.chips {
+            @for d in [7, 30, 90] {
+                @if d == days { strong { "Last " (d) " days" } } @else { a href={"/seller/analytics?days=" (d)} { "Last " (d) " days" } }
+                " "
+            }
+        }
+        p.muted { "Since " (found.since) " (UTC)." }
+        ul.stats {
+            li { "Views" strong { (t.views) } }
+            li { "Clicks" strong { (t.clicks) } }
+            li { "Added to cart" strong { (t.add_to_carts) } }
+            li { "Orders" strong { (t.orders) } }
+            li { "Units" strong { (t.units) } }
+            li { "Conversion" strong { (t.conversion_percent().map_or_else(|| "—".to_owned(), |p| format!("{p} %"))) } }
+            li { "Gross" strong { (format::cents(t.gross, currency)) } }
+            li { "Your net" strong { (format::cents(t.net, currency)) } }
+        }
+        h2 { "Per listing" }
+        div.table-wrap { table {
+            thead { tr { th scope="col" { "Listing" } th.num scope="col" { "Views" } th.num scope="col" { "Clicks" } th.num scope="col" { "Carts" } th.num scope="col" { "Orders" } th.num scope="col" { "Conversion" } th.num scope="col" { "Net" } } }
+            tbody { @for p in &found.activity.products.items { tr {
+                td { a href={"/products/" (p.product_id)} { (p.title) } }
+                td.num { (p.totals.views) } td.num { (p.totals.clicks) } td.num { (p.totals.add_to_carts) } td.num { (p.totals.orders) }
+                td.num { (p.totals.conversion_percent().map_or_else(|| "—".to_owned(), |c| format!("{c} %"))) }
+                td.num { (format::cents(p.totals.net, currency)) }
+            } } }
+        } }
+        (pager(&found.activity.products, &format!("/seller/analytics?days={days}")))
+    };
+    Ok(render(&visitor, "Analytics", content))
+}

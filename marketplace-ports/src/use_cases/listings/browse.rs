@@ -139,6 +139,8 @@ pub struct ProductQuery {
     pub text: Option<String>,
     /// A category (its direct children are included).
     pub category: Option<CategoryId>,
+    /// Only this seller's listings (their public page).
+    pub seller: Option<UserId>,
     /// Ordering.
     pub sort: ProductSort,
 }
@@ -169,6 +171,7 @@ impl ListingBrowsing {
                 .map(|t| t.trim().to_owned())
                 .filter(|t| !t.is_empty()),
             categories,
+            seller: query.seller,
             order: match query.sort {
                 ProductSort::New => ListingOrder::Newest,
                 ProductSort::Top => ListingOrder::TopRated,

@@ -112,6 +112,7 @@ async fn the_refresh_scores_the_window_and_badges_only_positive_scores() {
         .listings
         .browse(
             ProductQuery {
+                seller: None,
                 sort: crate::use_cases::listings::ProductSort::Trending,
                 ..ProductQuery::default()
             },
