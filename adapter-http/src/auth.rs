@@ -19,6 +19,16 @@ pub const CSRF_COOKIE: &str = "hc3_csrf";
 /// Header cookie-authenticated writes must carry.
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
+/// Tells the browser to forget a cookie we set for the whole site: an empty value, `Path=/` and
+/// `Max-Age=0`. (A removal without the path would only reach cookies of the request's own
+/// folder, so the site-wide cookie would live on.)
+pub fn forget_cookie(jar: &poem::web::cookie::CookieJar, name: &str) {
+    let mut cookie = poem::web::cookie::Cookie::new_with_str(name, "");
+    cookie.set_path("/");
+    cookie.set_max_age(std::time::Duration::ZERO);
+    jar.add(cookie);
+}
+
 /// A verified caller and the token they used.
 #[derive(Clone, Debug)]
 pub struct Authenticated {

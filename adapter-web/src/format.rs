@@ -141,3 +141,14 @@ mod tests {
         assert_eq!(rating(0, 0), None);
     }
 }
+
+/// A percentage without trailing zeros: `12.5 %`, `10 %`.
+pub fn percent(value: rust_decimal::Decimal) -> String {
+    format!("{} %", value.normalize())
+}
+
+#[test]
+fn percentages_drop_trailing_zeros() {
+    assert_eq!(percent(rust_decimal::Decimal::new(1250, 2)), "12.5 %");
+    assert_eq!(percent(rust_decimal::Decimal::new(1000, 2)), "10 %");
+}

@@ -238,7 +238,7 @@ impl<'a> FromRequest<'a> for Visitor {
                 .get(FLASH_COOKIE)
                 .and_then(|c| read_flash(c.value_str()));
             if jar.get(FLASH_COOKIE).is_some() {
-                jar.remove(FLASH_COOKIE);
+                adapter_http::auth::forget_cookie(&jar, FLASH_COOKIE);
             }
             flash
         } else {

@@ -243,8 +243,8 @@ pub fn set_session_cookies(jar: &CookieJar, signed_in: &SignedIn, secure: bool) 
 
 /// Ends a browser session's cookies (the session itself is ended by the use case).
 pub fn clear_session_cookies(jar: &CookieJar) {
-    jar.remove(SESSION_COOKIE);
-    jar.remove(CSRF_COOKIE);
+    crate::auth::forget_cookie(jar, SESSION_COOKIE);
+    crate::auth::forget_cookie(jar, CSRF_COOKIE);
 }
 
 /// Moves an anonymous cart into the user's cart after a login. The login stands even if this
@@ -325,7 +325,7 @@ impl AccountsApi {
         if let Some(token) = &cart.0
             && merge_anonymous_cart(&self.services, &signed_in.token, token).await
         {
-            jar.remove(CART_COOKIE);
+            crate::auth::forget_cookie(jar, CART_COOKIE);
         }
         set_session_cookies(jar, &signed_in, self.config.secure_cookies);
         Ok(Json(session_dto(signed_in)))

@@ -235,7 +235,7 @@ pub fn keep_cart_cookie(
             ));
             jar.add(cookie);
         }
-        None if sent.is_some() => jar.remove(CART_COOKIE),
+        None if sent.is_some() => crate::auth::forget_cookie(jar, CART_COOKIE),
         _ => {}
     }
 }

@@ -85,7 +85,7 @@ async fn start_session(visitor: &Visitor, site: &Site, signed_in: &SignedIn) {
     if let Some(cart) = visitor.cart_token()
         && merge_anonymous_cart(&site.services, &signed_in.token, cart).await
     {
-        visitor.jar().remove(CART_COOKIE);
+        adapter_http::auth::forget_cookie(visitor.jar(), CART_COOKIE);
     }
     set_session_cookies(visitor.jar(), signed_in, visitor.secure_cookies());
 }

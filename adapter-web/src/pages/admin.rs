@@ -120,7 +120,7 @@ pub async fn dashboard(visitor: Visitor, site: Data<&Site>) -> Result<Response, 
             } }
         }
         h2 { "Settings" }
-        p { "Fee " strong { (d.site.fee.get()) " %" } " · currency " (currency.as_str().to_ascii_uppercase()) " · " a href="/admin/site-config" { "change" } }
+        p { "Fee " strong { (format::percent(d.site.fee.get())) } " · currency " (currency.as_str().to_ascii_uppercase()) " · " a href="/admin/site-config" { "change" } }
     };
     Ok(render(&visitor, "Dashboard", content))
 }
@@ -139,7 +139,7 @@ struct SiteForm {
 impl SiteForm {
     fn of(config: &SiteConfig) -> SiteForm {
         SiteForm {
-            fee_percent: config.fee.get().to_string(),
+            fee_percent: config.fee.get().normalize().to_string(),
             currency: config.currency.as_str().to_ascii_uppercase(),
             allowed_shipping_countries: config.allowed_shipping_countries.join(", "),
             dispute_fee_to_sellers: config.dispute_fee_to_sellers.then(|| "on".to_owned()),
@@ -264,7 +264,7 @@ pub async fn save_site_config(
             Ok(saved) => {
                 return Ok(visitor.redirect_with_notice(
                     "/admin/site-config",
-                    &format!("Settings saved. The fee is now {} %.", saved.fee.get()),
+                    &format!("Settings saved. The fee is now {}.", format::percent(saved.fee.get())),
                 ));
             }
             Err(error) => match (field_errors(&error), refusal(&error)) {
@@ -595,7 +595,7 @@ pub async fn order_page(
     let content = html! {
         h1 { "Order " (short_id(order.id)) " " (status_badge(order.status)) }
         (admin_nav())
-        p.muted { "Placed " (format::time(order.created_at)) " · fee " (marketplace_domain::money::FeePercent::from_basis_points(order.fee_rate).get()) " %" }
+        p.muted { "Placed " (format::time(order.created_at)) " · fee " (format::percent(marketplace_domain::money::FeePercent::from_basis_points(order.fee_rate).get())) }
         @if !flags.is_empty() {
             section.panel aria-labelledby="flags" {
                 h2 #flags { "Reconciliation flags" }

@@ -45,7 +45,7 @@ async fn a_guest_buys_a_file_pays_on_the_simulator_and_downloads_it() {
 
     b.click("form[action='/cart/items'] button").await;
     b.wait_for_url("the cart", |u| u.ends_with("/cart")).await;
-    assert!(b.text(".flash.notice").await.contains("Added to your cart"));
+    b.wait_for_text(".flash.notice", "Added to your cart").await;
     assert!(b.text("table").await.contains("Printable Owl"));
     journey.check_accessibility("cart").await;
     b.screenshot("03-cart").await;
@@ -134,7 +134,7 @@ async fn a_seller_onboards_lists_a_model_with_a_photo_and_sees_the_sale_and_payo
     b.click_text("button", "Complete onboarding").await;
     b.wait_for_url("back on the shop", |u| u.ends_with("/seller"))
         .await;
-    assert!(b.text(".flash").await.contains("Payouts are set up"));
+    b.wait_for_text(".flash", "Payouts are set up").await;
     assert!(b.text(".panel").await.contains("Ready"));
     b.screenshot("02-seller-ready").await;
 
@@ -172,7 +172,7 @@ async fn a_seller_onboards_lists_a_model_with_a_photo_and_sees_the_sale_and_payo
         })
         .await;
     let product = edit.rsplit('/').next().unwrap().to_owned();
-    assert!(b.text(".flash").await.contains("Listing created"));
+    b.wait_for_text(".flash", "Listing created").await;
 
     let photo = std::env::temp_dir().join(format!("dragon-{product}.png"));
     std::fs::write(&photo, app::png::banded_png(640, 480, [180, 60, 40])).unwrap();
@@ -181,7 +181,7 @@ async fn a_seller_onboards_lists_a_model_with_a_photo_and_sees_the_sale_and_payo
     b.click("form[action$='/images'] button").await;
     b.wait_for_url("back on the listing", |u| u.ends_with(&product))
         .await;
-    assert!(b.text(".flash").await.contains("Photo added"));
+    b.wait_for_text(".flash", "Photo added").await;
     let image = b.find("section[aria-labelledby='photos'] img").await;
     assert_eq!(
         b.attribute(&image, "alt").await.as_deref(),
@@ -276,5 +276,191 @@ async fn a_visitor_on_a_phone_finds_a_product_by_search() {
         .await;
     assert_eq!(b.text("h1").await, "Geometric Planter");
     b.screenshot("03-product-phone").await;
+    journey.browser.close().await;
+}
+
+impl Journey {
+    /// Signs in through the sign-in page.
+    async fn sign_in(&self, username: &str) {
+        self.open("/login").await;
+        self.browser.fill("#f-username", username).await;
+        self.browser
+            .fill("#f-password", crate::helpers::PASSWORD)
+            .await;
+        self.browser.click("form[action='/login'] button").await;
+        self.browser
+            .wait_for_url("signed in", |u| !u.contains("/login"))
+            .await;
+        assert!(
+            self.browser.text("header nav").await.contains(username),
+            "the header names {username}"
+        );
+    }
+
+    /// Signs out with the header's button.
+    async fn sign_out(&self) {
+        self.browser.click("form[action='/logout'] button").await;
+        self.browser
+            .wait_for_url("signed out", |u| u.ends_with('/'))
+            .await;
+        assert!(self.browser.text("header nav").await.contains("Sign in"));
+    }
+}
+
+/// A buyer pays for a printed model, asks for a refund because it arrived damaged; the seller
+/// approves it and sends the money back, and the buyer's order shows the refund.
+#[tokio::test]
+async fn a_buyer_requests_a_refund_and_the_seller_approves_and_sends_it() {
+    let journey = Journey::start("refund-request", DESKTOP).await;
+    let app = &journey.app;
+    let (seller, product) = app
+        .potter_with("Speckled Vase", json!({"price": "30.00"}))
+        .await;
+    app.register("vase-lover", false).await;
+    let b = &journey.browser;
+
+    journey.sign_in("vase-lover").await;
+    journey.open(&format!("/products/{product}")).await;
+    b.click("form[action='/cart/items'] button").await;
+    b.wait_for_url("the cart", |u| u.ends_with("/cart")).await;
+    b.click("a[href='/checkout']").await;
+    b.wait_for_url("checkout", |u| u.ends_with("/checkout")).await;
+    assert!(
+        b.find_all("#f-guest_email").await.is_empty(),
+        "a signed-in buyer is not asked for an e-mail"
+    );
+    b.click("form[action='/checkout'] button").await;
+    b.wait_for_url("the payment page", |u| u.starts_with(&app.sim))
+        .await;
+    b.click("button[value='card']").await;
+    let order_url = b
+        .wait_for_url("the order page", |u| {
+            u.starts_with(&app.address) && u.contains("/orders/")
+        })
+        .await;
+    let path = order_url.trim_start_matches(&app.address).to_owned();
+    journey.reload_until(&path, "h1", "Paid").await;
+    app.payouts_paid(
+        path.trim_start_matches("/orders/")
+            .split('?')
+            .next()
+            .unwrap(),
+        1,
+    )
+    .await;
+
+    journey.open(&path).await;
+    b.click_text("a", "Ask for a refund").await;
+    b.wait_for_url("the refund form", |u| u.ends_with("/refund")).await;
+    journey.check_accessibility("refund request form").await;
+    // Sent without a reason: refused next to the choices.
+    b.click("form[action$='/refund'] button").await;
+    b.wait_for_text("fieldset", "must be one of").await;
+    b.click("#r-damaged").await;
+    b.fill("#f-notes", "The neck arrived cracked.").await;
+    b.screenshot("01-refund-form").await;
+    b.click("form[action$='/refund'] button").await;
+    let request_url = b
+        .wait_for_url("the request's page", |u| u.contains("/refund-requests/"))
+        .await;
+    let request_path = request_url.trim_start_matches(&app.address).to_owned();
+    b.wait_for_text("h1", "Waiting for the seller").await;
+    assert!(b.text("dl").await.contains("$30.00"));
+    journey.check_accessibility("refund request").await;
+    b.screenshot("02-refund-requested").await;
+    journey.sign_out().await;
+
+    journey.sign_in(&seller.username).await;
+    journey.open("/seller/refund-requests?status=requested").await;
+    journey.check_accessibility("seller's refund queue").await;
+    b.click("table a").await;
+    b.wait_for_url("the request", |u| u.contains("/refund-requests/"))
+        .await;
+    b.fill("#f-note", "Sorry about that — refunding in full.").await;
+    b.click("button[value='approve']").await;
+    b.wait_for_url("back on the request", |u| u.ends_with(&request_path))
+        .await;
+    b.wait_for_text("h1", "Approved").await;
+    b.screenshot("03-approved").await;
+    b.click_text("button", "Send the refund").await;
+    journey.reload_until(&request_path, "h1", "Refunded").await;
+    assert!(b.text("ol").await.contains("refunding in full"));
+    b.screenshot("04-refunded").await;
+    journey.sign_out().await;
+
+    journey.sign_in("vase-lover").await;
+    journey
+        .reload_until(&path, "h1", "Refunded")
+        .await;
+    assert!(b.text("tfoot").await.contains("Refunded"));
+    b.screenshot("05-buyer-sees-refund").await;
+    journey.browser.close().await;
+}
+
+/// An owner raises the marketplace fee, a new order is placed at the new fee, and when its buyer
+/// disputes the payment the owner sees the order flagged for reconciliation.
+#[tokio::test]
+async fn an_owner_changes_the_fee_and_sees_a_reconciliation_flag() {
+    let journey = Journey::start("owner-fee-and-flags", DESKTOP).await;
+    let app = &journey.app;
+    let (_, product) = app
+        .potter_with("Terracotta Planter", json!({"price": "20.00"}))
+        .await;
+    let b = &journey.browser;
+
+    journey.sign_in("owner").await;
+    journey.open("/admin").await;
+    journey.check_accessibility("owner dashboard").await;
+    b.screenshot("01-dashboard").await;
+    journey.open("/admin/site-config").await;
+    journey.check_accessibility("site settings").await;
+    b.fill("#f-fee_percent", "abc").await;
+    b.click("form[action='/admin/site-config'] button").await;
+    b.wait_for_text("#f-fee_percent-error", "percentage").await;
+    b.fill("#f-fee_percent", "12.5").await;
+    b.click("form[action='/admin/site-config'] button").await;
+    b.wait_for_text(".flash.notice", "The fee is now 12.5").await;
+    b.screenshot("02-fee-changed").await;
+    // A flash is shown once.
+    journey.open("/admin").await;
+    assert!(b.find_all(".flash").await.is_empty(), "the flash is gone");
+    assert!(b.text("main").await.contains("12.5 %"));
+
+    // A buyer orders at the new fee and pays; then disputes the charge with their bank.
+    let buyer = app.register("planter-buyer", false).await;
+    app.add_to_cart(Some(&buyer), None, &product, 1).await;
+    let order = app.place_order(Some(&buyer), None, None).await;
+    let order_id = order["id"].as_str().unwrap().to_owned();
+    let checkout = expect_json(
+        app.checkout(&order_id, Some(&buyer), None).await,
+        StatusCode::OK,
+    )
+    .await;
+    let landing = app.pay(checkout["checkout_url"].as_str().unwrap()).await;
+    let intent = app.payment_intent_of(&landing).await;
+    app.order_until(&order_id, Some(&buyer), None, "paid", |o| {
+        o["status"] == "paid"
+    })
+    .await;
+
+    journey.open(&format!("/admin/orders/{order_id}")).await;
+    assert!(b.text("main").await.contains("fee 12.5 %"));
+    // 20.00 at 12.5 %: a fee of 2.50 and 17.50 for the seller.
+    let lines = b.text("table").await;
+    assert!(lines.contains("$2.50") && lines.contains("$17.50"), "{lines}");
+
+    app.sim_post(
+        "/_sim/disputes",
+        json!({"payment_intent": intent, "status": "open", "fee": 1500}),
+    )
+    .await;
+    journey
+        .reload_until("/admin/reconciliation", "main", "dispute open")
+        .await;
+    journey.check_accessibility("reconciliation").await;
+    b.screenshot("03-reconciliation").await;
+    journey.open("/admin/orders?flagged=yes").await;
+    assert!(b.text("table").await.contains(&order_id[..8]));
+    b.screenshot("04-flagged-orders").await;
     journey.browser.close().await;
 }

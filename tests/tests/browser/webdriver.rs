@@ -146,6 +146,18 @@ pub struct Element(String);
 
 impl Session {
     async fn command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        self.try_command(method, path, body)
+            .await
+            .unwrap_or_else(|error| panic!("WebDriver {path}: {error}"))
+    }
+
+    /// A command whose refusal the caller handles (an element replaced by a new page).
+    async fn try_command(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, String> {
         let mut request = self.http.request(method, format!("{}{path}", self.url));
         if let Some(body) = body {
             request = request.json(&body);
@@ -158,12 +170,12 @@ impl Session {
             .await
             .expect("a JSON answer");
         if let Some(error) = answer["value"]["error"].as_str() {
-            panic!(
-                "WebDriver {path}: {error}: {}",
+            return Err(format!(
+                "{error}: {}",
                 answer["value"]["message"].as_str().unwrap_or_default()
-            );
+            ));
         }
-        answer["value"].clone()
+        Ok(answer["value"].clone())
     }
 
     async fn post(&self, path: &str, body: Value) -> Value {
@@ -264,6 +276,35 @@ impl Session {
             .collect()
     }
 
+    /// Waits until some element matching `css` shows `text` (read in the page, so a page being
+    /// replaced by the next one is simply read again).
+    pub async fn wait_for_text(&self, css: &str, text: &str) {
+        let started = Instant::now();
+        loop {
+            let shown = self
+                .execute(
+                    "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText);",
+                    json!([css]),
+                )
+                .await;
+            let found = shown
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .any(|t| t.contains(text));
+            if found {
+                return;
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                let url = self.current_url().await;
+                let page = self.page_text().await;
+                panic!("no {css:?} says {text:?} on {url}; the page says:\n{page}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Clicks an element.
     pub async fn click_element(&self, element: &Element) {
         self.post(&format!("/element/{}/click", element.0), json!({}))
@@ -302,19 +343,40 @@ impl Session {
             .await;
     }
 
-    /// An element's visible text.
+    /// An element's visible text (empty when the element has been replaced meanwhile).
     pub async fn text_of(&self, element: &Element) -> String {
-        self.get(&format!("/element/{}/text", element.0))
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        self.try_command(
+            reqwest::Method::GET,
+            &format!("/element/{}/text", element.0),
+            None,
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
     }
 
-    /// The visible text of the first element matching a CSS selector.
+    /// The visible text of the first element matching a CSS selector (read again if the page
+    /// replaced it meanwhile).
     pub async fn text(&self, css: &str) -> String {
-        let element = self.find(css).await;
-        self.text_of(&element).await
+        let started = Instant::now();
+        loop {
+            let element = self.find(css).await;
+            let read = self
+                .try_command(
+                    reqwest::Method::GET,
+                    &format!("/element/{}/text", element.0),
+                    None,
+                )
+                .await;
+            match read {
+                Ok(text) => return text.as_str().unwrap_or_default().to_owned(),
+                Err(error) if started.elapsed() > Duration::from_secs(10) => {
+                    panic!("reading {css:?}: {error}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
     }
 
     /// An element's attribute.
