@@ -264,7 +264,10 @@ pub async fn save_site_config(
             Ok(saved) => {
                 return Ok(visitor.redirect_with_notice(
                     "/admin/site-config",
-                    &format!("Settings saved. The fee is now {}.", format::percent(saved.fee.get())),
+                    &format!(
+                        "Settings saved. The fee is now {}.",
+                        format::percent(saved.fee.get())
+                    ),
                 ));
             }
             Err(error) => match (field_errors(&error), refusal(&error)) {

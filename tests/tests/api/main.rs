@@ -28,5 +28,6 @@ mod refund_requests;
 mod refunds;
 mod reviews;
 mod robustness;
+mod storefront;
 mod users;
 mod webhooks;

@@ -324,7 +324,8 @@ async fn a_buyer_requests_a_refund_and_the_seller_approves_and_sends_it() {
     b.click("form[action='/cart/items'] button").await;
     b.wait_for_url("the cart", |u| u.ends_with("/cart")).await;
     b.click("a[href='/checkout']").await;
-    b.wait_for_url("checkout", |u| u.ends_with("/checkout")).await;
+    b.wait_for_url("checkout", |u| u.ends_with("/checkout"))
+        .await;
     assert!(
         b.find_all("#f-guest_email").await.is_empty(),
         "a signed-in buyer is not asked for an e-mail"
@@ -351,7 +352,8 @@ async fn a_buyer_requests_a_refund_and_the_seller_approves_and_sends_it() {
 
     journey.open(&path).await;
     b.click_text("a", "Ask for a refund").await;
-    b.wait_for_url("the refund form", |u| u.ends_with("/refund")).await;
+    b.wait_for_url("the refund form", |u| u.ends_with("/refund"))
+        .await;
     journey.check_accessibility("refund request form").await;
     // Sent without a reason: refused next to the choices.
     b.click("form[action$='/refund'] button").await;
@@ -371,12 +373,15 @@ async fn a_buyer_requests_a_refund_and_the_seller_approves_and_sends_it() {
     journey.sign_out().await;
 
     journey.sign_in(&seller.username).await;
-    journey.open("/seller/refund-requests?status=requested").await;
+    journey
+        .open("/seller/refund-requests?status=requested")
+        .await;
     journey.check_accessibility("seller's refund queue").await;
     b.click("table a").await;
     b.wait_for_url("the request", |u| u.contains("/refund-requests/"))
         .await;
-    b.fill("#f-note", "Sorry about that — refunding in full.").await;
+    b.fill("#f-note", "Sorry about that — refunding in full.")
+        .await;
     b.click("button[value='approve']").await;
     b.wait_for_url("back on the request", |u| u.ends_with(&request_path))
         .await;
@@ -389,9 +394,7 @@ async fn a_buyer_requests_a_refund_and_the_seller_approves_and_sends_it() {
     journey.sign_out().await;
 
     journey.sign_in("vase-lover").await;
-    journey
-        .reload_until(&path, "h1", "Refunded")
-        .await;
+    journey.reload_until(&path, "h1", "Refunded").await;
     assert!(b.text("tfoot").await.contains("Refunded"));
     b.screenshot("05-buyer-sees-refund").await;
     journey.browser.close().await;
@@ -419,7 +422,8 @@ async fn an_owner_changes_the_fee_and_sees_a_reconciliation_flag() {
     b.wait_for_text("#f-fee_percent-error", "percentage").await;
     b.fill("#f-fee_percent", "12.5").await;
     b.click("form[action='/admin/site-config'] button").await;
-    b.wait_for_text(".flash.notice", "The fee is now 12.5").await;
+    b.wait_for_text(".flash.notice", "The fee is now 12.5")
+        .await;
     b.screenshot("02-fee-changed").await;
     // A flash is shown once.
     journey.open("/admin").await;
@@ -447,7 +451,10 @@ async fn an_owner_changes_the_fee_and_sees_a_reconciliation_flag() {
     assert!(b.text("main").await.contains("fee 12.5 %"));
     // 20.00 at 12.5 %: a fee of 2.50 and 17.50 for the seller.
     let lines = b.text("table").await;
-    assert!(lines.contains("$2.50") && lines.contains("$17.50"), "{lines}");
+    assert!(
+        lines.contains("$2.50") && lines.contains("$17.50"),
+        "{lines}"
+    );
 
     app.sim_post(
         "/_sim/disputes",

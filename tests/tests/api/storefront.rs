@@ -1,0 +1,371 @@
+//! The storefront's HTML pages over plain HTTP: what every page answers, forms refused without
+//! their CSRF token or with a NUL character (changing nothing), private pages, error pages, and
+//! the cookies it sets and forgets. (Journeys in a real browser are in `tests/browser/`.)
+
+use reqwest::StatusCode;
+use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, TestApp, expect_json, spawn_app};
+
+/// A browser-like client: keeps cookies, does not follow redirects.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The CSRF token of the first form on a page.
+fn csrf_of(html: &str) -> String {
+    let start = html
+        .find("name=\"csrf\" value=\"")
+        .expect("the page has a form with a CSRF token")
+        + "name=\"csrf\" value=\"".len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {
+    let response = client.get(app.url(path)).send().await.unwrap();
+    let status = response.status();
+    (status, response.text().await.unwrap())
+}
+
+async fn post_form(
+    client: &reqwest::Client,
+    app: &TestApp,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    client.post(app.url(path)).form(form).send().await.unwrap()
+}
+
+async fn sign_in(client: &reqwest::Client, app: &TestApp, username: &str) {
+    let (_, html) = page(client, app, "/login").await;
+    let token = csrf_of(&html);
+    let response = post_form(
+        client,
+        app,
+        "/login",
+        &[
+            ("csrf", &token),
+            ("username", username),
+            ("password", PASSWORD),
+            ("next", "/"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
+
+async fn cart_lines(client: &reqwest::Client, app: &TestApp) -> usize {
+    let (_, html) = page(client, app, "/cart").await;
+    html.matches("class=\"qty-input\"").count()
+}
+
+#[tokio::test]
+async fn every_public_page_is_html_in_the_sites_style_and_unknown_paths_get_the_404_page() {
+    let app = spawn_app().await;
+    let (seller, product) = app
+        .potter_with("Glazed Bowl", json!({"price": "15.00"}))
+        .await;
+    let categories = expect_json(app.get("/api/v1/categories", None).await, StatusCode::OK).await;
+    let category = categories["models"][0]["id"].as_str().unwrap().to_owned();
+    let client = browser();
+    for path in [
+        "/".to_owned(),
+        "/products".to_owned(),
+        "/products?q=bowl&kind=model&sort=price_asc".to_owned(),
+        format!("/products/{product}"),
+        format!("/categories/{category}"),
+        format!("/sellers/{}", seller.id),
+        "/cart".to_owned(),
+        "/login".to_owned(),
+        "/register".to_owned(),
+    ] {
+        let response = client.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            response.headers()[CONTENT_TYPE],
+            "text/html; charset=utf-8",
+            "{path}"
+        );
+        assert!(
+            response.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'")
+        );
+        let html = response.text().await.unwrap();
+        assert!(
+            html.starts_with("<!DOCTYPE html><html lang=\"en\">"),
+            "{path}"
+        );
+        assert!(html.contains("<main id=\"main\""), "{path}");
+        assert!(html.len() < 60_000, "{path} is {} bytes", html.len());
+    }
+    let (_, product_page) = page(&client, &app, &format!("/products/{product}")).await;
+    assert!(product_page.contains("Glazed Bowl") && product_page.contains("$15.00"));
+    let (_, results) = page(&client, &app, "/products?q=bowl").await;
+    assert!(results.contains("Glazed Bowl"));
+    let (_, none) = page(&client, &app, "/products?q=teapot").await;
+    assert!(!none.contains("Glazed Bowl") && none.contains("Nothing matches"));
+
+    for path in [
+        "/no-such-page",
+        "/products/not-a-uuid",
+        "/products/01a22f7a-e98b-75db-87ca-726e19e78914",
+    ] {
+        let (status, html) = page(&client, &app, path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            html.contains("Page not found") && html.contains("site-header"),
+            "{path}"
+        );
+    }
+    let css = client
+        .get(app.url("/static/site.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.status(), StatusCode::OK);
+    assert!(
+        css.headers()[CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    let etag = css.headers()["etag"].clone();
+    let again = client
+        .get(app.url("/static/site.css"))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    let icon = client.get(app.url("/favicon.ico")).send().await.unwrap();
+    assert_eq!(icon.headers()[CONTENT_TYPE], "image/svg+xml");
+    // The API keeps its own answers beside the pages.
+    let api = client.get(app.url("/api/v1/nope")).send().await.unwrap();
+    assert_eq!(api.status(), StatusCode::NOT_FOUND);
+    assert!(api.text().await.unwrap().contains("\"error\""));
+}
+
+#[tokio::test]
+async fn forms_without_their_token_or_with_a_nul_character_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    let (_, product) = app
+        .potter_with("Salt Cellar", json!({"price": "8.00"}))
+        .await;
+    let client = browser();
+    let (_, html) = page(&client, &app, &format!("/products/{product}")).await;
+    let token = csrf_of(&html);
+
+    let missing = post_form(&client, &app, "/cart/items", &[("product_id", &product)]).await;
+    assert_eq!(missing.status(), StatusCode::FORBIDDEN);
+    assert!(
+        missing
+            .text()
+            .await
+            .unwrap()
+            .contains("This form has expired")
+    );
+    let wrong = post_form(
+        &client,
+        &app,
+        "/cart/items",
+        &[("csrf", &"0".repeat(64)), ("product_id", &product)],
+    )
+    .await;
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    // Another visitor's token is not this visitor's.
+    let stranger = browser();
+    let (_, other) = page(&stranger, &app, "/login").await;
+    let theirs = post_form(
+        &client,
+        &app,
+        "/cart/items",
+        &[("csrf", &csrf_of(&other)), ("product_id", &product)],
+    )
+    .await;
+    assert_eq!(theirs.status(), StatusCode::FORBIDDEN);
+    let nul = post_form(
+        &client,
+        &app,
+        "/cart/items",
+        &[
+            ("csrf", &token),
+            ("product_id", &product),
+            ("quantity", "1\0"),
+        ],
+    )
+    .await;
+    assert_eq!(nul.status(), StatusCode::BAD_REQUEST);
+    assert!(nul.text().await.unwrap().contains("NUL"));
+    assert_eq!(cart_lines(&client, &app).await, 0, "nothing was added");
+    let (status, _) = page(&client, &app, "/products?q=%00").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let added = post_form(
+        &client,
+        &app,
+        "/cart/items",
+        &[
+            ("csrf", &token),
+            ("product_id", &product),
+            ("quantity", "2"),
+        ],
+    )
+    .await;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    assert_eq!(added.headers()[LOCATION], "/cart");
+    let (_, cart) = page(&client, &app, "/cart").await;
+    assert!(cart.contains("Added to your cart"), "the flash shows");
+    assert!(cart.contains("$16.00"));
+    let (_, again) = page(&client, &app, "/cart").await;
+    assert!(!again.contains("Added to your cart"), "once");
+    assert_eq!(cart_lines(&client, &app).await, 1);
+}
+
+#[tokio::test]
+async fn a_failed_sign_in_says_why_and_a_sign_in_never_leads_off_the_site() {
+    let app = spawn_app().await;
+    app.register("careful", false).await;
+    let client = browser();
+    let (_, html) = page(&client, &app, "/login").await;
+    let token = csrf_of(&html);
+    let refused = post_form(
+        &client,
+        &app,
+        "/login",
+        &[
+            ("csrf", &token),
+            ("username", "careful"),
+            ("password", "wrong-password"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .all(|c| !c.to_str().unwrap().starts_with("hc3_session="))
+    );
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("do not match an account") && body.contains("aria-invalid=\"true\""));
+    assert!(body.contains("value=\"careful\""), "the username is kept");
+
+    let (_, html) = page(&client, &app, "/login?next=//evil.example/").await;
+    let token = csrf_of(&html);
+    let signed_in = post_form(
+        &client,
+        &app,
+        "/login",
+        &[
+            ("csrf", &token),
+            ("username", "careful"),
+            ("password", PASSWORD),
+            ("next", "//evil.example/"),
+        ],
+    )
+    .await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    assert_eq!(signed_in.headers()[LOCATION], "/");
+    // Signed in, the API answers the same session.
+    let me = client.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+
+    let (_, home) = page(&client, &app, "/").await;
+    let out = post_form(&client, &app, "/logout", &[("csrf", &csrf_of(&home))]).await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let forgotten: Vec<String> = out
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .filter(|c| c.starts_with("hc3_session=") || c.starts_with("hc3_csrf="))
+        .collect();
+    assert_eq!(forgotten.len(), 2, "{forgotten:?}");
+    for cookie in &forgotten {
+        assert!(
+            cookie.contains("Path=/") && cookie.contains("Max-Age=0"),
+            "{cookie}"
+        );
+    }
+    let me = client.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn private_pages_ask_strangers_to_sign_in_and_refuse_the_wrong_people() {
+    let app = spawn_app().await;
+    let (_, product) = app.potter_with("Mug", json!({"price": "12.00"})).await;
+    // A guest's order, reached with its token only.
+    let (_, _, cart) = app.add_to_cart(None, None, &product, 1).await;
+    let order = app
+        .place_order(None, cart.as_deref(), Some("guest@example.com"))
+        .await;
+    let order_id = order["id"].as_str().unwrap().to_owned();
+    let token = order["access_token"].as_str().unwrap().to_owned();
+    let anonymous = browser();
+    let asked = anonymous
+        .get(app.url(&format!("/orders/{order_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        asked.headers()[LOCATION],
+        format!("/login?next=%2Forders%2F{order_id}")
+    );
+    let with_token = anonymous
+        .get(app.url(&format!("/orders/{order_id}?t={token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_token.status(), StatusCode::OK);
+    assert_eq!(with_token.headers()[CACHE_CONTROL], "no-store");
+    assert_eq!(with_token.headers()["referrer-policy"], "no-referrer");
+    assert!(
+        with_token
+            .text()
+            .await
+            .unwrap()
+            .contains("Awaiting payment")
+    );
+
+    app.register("nosy", false).await;
+    let nosy = browser();
+    sign_in(&nosy, &app, "nosy").await;
+    let (status, _) = page(&nosy, &app, &format!("/orders/{order_id}")).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another's order is not there"
+    );
+    let (status, html) = page(&nosy, &app, "/seller").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("seller accounts"));
+    let (status, _) = page(&nosy, &app, "/admin").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for path in [
+        "/orders",
+        "/account",
+        "/notifications",
+        "/seller",
+        "/admin/users",
+    ] {
+        let response = anonymous.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        assert!(
+            response.headers()[LOCATION]
+                .to_str()
+                .unwrap()
+                .starts_with("/login?next="),
+            "{path}"
+        );
+    }
+}
