@@ -16,6 +16,9 @@ use subtle::ConstantTimeEq;
 pub const SESSION_COOKIE: &str = "hc3_session";
 /// Name of the (script-readable) cookie carrying the CSRF token.
 pub const CSRF_COOKIE: &str = "hc3_csrf";
+/// The storefront's one-time message cookie (set by a redirect, shown by the next page): a page
+/// answered while it is present is personal, so never cached.
+pub const FLASH_COOKIE: &str = "hc3_flash";
 /// Header cookie-authenticated writes must carry.
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
 

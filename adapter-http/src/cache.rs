@@ -9,6 +9,8 @@
 //! digest of its bytes) and `Cache-Control: public, no-cache`, so browsers and proxies revalidate
 //! and get `304 Not Modified` when nothing changed. Requests with credentials (a session cookie
 //! or an `Authorization` header) pass through untouched: what they see may depend on who asks.
+//! The storefront's anonymous catalogue pages (home, browse, category and seller pages) are kept
+//! the same way by an instance of their own, unless the visitor has a flash message waiting.
 //! See docs/architecture.md, "Caching the catalogue".
 
 use std::collections::HashMap;
@@ -64,26 +66,39 @@ fn known_parameters(query: Option<&str>) -> bool {
     })
 }
 
-/// The session cookie's name as it appears in a `Cookie` header.
-const SESSION: &[u8] = crate::auth::SESSION_COOKIE.as_bytes();
+/// Cookies whose presence makes an answer personal: the session, and the storefront's flash
+/// message (shown once, by the next page).
+const PERSONAL_COOKIES: [&[u8]; 2] = [
+    crate::auth::SESSION_COOKIE.as_bytes(),
+    crate::auth::FLASH_COOKIE.as_bytes(),
+];
 
 /// Which catalogue read a request is, if it may be answered from the cache.
 fn catalog_read(request: &Request) -> Option<CatalogRead> {
-    let session_cookie = request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .any(|v| v.as_bytes().windows(SESSION.len()).any(|w| w == SESSION));
+    let personal_cookie = request.headers().get_all(header::COOKIE).iter().any(|v| {
+        PERSONAL_COOKIES
+            .iter()
+            .any(|name| v.as_bytes().windows(name.len()).any(|w| w == *name))
+    });
     if request.method() != Method::GET
-        || session_cookie
+        || personal_cookie
         || request.headers().contains_key(header::AUTHORIZATION)
         || !known_parameters(request.uri().query())
     {
         return None;
     }
-    let path = request.uri().path().strip_prefix("/api/v1/")?;
-    let segments: Vec<&str> = path.split('/').collect();
     let is_id = |segment: &str| Uuid::parse_str(segment).is_ok();
+    let Some(path) = request.uri().path().strip_prefix("/api/v1/") else {
+        // The storefront's pages that are the same for every anonymous visitor (a listing's
+        // page is not: its form carries the visitor's own token).
+        let segments: Vec<&str> = request.uri().path().split('/').skip(1).collect();
+        return match segments.as_slice() {
+            [""] | ["products"] => Some(CatalogRead::Other),
+            ["categories", id] | ["sellers", id] if is_id(id) => Some(CatalogRead::Other),
+            _ => None,
+        };
+    };
+    let segments: Vec<&str> = path.split('/').collect();
     match segments.as_slice() {
         ["products" | "home" | "categories"] => Some(CatalogRead::Other),
         ["categories", id] | ["sellers", id] if is_id(id) => Some(CatalogRead::Other),
@@ -97,10 +112,20 @@ fn catalog_read(request: &Request) -> Option<CatalogRead> {
     }
 }
 
+/// Headers an answer is replayed with, besides its type (the storefront's page protections).
+/// Never a `Set-Cookie`: a kept answer is everyone's.
+const REPLAYED_HEADERS: [&str; 4] = [
+    "content-security-policy",
+    "x-frame-options",
+    "x-content-type-options",
+    "referrer-policy",
+];
+
 /// One kept answer.
 struct Kept {
     content_type: HeaderValue,
     etag: HeaderValue,
+    headers: Vec<(&'static str, HeaderValue)>,
     body: bytes::Bytes,
 }
 
@@ -113,8 +138,18 @@ impl Kept {
                 .unwrap_or_else(|| HeaderValue::from_static("application/json; charset=utf-8")),
             // Hex digits and quotes only: always a valid header value.
             etag: HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"\"")),
+            headers: Vec::new(),
             body,
         }
+    }
+
+    /// With the replayable headers of the answer it was made from.
+    fn replaying(mut self, headers: &poem::http::HeaderMap) -> Kept {
+        self.headers = REPLAYED_HEADERS
+            .iter()
+            .filter_map(|name| headers.get(*name).map(|value| (*name, value.clone())))
+            .collect();
+        self
     }
 
     fn size(&self, key: &str) -> usize {
@@ -126,10 +161,13 @@ impl Kept {
         let unchanged = if_none_match
             .and_then(|v| v.to_str().ok())
             .is_some_and(|tags| names_etag(tags, self.etag.to_str().unwrap_or_default()));
-        let builder = Response::builder()
+        let mut builder = Response::builder()
             .header(header::ETAG, self.etag.clone())
             .header(header::CACHE_CONTROL, CACHE_CONTROL)
             .header(header::VARY, VARY);
+        for (name, value) in &self.headers {
+            builder = builder.header(*name, value.clone());
+        }
         if unchanged {
             builder.status(StatusCode::NOT_MODIFIED).finish()
         } else {
@@ -281,8 +319,9 @@ impl<E: Endpoint> Endpoint for CatalogCacheEndpoint<E> {
             return Ok(response);
         }
         let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
+        let headers = response.headers().clone();
         let body = response.into_body().into_bytes().await?;
-        let kept = Arc::new(Kept::of(content_type, body));
+        let kept = Arc::new(Kept::of(content_type, body).replaying(&headers));
         let answer = kept.respond(if_none_match.as_ref());
         if let Some(version) = version {
             self.store.put(version, key, kept);
@@ -335,9 +374,30 @@ mod tests {
             "/api/v1/products/00000000-0000-0000-0000-000000000000/images/x",
             "/api/v1/categories/slug",
             "/healthz",
+            "/cart",
+            "/products/00000000-0000-0000-0000-000000000000",
+            "/orders",
+            "/login",
         ] {
             assert_eq!(catalog_read(&get(path)), None, "{path}");
         }
+        for path in [
+            "/".to_owned(),
+            "/products?q=owl&kind=FILE&category=&sort=top&page=2".to_owned(),
+            format!("/categories/{id}"),
+            format!("/sellers/{id}"),
+        ] {
+            assert_eq!(
+                catalog_read(&get(&path)),
+                Some(CatalogRead::Other),
+                "{path}"
+            );
+        }
+        let with_flash = Request::builder()
+            .uri("/".parse().expect("uri"))
+            .header(header::COOKIE, "hc3_form=x; hc3_flash=k%3Dn")
+            .finish();
+        assert_eq!(catalog_read(&with_flash), None);
         let signed_in = Request::builder()
             .uri("/api/v1/products".parse().expect("uri"))
             .header(header::AUTHORIZATION, "Bearer abc")

@@ -36,6 +36,8 @@ pub struct WebConfig {
     pub form_body_limit: u64,
     /// Largest upload form body, in bytes.
     pub upload_body_limit: u64,
+    /// How anonymous catalogue pages are cached (`CATALOG_CACHE_MB`, kept apart from the API's).
+    pub catalog_caching: adapter_http::cache::CatalogCaching,
 }
 
 impl Default for WebConfig {
@@ -45,6 +47,7 @@ impl Default for WebConfig {
             currency: Currency::USD,
             form_body_limit: 64 * 1024,
             upload_body_limit: marketplace_domain::files::ASSET_MAX_BYTES + 1024 * 1024,
+            catalog_caching: adapter_http::cache::CatalogCaching::default(),
         }
     }
 }
@@ -78,6 +81,8 @@ pub fn routes<A>(
 where
     A: Endpoint + 'static,
 {
+    let cache =
+        adapter_http::cache::CatalogCache::new(config.catalog_caching.clone(), services.clone());
     let site = Site { services, config };
     let limits = adapter_http::limits::BodyLimit {
         other: site.config.form_body_limit,
@@ -90,6 +95,7 @@ where
         .at("/robots.txt", get(assets::robots))
         .at("/logout", post(pages::accounts::logout))
         .catch_error(error::not_found)
+        .with(cache)
         .with(limits)
         .with(CookieJarManager::new())
         .data(site)

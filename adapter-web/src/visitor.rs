@@ -23,7 +23,7 @@ use crate::error::WebError;
 /// The anonymous visitor's form token cookie.
 pub const FORM_COOKIE: &str = "hc3_form";
 /// The flash message cookie (set by a redirect, shown and cleared by the next page).
-pub const FLASH_COOKIE: &str = "hc3_flash";
+pub use adapter_http::auth::FLASH_COOKIE;
 /// The name of the hidden form field carrying the CSRF token.
 pub const CSRF_FIELD: &str = "csrf";
 

@@ -313,6 +313,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let web = adapter_web::WebConfig {
         secure_cookies: http.secure_cookies,
         currency: http.currency,
+        catalog_caching: http.catalog_caching.clone(),
         ..adapter_web::WebConfig::default()
     };
     let trusted_proxies = http.trusted_proxies.clone();

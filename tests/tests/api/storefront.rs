@@ -369,3 +369,51 @@ async fn private_pages_ask_strangers_to_sign_in_and_refuse_the_wrong_people() {
         );
     }
 }
+
+#[tokio::test]
+async fn anonymous_catalogue_pages_are_cached_revalidated_and_fresh_after_a_change() {
+    let app = spawn_app().await;
+    let (seller, _) = app.potter_with("Plain Jug", json!({"price": "9.00"})).await;
+    let client = browser();
+    let first = client.get(app.url("/products")).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(first.headers()[CACHE_CONTROL], "public, no-cache");
+    let etag = first.headers()["etag"].clone();
+    let again = client.get(app.url("/products")).send().await.unwrap();
+    assert_eq!(again.headers()["etag"], etag, "the same page, kept");
+    assert!(
+        again.headers().contains_key("content-security-policy"),
+        "a kept page keeps its protections"
+    );
+    assert!(again.text().await.unwrap().contains("Plain Jug"));
+    let unchanged = client
+        .get(app.url("/products"))
+        .header("if-none-match", etag.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
+
+    let category = expect_json(app.get("/api/v1/categories", None).await, StatusCode::OK).await
+        ["models"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.model_listing(&seller, &category, "Striped Jug").await;
+    let changed = client
+        .get(app.url("/products"))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::OK, "a new listing changes the page");
+    assert!(changed.text().await.unwrap().contains("Striped Jug"));
+
+    // A signed-in visitor's page is their own, never the kept one.
+    app.register("regular", false).await;
+    let member = browser();
+    sign_in(&member, &app, "regular").await;
+    let personal = member.get(app.url("/products")).send().await.unwrap();
+    assert_ne!(personal.headers()[CACHE_CONTROL], "public, no-cache");
+    assert!(personal.text().await.unwrap().contains("Sign out"));
+}
