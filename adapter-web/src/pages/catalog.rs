@@ -333,7 +333,7 @@ fn product_content(
                 @if let Some(image) = primary {
                     img src=(image_url(product.id, image.id)) alt=(alt_of(&image.alt_text, &listing.title)) width="800" height="600";
                 } @else {
-                    div.no-image.card aria-hidden="true" { "No photo yet" }
+                    div.no-image aria-hidden="true" { "No photo yet" }
                 }
                 @if detail.images.len() > 1 {
                     ul.thumbs aria-label="More photos" {

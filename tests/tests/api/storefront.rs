@@ -406,7 +406,11 @@ async fn anonymous_catalogue_pages_are_cached_revalidated_and_fresh_after_a_chan
         .send()
         .await
         .unwrap();
-    assert_eq!(changed.status(), StatusCode::OK, "a new listing changes the page");
+    assert_eq!(
+        changed.status(),
+        StatusCode::OK,
+        "a new listing changes the page"
+    );
     assert!(changed.text().await.unwrap().contains("Striped Jug"));
 
     // A signed-in visitor's page is their own, never the kept one.

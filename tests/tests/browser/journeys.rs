@@ -191,14 +191,17 @@ async fn a_seller_onboards_lists_a_model_with_a_photo_and_sees_the_sale_and_payo
     b.screenshot("03-listing-editor").await;
     std::fs::remove_file(&photo).ok();
 
-    // The public page shows the photo with its alt text.
+    // Shoppers see the photo with its alt text.
+    journey.sign_out().await;
     journey.open(&format!("/products/{product}")).await;
+    b.find("form[action='/cart/items'] button").await;
     let shown = b.find(".gallery img").await;
     assert_eq!(
         b.attribute(&shown, "alt").await.as_deref(),
         Some("A red articulated dragon, coiled")
     );
     b.screenshot("04-product-page").await;
+    journey.sign_in("dragon-works").await;
 
     // A buyer orders it (through the API) and pays.
     let buyer = app.register("dragon-fan", false).await;
