@@ -5,6 +5,10 @@
 use marketplace_domain::pagination::PageRequest;
 use marketplace_domain::validation::FieldErrors;
 use maud::{Markup, html};
+use std::collections::HashMap;
+
+use marketplace_ports::use_cases::UploadedFile;
+use poem::web::Multipart;
 use serde::de::DeserializeOwned;
 
 use crate::error::WebError;
@@ -99,6 +103,22 @@ pub fn local_path(next: Option<&str>) -> String {
 /// The messages of one field.
 pub fn messages<'a>(errors: &'a FieldErrors, field: &str) -> &'a [String] {
     errors.fields().get(field).map_or(&[], Vec::as_slice)
+}
+
+/// The `id` of a field's error message (`f-<field>-error`), when it has one: for
+/// `aria-describedby` on inputs written by hand.
+pub fn described_by(errors: &FieldErrors, field: &str) -> Option<String> {
+    (!messages(errors, field).is_empty()).then(|| format!("f-{field}-error"))
+}
+
+/// A field's error message, with the id [`described_by`] names.
+pub fn field_errors(errors: &FieldErrors, field: &str) -> Markup {
+    let problems = messages(errors, field);
+    html! {
+        @if !problems.is_empty() {
+            p.error id={"f-" (field) "-error"} { (problems.join(" ")) }
+        }
+    }
 }
 
 /// What one input looks like.
@@ -204,6 +224,88 @@ pub fn summary(errors: &FieldErrors, fields_shown: &[&str]) -> Markup {
             }
         }
     }
+}
+
+/// The fields and the one file of an upload form, its CSRF token checked.
+pub struct UploadForm {
+    /// The text fields, by name.
+    pub fields: HashMap<String, String>,
+    /// The file, when one was chosen.
+    pub file: Option<UploadedFile>,
+}
+
+/// Reads a `multipart/form-data` form: its text fields and its one `file`, of at most
+/// `max_file_bytes` (read no further), checking its CSRF token before any file byte is read.
+///
+/// # Errors
+/// [`WebError::BadRequest`] for a form no page sends or text with a NUL character;
+/// [`WebError::Forbidden`] for a missing or wrong token; [`WebError::TooLarge`] for a file or
+/// body over the limit.
+pub async fn read_upload_form(
+    visitor: &Visitor,
+    mut multipart: Multipart,
+    max_file_bytes: u64,
+) -> Result<UploadForm, WebError> {
+    use tokio::io::AsyncReadExt as _;
+
+    let mut fields = HashMap::new();
+    let mut file = None;
+    let mut token_checked = false;
+    // A body over the site's limit is a 413; anything else unreadable is a form we never sent.
+    let unreadable = |error: &dyn std::fmt::Display| {
+        if error
+            .to_string()
+            .contains(adapter_http::limits::BODY_TOO_LARGE)
+        {
+            WebError::TooLarge
+        } else {
+            WebError::BadRequest("The upload was not understood.".to_owned())
+        }
+    };
+    while let Some(field) = multipart.next_field().await.map_err(|e| unreadable(&e))? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            // Our forms put the token first: nothing of a file is read before it is checked.
+            if !token_checked {
+                visitor.check_csrf("")?;
+            }
+            let file_name = field.file_name().unwrap_or_default().to_owned();
+            if file_name.contains('\0') {
+                return Err(WebError::BadRequest(
+                    "The file name must not contain a NUL character.".to_owned(),
+                ));
+            }
+            let mut bytes = Vec::new();
+            field
+                .into_async_read()
+                .take(max_file_bytes.saturating_add(1))
+                .read_to_end(&mut bytes)
+                .await
+                .map_err(|e| unreadable(&e))?;
+            if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > max_file_bytes {
+                return Err(WebError::TooLarge);
+            }
+            if !file_name.is_empty() || !bytes.is_empty() {
+                file = Some(UploadedFile { file_name, bytes });
+            }
+        } else {
+            let value = field.text().await.map_err(|e| unreadable(&e))?;
+            if value.contains('\0') || name.contains('\0') {
+                return Err(WebError::BadRequest(
+                    "Text must not contain a NUL character.".to_owned(),
+                ));
+            }
+            if name == crate::visitor::CSRF_FIELD {
+                visitor.check_csrf(&value)?;
+                token_checked = true;
+            }
+            fields.insert(name, value);
+        }
+    }
+    if !token_checked {
+        visitor.check_csrf("")?;
+    }
+    Ok(UploadForm { fields, file })
 }
 
 #[cfg(test)]

@@ -127,8 +127,8 @@ mod tests {
     fn times_say_they_are_utc() {
         let at = OffsetDateTime::from_unix_timestamp(1_796_112_300)
             .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        assert_eq!(time(at), "30 Nov 2026, 08:05 UTC");
-        assert_eq!(iso(at), "2026-11-30T08:05:00Z");
+        assert_eq!(time(at), "1 Dec 2026, 08:05 UTC");
+        assert_eq!(iso(at), "2026-12-01T08:05:00Z");
     }
 
     #[test]

@@ -97,10 +97,12 @@ where
         .catch_error(error::not_found)
         .with(cache)
         .with(limits)
+        // Errors become pages inside the cookie jar, so what a failed request changed in it (a
+        // flash shown, a dead session forgotten) still reaches the browser.
+        .catch_all_error(|error| async move { error::from_poem(error) })
         .with(CookieJarManager::new())
         .data(site)
         .data(trusted_proxies)
-        .catch_all_error(|error| async move { error::from_poem(error) })
         .with(CatchPanic::new().with_handler(|_| error::panicked()))
         .around(adapter_http::keep_order_tokens_private)
         .around(adapter_http::log_request);

@@ -49,7 +49,12 @@ pub struct Flash {
 pub struct Visitor {
     signed_in: Option<(Actor, String)>,
     cart_token: Option<String>,
-    form_token: String,
+    /// The form token the browser sent in `hc3_form`, if any.
+    sent_form_token: Option<String>,
+    /// The token this page's forms carry, decided when the first form asks for it: an anonymous
+    /// visitor gets the `hc3_form` cookie only from a page with a form, so pages without one (the
+    /// cacheable catalogue pages) never set a cookie.
+    form_token: std::sync::OnceLock<String>,
     flash: Option<Flash>,
     jar: CookieJar,
     secure_cookies: bool,
@@ -112,9 +117,30 @@ impl Visitor {
         self.secure_cookies
     }
 
+    /// The token this visitor's forms carry: the session's CSRF token, or for anonymous visitors
+    /// the one in their `hc3_form` cookie (set now when they have none).
+    fn form_token(&self) -> &str {
+        self.form_token.get_or_init(|| {
+            if let Some((actor, _)) = &self.signed_in {
+                return actor.csrf_token.clone();
+            }
+            if let Some(sent) = &self.sent_form_token {
+                return sent.clone();
+            }
+            let token = random_token();
+            let mut cookie = Cookie::new_with_str(FORM_COOKIE, &token);
+            cookie.set_http_only(true);
+            cookie.set_same_site(SameSite::Lax);
+            cookie.set_path("/");
+            cookie.set_secure(self.secure_cookies);
+            self.jar.add(cookie);
+            token
+        })
+    }
+
     /// The hidden field every form carries.
     pub fn csrf_field(&self) -> Markup {
-        html! { input type="hidden" name=(CSRF_FIELD) value=(self.form_token); }
+        html! { input type="hidden" name=(CSRF_FIELD) value=(self.form_token()); }
     }
 
     /// Checks the token a form sent.
@@ -122,14 +148,10 @@ impl Visitor {
     /// # Errors
     /// [`WebError::Forbidden`] when it is missing or not this visitor's.
     pub fn check_csrf(&self, sent: &str) -> Result<(), WebError> {
+        // What the browser sent along: a token minted by this very request is no proof.
         let expected = match &self.signed_in {
             Some((actor, _)) => actor.csrf_token.as_str(),
-            None => self
-                .jar
-                .get(FORM_COOKIE)
-                .map(|c| c.value_str().to_owned())
-                .filter(|c| *c == self.form_token)
-                .map_or("", |_| self.form_token.as_str()),
+            None => self.sent_form_token.as_deref().unwrap_or_default(),
         };
         if expected.is_empty() || !bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) {
             return Err(WebError::Forbidden(
@@ -158,6 +180,26 @@ impl Visitor {
     pub fn redirect_with_notice(&self, to: &str, message: &str) -> poem::Response {
         self.set_flash(FlashKind::Notice, message);
         crate::page::see_other(to)
+    }
+
+    /// The answer to a write: back to `back` with `done` when it worked, with the reason when
+    /// the use case refused it (a conflict, a rule, invalid fields), an error page otherwise.
+    ///
+    /// # Errors
+    /// The [`WebError`] of a failure no flash can explain (unavailable, not found…).
+    pub fn after<T, E: marketplace_ports::use_cases::UseCaseError>(
+        &self,
+        back: &str,
+        result: Result<T, E>,
+        done: &str,
+    ) -> Result<poem::Response, WebError> {
+        match result {
+            Ok(_) => Ok(self.redirect_with_notice(back, done)),
+            Err(error) => match crate::error::refusal(&error) {
+                Some(message) => Ok(self.redirect_with_problem(back, &message)),
+                None => Err(WebError::from_use_case(&error)),
+            },
+        }
     }
 
     /// A problem for the next page, and the redirect to it.
@@ -218,20 +260,10 @@ impl<'a> FromRequest<'a> for Visitor {
                 }
             }
         };
-        let form_token = match (&signed_in, jar.get(FORM_COOKIE)) {
-            (Some((actor, _)), _) => actor.csrf_token.clone(),
-            (None, Some(cookie)) if cookie.value_str().len() == 64 => cookie.value_str().to_owned(),
-            (None, _) => {
-                let token = random_token();
-                let mut cookie = Cookie::new_with_str(FORM_COOKIE, &token);
-                cookie.set_http_only(true);
-                cookie.set_same_site(SameSite::Lax);
-                cookie.set_path("/");
-                cookie.set_secure(secure_cookies);
-                jar.add(cookie);
-                token
-            }
-        };
+        let sent_form_token = jar
+            .get(FORM_COOKIE)
+            .map(|cookie| cookie.value_str().to_owned())
+            .filter(|token| token.len() == 64);
         // A flash is shown once: by the first page rendered after the redirect.
         let flash = if request.method() == Method::GET {
             let flash = jar
@@ -251,7 +283,8 @@ impl<'a> FromRequest<'a> for Visitor {
         Ok(Visitor {
             signed_in,
             cart_token,
-            form_token,
+            sent_form_token,
+            form_token: std::sync::OnceLock::new(),
             flash,
             jar,
             secure_cookies,

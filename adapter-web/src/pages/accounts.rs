@@ -319,13 +319,21 @@ impl ProfileForm {
     }
 }
 
+/// What the account page shows besides the form: the user's id and whether they have an avatar.
+struct AccountFacts<'a> {
+    user: marketplace_domain::ids::UserId,
+    has_avatar: bool,
+    muted: &'a [NotificationKind],
+}
+
 fn account_page(
     visitor: &Visitor,
     values: &ProfileForm,
-    muted: &[NotificationKind],
+    facts: &AccountFacts<'_>,
     errors: &FieldErrors,
     status: StatusCode,
 ) -> Response {
+    let muted = facts.muted;
     let shown = [
         "first_name",
         "last_name",
@@ -364,6 +372,21 @@ fn account_page(
                 button type="submit" { "Save" }
             }
         }
+        h2 { "Picture" }
+        div.form-card {
+            @if facts.has_avatar {
+                p { img.avatar src={"/api/v1/users/" (facts.user) "/avatar"} alt="Your picture" width="96" height="96"; }
+                form method="post" action="/account/avatar/delete" {
+                    (visitor.csrf_field())
+                    button.link type="submit" { "Remove the picture" }
+                }
+            }
+            form method="post" action="/account/avatar" enctype="multipart/form-data" {
+                (visitor.csrf_field())
+                div.field { label for="f-avatar" { "A new picture (PNG, JPEG, GIF or WebP, up to 5 MB)" } input #f-avatar type="file" name="file" accept="image/png,image/jpeg,image/gif,image/webp" required; }
+                button.secondary type="submit" { "Upload" }
+            }
+        }
         h2 { "E-mail notifications" }
         div.form-card {
             form method="post" action="/account/notifications" {
@@ -398,7 +421,11 @@ pub async fn account(visitor: Visitor, site: Data<&Site>) -> Result<Response, We
     Ok(account_page(
         &visitor,
         &ProfileForm::of(&profile, user.roles.is_seller),
-        muted.muted(),
+        &AccountFacts {
+            user: user.id,
+            has_avatar: profile.avatar.is_some(),
+            muted: muted.muted(),
+        },
         &FieldErrors::default(),
         StatusCode::OK,
     ))
@@ -445,10 +472,15 @@ pub async fn save_account(
                 .preferences(actor)
                 .await
                 .or_page()?;
+            let (user, profile) = site.services.profiles.profile(actor).await.or_page()?;
             Ok(account_page(
                 &visitor,
                 &values,
-                muted.muted(),
+                &AccountFacts {
+                    user: user.id,
+                    has_avatar: profile.avatar.is_some(),
+                    muted: muted.muted(),
+                },
                 &errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             ))
@@ -486,3 +518,41 @@ pub async fn save_mail_choices(
 
 #[derive(Deserialize)]
 struct MailChoices {}
+
+/// `POST /account/avatar` (multipart: `file`).
+#[handler]
+pub async fn upload_avatar(
+    visitor: Visitor,
+    site: Data<&Site>,
+    multipart: poem::web::Multipart,
+) -> Result<Response, WebError> {
+    let actor = visitor.require("/account")?;
+    let upload = crate::form::read_upload_form(
+        &visitor,
+        multipart,
+        marketplace_domain::files::IMAGE_MAX_BYTES,
+    )
+    .await?;
+    let Some(file) = upload.file else {
+        return Ok(visitor.redirect_with_problem("/account", "Choose a picture to upload."));
+    };
+    let result = site.services.profiles.set_avatar(actor, file).await;
+    visitor.after("/account", result, "Your picture is saved.")
+}
+
+/// `POST /account/avatar/delete`.
+#[handler]
+pub async fn delete_avatar(
+    visitor: Visitor,
+    site: Data<&Site>,
+    body: String,
+) -> Result<Response, WebError> {
+    let _: MailChoices = form::read(&visitor, &body)?;
+    let actor = visitor.require("/account")?;
+    site.services
+        .profiles
+        .delete_avatar(actor)
+        .await
+        .or_page()?;
+    Ok(visitor.redirect_with_notice("/account", "Your picture is removed."))
+}

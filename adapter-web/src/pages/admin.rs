@@ -63,22 +63,6 @@ fn admin_nav() -> Markup {
     }
 }
 
-/// The flash answer of an action: a notice when it worked, the refusal when it was refused.
-fn after<T, E: marketplace_ports::use_cases::UseCaseError>(
-    visitor: &Visitor,
-    back: &str,
-    result: Result<T, E>,
-    done: &str,
-) -> Result<Response, WebError> {
-    match result {
-        Ok(_) => Ok(visitor.redirect_with_notice(back, done)),
-        Err(error) => match refusal(&error) {
-            Some(message) => Ok(visitor.redirect_with_problem(back, &message)),
-            None => Err(WebError::from_use_case(&error)),
-        },
-    }
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct Params {
@@ -309,9 +293,9 @@ pub async fn categories(visitor: Visitor, site: Data<&Site>) -> Result<Response,
                             input.qty-input id={"name-" (c.id)} type="text" name="name" value=(c.name) required;
                             " "
                             input type="hidden" name="is_active" value=(if c.is_active { "false" } else { "true" });
-                            button.link type="submit" name="save" value="rename" { "Rename" }
+                            button.link type="submit" name="save" value="rename" { "Rename" span.visually-hidden { " " (c.name) } }
                             " · "
-                            button.link type="submit" name="save" value="toggle" { @if c.is_active { "Hide" } @else { "Show" } }
+                            button.link type="submit" name="save" value="toggle" { @if c.is_active { "Hide" } @else { "Show" } span.visually-hidden { " " (c.name) } }
                         }
                         " · "
                         form.inline method="post" action={"/admin/categories/" (c.id) "/delete"} {
@@ -396,7 +380,7 @@ pub async fn create_category(
             },
         )
         .await;
-    after(&visitor, "/admin/categories", result, "Category added.")
+    visitor.after("/admin/categories", result, "Category added.")
 }
 
 fn category_id(text: &str) -> Result<CategoryId, WebError> {
@@ -432,7 +416,7 @@ pub async fn update_category(
         .category_admin
         .update(actor, id, changes)
         .await;
-    after(&visitor, "/admin/categories", result, "Category changed.")
+    visitor.after("/admin/categories", result, "Category changed.")
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -458,7 +442,7 @@ pub async fn delete_category(
     let id = category_id(&id)?;
     let actor = require_staff(&visitor, "/admin/categories")?;
     let result = site.services.category_admin.delete(actor, id).await;
-    after(&visitor, "/admin/categories", result, "Category deleted.")
+    visitor.after("/admin/categories", result, "Category deleted.")
 }
 
 fn day(field: &str, text: Option<&str>) -> Result<Option<time::OffsetDateTime>, WebError> {
@@ -595,6 +579,9 @@ pub async fn order_page(
         .unwrap_or_default();
     let order = &detail.view.order;
     let currency = order.currency;
+    let mut sellers: Vec<UserId> = order.lines().iter().map(|l| l.seller_id).collect();
+    sellers.sort_by_key(|s| s.get());
+    sellers.dedup();
     let content = html! {
         h1 { "Order " (short_id(order.id)) " " (status_badge(order.status)) }
         (admin_nav())
@@ -628,10 +615,34 @@ pub async fn order_page(
         } }
         h2 { "Payouts" }
         @if detail.payouts.is_empty() { p.muted { "None yet." } }
-        ul { @for p in &detail.payouts { li { (short_id(p.seller_id)) ": " (format!("{:?}", p.status)) @if let Some(e) = &p.last_error { " — " (e) } } } }
+        ul { @for p in &detail.payouts {
+            @let (label, amount) = crate::pages::seller::payout_status(&p.status);
+            li { "Seller " (short_id(p.seller_id)) ": " (label) @if let Some(amount) = amount { " — " (format::cents(amount, currency)) } @if let Some(e) = &p.last_error { " (" (e) ")" } }
+        } }
         form method="post" action={"/admin/orders/" (order.id) "/retry-payouts"} {
             (visitor.csrf_field())
             button.secondary type="submit" { "Retry unpaid payouts" }
+        }
+        h2 { "Sellers' money" }
+        @for seller in &sellers {
+            section.panel aria-label={"Seller " (short_id(seller))} {
+                h3 { "Seller " a href={"/sellers/" (seller)} { (short_id(seller)) } }
+                form method="post" action={"/admin/orders/" (order.id) "/reversals"} {
+                    (visitor.csrf_field())
+                    input type="hidden" name="seller_id" value=(seller);
+                    p.muted { "Refunds and lost disputes after a payout are netted against the seller's later payouts; this takes their share back now by reversing the transfer." }
+                    button.secondary type="submit" { "Reverse the payout now" }
+                }
+                form method="post" action="/admin/adjustments" {
+                    (visitor.csrf_field())
+                    input type="hidden" name="seller_id" value=(seller);
+                    input type="hidden" name="order_id" value=(order.id);
+                    input type="hidden" name="idempotency_key" value=(uuid::Uuid::new_v4());
+                    div.field { label for={"amount-" (seller)} { "Adjust the seller's balance by (−5.00 takes, 5.00 gives)" } input id={"amount-" (seller)} type="text" name="amount" required inputmode="decimal"; }
+                    div.field { label for={"why-" (seller)} { "Why (for the audit log)" } input id={"why-" (seller)} type="text" name="note" required maxlength="500"; }
+                    button.secondary type="submit" { "Book the adjustment" }
+                }
+            }
         }
         h2 { "History" }
         ol { @for e in &detail.events { li { (format::time(e.created_at)) " — " (e.message) } } }
@@ -657,12 +668,7 @@ pub async fn resolve_flag(
         .books
         .resolve(actor, id, kind, &values.note)
         .await;
-    after(
-        &visitor,
-        &format!("/admin/orders/{id}"),
-        result,
-        "Resolved.",
-    )
+    visitor.after(&format!("/admin/orders/{id}"), result, "Resolved.")
 }
 
 /// `POST /admin/orders/{id}/retry-payouts`.
@@ -677,8 +683,7 @@ pub async fn retry_payouts(
     let id = OrderId::from_uuid(Uuid::parse_str(&id).map_err(|_| WebError::NotFound)?);
     let actor = require_staff(&visitor, "/admin/orders")?;
     let result = site.services.payout_admin.retry_payouts(actor, id).await;
-    after(
-        &visitor,
+    visitor.after(
         &format!("/admin/orders/{id}"),
         result,
         "Unpaid payouts are queued again.",
@@ -792,7 +797,7 @@ pub async fn jobs(
                 td { (format::time(job.run_at)) }
                 td { (job.last_error.as_deref().unwrap_or("")) }
                 td { @if job.status == JobStatus::Dead {
-                    form method="post" action={"/admin/jobs/" (job.id) "/retry"} { (visitor.csrf_field()) button.link type="submit" { "Retry" } }
+                    form method="post" action={"/admin/jobs/" (job.id) "/retry"} { (visitor.csrf_field()) button.link type="submit" { "Retry" span.visually-hidden { " the " (job.kind.name().as_str().replace('_', " ")) " job of order " (short_id(job.kind.order())) } } }
                 } }
             } } }
         } }
@@ -813,7 +818,7 @@ pub async fn retry_job(
     let id = JobId::from_uuid(Uuid::parse_str(&id).map_err(|_| WebError::NotFound)?);
     let actor = require_staff(&visitor, "/admin/jobs")?;
     let result = site.services.job_admin.retry_job(actor, id).await;
-    after(&visitor, "/admin/jobs", result, "The job is queued again.")
+    visitor.after("/admin/jobs", result, "The job is queued again.")
 }
 
 /// `GET /admin/outbox`: mail waiting or sent.
@@ -877,7 +882,7 @@ pub async fn webhooks(
             thead { tr { th scope="col" { "Event" } th scope="col" { "Type" } th scope="col" { "State" } th scope="col" { "Outcome" } th scope="col" { "Received" } th scope="col" { "Action" } } }
             tbody { @for e in &events.items { tr {
                 td { code { (e.id) } } td { (e.event_type) } td { (e.status.as_str()) } td { (e.outcome) } td { (format::time(e.received_at)) }
-                td { form method="post" action={"/admin/webhooks/" (e.id) "/process"} { (visitor.csrf_field()) button.link type="submit" { "Process again" } } }
+                td { form method="post" action={"/admin/webhooks/" (e.id) "/process"} { (visitor.csrf_field()) button.link type="submit" { "Process again" span.visually-hidden { " " (e.id) } } } }
             } } }
         } }
         (pager(&events, &format!("/admin/webhooks?status={}", encode(&status_text))))
@@ -896,12 +901,7 @@ pub async fn process_webhook(
     let _: NoteForm = form::read(&visitor, &body)?;
     let actor = require_staff(&visitor, "/admin/webhooks")?;
     let result = site.services.webhooks.process_again(actor, &id).await;
-    after(
-        &visitor,
-        "/admin/webhooks",
-        result,
-        "The event was processed again.",
-    )
+    visitor.after("/admin/webhooks", result, "The event was processed again.")
 }
 
 /// `GET /admin/reports`: the moderation queue.
@@ -980,7 +980,7 @@ pub async fn resolve_report(
             },
         )
         .await;
-    after(&visitor, "/admin/reports", result, "Report resolved.")
+    visitor.after("/admin/reports", result, "Report resolved.")
 }
 
 /// `GET /admin/users`: users, searchable, with their roles.
@@ -1017,17 +1017,17 @@ pub async fn users(
                     @if u.id != actor.user_id {
                         form method="post" action={"/admin/users/" (u.id) "/roles"} {
                             (visitor.csrf_field())
-                            span.checkbox { input type="checkbox" id={"seller-" (u.id)} name="is_seller" value="on" checked[u.roles.is_seller]; label for={"seller-" (u.id)} { "Seller" } }
-                            span.checkbox { input type="checkbox" id={"staff-" (u.id)} name="is_staff" value="on" checked[u.roles.is_staff]; label for={"staff-" (u.id)} { "Staff" } }
+                            span.checkbox { input type="checkbox" id={"seller-" (u.id)} name="is_seller" value="on" checked[u.roles.is_seller]; label for={"seller-" (u.id)} { "Seller" span.visually-hidden { ": " (u.username) } } }
+                            span.checkbox { input type="checkbox" id={"staff-" (u.id)} name="is_staff" value="on" checked[u.roles.is_staff]; label for={"staff-" (u.id)} { "Staff" span.visually-hidden { ": " (u.username) } } }
                             label.visually-hidden for={"why-" (u.id)} { "Why, for the audit log" }
                             input id={"why-" (u.id)} type="text" name="note" placeholder="Why (audit log)" required maxlength="500";
                             " "
-                            button.secondary type="submit" name="suspend" value="" { "Save roles" }
+                            button.secondary type="submit" name="suspend" value="" { "Save roles" span.visually-hidden { " of " (u.username) } }
                             " "
                             @if u.is_active {
-                                button.danger type="submit" name="suspend" value="yes" { "Suspend" }
+                                button.danger type="submit" name="suspend" value="yes" { "Suspend" span.visually-hidden { " " (u.username) } }
                             } @else {
-                                button.secondary type="submit" name="suspend" value="no" { "Lift suspension" }
+                                button.secondary type="submit" name="suspend" value="no" { "Lift suspension" span.visually-hidden { " of " (u.username) } }
                             }
                         }
                     }
@@ -1064,7 +1064,7 @@ pub async fn change_user(
             } else {
                 "Suspension lifted."
             };
-            after(&visitor, "/admin/users", result, done)
+            visitor.after("/admin/users", result, done)
         }
         _ => {
             let result = site
@@ -1080,7 +1080,109 @@ pub async fn change_user(
                     },
                 )
                 .await;
-            after(&visitor, "/admin/users", result, "Roles saved.")
+            visitor.after("/admin/users", result, "Roles saved.")
         }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct MoneyForm {
+    seller_id: String,
+    order_id: String,
+    amount: String,
+    note: String,
+    idempotency_key: String,
+}
+
+/// `POST /admin/orders/{id}/reversals`: take a seller's share of later refunds back now.
+#[handler]
+pub async fn reverse_payout(
+    visitor: Visitor,
+    site: Data<&Site>,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, WebError> {
+    let values: MoneyForm = form::read(&visitor, &body)?;
+    let id = OrderId::from_uuid(Uuid::parse_str(&id).map_err(|_| WebError::NotFound)?);
+    let seller = UserId::from_uuid(
+        Uuid::parse_str(values.seller_id.trim()).map_err(|_| WebError::NotFound)?,
+    );
+    let actor = require_staff(&visitor, "/admin/orders")?;
+    let result = site
+        .services
+        .payout_admin
+        .reverse_payout(actor, id, seller)
+        .await;
+    visitor.after(
+        &format!("/admin/orders/{id}"),
+        result,
+        "The reversal is queued; the order's history shows Stripe's answer.",
+    )
+}
+
+/// Reads a signed amount typed in the currency's units (`-5.00`, `12.5`) as cents.
+fn signed_cents(text: &str) -> Option<i64> {
+    let text = text.trim().replace('−', "-");
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest.trim()),
+        None => (false, text.trim_start_matches('+').trim()),
+    };
+    let cents = marketplace_domain::money::Cents::parse_price(digits)
+        .ok()?
+        .get();
+    Some(if negative { -cents } else { cents })
+}
+
+/// `POST /admin/adjustments`: a balanced adjustment of a seller's balance, booked once per form
+/// (the form's key).
+#[handler]
+pub async fn adjust(
+    visitor: Visitor,
+    site: Data<&Site>,
+    body: String,
+) -> Result<Response, WebError> {
+    let values: MoneyForm = form::read(&visitor, &body)?;
+    let actor = require_staff(&visitor, "/admin/orders")?;
+    let back = match Uuid::parse_str(values.order_id.trim()) {
+        Ok(order) => format!("/admin/orders/{order}"),
+        Err(_) => "/admin/orders".to_owned(),
+    };
+    let seller = UserId::from_uuid(
+        Uuid::parse_str(values.seller_id.trim()).map_err(|_| WebError::NotFound)?,
+    );
+    let Some(amount) = signed_cents(&values.amount) else {
+        return Ok(visitor.redirect_with_problem(&back, "Type an amount like -5.00 or 12.50."));
+    };
+    let currency = site.config.currency.as_str().to_owned();
+    let result = site
+        .services
+        .books
+        .adjust(
+            actor,
+            &marketplace_domain::adjustments::AdjustmentInput {
+                seller,
+                amount,
+                currency,
+                note: values.note,
+                idempotency_key: values.idempotency_key,
+            },
+        )
+        .await;
+    visitor.after(&back, result, "The adjustment is booked.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signed_cents;
+
+    #[test]
+    fn adjustments_are_typed_in_units_with_a_sign() {
+        assert_eq!(signed_cents("-5.00"), Some(-500));
+        assert_eq!(signed_cents("−5"), Some(-500));
+        assert_eq!(signed_cents("12.5"), Some(1250));
+        assert_eq!(signed_cents("+0.01"), Some(1));
+        assert_eq!(signed_cents("five"), None);
+        assert_eq!(signed_cents(""), None);
     }
 }

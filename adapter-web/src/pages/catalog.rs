@@ -232,6 +232,7 @@ pub async fn browse(
             @if found.trending_fallback { " — not enough activity yet to rank by trend, so the newest come first" }
             @if found.top_fallback { " — no reviews yet, so the newest come first" }
         }
+        h2.visually-hidden { "Listings" }
         @if found.page.items.is_empty() {
             p { "Nothing matches. Try fewer words, or " a href="/products" { "see everything" } "." }
         } @else {
@@ -270,6 +271,7 @@ pub async fn category_page(
                 @for child in &found.children { li { a href={"/categories/" (child.id)} { (child.name) } } }
             }
         }
+        h2.visually-hidden { "Listings" }
         @if found.products.items.is_empty() {
             p { "Nothing is listed here yet." }
         } @else {
@@ -417,14 +419,10 @@ fn product_content(
                 p.muted { "No reviews yet. Buyers can review what they bought from their order page." }
             }
             @for review in &detail.latest_reviews {
-                article.review {
-                    h3 { span.stars aria-label={(review.review.rating.get()) " out of 5 stars"} { (stars(review.review.rating.get())) } " " (review.review.title) }
-                    p.muted { (review.author.as_deref().unwrap_or("A guest buyer")) ", " time datetime=(format::iso(review.review.created_at)) { (format::time(review.review.created_at)) } }
-                    p { (review.review.body) }
-                    @if let Some(reply) = &review.reply {
-                        blockquote { strong { "The seller replied: " } (reply.body) }
-                    }
-                }
+                (crate::pages::community::review_item(visitor, review, &format!("/products/{}", product.id)))
+            }
+            @if product.review_count > i64::try_from(detail.latest_reviews.len()).unwrap_or(i64::MAX) {
+                p { a href={"/products/" (product.id) "/reviews"} { "All " (product.review_count) " reviews" } }
             }
         }
         section aria-labelledby="questions" {

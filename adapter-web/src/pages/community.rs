@@ -3,6 +3,7 @@
 
 use marketplace_domain::ids::{OrderId, OrderItemId, ProductId, ReviewId, ThreadId, UserId};
 use marketplace_domain::pagination::PageRequest;
+use marketplace_domain::reviews::ReviewSort;
 use marketplace_domain::validation::FieldErrors;
 use marketplace_ports::ports::{ReviewView, ThreadView};
 use marketplace_ports::use_cases::reviews::{ReviewInput, ReviewTarget};
@@ -78,7 +79,7 @@ fn review_form(
             form method="post" action=(action) novalidate {
                 (visitor.csrf_field())
                 @if let Some(token) = token { input type="hidden" name="t" value=(token); }
-                fieldset {
+                fieldset aria-describedby=[form::described_by(errors, "rating")] {
                     legend { "Your rating" }
                     @for n in (1..=5).rev() {
                         div.checkbox {
@@ -86,13 +87,13 @@ fn review_form(
                             label for={"rating-" (n)} { span aria-hidden="true" { (stars(n)) } " " (n) @if n == 1 { " star" } @else { " stars" } }
                         }
                     }
-                    @for message in form::messages(errors, "rating") { p.error { (message) } }
+                    (form::field_errors(errors, "rating"))
                 }
                 (Input::text("title", "Title (optional)", values.title).render(errors))
                 div.field {
                     label for="f-body" { "Your review (optional)" }
-                    textarea #f-body name="body" rows="6" { (values.body) }
-                    @for message in form::messages(errors, "body") { p.error { (message) } }
+                    textarea #f-body name="body" rows="6" aria-describedby=[form::described_by(errors, "body")] { (values.body) }
+                    (form::field_errors(errors, "body"))
                 }
                 button type="submit" { "Post the review" }
             }
@@ -282,13 +283,108 @@ pub async fn review_seller(
     post_review(&visitor, &site, order, About::Seller(seller), &body).await
 }
 
+/// The reasons a report may give (the domain's spellings).
+const REPORT_REASONS: [(&str, &str); 7] = [
+    ("spam", "Spam or advertising"),
+    ("harassment", "Harassment"),
+    ("hate", "Hate"),
+    ("violence", "Violence"),
+    ("sexual", "Sexual content"),
+    ("illegal", "Something illegal"),
+    ("other", "Something else"),
+];
+
+/// A "Report" disclosure with its form (works without JavaScript), for signed-in visitors who did
+/// not write the content; `back` is the page to come back to.
+pub fn report_form(
+    visitor: &Visitor,
+    target: &str,
+    id: Uuid,
+    author: Option<UserId>,
+    back: &str,
+) -> Markup {
+    let shown = visitor.actor().is_some_and(|a| Some(a.user_id) != author);
+    html! {
+        @if shown {
+            details.report {
+                summary { "Report" }
+                form method="post" action="/reports" {
+                    (visitor.csrf_field())
+                    input type="hidden" name="target_type" value=(target);
+                    input type="hidden" name="target_id" value=(id);
+                    input type="hidden" name="back" value=(back);
+                    div.field {
+                        label for={"reason-" (id)} { "Why?" }
+                        select id={"reason-" (id)} name="reason" {
+                            @for (code, label) in REPORT_REASONS { option value=(code) { (label) } }
+                        }
+                    }
+                    div.field {
+                        label for={"details-" (id)} { "Details for our staff (optional)" }
+                        textarea id={"details-" (id)} name="details" rows="2" maxlength="2000" {}
+                    }
+                    button.secondary type="submit" { "Send the report" }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ReportFields {
+    #[serde(default)]
+    target_type: String,
+    #[serde(default)]
+    target_id: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    details: String,
+    #[serde(default)]
+    back: Option<String>,
+}
+
+/// `POST /reports`: a signed-in visitor reports a review, a reply or a question's message.
+/// Nothing is hidden until staff decide.
+#[handler]
+pub async fn report(
+    visitor: Visitor,
+    site: Data<&Site>,
+    body: String,
+) -> Result<Response, WebError> {
+    let fields: ReportFields = form::read(&visitor, &body)?;
+    let back = form::local_path(fields.back.as_deref());
+    let actor = visitor.require(&back)?;
+    let id = uuid(&fields.target_id)?;
+    let result = site
+        .services
+        .moderation
+        .report(
+            actor,
+            &fields.target_type,
+            id,
+            &fields.reason,
+            &fields.details,
+        )
+        .await;
+    visitor.after(
+        &back,
+        result,
+        "Thank you. Our staff will look at it; nothing is hidden until they decide.",
+    )
+}
+
 /// One review as pages show it, with the seller's reply — and, for the reviewed seller, a form
-/// to reply.
-pub fn review_item(visitor: &Visitor, review: &ReviewView) -> Markup {
+/// to reply; `back` is the page it is shown on.
+pub fn review_item(visitor: &Visitor, review: &ReviewView, back: &str) -> Markup {
     let r = &review.review;
     let replying = visitor
         .actor()
         .is_some_and(|a| a.user_id == r.seller_id && review.reply.is_none());
+    let target = match r.subject {
+        marketplace_ports::ports::ReviewSubject::Product { .. } => "review",
+        marketplace_ports::ports::ReviewSubject::Seller => "seller_review",
+    };
     html! {
         article.review {
             h3 {
@@ -298,11 +394,16 @@ pub fn review_item(visitor: &Visitor, review: &ReviewView) -> Markup {
             p.muted { (review.author.as_deref().unwrap_or("A guest buyer")) ", " time datetime=(format::iso(r.created_at)) { (format::time(r.created_at)) } }
             @if !r.body.is_empty() { p { (r.body) } }
             @if let Some(reply) = &review.reply {
-                blockquote { strong { "The seller replied: " } (reply.body) }
+                blockquote {
+                    strong { "The seller replied: " } (reply.body)
+                    (report_form(visitor, "reply", reply.id.get(), Some(reply.seller_id), back))
+                }
             }
+            (report_form(visitor, target, r.id.get(), r.buyer_id, back))
             @if replying {
                 form method="post" action={"/reviews/" (r.id) "/reply"} {
                     (visitor.csrf_field())
+                    input type="hidden" name="back" value=(back);
                     div.field {
                         label for={"reply-" (r.id)} { "Reply publicly" }
                         textarea id={"reply-" (r.id)} name="body" rows="3" required {}
@@ -342,18 +443,14 @@ pub async fn reply_to_review(
             .as_deref()
             .or(Some(&format!("/sellers/{seller}"))),
     );
-    match site
-        .services
-        .review_writing
-        .reply(actor, id, &fields.body)
-        .await
-    {
-        Ok(_) => Ok(visitor.redirect_with_notice(&back, "Your reply is posted.")),
-        Err(error) => match refusal(&error) {
-            Some(message) => Ok(visitor.redirect_with_problem(&back, &message)),
-            None => Err(WebError::from_use_case(&error)),
-        },
-    }
+    visitor.after(
+        &back,
+        site.services
+            .review_writing
+            .reply(actor, id, &fields.body)
+            .await,
+        "Your reply is posted.",
+    )
 }
 
 /// `GET /sellers/{id}`: a seller's public page — rating, reviews and listings.
@@ -401,7 +498,7 @@ pub async fn seller_page(
         }
         h2 { "What buyers say" }
         @if reviews.items.is_empty() { p.muted { "Nothing yet." } }
-        @for review in &reviews.items { (review_item(&visitor, review)) }
+        @for review in &reviews.items { (review_item(&visitor, review, &format!("/sellers/{id}"))) }
         (pager(&reviews, &format!("/sellers/{id}")))
     };
     Ok(render(&visitor, &profile.public_name, content))
@@ -450,6 +547,7 @@ pub fn thread_content(visitor: &Visitor, view: &ThreadView) -> Markup {
                     p { em.muted { "This message was removed." } }
                 } @else {
                     p { (message.message.body) }
+                    (report_form(visitor, "message", message.message.id.get(), Some(message.message.author_id), &format!("/questions/{}", thread.id)))
                     @if visitor.actor().is_some_and(|a| a.user_id == message.message.author_id || a.roles.is_staff()) {
                         form method="post" action={"/questions/messages/" (message.message.id) "/delete"} {
                             (visitor.csrf_field())
@@ -504,13 +602,11 @@ pub async fn reply_to_thread(
     let id = ThreadId::from_uuid(uuid(&id)?);
     let back = format!("/questions/{id}");
     let actor = visitor.require(&back)?;
-    match site.services.questions.reply(actor, id, &fields.body).await {
-        Ok(_) => Ok(visitor.redirect_with_notice(&back, "Your reply is posted.")),
-        Err(error) => match refusal(&error) {
-            Some(message) => Ok(visitor.redirect_with_problem(&back, &message)),
-            None => Err(WebError::from_use_case(&error)),
-        },
-    }
+    visitor.after(
+        &back,
+        site.services.questions.reply(actor, id, &fields.body).await,
+        "Your reply is posted.",
+    )
 }
 
 /// `POST /questions/messages/{id}/delete`: an author (within 30 minutes) or staff removes a
@@ -526,11 +622,54 @@ pub async fn delete_message(
     let id = marketplace_domain::ids::MessageId::from_uuid(uuid(&id)?);
     let back = form::local_path(fields.back.as_deref());
     let actor = visitor.require(&back)?;
-    match site.services.questions.delete(actor, id).await {
-        Ok(_) => Ok(visitor.redirect_with_notice(&back, "The message is removed.")),
-        Err(error) => match refusal(&error) {
-            Some(message) => Ok(visitor.redirect_with_problem(&back, &message)),
-            None => Err(WebError::from_use_case(&error)),
-        },
-    }
+    visitor.after(
+        &back,
+        site.services.questions.delete(actor, id).await,
+        "The message is removed.",
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ReviewParams {
+    sort: Option<String>,
+    page: Option<String>,
+}
+
+/// `GET /products/{id}/reviews?sort=newest|highest|lowest`: every review of a listing.
+#[handler]
+pub async fn product_reviews(
+    visitor: Visitor,
+    site: Data<&Site>,
+    Path(id): Path<String>,
+    request: &Request,
+) -> Result<Response, WebError> {
+    let product = ProductId::from_uuid(uuid(&id)?);
+    let params: ReviewParams = form::query(request.uri().query())?;
+    let sort_text = params.sort.clone().unwrap_or_else(|| "newest".to_owned());
+    let sort = ReviewSort::parse(&sort_text)
+        .ok_or_else(|| WebError::BadRequest("Choose newest, highest or lowest.".to_owned()))?;
+    let page = form::page_request(params.page.as_deref(), 20)?;
+    let reviews = site
+        .services
+        .reviews
+        .product_reviews(product, sort, page)
+        .await
+        .or_page()?;
+    let back = format!("/products/{product}/reviews");
+    let content = html! {
+        nav aria-label="Breadcrumb" { a href={"/products/" (product)} { "Back to the product" } }
+        h1 { "Reviews" }
+        p.chips {
+            @for (value, label) in [("newest", "Newest"), ("highest", "Highest rated"), ("lowest", "Lowest rated")] {
+                @if value == sort_text { strong { (label) } } @else { a href={(back) "?sort=" (value)} { (label) } }
+                " "
+            }
+        }
+        h2.visually-hidden { "The reviews" }
+        @if reviews.items.is_empty() { p.muted { "No reviews yet." } }
+        @for review in &reviews.items { (review_item(&visitor, review, &back)) }
+        (pager(&reviews, &format!("{back}?sort={sort_text}")))
+    };
+    Ok(render(&visitor, "Reviews", content))
 }

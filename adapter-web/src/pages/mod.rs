@@ -85,6 +85,8 @@ pub fn routes(route: Route) -> Route {
         .at("/reviews/:id/reply", post(community::reply_to_review))
         .at("/sellers/:id", get(community::seller_page))
         .at("/products/:id/questions", post(community::ask))
+        .at("/products/:id/reviews", get(community::product_reviews))
+        .at("/reports", post(community::report))
         .at("/questions/:id", get(community::thread_page))
         .at("/questions/:id/reply", post(community::reply_to_thread))
         .at(
@@ -96,6 +98,8 @@ pub fn routes(route: Route) -> Route {
             get(accounts::account).post(accounts::save_account),
         )
         .at("/account/notifications", post(accounts::save_mail_choices))
+        .at("/account/avatar", post(accounts::upload_avatar))
+        .at("/account/avatar/delete", post(accounts::delete_avatar))
         .at("/notifications", get(notifications::inbox))
         .at("/notifications/:id/open", post(notifications::open))
         .at("/notifications/read-all", post(notifications::read_all))

@@ -55,7 +55,7 @@ pub async fn inbox(
         .or_page()?;
     let content = html! {
         h1 { "Notifications" }
-        p.actions {
+        div.actions {
             span { (inbox.unread) " unread" }
             @if unread_only { a href="/notifications" { "Show all" } } @else { a href="/notifications?unread=1" { "Show unread only" } }
             @if inbox.unread > 0 {
@@ -75,7 +75,7 @@ pub async fn inbox(
                     (n.title)
                 }
                 p { (n.body) }
-                p.muted {
+                div.muted {
                     (format::time(n.created_at)) " · "
                     form.inline method="post" action={"/notifications/" (n.id) "/open"} {
                         (visitor.csrf_field())

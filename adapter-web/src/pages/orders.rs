@@ -358,7 +358,7 @@ fn order_page(visitor: &Visitor, detail: &OrderDetail, token: Option<&str>) -> M
                 "How was it? "
                 @for (i, seller) in sellers.iter().enumerate() {
                     @if i > 0 { " · " }
-                    a href={"/orders/" (order.id) "/sellers/" (seller) "/review" (query)} { "Review the seller" @if sellers.len() > 1 { " " (i + 1) } }
+                    a href={"/orders/" (order.id) "/sellers/" (seller) "/review" (query)} { "Review the seller" @if sellers.len() > 1 { " " (i + 1) span.visually-hidden { " of " (sellers.len()) } } }
                 }
             }
         }
@@ -424,8 +424,18 @@ pub async fn list(
         .mine(actor, request_page)
         .await
         .or_page()?;
+    let spent = site
+        .services
+        .buyer_dashboard
+        .dashboard(actor)
+        .await
+        .or_page()?;
     let content = html! {
         h1 { "Your orders" }
+        @if spent.summary.paid_orders > 0 {
+            p.muted { "You have spent " (format::cents(spent.summary.total_spent, spent.currency)) " on " (spent.summary.paid_orders) " paid orders. "
+                a href="/refund-requests" { "Your refund requests" } }
+        }
         @if found.items.is_empty() {
             p { "No orders yet. " a href="/products" { "Start shopping" } "." }
         } @else {

@@ -108,7 +108,7 @@ fn request_page(
             form method="post" action=(action) novalidate {
                 (visitor.csrf_field())
                 @if let Some(token) = token { input type="hidden" name="t" value=(token); }
-                fieldset {
+                fieldset aria-describedby=[form::described_by(errors, "reason")] {
                     legend { "What went wrong?" }
                     @for (code, label) in REASONS {
                         div.checkbox {
@@ -116,12 +116,12 @@ fn request_page(
                             label for={"r-" (code)} { (label) }
                         }
                     }
-                    @for message in form::messages(errors, "reason") { p.error { (message) } }
+                    (form::field_errors(errors, "reason"))
                 }
                 div.field {
                     label for="f-notes" { "Tell the seller more (optional)" }
-                    textarea #f-notes name="notes" rows="4" maxlength="2000" { (values.notes) }
-                    @for message in form::messages(errors, "notes") { p.error { (message) } }
+                    textarea #f-notes name="notes" rows="4" maxlength="2000" aria-describedby=[form::described_by(errors, "notes")] { (values.notes) }
+                    (form::field_errors(errors, "notes"))
                 }
                 @if order.guest_email.is_some() && visitor.actor().is_none() {
                     (Input::text("email", "The e-mail address you ordered with", values.email).kind("email").required().autocomplete("email").render(errors))
@@ -271,13 +271,18 @@ pub async fn detail_page(
         .await;
     let request_detail = match found {
         Ok(detail) => detail,
-        Err(error) if visitor.actor().is_none() && token.is_none() => {
-            let _ = error;
-            return Err(WebError::SignIn {
-                next: format!("/refund-requests/{id}"),
+        Err(error) => {
+            // Not theirs, or signed out since: a signed-out visitor may still sign in to see it.
+            let page = WebError::from_use_case(&error);
+            return Err(match page {
+                WebError::NotFound if visitor.actor().is_none() && token.is_none() => {
+                    WebError::SignIn {
+                        next: format!("/refund-requests/{id}"),
+                    }
+                }
+                other => other,
             });
         }
-        Err(error) => return Err(WebError::from_use_case(&error)),
     };
     let content = detail_content(&visitor, &request_detail, token);
     Ok(render(&visitor, "Refund request", content))
@@ -305,7 +310,7 @@ fn detail_content(visitor: &Visitor, detail: &RefundRequestDetail, token: Option
             dt { "Reason" } dd { (reason_label(r.reason)) }
             @if !r.notes.is_empty() { dt { "Notes" } dd { (r.notes) } }
             dt { "Asked" } dd { (format::time(r.created_at)) }
-            @if let Some(error) = &r.last_error { dt { "Stripe said" } dd { (error) } }
+            @if let Some(error) = r.last_error.as_ref().filter(|_| decides) { dt { "Stripe said" } dd { (error) } }
             @if r.progress.in_flight { dt { "Refund" } dd { "Being sent to Stripe…" } }
         }
         @if decides {
@@ -370,18 +375,14 @@ pub async fn cancel(
     let id = request_id(&id)?;
     let token = fields.t.as_deref().filter(|t| !t.is_empty());
     let back = request_url(id, token);
-    match site
-        .services
-        .refund_requests
-        .cancel(visitor.order_access(token), id, None)
-        .await
-    {
-        Ok(_) => Ok(visitor.redirect_with_notice(&back, "Your request is withdrawn.")),
-        Err(error) => match refusal(&error) {
-            Some(message) => Ok(visitor.redirect_with_problem(&back, &message)),
-            None => Err(WebError::from_use_case(&error)),
-        },
-    }
+    visitor.after(
+        &back,
+        site.services
+            .refund_requests
+            .cancel(visitor.order_access(token), id, None)
+            .await,
+        "Your request is withdrawn.",
+    )
 }
 
 #[derive(Deserialize)]
@@ -420,18 +421,12 @@ pub async fn decide(
     };
     let back = request_url(id, None);
     let note = Some(fields.note.as_str()).filter(|n| !n.trim().is_empty());
-    match site
+    let result = site
         .services
         .refund_decisions
         .decide(actor, id, note, decision)
-        .await
-    {
-        Ok(_) => Ok(visitor.redirect_with_notice(&back, done)),
-        Err(error) => match refusal(&error) {
-            Some(message) => Ok(visitor.redirect_with_problem(&back, &message)),
-            None => Err(WebError::from_use_case(&error)),
-        },
-    }
+        .await;
+    visitor.after(&back, result, done)
 }
 
 fn request_table(requests: &[RefundRequestRecord]) -> Markup {

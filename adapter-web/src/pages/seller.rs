@@ -2,17 +2,16 @@
 //! (create, edit, activate, images with a primary, digital files), sales, and payouts with the
 //! ledger's movements.
 
-use std::collections::HashMap;
-
 use marketplace_domain::catalog::{
     CategoryType, ListingChanges, ListingDraft, PhysicalAttributes, ProductKind, validate_listing,
 };
+use marketplace_domain::files::{ASSET_MAX_BYTES, IMAGE_MAX_BYTES};
 use marketplace_domain::ids::{AssetId, CategoryId, OrderId, ProductId, ProductImageId};
 use marketplace_domain::payouts::PayoutStatus;
 use marketplace_domain::validation::FieldErrors;
 use marketplace_ports::ports::{CategoryWithChildren, LedgerFilter, PayoutRecord};
+use marketplace_ports::use_cases::Actor;
 use marketplace_ports::use_cases::listings::{NewImage, ProductDetailView};
-use marketplace_ports::use_cases::{Actor, UploadedFile};
 use maud::{Markup, html};
 use poem::http::StatusCode;
 use poem::web::{Data, Multipart, Path};
@@ -383,7 +382,7 @@ fn listing_form_page(
                 (Input::text("title", "Title", &values.title).required().render(errors))
                 div.field {
                     label for="f-category_id" { "Category " span.req aria-hidden="true" { "*" } }
-                    select #f-category_id name="category_id" required aria-invalid=[(!form::messages(errors, "category_id").is_empty()).then_some("true")] {
+                    select #f-category_id name="category_id" required aria-invalid=[(!form::messages(errors, "category_id").is_empty()).then_some("true")] aria-describedby=[form::described_by(errors, "category_id")] {
                         option value="" { "Choose…" }
                         @for root in tree.iter().filter(|r| r.category.category_type == wanted_type) {
                             option value=(root.category.id) selected[values.category_id == root.category.id.to_string()] { (root.category.name) }
@@ -392,7 +391,7 @@ fn listing_form_page(
                             }
                         }
                     }
-                    @for message in form::messages(errors, "category_id") { p.error { (message) } }
+                    (form::field_errors(errors, "category_id"))
                 }
                 (Input::text("price", "Price", &values.price).autocomplete("off").hint("In dollars, like 12.50. Leave empty for a free listing and tick Free.").render(errors))
                 div.checkbox {
@@ -402,8 +401,8 @@ fn listing_form_page(
                 (Input::text("short_description", "Short description", &values.short_description).hint("One line shown in lists (up to 280 characters).").render(errors))
                 div.field {
                     label for="f-description" { "Description" }
-                    textarea #f-description name="description" rows="8" { (values.description) }
-                    @for message in form::messages(errors, "description") { p.error { (message) } }
+                    textarea #f-description name="description" rows="8" aria-describedby=[form::described_by(errors, "description")] { (values.description) }
+                    (form::field_errors(errors, "description"))
                 }
                 @if kind == ProductKind::Model {
                     fieldset {
@@ -417,8 +416,8 @@ fn listing_form_page(
                 } @else {
                     div.field {
                         label for="f-license_text" { "Licence" }
-                        textarea #f-license_text name="license_text" rows="4" { (values.license_text) }
-                        @for message in form::messages(errors, "license_text") { p.error { (message) } }
+                        textarea #f-license_text name="license_text" rows="4" aria-describedby=[form::described_by(errors, "license_text")] { (values.license_text) }
+                        (form::field_errors(errors, "license_text"))
                     }
                 }
                 div.checkbox {
@@ -584,7 +583,7 @@ fn media_sections(visitor: &Visitor, detail: &ProductDetailView) -> Markup {
             h2 #photos { "Photos" }
             @if detail.images.is_empty() { p.muted { "No photos yet. Listings with photos sell better." } }
             ul.grid {
-                @for image in &detail.images {
+                @for (number, image) in detail.images.iter().enumerate() {
                     li { article.card {
                         img src=(image_url(product.id, image.id)) alt=(image.alt_text) width="400" height="300" loading="lazy";
                         div.body {
@@ -592,12 +591,12 @@ fn media_sections(visitor: &Visitor, detail: &ProductDetailView) -> Markup {
                             @else {
                                 form method="post" action={(base) "/images/" (image.id) "/primary"} {
                                     (visitor.csrf_field())
-                                    button.link type="submit" { "Make primary" }
+                                    button.link type="submit" { "Make primary" span.visually-hidden { " (photo " (number + 1) ")" } }
                                 }
                             }
                             form method="post" action={(base) "/images/" (image.id) "/delete"} {
                                 (visitor.csrf_field())
-                                button.link type="submit" { "Delete photo" }
+                                button.link type="submit" { "Delete photo" span.visually-hidden { " " (number + 1) } }
                             }
                         }
                     } }
@@ -729,23 +728,6 @@ pub async fn update_listing(
     ))
 }
 
-/// Redirects back to a listing's edit page with the outcome of a media action.
-fn back_to_listing<E: marketplace_ports::use_cases::UseCaseError>(
-    visitor: &Visitor,
-    id: ProductId,
-    result: Result<(), E>,
-    done: &str,
-) -> Result<Response, WebError> {
-    let back = format!("/seller/listings/{id}");
-    match result {
-        Ok(()) => Ok(visitor.redirect_with_notice(&back, done)),
-        Err(error) => match refusal(&error) {
-            Some(message) => Ok(visitor.redirect_with_problem(&back, &message)),
-            None => Err(WebError::from_use_case(&error)),
-        },
-    }
-}
-
 /// `POST /seller/listings/{id}/toggle`: activate or deactivate.
 #[handler]
 pub async fn toggle_listing(
@@ -773,49 +755,6 @@ pub async fn toggle_listing(
     }
 }
 
-/// The fields and the one file of an upload form, its CSRF token checked.
-struct UploadForm {
-    fields: HashMap<String, String>,
-    file: Option<UploadedFile>,
-}
-
-async fn read_upload_form(
-    visitor: &Visitor,
-    mut multipart: Multipart,
-) -> Result<UploadForm, WebError> {
-    let mut fields = HashMap::new();
-    let mut file = None;
-    let unreadable = || WebError::BadRequest("The upload was not understood.".to_owned());
-    while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            let file_name = field.file_name().unwrap_or_default().to_owned();
-            let bytes = field.bytes().await.map_err(|_| unreadable())?;
-            if !file_name.is_empty() || !bytes.is_empty() {
-                file = Some(UploadedFile { file_name, bytes });
-            }
-        } else {
-            let value = field.text().await.map_err(|_| unreadable())?;
-            if value.contains('\0') || name.contains('\0') {
-                return Err(WebError::BadRequest(
-                    "Text must not contain a NUL character.".to_owned(),
-                ));
-            }
-            fields.insert(name, value);
-        }
-    }
-    let token = fields
-        .get(crate::visitor::CSRF_FIELD)
-        .map_or("", String::as_str);
-    visitor.check_csrf(token)?;
-    if file.as_ref().is_some_and(|f| f.file_name.contains('\0')) {
-        return Err(WebError::BadRequest(
-            "The file name must not contain a NUL character.".to_owned(),
-        ));
-    }
-    Ok(UploadForm { fields, file })
-}
-
 /// `POST /seller/listings/{id}/images` (multipart: `file`, `alt_text`, `is_primary`).
 #[handler]
 pub async fn add_image(
@@ -825,8 +764,8 @@ pub async fn add_image(
     multipart: Multipart,
 ) -> Result<Response, WebError> {
     let id = product_id(&id)?;
-    let upload = read_upload_form(&visitor, multipart).await?;
     let actor = require_seller(&visitor, &format!("/seller/listings/{id}"))?;
+    let upload = form::read_upload_form(&visitor, multipart, IMAGE_MAX_BYTES).await?;
     let Some(file) = upload.file else {
         return Ok(visitor.redirect_with_problem(
             &format!("/seller/listings/{id}"),
@@ -847,7 +786,7 @@ pub async fn add_image(
         )
         .await
         .map(|_| ());
-    back_to_listing(&visitor, id, result, "Photo added.")
+    visitor.after(&format!("/seller/listings/{id}"), result, "Photo added.")
 }
 
 /// `POST /seller/listings/{id}/images/{image}/primary`.
@@ -867,7 +806,11 @@ pub async fn primary_image(
         .listing_media
         .set_primary_image(actor, id, ProductImageId::from_uuid(image))
         .await;
-    back_to_listing(&visitor, id, result, "Primary photo changed.")
+    visitor.after(
+        &format!("/seller/listings/{id}"),
+        result,
+        "Primary photo changed.",
+    )
 }
 
 /// `POST /seller/listings/{id}/images/{image}/delete`.
@@ -887,7 +830,7 @@ pub async fn delete_image(
         .listing_media
         .delete_image(actor, id, ProductImageId::from_uuid(image))
         .await;
-    back_to_listing(&visitor, id, result, "Photo deleted.")
+    visitor.after(&format!("/seller/listings/{id}"), result, "Photo deleted.")
 }
 
 /// `POST /seller/listings/{id}/files` (multipart: `file`).
@@ -899,8 +842,8 @@ pub async fn add_file(
     multipart: Multipart,
 ) -> Result<Response, WebError> {
     let id = product_id(&id)?;
-    let upload = read_upload_form(&visitor, multipart).await?;
     let actor = require_seller(&visitor, &format!("/seller/listings/{id}"))?;
+    let upload = form::read_upload_form(&visitor, multipart, ASSET_MAX_BYTES).await?;
     let Some(file) = upload.file else {
         return Ok(visitor.redirect_with_problem(
             &format!("/seller/listings/{id}"),
@@ -913,7 +856,7 @@ pub async fn add_file(
         .add_asset(actor, id, file)
         .await
         .map(|_| ());
-    back_to_listing(&visitor, id, result, "File added.")
+    visitor.after(&format!("/seller/listings/{id}"), result, "File added.")
 }
 
 /// `POST /seller/listings/{id}/files/{asset}/delete`.
@@ -933,7 +876,7 @@ pub async fn delete_file(
         .listing_media
         .delete_asset(actor, id, AssetId::from_uuid(asset))
         .await;
-    back_to_listing(&visitor, id, result, "File deleted.")
+    visitor.after(&format!("/seller/listings/{id}"), result, "File deleted.")
 }
 
 /// `GET /seller/orders`: paid orders with the seller's lines.
@@ -1024,7 +967,9 @@ pub async fn sale_page(
     Ok(render(&visitor, "Sale", content))
 }
 
-fn payout_status(status: &PayoutStatus) -> (String, Option<marketplace_domain::money::Cents>) {
+pub(crate) fn payout_status(
+    status: &PayoutStatus,
+) -> (String, Option<marketplace_domain::money::Cents>) {
     match status {
         PayoutStatus::Pending { amount } => ("Being sent".to_owned(), Some(*amount)),
         PayoutStatus::Paid { amount, .. } => ("Paid".to_owned(), Some(*amount)),

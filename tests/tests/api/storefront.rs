@@ -59,6 +59,19 @@ async fn sign_in(client: &reqwest::Client, app: &TestApp, username: &str) {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
 
+/// An avatar upload form: the token (when given) before the picture, as our page sends it.
+fn avatar_form(token: Option<&str>, bytes: Vec<u8>) -> reqwest::multipart::Form {
+    let form = reqwest::multipart::Form::new();
+    let form = match token {
+        Some(token) => form.text("csrf", token.to_owned()),
+        None => form,
+    };
+    form.part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name("me.png"),
+    )
+}
+
 async fn cart_lines(client: &reqwest::Client, app: &TestApp) -> usize {
     let (_, html) = page(client, app, "/cart").await;
     html.matches("class=\"qty-input\"").count()
@@ -420,4 +433,63 @@ async fn anonymous_catalogue_pages_are_cached_revalidated_and_fresh_after_a_chan
     let personal = member.get(app.url("/products")).send().await.unwrap();
     assert_ne!(personal.headers()[CACHE_CONTROL], "public, no-cache");
     assert!(personal.text().await.unwrap().contains("Sign out"));
+}
+
+#[tokio::test]
+async fn pages_without_a_form_set_no_cookie_and_uploads_check_the_token_before_the_file() {
+    let app = spawn_app().await;
+    app.potter_with("Oval Tray", json!({"price": "7.00"})).await;
+    let client = browser();
+    for path in ["/", "/products"] {
+        let response = client.get(app.url(path)).send().await.unwrap();
+        assert!(
+            response.headers().get(SET_COOKIE).is_none(),
+            "{path} is kept for everyone: it must not hand out a cookie"
+        );
+    }
+    let (_, login) = page(&client, &app, "/login").await;
+    assert!(
+        !csrf_of(&login).is_empty(),
+        "a page with a form sets its token"
+    );
+
+    let anonymous = client
+        .post(app.url("/account/avatar"))
+        .multipart(avatar_form(None, crate::helpers::png_bytes()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::SEE_OTHER, "sign in first");
+
+    app.register("uploader", false).await;
+    let member = browser();
+    sign_in(&member, &app, "uploader").await;
+    let (_, account) = page(&member, &app, "/account").await;
+    let token = csrf_of(&account);
+    let without_token = member
+        .post(app.url("/account/avatar"))
+        .multipart(avatar_form(None, crate::helpers::png_bytes()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(without_token.status(), StatusCode::FORBIDDEN);
+    let too_large = member
+        .post(app.url("/account/avatar"))
+        .multipart(avatar_form(Some(&token), vec![0u8; 6 * 1024 * 1024]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let saved = member
+        .post(app.url("/account/avatar"))
+        .multipart(reqwest::multipart::Form::new().text("csrf", token).part(
+            "file",
+            reqwest::multipart::Part::bytes(crate::helpers::png_bytes()).file_name("me.png"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let (_, account) = page(&member, &app, "/account").await;
+    assert!(account.contains("Your picture is saved") && account.contains("/avatar\""));
 }
