@@ -58,6 +58,7 @@ fn admin_nav() -> Markup {
                 li { a href="/admin/jobs" { "Jobs" } }
                 li { a href="/admin/outbox" { "Outbox" } }
                 li { a href="/admin/webhooks" { "Webhooks" } }
+                li { a href="/admin/audit-log" { "Audit log" } }
             }
         }
     }
@@ -1083,6 +1084,35 @@ pub async fn change_user(
             visitor.after("/admin/users", result, "Roles saved.")
         }
     }
+}
+
+/// `GET /admin/audit-log`: who did what to money, content and people, and why.
+#[handler]
+pub async fn audit_log(
+    visitor: Visitor,
+    site: Data<&Site>,
+    request: &Request,
+) -> Result<Response, WebError> {
+    let actor = require_staff(&visitor, "/admin/audit-log")?;
+    let params: Params = form::query(request.uri().query())?;
+    let page = form::page_request(params.page.as_deref(), 50)?;
+    let log = site.services.books.audit_log(actor, page).await.or_page()?;
+    let content = html! {
+        h1 { "Audit log" }
+        (admin_nav())
+        div.table-wrap { table {
+            thead { tr { th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "Did" } th scope="col" { "To" } th scope="col" { "Why and details" } } }
+            tbody { @for e in &log.items { tr {
+                td { (format::time(e.created_at)) }
+                td { (short_id(e.actor_id)) }
+                td { (e.action) }
+                td { code { (e.subject) } }
+                td { (e.detail) }
+            } } }
+        } }
+        (pager(&log, "/admin/audit-log"))
+    };
+    Ok(render(&visitor, "Audit log", content))
 }
 
 #[derive(Debug, Default, Deserialize)]

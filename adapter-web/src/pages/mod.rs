@@ -131,5 +131,6 @@ pub fn routes(route: Route) -> Route {
         .at("/admin/reports", get(admin::reports))
         .at("/admin/reports/:id/resolve", post(admin::resolve_report))
         .at("/admin/users", get(admin::users))
+        .at("/admin/audit-log", get(admin::audit_log))
         .at("/admin/users/:id/roles", post(admin::change_user))
 }

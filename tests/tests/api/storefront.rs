@@ -493,3 +493,101 @@ async fn pages_without_a_form_set_no_cookie_and_uploads_check_the_token_before_t
     let (_, account) = page(&member, &app, "/account").await;
     assert!(account.contains("Your picture is saved") && account.contains("/avatar\""));
 }
+
+#[tokio::test]
+async fn a_failing_database_gets_the_sites_error_page_and_the_page_recovers() {
+    let app = spawn_app().await;
+    let (_, product) = app
+        .potter_with("Butter Dish", json!({"price": "6.00"}))
+        .await;
+    let client = browser();
+    let path = format!("/products/{product}");
+    let (status, _) = page(&client, &app, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    adapter_postgres::testing::execute(&app.db, "alter table products rename to products_away")
+        .await;
+    let (status, html) = page(&client, &app, &path).await;
+    adapter_postgres::testing::execute(&app.db, "alter table products_away rename to products")
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(html.contains("We are having trouble right now"));
+    assert!(html.contains("site-header"), "in the site's style");
+    assert!(
+        !html.contains("products_away"),
+        "no detail of ours leaks: {html}"
+    );
+    let (status, _) = page(&client, &app, &path).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn owners_run_the_place_from_their_pages_and_every_action_is_recorded() {
+    let app = spawn_app().await;
+    let (seller, _) = app
+        .potter_with("Lamp Base", json!({"price": "11.00"}))
+        .await;
+    let owner = browser();
+    sign_in(&owner, &app, "owner").await;
+    for (path, heading) in [
+        ("/admin", "Dashboard"),
+        ("/admin/site-config", "Site settings"),
+        ("/admin/categories", "Categories"),
+        ("/admin/orders", "Orders"),
+        ("/admin/reconciliation", "Reconciliation"),
+        ("/admin/refund-requests", "Refund requests"),
+        ("/admin/jobs", "Jobs"),
+        ("/admin/outbox", "Outbox"),
+        ("/admin/webhooks", "Webhook events"),
+        ("/admin/reports", "Moderation"),
+        ("/admin/users", "Users"),
+        ("/admin/audit-log", "Audit log"),
+    ] {
+        let (status, html) = page(&owner, &app, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(html.contains(&format!("<h1>{heading}</h1>")), "{path}");
+    }
+
+    // A category, added from its page.
+    let (_, html) = page(&owner, &app, "/admin/categories").await;
+    let added = post_form(
+        &owner,
+        &app,
+        "/admin/categories",
+        &[
+            ("csrf", &csrf_of(&html)),
+            ("category_type", "FILE"),
+            ("name", "Cosplay Props"),
+            ("parent_id", ""),
+        ],
+    )
+    .await;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&owner, &app, "/admin/categories").await;
+    assert!(html.contains("Category added.") && html.contains("Cosplay Props"));
+
+    // Staff granted to the seller, with the reason in the audit log.
+    let granted = post_form(
+        &owner,
+        &app,
+        &format!("/admin/users/{}/roles", seller.id),
+        &[
+            ("csrf", &csrf_of(&html)),
+            ("is_seller", "on"),
+            ("is_staff", "on"),
+            ("note", "helps with moderation"),
+            ("suspend", ""),
+        ],
+    )
+    .await;
+    assert_eq!(granted.status(), StatusCode::SEE_OTHER);
+    let (_, users) = page(&owner, &app, "/admin/users?q=potter").await;
+    assert!(users.contains("Roles saved.") && users.contains("staff"));
+    let (_, log) = page(&owner, &app, "/admin/audit-log").await;
+    assert!(log.contains("helps with moderation"), "{log}");
+
+    // A seller is told these pages are not theirs.
+    let seller_browser = browser();
+    sign_in(&seller_browser, &app, "potter").await;
+    let (status, _) = page(&seller_browser, &app, "/admin/site-config").await;
+    assert_eq!(status, StatusCode::OK, "now staff: staff may look");
+}
