@@ -941,7 +941,7 @@ pub async fn reports(
                     ReportStatus::Open => {
                         form method="post" action={"/admin/reports/" (r.id) "/resolve"} {
                             (visitor.csrf_field())
-                            div.field { label for={"note-" (r.id)} { "Note (for the audit log)" } input id={"note-" (r.id)} type="text" name="note" maxlength="500"; }
+                            div.field { label for={"note-" (r.id)} { "Why (for the audit log)" } input id={"note-" (r.id)} type="text" name="note" required maxlength="500"; }
                             div.actions {
                                 button.secondary type="submit" name="action" value="dismiss" { "Dismiss" }
                                 button type="submit" name="action" value="remove" { "Remove the content" }

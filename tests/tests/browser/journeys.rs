@@ -474,3 +474,98 @@ async fn an_owner_changes_the_fee_and_sees_a_reconciliation_flag() {
     b.screenshot("04-flagged-orders").await;
     journey.browser.close().await;
 }
+
+/// A buyer reviews what they bought and asks the seller a question; the seller answers both, and
+/// another shopper sees it all on the product page — and can report a message to the staff.
+#[tokio::test]
+async fn a_buyer_reviews_and_asks_and_the_seller_answers() {
+    let journey = Journey::start("reviews-and-questions", DESKTOP).await;
+    let app = &journey.app;
+    let (seller, product) = app
+        .potter_with("Ribbed Planter", json!({"price": "18.00"}))
+        .await;
+    let buyer = app.register("green-thumb", false).await;
+    app.add_to_cart(Some(&buyer), None, &product, 1).await;
+    let order = app.place_order(Some(&buyer), None, None).await;
+    let order_id = order["id"].as_str().unwrap().to_owned();
+    let checkout = expect_json(
+        app.checkout(&order_id, Some(&buyer), None).await,
+        StatusCode::OK,
+    )
+    .await;
+    app.pay(checkout["checkout_url"].as_str().unwrap()).await;
+    app.order_until(&order_id, Some(&buyer), None, "paid", |o| {
+        o["status"] == "paid"
+    })
+    .await;
+    let b = &journey.browser;
+
+    journey.sign_in("green-thumb").await;
+    journey.open("/orders").await;
+    journey.check_accessibility("orders").await;
+    b.click("table a").await;
+    b.wait_for_url("the order", |u| u.contains("/orders/"))
+        .await;
+    b.click_text("a", "Review").await;
+    b.wait_for_url("the review form", |u| u.ends_with("/review"))
+        .await;
+    journey.check_accessibility("review form").await;
+    b.click("#rating-5").await;
+    b.fill("#f-title", "Lovely ribs").await;
+    b.fill("#f-body", "Holds water, looks great on the sill.")
+        .await;
+    b.click("form[action$='/review'] button").await;
+    b.wait_for_text(".flash", "your review is posted").await;
+
+    journey.open(&format!("/products/{product}")).await;
+    b.fill("#f-subject", "Drainage").await;
+    b.fill("#f-question", "Does it have a drainage hole?").await;
+    b.click("#ask button").await;
+    b.wait_for_text(".flash", "Your question is posted").await;
+    let thread = b.current_url().await;
+    journey.sign_out().await;
+
+    journey.sign_in(&seller.username).await;
+    journey.open("/notifications").await;
+    b.wait_for_text("main", "New question about Ribbed Planter").await;
+    journey.check_accessibility("notifications").await;
+    journey.open(thread.trim_start_matches(&app.address)).await;
+    b.fill("#f-reply", "Yes — one, with a cork plug.").await;
+    b.click("form[action$='/reply'] button").await;
+    b.wait_for_text(".flash", "Your reply is posted").await;
+    journey.open(&format!("/products/{product}")).await;
+    b.fill("form[action^='/reviews/'] textarea", "Thank you!").await;
+    b.click("form[action^='/reviews/'] button").await;
+    b.wait_for_text(".flash", "Your reply is posted").await;
+    journey.sign_out().await;
+
+    app.register("window-shopper", false).await;
+    journey.sign_in("window-shopper").await;
+    journey.open(&format!("/products/{product}")).await;
+    let page = b.text("main").await;
+    assert!(
+        page.contains("Lovely ribs") && page.contains("Thank you!"),
+        "{page}"
+    );
+    assert!(page.contains("Drainage"), "{page}");
+    journey
+        .check_accessibility("product page with reviews and questions")
+        .await;
+    b.screenshot("01-product-with-reviews").await;
+    journey.open(thread.trim_start_matches(&app.address)).await;
+    assert!(b.text("main").await.contains("with a cork plug"));
+    b.click("details.report summary").await;
+    b.click("details.report button").await;
+    b.wait_for_text(".flash", "Our staff will look at it").await;
+    b.screenshot("02-thread-reported").await;
+    journey.sign_out().await;
+
+    journey.sign_in("owner").await;
+    journey.open("/admin/reports").await;
+    b.wait_for_text("main", "message reported for spam").await;
+    journey.check_accessibility("moderation queue").await;
+    b.fill("input[name='note']", "A fair question, not spam.").await;
+    b.click("button[value='dismiss']").await;
+    b.wait_for_text(".flash", "Report resolved").await;
+    journey.browser.close().await;
+}
