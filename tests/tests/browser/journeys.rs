@@ -527,14 +527,16 @@ async fn a_buyer_reviews_and_asks_and_the_seller_answers() {
 
     journey.sign_in(&seller.username).await;
     journey.open("/notifications").await;
-    b.wait_for_text("main", "New question about Ribbed Planter").await;
+    b.wait_for_text("main", "New question about Ribbed Planter")
+        .await;
     journey.check_accessibility("notifications").await;
     journey.open(thread.trim_start_matches(&app.address)).await;
     b.fill("#f-reply", "Yes — one, with a cork plug.").await;
     b.click("form[action$='/reply'] button").await;
     b.wait_for_text(".flash", "Your reply is posted").await;
     journey.open(&format!("/products/{product}")).await;
-    b.fill("form[action^='/reviews/'] textarea", "Thank you!").await;
+    b.fill("form[action^='/reviews/'] textarea", "Thank you!")
+        .await;
     b.click("form[action^='/reviews/'] button").await;
     b.wait_for_text(".flash", "Your reply is posted").await;
     journey.sign_out().await;
@@ -564,7 +566,8 @@ async fn a_buyer_reviews_and_asks_and_the_seller_answers() {
     journey.open("/admin/reports").await;
     b.wait_for_text("main", "message reported for spam").await;
     journey.check_accessibility("moderation queue").await;
-    b.fill("input[name='note']", "A fair question, not spam.").await;
+    b.fill("input[name='note']", "A fair question, not spam.")
+        .await;
     b.click("button[value='dismiss']").await;
     b.wait_for_text(".flash", "Report resolved").await;
     journey.browser.close().await;
