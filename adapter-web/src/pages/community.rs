@@ -385,6 +385,14 @@ pub fn review_item(visitor: &Visitor, review: &ReviewView, back: &str) -> Markup
         marketplace_ports::ports::ReviewSubject::Product { .. } => "review",
         marketplace_ports::ports::ReviewSubject::Seller => "seller_review",
     };
+    let own_review = visitor
+        .actor()
+        .is_some_and(|a| Some(a.user_id) == r.buyer_id);
+    let own_reply = review.reply.as_ref().filter(|reply| {
+        visitor
+            .actor()
+            .is_some_and(|a| a.user_id == reply.seller_id)
+    });
     html! {
         article.review {
             h3 {
@@ -400,6 +408,35 @@ pub fn review_item(visitor: &Visitor, review: &ReviewView, back: &str) -> Markup
                 }
             }
             (report_form(visitor, target, r.id.get(), r.buyer_id, back))
+            @if own_review {
+                details.report {
+                    summary { "Edit your review" }
+                    form method="post" action={"/reviews/" (r.id) "/edit"} {
+                        (visitor.csrf_field())
+                        input type="hidden" name="back" value=(back);
+                        div.field {
+                            label for={"rating-" (r.id)} { "Rating" }
+                            select id={"rating-" (r.id)} name="rating" {
+                                @for n in (1..=5u8).rev() { option value=(n) selected[n == r.rating.get()] { (n) " of 5" } }
+                            }
+                        }
+                        div.field { label for={"title-" (r.id)} { "Title" } input id={"title-" (r.id)} type="text" name="title" value=(r.title) maxlength="120"; }
+                        div.field { label for={"body-" (r.id)} { "Review" } textarea id={"body-" (r.id)} name="body" rows="4" { (r.body) } }
+                        button.secondary type="submit" { "Save the review" }
+                    }
+                }
+            }
+            @if let Some(reply) = own_reply {
+                details.report {
+                    summary { "Edit your reply" }
+                    form method="post" action={"/reviews/" (r.id) "/reply/edit"} {
+                        (visitor.csrf_field())
+                        input type="hidden" name="back" value=(back);
+                        div.field { label for={"edit-reply-" (r.id)} { "Your reply" } textarea id={"edit-reply-" (r.id)} name="body" rows="3" required { (reply.body) } }
+                        button.secondary type="submit" { "Save the reply" }
+                    }
+                }
+            }
             @if replying {
                 form method="post" action={"/reviews/" (r.id) "/reply"} {
                     (visitor.csrf_field())
@@ -672,4 +709,64 @@ pub async fn product_reviews(
         (pager(&reviews, &format!("{back}?sort={sort_text}")))
     };
     Ok(render(&visitor, "Reviews", content))
+}
+
+#[derive(Deserialize)]
+struct EditFields {
+    #[serde(default)]
+    rating: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    back: Option<String>,
+}
+
+/// `POST /reviews/{id}/edit`: its author changes a review (within the edit window).
+#[handler]
+pub async fn edit_review(
+    visitor: Visitor,
+    site: Data<&Site>,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, WebError> {
+    let fields: EditFields = form::read(&visitor, &body)?;
+    let id = ReviewId::from_uuid(uuid(&id)?);
+    let back = form::local_path(fields.back.as_deref());
+    visitor.require(&back)?;
+    let result = site
+        .services
+        .review_writing
+        .edit_review(
+            visitor.order_access(None),
+            id,
+            &ReviewInput {
+                rating: fields.rating.trim().parse::<i64>().unwrap_or(0),
+                title: fields.title,
+                body: fields.body,
+            },
+        )
+        .await;
+    visitor.after(&back, result, "Your review is saved.")
+}
+
+/// `POST /reviews/{id}/reply/edit`: the seller changes their reply.
+#[handler]
+pub async fn edit_reply(
+    visitor: Visitor,
+    site: Data<&Site>,
+    Path(id): Path<String>,
+    body: String,
+) -> Result<Response, WebError> {
+    let fields: BodyField = form::read(&visitor, &body)?;
+    let id = ReviewId::from_uuid(uuid(&id)?);
+    let back = form::local_path(fields.back.as_deref());
+    let actor = visitor.require(&back)?;
+    let result = site
+        .services
+        .review_writing
+        .edit_reply(actor, id, &fields.body)
+        .await;
+    visitor.after(&back, result, "Your reply is saved.")
 }

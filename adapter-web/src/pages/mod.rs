@@ -83,6 +83,8 @@ pub fn routes(route: Route) -> Route {
             get(community::seller_review_form).post(community::review_seller),
         )
         .at("/reviews/:id/reply", post(community::reply_to_review))
+        .at("/reviews/:id/reply/edit", post(community::edit_reply))
+        .at("/reviews/:id/edit", post(community::edit_review))
         .at("/sellers/:id", get(community::seller_page))
         .at("/products/:id/questions", post(community::ask))
         .at("/products/:id/reviews", get(community::product_reviews))

@@ -475,8 +475,9 @@ async fn an_owner_changes_the_fee_and_sees_a_reconciliation_flag() {
     journey.browser.close().await;
 }
 
-/// A buyer reviews what they bought and asks the seller a question; the seller answers both, and
-/// another shopper sees it all on the product page — and can report a message to the staff.
+/// A buyer reviews what they bought (and edits the review) and asks the seller a question; the
+/// seller answers both (and edits the reply), and another shopper sees it all on the product page
+/// — and can report a message to the staff, who dismiss the report.
 #[tokio::test]
 async fn a_buyer_reviews_and_asks_and_the_seller_answers() {
     let journey = Journey::start("reviews-and-questions", DESKTOP).await;
@@ -516,6 +517,18 @@ async fn a_buyer_reviews_and_asks_and_the_seller_answers() {
         .await;
     b.click("form[action$='/review'] button").await;
     b.wait_for_text(".flash", "your review is posted").await;
+    // Second thoughts: the author edits it from the product page.
+    journey.open(&format!("/products/{product}")).await;
+    b.click_text("details.report summary", "Edit your review")
+        .await;
+    b.fill(
+        "form[action$='/edit'] input[name='title']",
+        "Lovely ribs, sturdy too",
+    )
+    .await;
+    b.click("form[action$='/edit'] button").await;
+    b.wait_for_text(".flash", "Your review is saved").await;
+    b.wait_for_text("main", "Lovely ribs, sturdy too").await;
 
     journey.open(&format!("/products/{product}")).await;
     b.fill("#f-subject", "Drainage").await;
@@ -535,10 +548,15 @@ async fn a_buyer_reviews_and_asks_and_the_seller_answers() {
     b.click("form[action$='/reply'] button").await;
     b.wait_for_text(".flash", "Your reply is posted").await;
     journey.open(&format!("/products/{product}")).await;
-    b.fill("form[action^='/reviews/'] textarea", "Thank you!")
-        .await;
-    b.click("form[action^='/reviews/'] button").await;
+    b.fill("form[action$='/reply'] textarea", "Thanks!").await;
+    b.click("form[action$='/reply'] button").await;
     b.wait_for_text(".flash", "Your reply is posted").await;
+    b.click_text("details.report summary", "Edit your reply")
+        .await;
+    b.fill("form[action$='/reply/edit'] textarea", "Thank you!")
+        .await;
+    b.click("form[action$='/reply/edit'] button").await;
+    b.wait_for_text(".flash", "Your reply is saved").await;
     journey.sign_out().await;
 
     app.register("window-shopper", false).await;
