@@ -78,6 +78,32 @@ pub fn page_request(text: Option<&str>, per_page: i64) -> Result<PageRequest, We
         .map_err(|_| WebError::BadRequest("There is no such page.".to_owned()))
 }
 
+/// The id a path names: a path whose id is not a UUID names nothing, so it is a 404 page.
+///
+/// # Errors
+/// [`WebError::NotFound`] when `text` is not a UUID.
+pub fn path_id(text: &str) -> Result<uuid::Uuid, WebError> {
+    uuid::Uuid::parse_str(text).map_err(|_| WebError::NotFound)
+}
+
+/// An optional choice from a list a page offers (a filter's state, a kind): blank is no choice,
+/// anything `parse` does not know is a request our pages do not send.
+///
+/// # Errors
+/// [`WebError::BadRequest`] with `problem` for a value `parse` refuses.
+pub fn optional_choice<T>(
+    text: Option<&str>,
+    parse: impl FnOnce(&str) -> Option<T>,
+    problem: &str,
+) -> Result<Option<T>, WebError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(text) => parse(text)
+            .map(Some)
+            .ok_or_else(|| WebError::BadRequest(problem.to_owned())),
+    }
+}
+
 /// Percent-encodes a query value.
 pub fn encode(value: &str) -> String {
     let pair = serde_urlencoded::to_string([("v", value)]).unwrap_or_default();
@@ -325,6 +351,20 @@ mod tests {
             assert_eq!(local_path(Some(outside)), "/", "{outside}");
         }
         assert_eq!(local_path(None), "/");
+    }
+
+    #[test]
+    fn choices_are_optional_and_unknown_ones_refused() {
+        let parse = |t: &str| (t == "open").then_some(1);
+        assert_eq!(optional_choice(None, parse, "no"), Ok(None));
+        assert_eq!(optional_choice(Some("  "), parse, "no"), Ok(None));
+        assert_eq!(optional_choice(Some(" open "), parse, "no"), Ok(Some(1)));
+        assert_eq!(
+            optional_choice(Some("shut"), parse, "no"),
+            Err(WebError::BadRequest("no".to_owned()))
+        );
+        assert_eq!(path_id("nope"), Err(WebError::NotFound));
+        assert!(path_id("01a22f7a-e98b-75db-87ca-726e19e78914").is_ok());
     }
 
     #[test]

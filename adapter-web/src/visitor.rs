@@ -265,16 +265,12 @@ impl<'a> FromRequest<'a> for Visitor {
             .map(|cookie| cookie.value_str().to_owned())
             .filter(|token| token.len() == 64);
         // A flash is shown once: by the first page rendered after the redirect.
-        let flash = if request.method() == Method::GET {
-            let flash = jar
-                .get(FLASH_COOKIE)
-                .and_then(|c| read_flash(c.value_str()));
-            if jar.get(FLASH_COOKIE).is_some() {
+        let flash = match jar.get(FLASH_COOKIE) {
+            Some(cookie) if request.method() == Method::GET => {
                 adapter_http::auth::forget_cookie(&jar, FLASH_COOKIE);
+                read_flash(cookie.value_str())
             }
-            flash
-        } else {
-            None
+            _ => None,
         };
         let cart_token = jar
             .get(CART_COOKIE)

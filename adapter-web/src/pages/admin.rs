@@ -359,12 +359,11 @@ pub async fn create_category(
     let actor = require_staff(&visitor, "/admin/categories")?;
     let kind = category_type(&values.category_type)
         .ok_or_else(|| WebError::BadRequest("Choose a tree.".to_owned()))?;
-    let parent = match values.parent_id.trim() {
-        "" => None,
-        id => Some(CategoryId::from_uuid(Uuid::parse_str(id).map_err(
-            |_| WebError::BadRequest("Choose a parent.".to_owned()),
-        )?)),
-    };
+    let parent = form::optional_choice(
+        Some(&values.parent_id),
+        |id| Uuid::parse_str(id).ok().map(CategoryId::from_uuid),
+        "Choose a parent.",
+    )?;
     let result = site
         .services
         .category_admin
@@ -385,9 +384,7 @@ pub async fn create_category(
 }
 
 fn category_id(text: &str) -> Result<CategoryId, WebError> {
-    Uuid::parse_str(text)
-        .map(CategoryId::from_uuid)
-        .map_err(|_| WebError::NotFound)
+    form::path_id(text).map(CategoryId::from_uuid)
 }
 
 /// `POST /admin/categories/{id}`: rename, or show/hide.
@@ -475,13 +472,11 @@ pub async fn orders(
     let params: Params = form::query(request.uri().query())?;
     let text = params.q.clone().unwrap_or_default();
     let status_text = params.status.clone().unwrap_or_default();
-    let status = match status_text.trim() {
-        "" => None,
-        s => Some(
-            OrderStatus::parse(s)
-                .ok_or_else(|| WebError::BadRequest("Choose an offered state.".to_owned()))?,
-        ),
-    };
+    let status = form::optional_choice(
+        Some(&status_text),
+        OrderStatus::parse,
+        "Choose an offered state.",
+    )?;
     let flagged_text = params.flagged.clone().unwrap_or_default();
     let flagged = match flagged_text.as_str() {
         "yes" => Some(true),
@@ -551,7 +546,7 @@ pub async fn order_page(
     site: Data<&Site>,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let id = OrderId::from_uuid(Uuid::parse_str(&id).map_err(|_| WebError::NotFound)?);
+    let id = OrderId::from_uuid(form::path_id(&id)?);
     let actor = require_staff(&visitor, &format!("/admin/orders/{id}"))?;
     let detail = site
         .services
@@ -660,7 +655,7 @@ pub async fn resolve_flag(
     body: String,
 ) -> Result<Response, WebError> {
     let values: NoteForm = form::read(&visitor, &body)?;
-    let id = OrderId::from_uuid(Uuid::parse_str(&id).map_err(|_| WebError::NotFound)?);
+    let id = OrderId::from_uuid(form::path_id(&id)?);
     let actor = require_staff(&visitor, "/admin/orders")?;
     let kind = AnomalyKind::parse(values.kind.trim())
         .ok_or_else(|| WebError::BadRequest("Choose a flag to resolve.".to_owned()))?;
@@ -681,7 +676,7 @@ pub async fn retry_payouts(
     body: String,
 ) -> Result<Response, WebError> {
     let _: NoteForm = form::read(&visitor, &body)?;
-    let id = OrderId::from_uuid(Uuid::parse_str(&id).map_err(|_| WebError::NotFound)?);
+    let id = OrderId::from_uuid(form::path_id(&id)?);
     let actor = require_staff(&visitor, "/admin/orders")?;
     let result = site.services.payout_admin.retry_payouts(actor, id).await;
     visitor.after(
@@ -764,13 +759,11 @@ pub async fn jobs(
     let actor = require_staff(&visitor, "/admin/jobs")?;
     let params: Params = form::query(request.uri().query())?;
     let status_text = params.status.clone().unwrap_or_default();
-    let status = match status_text.trim() {
-        "" => None,
-        s => Some(
-            JobStatus::parse(s)
-                .ok_or_else(|| WebError::BadRequest("Choose an offered state.".to_owned()))?,
-        ),
-    };
+    let status = form::optional_choice(
+        Some(&status_text),
+        JobStatus::parse,
+        "Choose an offered state.",
+    )?;
     let page = form::page_request(params.page.as_deref(), 25)?;
     let found = site
         .services
@@ -816,7 +809,7 @@ pub async fn retry_job(
     body: String,
 ) -> Result<Response, WebError> {
     let _: NoteForm = form::read(&visitor, &body)?;
-    let id = JobId::from_uuid(Uuid::parse_str(&id).map_err(|_| WebError::NotFound)?);
+    let id = JobId::from_uuid(form::path_id(&id)?);
     let actor = require_staff(&visitor, "/admin/jobs")?;
     let result = site.services.job_admin.retry_job(actor, id).await;
     visitor.after("/admin/jobs", result, "The job is queued again.")
@@ -862,13 +855,11 @@ pub async fn webhooks(
     let actor = require_staff(&visitor, "/admin/webhooks")?;
     let params: Params = form::query(request.uri().query())?;
     let status_text = params.status.clone().unwrap_or_default();
-    let status = match status_text.trim() {
-        "" => None,
-        s => Some(
-            WebhookStatus::parse(s)
-                .ok_or_else(|| WebError::BadRequest("Choose an offered state.".to_owned()))?,
-        ),
-    };
+    let status = form::optional_choice(
+        Some(&status_text),
+        WebhookStatus::parse,
+        "Choose an offered state.",
+    )?;
     let page = form::page_request(params.page.as_deref(), 25)?;
     let events = site
         .services
@@ -967,7 +958,7 @@ pub async fn resolve_report(
     body: String,
 ) -> Result<Response, WebError> {
     let values: NoteForm = form::read(&visitor, &body)?;
-    let id = ReportId::from_uuid(Uuid::parse_str(&id).map_err(|_| WebError::NotFound)?);
+    let id = ReportId::from_uuid(form::path_id(&id)?);
     let actor = require_staff(&visitor, "/admin/reports")?;
     let result = site
         .services
@@ -1050,7 +1041,7 @@ pub async fn change_user(
     body: String,
 ) -> Result<Response, WebError> {
     let values: NoteForm = form::read(&visitor, &body)?;
-    let id = UserId::from_uuid(Uuid::parse_str(&id).map_err(|_| WebError::NotFound)?);
+    let id = UserId::from_uuid(form::path_id(&id)?);
     let actor = require_staff(&visitor, "/admin/users")?;
     match values.suspend.as_str() {
         "yes" | "no" => {
@@ -1134,10 +1125,8 @@ pub async fn reverse_payout(
     body: String,
 ) -> Result<Response, WebError> {
     let values: MoneyForm = form::read(&visitor, &body)?;
-    let id = OrderId::from_uuid(Uuid::parse_str(&id).map_err(|_| WebError::NotFound)?);
-    let seller = UserId::from_uuid(
-        Uuid::parse_str(values.seller_id.trim()).map_err(|_| WebError::NotFound)?,
-    );
+    let id = OrderId::from_uuid(form::path_id(&id)?);
+    let seller = UserId::from_uuid(form::path_id(values.seller_id.trim())?);
     let actor = require_staff(&visitor, "/admin/orders")?;
     let result = site
         .services
@@ -1178,9 +1167,7 @@ pub async fn adjust(
         Ok(order) => format!("/admin/orders/{order}"),
         Err(_) => "/admin/orders".to_owned(),
     };
-    let seller = UserId::from_uuid(
-        Uuid::parse_str(values.seller_id.trim()).map_err(|_| WebError::NotFound)?,
-    );
+    let seller = UserId::from_uuid(form::path_id(values.seller_id.trim())?);
     let Some(amount) = signed_cents(&values.amount) else {
         return Ok(visitor.redirect_with_problem(&back, "Type an amount like -5.00 or 12.50."));
     };

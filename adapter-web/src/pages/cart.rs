@@ -163,7 +163,7 @@ pub async fn update(
     body: String,
 ) -> Result<Response, WebError> {
     let form: QuantityForm = form::read(&visitor, &body)?;
-    let product_id = Uuid::parse_str(&product_id).map_err(|_| WebError::NotFound)?;
+    let product_id = form::path_id(&product_id)?;
     let quantity = match quantity_of(form.quantity.as_deref(), 0) {
         Ok(quantity) => quantity,
         Err(message) => return Ok(visitor.redirect_with_problem("/cart", &message)),

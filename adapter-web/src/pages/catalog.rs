@@ -145,12 +145,11 @@ pub async fn browse(
         ),
     };
     let category_text = params.category.clone().unwrap_or_default();
-    let category = match category_text.trim() {
-        "" => None,
-        id => Some(CategoryId::from_uuid(Uuid::parse_str(id).map_err(
-            |_| WebError::BadRequest("That category does not exist.".to_owned()),
-        )?)),
-    };
+    let category = form::optional_choice(
+        Some(&category_text),
+        |id| Uuid::parse_str(id).ok().map(CategoryId::from_uuid),
+        "That category does not exist.",
+    )?;
     let sort_text = params.sort.clone().unwrap_or_default();
     let sort = sort_of(&sort_text)
         .ok_or_else(|| WebError::BadRequest("Choose one of the offered orders.".to_owned()))?;
@@ -251,7 +250,7 @@ pub async fn category_page(
     Path(id): Path<String>,
     request: &Request,
 ) -> Result<Response, WebError> {
-    let id = Uuid::parse_str(&id).map_err(|_| WebError::NotFound)?;
+    let id = form::path_id(&id)?;
     let params: BrowseParams = form::query(request.uri().query())?;
     let request_page = form::page_request(params.page.as_deref(), 24)?;
     let found = site
@@ -290,7 +289,7 @@ pub async fn product_page(
     Path(id): Path<String>,
     request: &Request,
 ) -> Result<Response, WebError> {
-    let id = Uuid::parse_str(&id).map_err(|_| WebError::NotFound)?;
+    let id = form::path_id(&id)?;
     let engagement = adapter_http::auth::visitor_of(request);
     let detail = site
         .services

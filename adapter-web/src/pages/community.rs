@@ -23,10 +23,6 @@ use crate::pages::catalog::stars;
 use crate::pages::orders::order_url;
 use crate::visitor::Visitor;
 
-fn uuid(text: &str) -> Result<Uuid, WebError> {
-    Uuid::parse_str(text).map_err(|_| WebError::NotFound)
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct Params {
@@ -121,15 +117,16 @@ fn heading_for(
     }
 }
 
+/// The review form of an order's line or seller: empty, or (with `refused`) again with what was
+/// typed and the use case's field messages (422).
 async fn show_review_form(
     visitor: &Visitor,
     site: &Site,
     order: OrderId,
     about: About,
-    request: &Request,
+    token: Option<&str>,
+    refused: Option<(&ReviewValues<'_>, &FieldErrors)>,
 ) -> Result<Response, WebError> {
-    let params: Params = form::query(request.uri().query())?;
-    let token = params.t.as_deref();
     let detail = site
         .services
         .orders
@@ -137,6 +134,16 @@ async fn show_review_form(
         .await
         .or_page()?;
     let heading = heading_for(&detail, &about)?;
+    let empty = ReviewValues {
+        rating: "",
+        title: "",
+        body: "",
+    };
+    let no_errors = FieldErrors::default();
+    let (values, errors, status) = match refused {
+        Some((values, errors)) => (values, errors, StatusCode::UNPROCESSABLE_ENTITY),
+        None => (&empty, &no_errors, StatusCode::OK),
+    };
     Ok(review_form(
         visitor,
         &ReviewPage {
@@ -145,13 +152,9 @@ async fn show_review_form(
             heading: &heading,
             token,
         },
-        &ReviewValues {
-            rating: "",
-            title: "",
-            body: "",
-        },
-        &FieldErrors::default(),
-        StatusCode::OK,
+        values,
+        errors,
+        status,
     ))
 }
 
@@ -163,9 +166,18 @@ pub async fn line_review_form(
     Path((order, line)): Path<(String, String)>,
     request: &Request,
 ) -> Result<Response, WebError> {
-    let order = OrderId::from_uuid(uuid(&order)?);
-    let line = OrderItemId::from_uuid(uuid(&line)?);
-    show_review_form(&visitor, &site, order, About::Line(line), request).await
+    let order = OrderId::from_uuid(form::path_id(&order)?);
+    let line = OrderItemId::from_uuid(form::path_id(&line)?);
+    let params: Params = form::query(request.uri().query())?;
+    show_review_form(
+        &visitor,
+        &site,
+        order,
+        About::Line(line),
+        params.t.as_deref(),
+        None,
+    )
+    .await
 }
 
 /// `GET /orders/{id}/sellers/{seller}/review?t=…`.
@@ -176,9 +188,18 @@ pub async fn seller_review_form(
     Path((order, seller)): Path<(String, String)>,
     request: &Request,
 ) -> Result<Response, WebError> {
-    let order = OrderId::from_uuid(uuid(&order)?);
-    let seller = UserId::from_uuid(uuid(&seller)?);
-    show_review_form(&visitor, &site, order, About::Seller(seller), request).await
+    let order = OrderId::from_uuid(form::path_id(&order)?);
+    let seller = UserId::from_uuid(form::path_id(&seller)?);
+    let params: Params = form::query(request.uri().query())?;
+    show_review_form(
+        &visitor,
+        &site,
+        order,
+        About::Seller(seller),
+        params.t.as_deref(),
+        None,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -230,29 +251,12 @@ async fn post_review(
                 (None, Some(message)) => return Ok(visitor.redirect_with_problem(&back, &message)),
                 (None, None) => return Err(WebError::from_use_case(&error)),
             };
-            let detail = site
-                .services
-                .orders
-                .get(order, visitor.order_access(token))
-                .await
-                .or_page()?;
-            let heading = heading_for(&detail, &about)?;
-            Ok(review_form(
-                visitor,
-                &ReviewPage {
-                    order,
-                    about: &about,
-                    heading: &heading,
-                    token,
-                },
-                &ReviewValues {
-                    rating: &fields.rating,
-                    title: &fields.title,
-                    body: &fields.body,
-                },
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ))
+            let typed = ReviewValues {
+                rating: &fields.rating,
+                title: &fields.title,
+                body: &fields.body,
+            };
+            show_review_form(visitor, site, order, about, token, Some((&typed, &errors))).await
         }
     }
 }
@@ -265,8 +269,8 @@ pub async fn review_line(
     Path((order, line)): Path<(String, String)>,
     body: String,
 ) -> Result<Response, WebError> {
-    let order = OrderId::from_uuid(uuid(&order)?);
-    let line = OrderItemId::from_uuid(uuid(&line)?);
+    let order = OrderId::from_uuid(form::path_id(&order)?);
+    let line = OrderItemId::from_uuid(form::path_id(&line)?);
     post_review(&visitor, &site, order, About::Line(line), &body).await
 }
 
@@ -278,8 +282,8 @@ pub async fn review_seller(
     Path((order, seller)): Path<(String, String)>,
     body: String,
 ) -> Result<Response, WebError> {
-    let order = OrderId::from_uuid(uuid(&order)?);
-    let seller = UserId::from_uuid(uuid(&seller)?);
+    let order = OrderId::from_uuid(form::path_id(&order)?);
+    let seller = UserId::from_uuid(form::path_id(&seller)?);
     post_review(&visitor, &site, order, About::Seller(seller), &body).await
 }
 
@@ -355,7 +359,7 @@ pub async fn report(
     let fields: ReportFields = form::read(&visitor, &body)?;
     let back = form::local_path(fields.back.as_deref());
     let actor = visitor.require(&back)?;
-    let id = uuid(&fields.target_id)?;
+    let id = form::path_id(&fields.target_id)?;
     let result = site
         .services
         .moderation
@@ -471,7 +475,7 @@ pub async fn reply_to_review(
     body: String,
 ) -> Result<Response, WebError> {
     let fields: BodyField = form::read(&visitor, &body)?;
-    let id = ReviewId::from_uuid(uuid(&id)?);
+    let id = ReviewId::from_uuid(form::path_id(&id)?);
     let actor = visitor.require("/seller")?;
     let seller = actor.user_id;
     let back = form::local_path(
@@ -498,7 +502,7 @@ pub async fn seller_page(
     Path(id): Path<String>,
     request: &Request,
 ) -> Result<Response, WebError> {
-    let id = UserId::from_uuid(uuid(&id)?);
+    let id = UserId::from_uuid(form::path_id(&id)?);
     let params: Params = form::query(request.uri().query())?;
     let page = form::page_request(params.page.as_deref(), 10)?;
     let profile = site.services.reviews.seller(id).await.or_page()?;
@@ -550,7 +554,7 @@ pub async fn ask(
     body: String,
 ) -> Result<Response, WebError> {
     let fields: BodyField = form::read(&visitor, &body)?;
-    let product = ProductId::from_uuid(uuid(&id)?);
+    let product = ProductId::from_uuid(form::path_id(&id)?);
     let back = format!("/products/{product}");
     let actor = visitor.require(&back)?;
     match site
@@ -612,7 +616,7 @@ pub async fn thread_page(
     site: Data<&Site>,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let id = ThreadId::from_uuid(uuid(&id)?);
+    let id = ThreadId::from_uuid(form::path_id(&id)?);
     let view = site.services.questions.thread(id).await.or_page()?;
     let title = if view.thread.subject.is_empty() {
         "Question".to_owned()
@@ -636,7 +640,7 @@ pub async fn reply_to_thread(
     body: String,
 ) -> Result<Response, WebError> {
     let fields: BodyField = form::read(&visitor, &body)?;
-    let id = ThreadId::from_uuid(uuid(&id)?);
+    let id = ThreadId::from_uuid(form::path_id(&id)?);
     let back = format!("/questions/{id}");
     let actor = visitor.require(&back)?;
     visitor.after(
@@ -656,7 +660,7 @@ pub async fn delete_message(
     body: String,
 ) -> Result<Response, WebError> {
     let fields: BodyField = form::read(&visitor, &body)?;
-    let id = marketplace_domain::ids::MessageId::from_uuid(uuid(&id)?);
+    let id = marketplace_domain::ids::MessageId::from_uuid(form::path_id(&id)?);
     let back = form::local_path(fields.back.as_deref());
     let actor = visitor.require(&back)?;
     visitor.after(
@@ -681,7 +685,7 @@ pub async fn product_reviews(
     Path(id): Path<String>,
     request: &Request,
 ) -> Result<Response, WebError> {
-    let product = ProductId::from_uuid(uuid(&id)?);
+    let product = ProductId::from_uuid(form::path_id(&id)?);
     let params: ReviewParams = form::query(request.uri().query())?;
     let sort_text = params.sort.clone().unwrap_or_else(|| "newest".to_owned());
     let sort = ReviewSort::parse(&sort_text)
@@ -732,7 +736,7 @@ pub async fn edit_review(
     body: String,
 ) -> Result<Response, WebError> {
     let fields: EditFields = form::read(&visitor, &body)?;
-    let id = ReviewId::from_uuid(uuid(&id)?);
+    let id = ReviewId::from_uuid(form::path_id(&id)?);
     let back = form::local_path(fields.back.as_deref());
     visitor.require(&back)?;
     let result = site
@@ -760,7 +764,7 @@ pub async fn edit_reply(
     body: String,
 ) -> Result<Response, WebError> {
     let fields: BodyField = form::read(&visitor, &body)?;
-    let id = ReviewId::from_uuid(uuid(&id)?);
+    let id = ReviewId::from_uuid(form::path_id(&id)?);
     let back = form::local_path(fields.back.as_deref());
     let actor = visitor.require(&back)?;
     let result = site

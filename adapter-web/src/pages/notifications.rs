@@ -7,7 +7,6 @@ use maud::html;
 use poem::web::{Data, Path};
 use poem::{Request, Response, handler};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::Site;
 use crate::error::{Failed, WebError};
@@ -109,7 +108,7 @@ pub async fn open(
 ) -> Result<Response, WebError> {
     let fields: OpenForm = form::read(&visitor, &body)?;
     let actor = visitor.require("/notifications")?;
-    let id = NotificationId::from_uuid(Uuid::parse_str(&id).map_err(|_| WebError::NotFound)?);
+    let id = NotificationId::from_uuid(form::path_id(&id)?);
     site.services
         .notifications
         .mark_read(actor, id)

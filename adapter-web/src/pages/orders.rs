@@ -12,7 +12,6 @@ use poem::http::StatusCode;
 use poem::web::{Data, Path};
 use poem::{Request, Response, handler};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::Site;
 use crate::error::{Failed, WebError, field_errors, refusal};
@@ -219,7 +218,7 @@ pub async fn pay(
     body: String,
 ) -> Result<Response, WebError> {
     let form: PayForm = form::read(&visitor, &body)?;
-    let id = Uuid::parse_str(&id).map_err(|_| WebError::NotFound)?;
+    let id = form::path_id(&id)?;
     pay_order(&visitor, &site, OrderId::from_uuid(id), form.t.as_deref()).await
 }
 
@@ -256,7 +255,7 @@ pub async fn show(
     Path(id): Path<String>,
     request: &Request,
 ) -> Result<Response, WebError> {
-    let id = Uuid::parse_str(&id).map_err(|_| WebError::NotFound)?;
+    let id = form::path_id(&id)?;
     let params: TokenParams = form::query(request.uri().query())?;
     let token = params.t.as_deref();
     let detail = match site

@@ -6,7 +6,6 @@ use marketplace_domain::ids::{OrderId, OrderItemId, RefundRequestId};
 use marketplace_domain::refunds::{RefundReason, RefundRequestStatus};
 use marketplace_domain::validation::FieldErrors;
 use marketplace_ports::ports::RefundRequestRecord;
-use marketplace_ports::use_cases::orders::OrderDetail;
 use marketplace_ports::use_cases::refund_requests::requests::NewRefundRequest;
 use marketplace_ports::use_cases::refund_requests::{
     RefundDecision, RefundQueue, RefundRequestDetail,
@@ -16,7 +15,6 @@ use poem::http::StatusCode;
 use poem::web::{Data, Path};
 use poem::{Request, Response, handler};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::Site;
 use crate::error::{Failed, WebError, field_errors, refusal};
@@ -65,8 +63,8 @@ fn status_badge(status: RefundRequestStatus) -> Markup {
 }
 
 fn ids(order: &str, line: &str) -> Result<(OrderId, OrderItemId), WebError> {
-    let order = Uuid::parse_str(order).map_err(|_| WebError::NotFound)?;
-    let line = Uuid::parse_str(line).map_err(|_| WebError::NotFound)?;
+    let order = form::path_id(order)?;
+    let line = form::path_id(line)?;
     Ok((OrderId::from_uuid(order), OrderItemId::from_uuid(line)))
 }
 
@@ -84,15 +82,31 @@ struct RequestForm<'a> {
     email: &'a str,
 }
 
-fn request_page(
+/// The refund request form for an order's line: empty, or (with `refused`) again with what was
+/// typed and the use case's field messages (422).
+async fn request_page(
     visitor: &Visitor,
-    detail: &OrderDetail,
-    line: OrderItemId,
+    site: &Site,
+    (order, line): (OrderId, OrderItemId),
     token: Option<&str>,
-    values: &RequestForm<'_>,
-    errors: &FieldErrors,
-    status: StatusCode,
+    refused: Option<(&RequestForm<'_>, &FieldErrors)>,
 ) -> Result<Response, WebError> {
+    let detail = site
+        .services
+        .orders
+        .get(order, visitor.order_access(token))
+        .await
+        .or_page()?;
+    let empty = RequestForm {
+        reason: "",
+        notes: "",
+        email: "",
+    };
+    let no_errors = FieldErrors::default();
+    let (values, errors, status) = match refused {
+        Some((values, errors)) => (values, errors, StatusCode::UNPROCESSABLE_ENTITY),
+        None => (&empty, &no_errors, StatusCode::OK),
+    };
     let order = &detail.view.order;
     let item = order
         .lines()
@@ -144,26 +158,7 @@ pub async fn request_form(
 ) -> Result<Response, WebError> {
     let (order, line) = ids(&order, &line)?;
     let params: TokenParam = form::query(request.uri().query())?;
-    let token = params.t.as_deref();
-    let order_detail = site
-        .services
-        .orders
-        .get(order, visitor.order_access(token))
-        .await
-        .or_page()?;
-    request_page(
-        &visitor,
-        &order_detail,
-        line,
-        token,
-        &RequestForm {
-            reason: "",
-            notes: "",
-            email: "",
-        },
-        &FieldErrors::default(),
-        StatusCode::OK,
-    )
+    request_page(&visitor, &site, (order, line), params.t.as_deref(), None).await
 }
 
 #[derive(Deserialize)]
@@ -216,25 +211,19 @@ pub async fn request_refund(
                 }
                 (None, None) => return Err(WebError::from_use_case(&error)),
             };
-            let order_detail = site
-                .services
-                .orders
-                .get(order, visitor.order_access(token))
-                .await
-                .or_page()?;
+            let typed = RequestForm {
+                reason: &fields.reason,
+                notes: &fields.notes,
+                email: &fields.email,
+            };
             request_page(
                 &visitor,
-                &order_detail,
-                line,
+                &site,
+                (order, line),
                 token,
-                &RequestForm {
-                    reason: &fields.reason,
-                    notes: &fields.notes,
-                    email: &fields.email,
-                },
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
+                Some((&typed, &errors)),
             )
+            .await
         }
     }
 }
@@ -248,9 +237,7 @@ pub fn request_url(id: RefundRequestId, token: Option<&str>) -> String {
 }
 
 fn request_id(text: &str) -> Result<RefundRequestId, WebError> {
-    Uuid::parse_str(text)
-        .map(RefundRequestId::from_uuid)
-        .map_err(|_| WebError::NotFound)
+    form::path_id(text).map(RefundRequestId::from_uuid)
 }
 
 /// `GET /refund-requests/{id}?t=…`: the request, its history, and what the visitor may do.
@@ -473,16 +460,6 @@ pub async fn mine(
     Ok(render(&visitor, "Your refund requests", content))
 }
 
-/// The state filter of a queue.
-fn status_filter(text: Option<&str>) -> Result<Option<RefundRequestStatus>, WebError> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(text) => RefundRequestStatus::parse(text)
-            .map(Some)
-            .ok_or_else(|| WebError::BadRequest("Choose one of the offered states.".to_owned())),
-    }
-}
-
 /// A queue of requests (the seller's, or the marketplace's for staff) with a state filter.
 pub async fn queue_page(
     visitor: &Visitor,
@@ -495,7 +472,11 @@ pub async fn queue_page(
 ) -> Result<Response, WebError> {
     let actor = visitor.require(base)?;
     let params: TokenParam = form::query(request.uri().query())?;
-    let status = status_filter(params.status.as_deref())?;
+    let status = form::optional_choice(
+        params.status.as_deref(),
+        RefundRequestStatus::parse,
+        "Choose one of the offered states.",
+    )?;
     let page = form::page_request(params.page.as_deref(), 20)?;
     let found = site
         .services

@@ -558,9 +558,7 @@ pub async fn create_listing(
 }
 
 fn product_id(text: &str) -> Result<ProductId, WebError> {
-    Uuid::parse_str(text)
-        .map(ProductId::from_uuid)
-        .map_err(|_| WebError::NotFound)
+    form::path_id(text).map(ProductId::from_uuid)
 }
 
 /// The edit page: the form, then the photos and files.
@@ -764,13 +762,11 @@ pub async fn add_image(
     multipart: Multipart,
 ) -> Result<Response, WebError> {
     let id = product_id(&id)?;
-    let actor = require_seller(&visitor, &format!("/seller/listings/{id}"))?;
+    let back = format!("/seller/listings/{id}");
+    let actor = require_seller(&visitor, &back)?;
     let upload = form::read_upload_form(&visitor, multipart, IMAGE_MAX_BYTES).await?;
     let Some(file) = upload.file else {
-        return Ok(visitor.redirect_with_problem(
-            &format!("/seller/listings/{id}"),
-            "Choose a photo to upload.",
-        ));
+        return Ok(visitor.redirect_with_problem(&back, "Choose a photo to upload."));
     };
     let result = site
         .services
@@ -784,9 +780,8 @@ pub async fn add_image(
                 is_primary: upload.fields.contains_key("is_primary"),
             },
         )
-        .await
-        .map(|_| ());
-    visitor.after(&format!("/seller/listings/{id}"), result, "Photo added.")
+        .await;
+    visitor.after(&back, result, "Photo added.")
 }
 
 /// `POST /seller/listings/{id}/images/{image}/primary`.
@@ -799,7 +794,7 @@ pub async fn primary_image(
 ) -> Result<Response, WebError> {
     let _: CsrfOnly = form::read(&visitor, &body)?;
     let id = product_id(&id)?;
-    let image = Uuid::parse_str(&image).map_err(|_| WebError::NotFound)?;
+    let image = form::path_id(&image)?;
     let actor = require_seller(&visitor, "/seller/listings")?;
     let result = site
         .services
@@ -823,7 +818,7 @@ pub async fn delete_image(
 ) -> Result<Response, WebError> {
     let _: CsrfOnly = form::read(&visitor, &body)?;
     let id = product_id(&id)?;
-    let image = Uuid::parse_str(&image).map_err(|_| WebError::NotFound)?;
+    let image = form::path_id(&image)?;
     let actor = require_seller(&visitor, "/seller/listings")?;
     let result = site
         .services
@@ -842,21 +837,14 @@ pub async fn add_file(
     multipart: Multipart,
 ) -> Result<Response, WebError> {
     let id = product_id(&id)?;
-    let actor = require_seller(&visitor, &format!("/seller/listings/{id}"))?;
+    let back = format!("/seller/listings/{id}");
+    let actor = require_seller(&visitor, &back)?;
     let upload = form::read_upload_form(&visitor, multipart, ASSET_MAX_BYTES).await?;
     let Some(file) = upload.file else {
-        return Ok(visitor.redirect_with_problem(
-            &format!("/seller/listings/{id}"),
-            "Choose a file to upload.",
-        ));
+        return Ok(visitor.redirect_with_problem(&back, "Choose a file to upload."));
     };
-    let result = site
-        .services
-        .listing_media
-        .add_asset(actor, id, file)
-        .await
-        .map(|_| ());
-    visitor.after(&format!("/seller/listings/{id}"), result, "File added.")
+    let result = site.services.listing_media.add_asset(actor, id, file).await;
+    visitor.after(&back, result, "File added.")
 }
 
 /// `POST /seller/listings/{id}/files/{asset}/delete`.
@@ -869,7 +857,7 @@ pub async fn delete_file(
 ) -> Result<Response, WebError> {
     let _: CsrfOnly = form::read(&visitor, &body)?;
     let id = product_id(&id)?;
-    let asset = Uuid::parse_str(&asset).map_err(|_| WebError::NotFound)?;
+    let asset = form::path_id(&asset)?;
     let actor = require_seller(&visitor, "/seller/listings")?;
     let result = site
         .services
@@ -929,7 +917,7 @@ pub async fn sale_page(
     site: Data<&Site>,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let id = Uuid::parse_str(&id).map_err(|_| WebError::NotFound)?;
+    let id = form::path_id(&id)?;
     let actor = require_seller(&visitor, &format!("/seller/orders/{id}"))?;
     let detail = site
         .services

@@ -6,6 +6,32 @@ use serde_json::json;
 use crate::helpers::{expect_json, stl_bytes};
 use crate::{DESKTOP, Journey, PHONE};
 
+/// A new buyer `username` orders `quantity` of `product` through the API and pays on the
+/// simulator; returns the order's id and the page Stripe sent them back to, once it is paid.
+async fn bought(
+    app: &crate::helpers::TestApp,
+    username: &str,
+    product: &str,
+    quantity: i64,
+) -> (String, String) {
+    let buyer = app.register(username, false).await;
+    let (status, _, _) = app.add_to_cart(Some(&buyer), None, product, quantity).await;
+    assert_eq!(status, StatusCode::OK);
+    let order = app.place_order(Some(&buyer), None, None).await;
+    let order_id = order["id"].as_str().unwrap().to_owned();
+    let checkout = expect_json(
+        app.checkout(&order_id, Some(&buyer), None).await,
+        StatusCode::OK,
+    )
+    .await;
+    let landing = app.pay(checkout["checkout_url"].as_str().unwrap()).await;
+    app.order_until(&order_id, Some(&buyer), None, "paid", |o| {
+        o["status"] == "paid"
+    })
+    .await;
+    (order_id, landing)
+}
+
 /// A guest finds a 3D file, buys it with only an e-mail address, pays on the simulator's hosted
 /// page, lands back on the order page and downloads the file.
 #[tokio::test]
@@ -204,17 +230,7 @@ async fn a_seller_onboards_lists_a_model_with_a_photo_and_sees_the_sale_and_payo
     journey.sign_in("dragon-works").await;
 
     // A buyer orders it (through the API) and pays.
-    let buyer = app.register("dragon-fan", false).await;
-    let (status, _, _) = app.add_to_cart(Some(&buyer), None, &product, 2).await;
-    assert_eq!(status, StatusCode::OK);
-    let order = app.place_order(Some(&buyer), None, None).await;
-    let order_id = order["id"].as_str().unwrap().to_owned();
-    let checkout = expect_json(
-        app.checkout(&order_id, Some(&buyer), None).await,
-        StatusCode::OK,
-    )
-    .await;
-    app.pay(checkout["checkout_url"].as_str().unwrap()).await;
+    let (order_id, _) = bought(app, "dragon-fan", &product, 2).await;
     app.payouts_paid(&order_id, 1).await;
 
     journey.open("/seller/orders").await;
@@ -434,21 +450,8 @@ async fn an_owner_changes_the_fee_and_sees_a_reconciliation_flag() {
     assert!(b.text("main").await.contains("12.5 %"));
 
     // A buyer orders at the new fee and pays; then disputes the charge with their bank.
-    let buyer = app.register("planter-buyer", false).await;
-    app.add_to_cart(Some(&buyer), None, &product, 1).await;
-    let order = app.place_order(Some(&buyer), None, None).await;
-    let order_id = order["id"].as_str().unwrap().to_owned();
-    let checkout = expect_json(
-        app.checkout(&order_id, Some(&buyer), None).await,
-        StatusCode::OK,
-    )
-    .await;
-    let landing = app.pay(checkout["checkout_url"].as_str().unwrap()).await;
+    let (order_id, landing) = bought(app, "planter-buyer", &product, 1).await;
     let intent = app.payment_intent_of(&landing).await;
-    app.order_until(&order_id, Some(&buyer), None, "paid", |o| {
-        o["status"] == "paid"
-    })
-    .await;
 
     journey.open(&format!("/admin/orders/{order_id}")).await;
     assert!(b.text("main").await.contains("fee 12.5 %"));
@@ -485,20 +488,7 @@ async fn a_buyer_reviews_and_asks_and_the_seller_answers() {
     let (seller, product) = app
         .potter_with("Ribbed Planter", json!({"price": "18.00"}))
         .await;
-    let buyer = app.register("green-thumb", false).await;
-    app.add_to_cart(Some(&buyer), None, &product, 1).await;
-    let order = app.place_order(Some(&buyer), None, None).await;
-    let order_id = order["id"].as_str().unwrap().to_owned();
-    let checkout = expect_json(
-        app.checkout(&order_id, Some(&buyer), None).await,
-        StatusCode::OK,
-    )
-    .await;
-    app.pay(checkout["checkout_url"].as_str().unwrap()).await;
-    app.order_until(&order_id, Some(&buyer), None, "paid", |o| {
-        o["status"] == "paid"
-    })
-    .await;
+    bought(app, "green-thumb", &product, 1).await;
     let b = &journey.browser;
 
     journey.sign_in("green-thumb").await;
