@@ -123,6 +123,8 @@ pub fn routes(route: Route) -> Route {
             "/admin/orders/:id/retry-payouts",
             post(admin::retry_payouts),
         )
+        .at("/admin/orders/:id/reversals", post(admin::reverse_payout))
+        .at("/admin/adjustments", post(admin::adjust))
         .at("/admin/reconciliation", get(admin::reconciliation))
         .at("/admin/refund-requests", get(admin::refund_requests))
         .at("/admin/jobs", get(admin::jobs))

@@ -591,3 +591,69 @@ async fn owners_run_the_place_from_their_pages_and_every_action_is_recorded() {
     let (status, _) = page(&seller_browser, &app, "/admin/site-config").await;
     assert_eq!(status, StatusCode::OK, "now staff: staff may look");
 }
+
+#[tokio::test]
+async fn owners_adjust_a_sellers_balance_and_ask_for_a_reversal_from_the_order_page() {
+    let app = spawn_app().await;
+    let open = app.open_checkout("20.00", 1).await;
+    app.pay(&open.url).await;
+    app.payouts_paid(&open.order_id, 1).await;
+    let before = app.seller_money(&open.seller).await["balance_cents"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(before, 0, "the seller was paid everything they are owed");
+
+    let owner = browser();
+    sign_in(&owner, &app, "owner").await;
+    let order_page = format!("/admin/orders/{}", open.order_id);
+    let (status, html) = page(&owner, &app, &order_page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Book the adjustment") && html.contains("Reverse the payout now"));
+    let key = uuid::Uuid::new_v4().to_string();
+    let adjustment = [
+        ("csrf", csrf_of(&html)),
+        ("seller_id", open.seller.id.clone()),
+        ("order_id", open.order_id.clone()),
+        ("idempotency_key", key),
+        ("amount", "−5.00".to_owned()),
+        ("note", "a damaged box we replaced".to_owned()),
+    ];
+    let form: Vec<(&str, &str)> = adjustment.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for _ in 0..2 {
+        // The same form sent twice (a double click) is booked once.
+        let booked = post_form(&owner, &app, "/admin/adjustments", &form).await;
+        assert_eq!(booked.status(), StatusCode::SEE_OTHER);
+        assert_eq!(booked.headers()[LOCATION], order_page.as_str());
+    }
+    let (_, html) = page(&owner, &app, &order_page).await;
+    assert!(html.contains("The adjustment is booked."), "{html}");
+    assert_eq!(
+        app.seller_money(&open.seller).await["balance_cents"],
+        -500,
+        "one adjustment of −5.00, booked once"
+    );
+    let (_, log) = page(&owner, &app, "/admin/audit-log").await;
+    assert!(log.contains("a damaged box we replaced"), "{log}");
+
+    // Nothing of this order was refunded, so there is nothing to take back from the transfer.
+    let reversal = post_form(
+        &owner,
+        &app,
+        &format!("/admin/orders/{}/reversals", open.order_id),
+        &[("csrf", &csrf_of(&html)), ("seller_id", &open.seller.id)],
+    )
+    .await;
+    assert_eq!(reversal.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&owner, &app, &order_page).await;
+    assert!(html.contains("owes nothing back for this order"), "{html}");
+    let reversals = expect_json(
+        app.get(
+            &format!("/api/v1/admin/orders/{}/reversals", open.order_id),
+            Some(&app.owner.token),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(reversals.as_array().map(Vec::len), Some(0), "{reversals}");
+}
