@@ -114,6 +114,7 @@ pub struct CategoryUpdateRequest {
     pub slug: Option<String>,
     /// Parent (null → root).
     #[serde(default)]
+    #[oai(nullable)]
     pub parent_id: MaybeUndefined<Uuid>,
     /// Description.
     #[oai(nullable, validator(max_length = 5000))]

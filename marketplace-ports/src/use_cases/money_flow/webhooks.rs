@@ -46,6 +46,12 @@ pub enum ReceiveWebhookError {
 impl UseCaseError for ReceiveWebhookError {
     fn kind(&self) -> ErrorKind {
         match self {
+            // Signed, but not an event we can store (an overlong or NUL-bearing identifier).
+            ReceiveWebhookError::Verification(WebhookError::MalformedEvent(_)) => {
+                ErrorKind::BadRequest {
+                    code: "malformed_event",
+                }
+            }
             ReceiveWebhookError::Verification(_) => ErrorKind::BadRequest {
                 code: "webhook_verification_failed",
             },

@@ -1,6 +1,6 @@
 //! Placing an order from the cart in one transaction: the cart is emptied only if the order
-//! commits, and placing the same cart twice (concurrently or again within minutes) returns the
-//! first order.
+//! commits, and placing the same cart twice (concurrently or later) makes one order: the second
+//! placement finds the cart empty (`cart_empty`).
 
 use marketplace_domain::accounts::Email;
 use marketplace_domain::cart::{Addable, CartRefusal, check_addable};
