@@ -1,4 +1,7 @@
 //! Listings: products with their images and digital assets, and the public listing queries.
+//!
+//! Longer than our usual ~600 lines: the listing store and the catalogue's list queries share
+//! one row mapping and one filter builder, which splitting would have to export and share.
 
 use async_trait::async_trait;
 use marketplace_domain::catalog::Listing;

@@ -6,6 +6,9 @@
 //! refund or a dispute outcome. Each method returns what the caller must persist besides the order
 //! itself: the journal entry of a money fact and the events for the order's history. Facts that
 //! were booked before change nothing, so every method can be replayed.
+//!
+//! Longer than our usual ~600 lines on purpose: the order is one aggregate, and keeping all of
+//! its state changes in one file keeps every field's writers in sight.
 
 use std::ops::Deref;
 
