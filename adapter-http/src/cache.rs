@@ -10,7 +10,9 @@
 //! and get `304 Not Modified` when nothing changed. Requests with credentials (a session cookie
 //! or an `Authorization` header) pass through untouched: what they see may depend on who asks.
 //! The storefront's anonymous catalogue pages (home, browse, category and seller pages) are kept
-//! the same way by an instance of their own, unless the visitor has a flash message waiting.
+//! the same way by an instance of their own, unless the visitor has a flash message waiting. A
+//! listing's page is kept too, though its forms carry the visitor's own form token: the token is
+//! masked in the kept page and each visitor's is put back when it is served ([`FormTokens`]).
 //! See docs/architecture.md, "Caching the catalogue".
 
 use std::collections::HashMap;
@@ -20,6 +22,7 @@ use marketplace_domain::ids::ProductId;
 use marketplace_ports::ports::CatalogVersion;
 use marketplace_ports::use_cases::Services;
 use poem::http::{HeaderValue, Method, StatusCode, header};
+use poem::web::cookie::{Cookie, CookieJar, SameSite};
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response};
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
@@ -45,9 +48,36 @@ const VARY: &str = "Authorization, Cookie";
 enum CatalogRead {
     /// A listing's page: a view is counted even when the page comes from the cache.
     Listing(ProductId),
+    /// The storefront's page of a listing: the same for everyone but the form token its forms
+    /// carry (kept only by a cache that knows the storefront's [`FormTokens`]); a view is counted
+    /// on every answer, as for [`CatalogRead::Listing`].
+    ListingPage(ProductId),
     /// Any other public catalogue read.
     Other,
 }
+
+/// How the storefront gives anonymous visitors the form token of its double-submit CSRF check:
+/// the cookie it is kept in and how a new one is made. A cache that knows them keeps listing
+/// pages with the token masked and serves each visitor the page with theirs (minting it, and its
+/// cookie, for a first visit), so the page is computed once for everyone.
+#[derive(Clone, Copy, Debug)]
+pub struct FormTokens {
+    /// The cookie holding a visitor's token.
+    pub cookie: &'static str,
+    /// The length every token has (a cookie of another length is not a token: a new one is made).
+    pub length: usize,
+    /// Whether the cookie is marked `Secure`.
+    pub secure: bool,
+    /// Makes a new random token.
+    pub mint: fn() -> String,
+}
+
+/// What stands for the visitor's token in a kept page. Page text is escaped, so no content can
+/// spell it (`<` becomes `&lt;`).
+const MASKED_TOKEN: &str = "<hc3-form-token>";
+
+/// How a page that carries the visitor's own token may be stored: by their browser only.
+const PRIVATE_CACHE_CONTROL: &str = "private, no-cache";
 
 /// The query parameters catalogue reads take. A request with any other is answered but not kept,
 /// so made-up parameters cannot crowd useful answers out of the cache.
@@ -89,12 +119,15 @@ fn catalog_read(request: &Request) -> Option<CatalogRead> {
     }
     let is_id = |segment: &str| Uuid::parse_str(segment).is_ok();
     let Some(path) = request.uri().path().strip_prefix("/api/v1/") else {
-        // The storefront's pages that are the same for every anonymous visitor (a listing's
-        // page is not: its form carries the visitor's own token).
+        // The storefront's pages that are the same for every anonymous visitor (a listing's page
+        // but for the visitor's form token).
         let segments: Vec<&str> = request.uri().path().split('/').skip(1).collect();
         return match segments.as_slice() {
             [""] | ["products"] => Some(CatalogRead::Other),
             ["categories", id] | ["sellers", id] if is_id(id) => Some(CatalogRead::Other),
+            ["products", id] => Uuid::parse_str(id)
+                .ok()
+                .map(|id| CatalogRead::ListingPage(ProductId::from_uuid(id))),
             _ => None,
         };
     };
@@ -127,6 +160,8 @@ struct Kept {
     etag: HeaderValue,
     headers: Vec<(&'static str, HeaderValue)>,
     body: bytes::Bytes,
+    /// The body holds [`MASKED_TOKEN`] where the visitor's form token goes.
+    masked: bool,
 }
 
 impl Kept {
@@ -140,6 +175,23 @@ impl Kept {
             etag: HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"\"")),
             headers: Vec::new(),
             body,
+            masked: false,
+        }
+    }
+
+    /// A page whose forms carry `token`, kept with the token masked (as is when it has none).
+    fn masking(content_type: Option<HeaderValue>, body: &[u8], token: Option<&str>) -> Kept {
+        let masked = token.and_then(|token| {
+            let text = std::str::from_utf8(body).ok()?;
+            text.contains(token)
+                .then(|| bytes::Bytes::from(text.replace(token, MASKED_TOKEN)))
+        });
+        match masked {
+            Some(body) => Kept {
+                masked: true,
+                ..Kept::of(content_type, body)
+            },
+            None => Kept::of(content_type, bytes::Bytes::copy_from_slice(body)),
         }
     }
 
@@ -156,25 +208,49 @@ impl Kept {
         self.body.len().saturating_add(key.len())
     }
 
-    /// The answer to a request that sent `if_none_match`: 304 when it names this answer.
-    fn respond(&self, if_none_match: Option<&HeaderValue>) -> Response {
+    /// The answer to a request that sent `if_none_match` (304 when it names this answer), for a
+    /// visitor whose form token is `token`: a masked page gets it back, with an `ETag` of its own
+    /// (the page's and the token's) and for that visitor's browser only.
+    fn respond_to(&self, if_none_match: Option<&HeaderValue>, token: Option<&str>) -> Response {
+        let personal = token.filter(|_| self.masked);
+        let etag = match personal {
+            Some(token) => {
+                let page = self.etag.to_str().unwrap_or_default().trim_matches('"');
+                let visitor = hex_prefix(&Sha256::digest(token.as_bytes()));
+                HeaderValue::from_str(&format!("\"{page}-{visitor}\""))
+                    .unwrap_or_else(|_| self.etag.clone())
+            }
+            None => self.etag.clone(),
+        };
         let unchanged = if_none_match
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|tags| names_etag(tags, self.etag.to_str().unwrap_or_default()));
+            .is_some_and(|tags| names_etag(tags, etag.to_str().unwrap_or_default()));
+        let cache_control = if personal.is_some() {
+            PRIVATE_CACHE_CONTROL
+        } else {
+            CACHE_CONTROL
+        };
         let mut builder = Response::builder()
-            .header(header::ETAG, self.etag.clone())
-            .header(header::CACHE_CONTROL, CACHE_CONTROL)
+            .header(header::ETAG, etag)
+            .header(header::CACHE_CONTROL, cache_control)
             .header(header::VARY, VARY);
         for (name, value) in &self.headers {
             builder = builder.header(*name, value.clone());
         }
         if unchanged {
-            builder.status(StatusCode::NOT_MODIFIED).finish()
-        } else {
-            builder
-                .header(header::CONTENT_TYPE, self.content_type.clone())
-                .body(Body::from_bytes(self.body.clone()))
+            return builder.status(StatusCode::NOT_MODIFIED).finish();
         }
+        let body = match personal {
+            // Kept bodies are masked from text, so they are text.
+            Some(token) => match std::str::from_utf8(&self.body) {
+                Ok(text) => bytes::Bytes::from(text.replace(MASKED_TOKEN, token)),
+                Err(_) => self.body.clone(),
+            },
+            None => self.body.clone(),
+        };
+        builder
+            .header(header::CONTENT_TYPE, self.content_type.clone())
+            .body(Body::from_bytes(body))
     }
 }
 
@@ -254,6 +330,7 @@ impl Store {
 pub struct CatalogCache {
     store: Arc<Store>,
     services: Services,
+    form_tokens: Option<FormTokens>,
 }
 
 impl CatalogCache {
@@ -265,7 +342,16 @@ impl CatalogCache {
                 entries: RwLock::new(Entries::default()),
             }),
             services,
+            form_tokens: None,
         }
+    }
+
+    /// Also keeps the storefront's listing pages, giving each visitor their own form token
+    /// (needs poem's `CookieJarManager` around it).
+    #[must_use]
+    pub fn with_form_tokens(mut self, tokens: FormTokens) -> CatalogCache {
+        self.form_tokens = Some(tokens);
+        self
     }
 }
 
@@ -277,6 +363,7 @@ impl<E: Endpoint> Middleware<E> for CatalogCache {
             inner,
             store: self.store.clone(),
             services: self.services.clone(),
+            form_tokens: self.form_tokens,
         }
     }
 }
@@ -286,13 +373,44 @@ pub struct CatalogCacheEndpoint<E> {
     inner: E,
     store: Arc<Store>,
     services: Services,
+    form_tokens: Option<FormTokens>,
+}
+
+impl FormTokens {
+    /// The token in the visitor's cookie, if it is one (of our length and alphabet: it goes into
+    /// the page as it is).
+    fn sent(&self, jar: &CookieJar) -> Option<String> {
+        jar.get(self.cookie)
+            .map(|cookie| cookie.value_str().to_owned())
+            .filter(|token| {
+                token.len() == self.length && token.bytes().all(|b| b.is_ascii_alphanumeric())
+            })
+    }
+
+    /// The visitor's token, made now (with its cookie) when they have none.
+    fn of_visitor(&self, jar: &CookieJar) -> String {
+        if let Some(token) = self.sent(jar) {
+            return token;
+        }
+        let token = (self.mint)();
+        let mut cookie = Cookie::new_with_str(self.cookie, &token);
+        cookie.set_http_only(true);
+        cookie.set_same_site(SameSite::Lax);
+        cookie.set_path("/");
+        cookie.set_secure(self.secure);
+        jar.add(cookie);
+        token
+    }
 }
 
 impl<E: Endpoint> Endpoint for CatalogCacheEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, request: Request) -> poem::Result<Response> {
-        let Some(read) = catalog_read(&request) else {
+        let read = catalog_read(&request).filter(|read| {
+            !matches!(read, CatalogRead::ListingPage(_)) || self.form_tokens.is_some()
+        });
+        let Some(read) = read else {
             return self
                 .inner
                 .call(request)
@@ -304,14 +422,26 @@ impl<E: Endpoint> Endpoint for CatalogCacheEndpoint<E> {
             |pq| pq.as_str().to_owned(),
         );
         let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
+        // Only listing pages read the cookie jar (a cache configured with form tokens runs
+        // inside poem's `CookieJarManager`; the API's has no jar).
+        let tokens = match read {
+            CatalogRead::ListingPage(_) => self
+                .form_tokens
+                .map(|tokens| (tokens, request.cookie().clone())),
+            _ => None,
+        };
         if let Some(kept) = self.store.get(&key) {
-            if let CatalogRead::Listing(product) = read {
+            if let CatalogRead::Listing(product) | CatalogRead::ListingPage(product) = read {
                 let visitor = crate::auth::visitor_of(&request);
                 self.services
                     .engagement
                     .view_of_cached_page(&visitor, product);
             }
-            return Ok(kept.respond(if_none_match.as_ref()));
+            let token = match &tokens {
+                Some((tokens, jar)) if kept.masked => Some(tokens.of_visitor(jar)),
+                _ => None,
+            };
+            return Ok(kept.respond_to(if_none_match.as_ref(), token.as_deref()));
         }
         let version = self.store.caching.version.current();
         let response = self.inner.call(request).await?.into_response();
@@ -321,8 +451,14 @@ impl<E: Endpoint> Endpoint for CatalogCacheEndpoint<E> {
         let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
         let headers = response.headers().clone();
         let body = response.into_body().into_bytes().await?;
-        let kept = Arc::new(Kept::of(content_type, body).replaying(&headers));
-        let answer = kept.respond(if_none_match.as_ref());
+        // The page's forms carry the token the visitor sent, or the one the page just made.
+        let token = tokens.as_ref().and_then(|(tokens, jar)| tokens.sent(jar));
+        let kept = match tokens {
+            Some(_) => Kept::masking(content_type, &body, token.as_deref()),
+            None => Kept::of(content_type, body),
+        };
+        let kept = Arc::new(kept.replaying(&headers));
+        let answer = kept.respond_to(if_none_match.as_ref(), token.as_deref());
         if let Some(version) = version {
             self.store.put(version, key, kept);
         }
@@ -375,7 +511,7 @@ mod tests {
             "/api/v1/categories/slug",
             "/healthz",
             "/cart",
-            "/products/00000000-0000-0000-0000-000000000000",
+            "/products/not-an-id",
             "/orders",
             "/login",
         ] {
@@ -393,6 +529,10 @@ mod tests {
                 "{path}"
             );
         }
+        assert_eq!(
+            catalog_read(&get(&format!("/products/{id}"))),
+            Some(CatalogRead::ListingPage(ProductId::from_uuid(id)))
+        );
         let with_flash = Request::builder()
             .uri("/".parse().expect("uri"))
             .header(header::COOKIE, "hc3_form=x; hc3_flash=k%3Dn")
@@ -424,10 +564,61 @@ mod tests {
         assert!(names_etag("*", &tag));
         assert!(!names_etag("\"other\"", &tag));
         assert_eq!(
-            kept.respond(Some(&kept.etag)).status(),
+            kept.respond_to(Some(&kept.etag), None).status(),
             StatusCode::NOT_MODIFIED
         );
-        assert_eq!(kept.respond(None).status(), StatusCode::OK);
+        assert_eq!(kept.respond_to(None, None).status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn a_kept_page_masks_its_visitors_token_and_gives_each_visitor_theirs() {
+        let token_a = "a".repeat(64);
+        let token_b = "b".repeat(64);
+        let page = format!("<form><input name=\"csrf\" value=\"{token_a}\"></form>");
+        let kept = Kept::masking(None, page.as_bytes(), Some(&token_a));
+        assert!(kept.masked);
+        assert!(!String::from_utf8_lossy(&kept.body).contains(&token_a));
+        let for_b = kept.respond_to(None, Some(&token_b));
+        let etag_b = for_b.headers()[header::ETAG].clone();
+        assert_eq!(
+            for_b.headers()[header::CACHE_CONTROL],
+            PRIVATE_CACHE_CONTROL
+        );
+        let etag_a = kept.respond_to(None, Some(&token_a)).headers()[header::ETAG].clone();
+        assert_ne!(etag_a, etag_b, "each visitor's page has its own tag");
+        assert_eq!(
+            kept.respond_to(Some(&etag_b), Some(&token_b)).status(),
+            StatusCode::NOT_MODIFIED
+        );
+        assert_eq!(
+            kept.respond_to(Some(&etag_a), Some(&token_b)).status(),
+            StatusCode::OK,
+            "another visitor's tag does not match"
+        );
+        // A page without the token (no form) is kept as it is, for everyone.
+        let plain = Kept::masking(None, b"<p>no form</p>", Some(&token_a));
+        assert!(!plain.masked);
+        assert_eq!(
+            plain.respond_to(None, Some(&token_b)).headers()[header::CACHE_CONTROL],
+            CACHE_CONTROL
+        );
+    }
+
+    #[tokio::test]
+    async fn a_kept_page_is_served_with_the_visitors_token() {
+        let token = "c".repeat(64);
+        let kept = Kept::masking(
+            None,
+            format!("value=\"{}\"", "a".repeat(64)).as_bytes(),
+            Some(&"a".repeat(64)),
+        );
+        let body = kept
+            .respond_to(None, Some(&token))
+            .into_body()
+            .into_string()
+            .await
+            .expect("text");
+        assert_eq!(body, format!("value=\"{token}\""));
     }
 
     fn store(budget_bytes: usize) -> Store {

@@ -82,7 +82,13 @@ where
     A: Endpoint + 'static,
 {
     let cache =
-        adapter_http::cache::CatalogCache::new(config.catalog_caching.clone(), services.clone());
+        adapter_http::cache::CatalogCache::new(config.catalog_caching.clone(), services.clone())
+            .with_form_tokens(adapter_http::cache::FormTokens {
+                cookie: visitor::FORM_COOKIE,
+                length: visitor::FORM_TOKEN_LENGTH,
+                secure: config.secure_cookies,
+                mint: visitor::random_token,
+            });
     let site = Site { services, config };
     let limits = adapter_http::limits::BodyLimit {
         other: site.config.form_body_limit,

@@ -225,8 +225,11 @@ fn read_flash(value: &str) -> Option<Flash> {
     Some(Flash { kind, message })
 }
 
+/// How long an anonymous visitor's form token is (hex digits).
+pub const FORM_TOKEN_LENGTH: usize = 64;
+
 /// 32 random bytes as hex (two version-4 UUIDs' random bits are enough for a form token).
-fn random_token() -> String {
+pub fn random_token() -> String {
     format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
@@ -263,7 +266,7 @@ impl<'a> FromRequest<'a> for Visitor {
         let sent_form_token = jar
             .get(FORM_COOKIE)
             .map(|cookie| cookie.value_str().to_owned())
-            .filter(|token| token.len() == 64);
+            .filter(|token| token.len() == FORM_TOKEN_LENGTH);
         // A flash is shown once: by the first page rendered after the redirect.
         let flash = match jar.get(FLASH_COOKIE) {
             Some(cookie) if request.method() == Method::GET => {

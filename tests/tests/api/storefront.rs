@@ -500,7 +500,10 @@ async fn a_failing_database_gets_the_sites_error_page_and_the_page_recovers() {
     let (_, product) = app
         .potter_with("Butter Dish", json!({"price": "6.00"}))
         .await;
+    // Signed in, so the page is computed for this request (an anonymous one may be kept).
+    app.register("regular", false).await;
     let client = browser();
+    sign_in(&client, &app, "regular").await;
     let path = format!("/products/{product}");
     let (status, _) = page(&client, &app, &path).await;
     assert_eq!(status, StatusCode::OK);
@@ -656,4 +659,122 @@ async fn owners_adjust_a_sellers_balance_and_ask_for_a_reversal_from_the_order_p
     )
     .await;
     assert_eq!(reversals.as_array().map(Vec::len), Some(0), "{reversals}");
+}
+
+/// The `hc3_form` cookie a response sets, if any.
+fn form_cookie_of(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("hc3_form="))
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn a_listings_page_is_kept_once_and_each_visitor_gets_their_own_form_token() {
+    let app = spawn_app().await;
+    let (seller, product) = app
+        .potter_with("Glazed Bowl", json!({"price": "12.00"}))
+        .await;
+    let path = format!("/products/{product}");
+    let (alice, bob) = (browser(), browser());
+
+    let first = alice.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(first.headers()[CACHE_CONTROL], "private, no-cache");
+    let alice_cookie = form_cookie_of(&first).expect("a first visit gets a form token");
+    let alice_etag = first.headers()["etag"].clone();
+    let alice_token = csrf_of(&first.text().await.unwrap());
+    assert!(alice_cookie.starts_with(&format!("hc3_form={alice_token};")));
+
+    // The page is kept: it is served while the products table is away.
+    adapter_postgres::testing::execute(&app.db, "alter table products rename to products_away")
+        .await;
+    let kept = bob.get(app.url(&path)).send().await.unwrap();
+    let alice_again = alice
+        .get(app.url(&path))
+        .header("if-none-match", alice_etag.clone())
+        .send()
+        .await
+        .unwrap();
+    adapter_postgres::testing::execute(&app.db, "alter table products_away rename to products")
+        .await;
+    assert_eq!(kept.status(), StatusCode::OK, "served from the cache");
+    assert_eq!(
+        alice_again.status(),
+        StatusCode::NOT_MODIFIED,
+        "the same visitor revalidates their own page"
+    );
+    assert!(
+        form_cookie_of(&alice_again).is_none(),
+        "Alice keeps her token"
+    );
+    assert_eq!(kept.headers()[CACHE_CONTROL], "private, no-cache");
+    assert!(kept.headers().contains_key("content-security-policy"));
+    assert_ne!(kept.headers()["etag"], alice_etag, "Bob's page is his own");
+    let bob_cookie = form_cookie_of(&kept).expect("Bob gets a token of his own");
+    let bob_html = kept.text().await.unwrap();
+    let bob_token = csrf_of(&bob_html);
+    assert_ne!(bob_token, alice_token);
+    assert!(bob_cookie.starts_with(&format!("hc3_form={bob_token};")));
+    assert!(
+        !bob_html.contains(&alice_token),
+        "no visitor sees another's token"
+    );
+    assert!(
+        !bob_html.contains("hc3-form-token"),
+        "no mask left in the page"
+    );
+    assert!(bob_html.contains("Glazed Bowl") && bob_html.contains("$12.00"));
+
+    // Bob's token from the kept page works; Alice's does not work for him.
+    let refused = post_form(
+        &bob,
+        &app,
+        "/cart/items",
+        &[
+            ("csrf", &alice_token),
+            ("product_id", &product),
+            ("quantity", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(cart_lines(&bob, &app).await, 0);
+    let added = post_form(
+        &bob,
+        &app,
+        "/cart/items",
+        &[
+            ("csrf", &bob_token),
+            ("product_id", &product),
+            ("quantity", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    assert_eq!(cart_lines(&bob, &app).await, 1);
+
+    // A change to the listing shows at once.
+    expect_json(
+        app.patch(
+            &format!("/api/v1/seller/products/{product}"),
+            Some(&seller.token),
+            json!({"price": "14.50"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let changed = alice
+        .get(app.url(&path))
+        .header("if-none-match", alice_etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+    let html = changed.text().await.unwrap();
+    assert!(html.contains("$14.50") && csrf_of(&html) == alice_token);
 }
