@@ -37,6 +37,63 @@ impl Default for SiteConfig {
     }
 }
 
+impl SiteConfig {
+    /// What changed from `before` to this configuration, one phrase per setting that differs (the
+    /// audit log's record of an owner's change).
+    #[must_use]
+    pub fn changes_from(&self, before: &SiteConfig) -> Vec<String> {
+        fn limit(policy: &DownloadPolicy) -> String {
+            policy
+                .limit
+                .map_or_else(|| "unlimited".to_owned(), |n| n.to_string())
+        }
+        fn expiry(policy: &DownloadPolicy) -> String {
+            policy
+                .expiry_days
+                .map_or_else(|| "never".to_owned(), |days| format!("{days} days"))
+        }
+        let mut changes = Vec::new();
+        if self.fee != before.fee {
+            changes.push(format!(
+                "fee {:.2}% → {:.2}%",
+                before.fee.get(),
+                self.fee.get()
+            ));
+        }
+        if self.currency != before.currency {
+            changes.push(format!("currency {} → {}", before.currency, self.currency));
+        }
+        if self.allowed_shipping_countries != before.allowed_shipping_countries {
+            changes.push(format!(
+                "shipping countries {} → {}",
+                before.allowed_shipping_countries.join(","),
+                self.allowed_shipping_countries.join(",")
+            ));
+        }
+        if self.dispute_fee_to_sellers != before.dispute_fee_to_sellers {
+            changes.push(format!(
+                "dispute fees to sellers {} → {}",
+                before.dispute_fee_to_sellers, self.dispute_fee_to_sellers
+            ));
+        }
+        if self.downloads.limit != before.downloads.limit {
+            changes.push(format!(
+                "download limit {} → {}",
+                limit(&before.downloads),
+                limit(&self.downloads)
+            ));
+        }
+        if self.downloads.expiry_days != before.downloads.expiry_days {
+            changes.push(format!(
+                "downloads expire {} → {}",
+                expiry(&before.downloads),
+                expiry(&self.downloads)
+            ));
+        }
+        changes
+    }
+}
+
 /// Normalises shipping countries as the original did: trimmed, upper-cased, empties dropped, and
 /// `["US"]` when nothing is left. Each must be two letters.
 ///
@@ -108,6 +165,33 @@ pub fn site_config_from_input(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_change_is_described_setting_by_setting() {
+        let before = SiteConfig::default();
+        assert!(before.changes_from(&before).is_empty());
+        let after = site_config_from_input(
+            Decimal::new(1250, 2),
+            "usd",
+            &["us".to_owned(), "ca".to_owned()],
+            true,
+            DownloadPolicy {
+                limit: Some(5),
+                expiry_days: Some(30),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            after.changes_from(&before),
+            [
+                "fee 10.00% → 12.50%",
+                "shipping countries US → US,CA",
+                "dispute fees to sellers false → true",
+                "download limit unlimited → 5",
+                "downloads expire never → 30 days",
+            ]
+        );
+    }
 
     #[test]
     fn countries_are_normalised_like_the_original() {

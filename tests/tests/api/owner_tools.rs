@@ -239,3 +239,61 @@ async fn a_failed_webhook_is_kept_listed_and_processed_again_once_by_an_owner() 
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_site_configuration_is_clamped_and_every_change_is_audited() {
+    let app = spawn_app().await;
+    let save = |fee: &str, countries: Value| {
+        app.put(
+            "/api/v1/admin/site-config",
+            Some(&app.owner.token),
+            json!({"fee_percent": fee, "currency": "usd", "allowed_shipping_countries": countries}),
+        )
+    };
+    let high = expect_json(save("150", json!(["us", " ca"])).await, StatusCode::OK).await;
+    assert_eq!(high["fee_percent"], "100", "clamped to 100 %");
+    assert_eq!(high["allowed_shipping_countries"], json!(["US", "CA"]));
+    let low = expect_json(save("-5", json!(["US", "CA"])).await, StatusCode::OK).await;
+    assert_eq!(low["fee_percent"], "0", "clamped to 0 %");
+    expect_json(save("0", json!(["US", "CA"])).await, StatusCode::OK).await;
+    expect_error(
+        save("ten", json!([])).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        Some("fee_percent"),
+    )
+    .await;
+
+    let audit = expect_json(
+        app.get(
+            "/api/v1/admin/audit-log?per_page=100",
+            Some(&app.owner.token),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let changes: Vec<(&str, &str)> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "site.config")
+        .map(|e| {
+            (
+                e["detail"].as_str().unwrap(),
+                e["actor_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("fee 100.00% → 0.00%", app.owner.id.as_str()),
+            (
+                "fee 10.00% → 100.00%; shipping countries US → US,CA",
+                app.owner.id.as_str()
+            ),
+        ],
+        "newest first; saving the same settings again and a refused save add nothing"
+    );
+}

@@ -8,7 +8,7 @@ use marketplace_domain::validation::FieldErrors;
 use rust_decimal::Decimal;
 
 use super::is_owner;
-use crate::ports::{MailRecord, StoreError};
+use crate::ports::{AuditEntry, MailRecord, StoreError};
 use crate::use_cases::{Actor, ErrorKind, UseCaseError};
 
 /// Why a site tool failed.
@@ -60,7 +60,8 @@ impl SiteAdmin {
 
     /// Changes the site configuration. The fee is clamped to 0–100 % with two decimals; it and
     /// who bears dispute fees apply to orders created after this commits, the download policy to
-    /// purchases paid after it.
+    /// purchases paid after it. A change is recorded in the audit log (`site.config`), setting by
+    /// setting, in the same transaction.
     ///
     /// # Errors
     /// [`SiteAdminError::Forbidden`], [`SiteAdminError::Invalid`].
@@ -82,10 +83,21 @@ impl SiteAdmin {
             downloads,
         )
         .map_err(SiteAdminError::Invalid)?;
+        let before = self.deps.queries.site_config()?.site_config().await?;
+        let changes = config.changes_from(&before);
+        let now = self.deps.clock.now();
         let mut tx = self.deps.uow.begin().await?;
-        tx.site_config()?
-            .update_site_config(&config, self.deps.clock.now())
-            .await?;
+        tx.site_config()?.update_site_config(&config, now).await?;
+        if !changes.is_empty() {
+            let entry = AuditEntry {
+                actor_id: actor.user_id,
+                action: "site.config".to_owned(),
+                subject: "site".to_owned(),
+                detail: changes.join("; "),
+                created_at: now,
+            };
+            tx.adjustments()?.record_audit(&entry).await?;
+        }
         tx.commit().await?;
         Ok(config)
     }
