@@ -3,6 +3,7 @@
 
 use marketplace_domain::catalog::{ListingChanges, ProductKind};
 use marketplace_domain::engagement::day_of;
+use marketplace_domain::ids::ProductId;
 use marketplace_domain::pagination::PageRequest;
 use time::Duration;
 
@@ -134,6 +135,44 @@ async fn the_refresh_scores_the_window_and_badges_only_positive_scores() {
     let refreshed = world.services.engagement.refresh_trending().await.unwrap();
     assert_eq!((refreshed.scored, refreshed.badged.len()), (0, 0));
     assert_eq!(world.state().trending[&print], TrendingMark::default());
+}
+
+#[tokio::test]
+async fn only_the_twelve_best_scores_get_the_badge() {
+    let world = World::new();
+    let (seller, _, _) = world.shop().await;
+    let mut listings = Vec::new();
+    for n in 1..=13 {
+        let listing = world
+            .listing(&seller, ProductKind::Model, &format!("Piece {n}"), "4.00")
+            .await;
+        // Listing n is clicked by n different visitors: its score grows with n.
+        for v in 0..n {
+            world
+                .services
+                .engagement
+                .click(&visitor(&format!("visitor {v}")), listing)
+                .await
+                .unwrap();
+        }
+        listings.push(listing);
+    }
+    world.services.engagement.flush().await.unwrap();
+    let refreshed = world.services.engagement.refresh_trending().await.unwrap();
+    assert_eq!(refreshed.scored, 13, "every clicked listing has points");
+    let best_first: Vec<ProductId> = listings.iter().rev().take(12).copied().collect();
+    assert_eq!(refreshed.badged, best_first, "the twelve best, best first");
+    let state = world.state();
+    assert_eq!(state.trending[&listings[12]].rank, Some(1));
+    assert_eq!(state.trending[&listings[1]].rank, Some(12));
+    assert_eq!(
+        state.trending[&listings[0]],
+        TrendingMark {
+            points: 5,
+            rank: None
+        },
+        "the thirteenth keeps its points but not the badge"
+    );
 }
 
 #[tokio::test]
