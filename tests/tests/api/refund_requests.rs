@@ -354,6 +354,27 @@ async fn illegal_moves_are_refused_and_change_nothing() {
     )
     .await;
     let id = made["id"].as_str().unwrap().to_owned();
+    // The line's seller hears of it in the app; the other seller does not.
+    let inbox_kinds = |who: &User| {
+        let app = &app;
+        let token = who.token.clone();
+        async move {
+            expect_json(
+                app.get("/api/v1/notifications", Some(&token)).await,
+                StatusCode::OK,
+            )
+            .await["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["kind"].as_str().unwrap().to_owned())
+                .filter(|kind| kind == "refund_request")
+                .count()
+        }
+    };
+    assert_eq!(inbox_kinds(&t.vases).await, 1);
+    assert_eq!(inbox_kinds(&t.lamps).await, 0);
+    assert_eq!(inbox_kinds(&t.buyer).await, 0);
     expect_error(
         app.post(&path, Some(&t.buyer.token), json!({"reason": "wrong_item"}))
             .await,
@@ -372,6 +393,18 @@ async fn illegal_moves_are_refused_and_change_nothing() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation_failed",
         Some("reason"),
+    )
+    .await;
+    expect_error(
+        app.post(
+            &request_path(&t.order_id, &t.lamp_line),
+            Some(&t.buyer.token),
+            json!({"reason": "damaged", "notes": "x".repeat(2001)}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        Some("notes"),
     )
     .await;
     expect_error(
@@ -405,6 +438,12 @@ async fn illegal_moves_are_refused_and_change_nothing() {
     )
     .await;
     let declined = request_until(&app, &t.buyer, &id, "declined").await;
+    assert_eq!(
+        inbox_kinds(&t.buyer).await,
+        1,
+        "the buyer hears of the decision"
+    );
+    assert_eq!(inbox_kinds(&t.lamps).await, 0);
     assert_eq!(
         declined["history"].as_array().unwrap().len(),
         2,
@@ -612,4 +651,91 @@ async fn a_refund_stripe_refuses_fails_and_is_sent_again_once() {
     assert_eq!(balance(&app, &t.lamps).await, -1800);
     assert_eq!(balance(&app, &t.vases).await, 0);
     app.assert_ledger_balanced().await;
+}
+
+#[tokio::test]
+async fn unpaid_orders_and_lines_already_refunded_are_refused_with_their_reason() {
+    let app = spawn_app().await;
+    let category = app.category("MODEL", "Homeware", None).await;
+    let vases = app.onboarded_seller("vases").await;
+    let vase = product(&app, &vases, &category, "Vase", "10.00").await;
+    let lamp = product(&app, &vases, &category, "Lamp", "20.00").await;
+    let buyer = app.register("customer", false).await;
+
+    // Placed, never paid.
+    let (status, _, _) = app.add_to_cart(Some(&buyer), None, &vase, 1).await;
+    assert_eq!(status, StatusCode::OK);
+    let unpaid = app.place_order(Some(&buyer), None, None).await;
+    let unpaid_id = unpaid["id"].as_str().unwrap();
+    expect_error(
+        app.post(
+            &request_path(unpaid_id, &line_of(&unpaid, &vase)),
+            Some(&buyer.token),
+            json!({"reason": "late"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "order_not_paid",
+        None,
+    )
+    .await;
+
+    // Paid; then the vase's line is refunded in full at Stripe (a refund naming it).
+    for product in [&vase, &lamp] {
+        let (status, _, _) = app.add_to_cart(Some(&buyer), None, product, 1).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let order = app.place_order(Some(&buyer), None, None).await;
+    let order_id = order["id"].as_str().unwrap().to_owned();
+    let checkout = expect_json(
+        app.checkout(&order_id, Some(&buyer), None).await,
+        StatusCode::OK,
+    )
+    .await;
+    let landing = app.pay(checkout["checkout_url"].as_str().unwrap()).await;
+    let intent = app.payment_intent_of(&landing).await;
+    app.order_until(&order_id, Some(&buyer), None, "paid", |o| {
+        o["status"] == "paid"
+    })
+    .await;
+    let vase_line = line_of(&order, &vase);
+    app.sim_post(
+        "/_sim/refunds",
+        json!({"payment_intent": intent, "amount": 1000,
+               "metadata": {"order_id": order_id, "order_item_id": vase_line}}),
+    )
+    .await;
+    app.order_until(&order_id, Some(&buyer), None, "the vase is refunded", |o| {
+        o["refunded_cents"] == 1000
+    })
+    .await;
+    expect_error(
+        app.post(
+            &request_path(&order_id, &vase_line),
+            Some(&buyer.token),
+            json!({"reason": "damaged"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "already_refunded",
+        None,
+    )
+    .await;
+    let lamp_request = expect_json(
+        app.post(
+            &request_path(&order_id, &line_of(&order, &lamp)),
+            Some(&buyer.token),
+            json!({"reason": "damaged"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(lamp_request["amount_cents"], 2000);
+    let mine = expect_json(
+        app.get("/api/v1/refund-requests", Some(&buyer.token)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mine["total"], 1, "the refused requests left nothing behind");
 }

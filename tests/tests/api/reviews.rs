@@ -475,3 +475,84 @@ async fn sellers_answer_once_and_bad_input_names_the_field() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_line_refunded_in_full_cannot_be_reviewed_but_the_rest_of_the_order_can() {
+    let app = spawn_app().await;
+    let s = shop(&app).await;
+    let models = expect_json(app.get("/api/v1/categories", None).await, StatusCode::OK).await
+        ["models"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bowl = app
+        .listing(
+            &s.seller,
+            json!({"kind": "MODEL", "title": "Bowl", "category_id": models, "price": "5.00"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let buyer = app.register("collector", false).await;
+    let (status, _, _) = app.add_to_cart(Some(&buyer), None, &bowl, 1).await;
+    assert_eq!(status, StatusCode::OK);
+    let paid = order(&app, &buyer, &s.print, true).await;
+    let order_id = paid["id"].as_str().unwrap().to_owned();
+    let line_of = |product: &str| {
+        paid["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["product_id"] == product)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (vase_line, bowl_line) = (line_of(&s.print), line_of(&bowl));
+
+    // The vase's line is refunded in full (a refund naming it, made at Stripe).
+    app.sim_post(
+        "/_sim/refunds",
+        json!({"payment_intent": paid["payment_intent"], "amount": 1000,
+               "metadata": {"order_id": order_id, "order_item_id": vase_line}}),
+    )
+    .await;
+    let refunded = app
+        .order_until(&order_id, Some(&buyer), None, "the vase is refunded", |o| {
+            o["refunded_cents"] == 1000
+        })
+        .await;
+    assert_eq!(refunded["status"], "partially_refunded");
+
+    let stars = json!({"rating": 5, "title": "Lovely", "body": "Just right."});
+    let review_of = |line: &str| format!("/api/v1/orders/{order_id}/items/{line}/review");
+    expect_error(
+        app.post(&review_of(&vase_line), Some(&buyer.token), stars.clone())
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "line_refunded",
+        None,
+    )
+    .await;
+    expect_json(
+        app.post(&review_of(&bowl_line), Some(&buyer.token), stars.clone())
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    // The seller still sold the bowl in this order, so they may be reviewed.
+    expect_json(
+        app.post(
+            &seller_review_path(&paid, &s.seller.id),
+            Some(&buyer.token),
+            stars,
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(product(&app, &s.print).await["review_count"], 0);
+    assert_eq!(product(&app, &bowl).await["review_count"], 1);
+}
