@@ -207,6 +207,51 @@ async fn reports_are_resolved_by_staff_and_every_action_is_audited() {
         )
         .await;
     }
+    // Everywhere else they could write (or read as themselves), their session is gone too.
+    let thread_id = thread["id"].as_str().unwrap();
+    let writes = [
+        app.post(
+            &format!("/api/v1/questions/{thread_id}/messages"),
+            Some(&buyer.token),
+            json!({"body": "Still here"}),
+        )
+        .await,
+        app.delete(
+            &format!("/api/v1/questions/messages/{message_id}"),
+            Some(&buyer.token),
+        )
+        .await,
+        app.put(
+            &format!("/api/v1/reviews/{review_id}"),
+            Some(&buyer.token),
+            json!({"rating": 5, "body": "Me again"}),
+        )
+        .await,
+        app.patch(
+            "/api/v1/me/profile",
+            Some(&buyer.token),
+            json!({"first_name": "Renamed"}),
+        )
+        .await,
+        app.put(
+            "/api/v1/me/notification-preferences",
+            Some(&buyer.token),
+            json!({"mail_muted": []}),
+        )
+        .await,
+        app.post(
+            "/api/v1/cart/items",
+            Some(&buyer.token),
+            json!({"product_id": product, "quantity": 1}),
+        )
+        .await,
+        app.post("/api/v1/orders", Some(&buyer.token), json!({}))
+            .await,
+        app.get("/api/v1/me", Some(&buyer.token)).await,
+    ];
+    for refused in writes {
+        expect_error(refused, StatusCode::UNAUTHORIZED, "unauthenticated", None).await;
+    }
 
     expect_error(
         login(&app, "spammer").await,
@@ -252,4 +297,29 @@ async fn reports_are_resolved_by_staff_and_every_action_is_audited() {
             "{action} in {actions:?}"
         );
     }
+    // Who, what, when and why.
+    let log = expect_json(
+        app.get(
+            "/api/v1/admin/audit-log?per_page=100",
+            Some(&app.owner.token),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let reinstated = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "user.reinstate")
+        .unwrap();
+    assert_eq!(reinstated["actor_id"], app.owner.id.as_str());
+    assert_eq!(reinstated["subject"], format!("user:{}", buyer.id));
+    assert!(
+        reinstated["detail"]
+            .as_str()
+            .unwrap()
+            .contains("appealed; one more chance")
+    );
+    assert!(reinstated["created_at"].is_string());
 }
