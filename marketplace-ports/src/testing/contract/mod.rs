@@ -14,7 +14,10 @@ pub mod accounts;
 pub mod books;
 pub mod catalog;
 pub mod discovery;
+pub mod entitlements;
+pub mod moderation;
 pub mod money;
+pub mod notifications;
 pub mod qa;
 pub mod queue;
 pub mod refund_requests;
@@ -205,6 +208,10 @@ macro_rules! contract_tests {
             queue::mail_webhooks_and_site_config,
             queue::outbox_mail_is_claimed_once_retried_and_failed,
             discovery::daily_counts_add_up_and_feed_trending_and_analytics,
+            entitlements::entitlements_are_granted_once_counted_logged_and_revoked,
+            moderation::reports_are_one_open_per_reporter_and_resolved_once,
+            moderation::a_suspension_ends_the_users_sessions,
+            notifications::notifications_are_each_users_own_and_read_once,
         );
     };
     (@each $subject:expr; $($module:ident :: $name:ident),* $(,)?) => {
