@@ -63,7 +63,7 @@
 //! assert_eq!(ledger.fee_revenue(Currency::USD)?, Cents::new(600));
 //!
 //! // 3. Plan the payout and book its transfer.
-//! let context = PayoutContext::from_ledger(&ledger, &order, seller, true, None)?;
+//! let context = PayoutContext::from_ledger(&ledger, &order, seller, SellerReadiness::Ready, None)?;
 //! let PayoutDecision::Transfer { amount, .. } = plan_payout(&context) else {
 //!     panic!("a ready seller owed money is paid");
 //! };
@@ -92,7 +92,7 @@
 //! let next = price_order(&cart[..1], &PricingTerms::new(terms.fee_rate, Currency::USD))?;
 //! let next = OrderMoney::from_priced(next_id, &[OrderItemId::from_uuid(id(6))], &next)?;
 //! let _ = ledger.post(order_paid_entry(&next)?);
-//! let context = PayoutContext::from_ledger(&ledger, &next, seller, true, None)?;
+//! let context = PayoutContext::from_ledger(&ledger, &next, seller, SellerReadiness::Ready, None)?;
 //! let first_attempt = PayoutDecision::Transfer { amount: Cents::new(3_601), attempt: 1, resend: false };
 //! assert_eq!(plan_payout(&context), first_attempt);
 //!
@@ -186,8 +186,8 @@ pub mod prelude {
         PricingTerms, price_order,
     };
     pub use crate::payouts::{
-        PayoutContext, PayoutDecision, PayoutStatus, ReversalContext, SkipReason, order_claim,
-        plan_payout, plan_reversal,
+        PayoutContext, PayoutDecision, PayoutStatus, ReversalContext, SellerReadiness, SkipReason,
+        order_claim, plan_payout, plan_reversal,
     };
     pub use rust_decimal::Decimal;
     pub use time::OffsetDateTime;

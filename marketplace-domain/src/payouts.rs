@@ -116,6 +116,27 @@ pub struct PayoutSoFar {
     pub attempts: u32,
 }
 
+/// Whether the seller can receive transfers now (their Stripe Connect account is ready): a payout
+/// to a seller who cannot waits (`Skip(SellerNotReady)`) and is planned again when they can.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SellerReadiness {
+    /// Transfers can be sent.
+    Ready,
+    /// Not yet (onboarding unfinished, or Stripe disabled payouts).
+    NotReady,
+}
+
+impl SellerReadiness {
+    /// `Ready` when `ready`.
+    pub fn from_ready(ready: bool) -> SellerReadiness {
+        if ready {
+            SellerReadiness::Ready
+        } else {
+            SellerReadiness::NotReady
+        }
+    }
+}
+
 /// What the planner knows about one (order, seller). Built only from the order's booked facts
 /// ([`PayoutContext::new`], [`PayoutContext::from_ledger`]), so what the ledger shows was already
 /// transferred for the order is always taken off, whoever calls the planner.
@@ -140,13 +161,13 @@ impl PayoutContext {
         order: &OrderMoney,
         booked: &[&Fact],
         seller: UserId,
-        seller_ready: bool,
+        readiness: SellerReadiness,
         seller_balance: Cents,
         existing: Option<PayoutSoFar>,
     ) -> Result<PayoutContext, LedgerError> {
         let state = refund_state(order, booked)?;
         Ok(PayoutContext {
-            seller_ready,
+            seller_ready: readiness == SellerReadiness::Ready,
             on_hold: state.open_disputes > 0,
             order_owes: owes_given(order, &state, booked, seller)?,
             seller_balance,
@@ -163,7 +184,7 @@ impl PayoutContext {
         ledger: &Ledger,
         order: &OrderMoney,
         seller: UserId,
-        seller_ready: bool,
+        readiness: SellerReadiness,
         existing: Option<PayoutSoFar>,
     ) -> Result<PayoutContext, LedgerError> {
         let booked: Vec<&Fact> = ledger
@@ -172,7 +193,7 @@ impl PayoutContext {
             .map(JournalEntry::fact)
             .collect();
         let balance = ledger.seller_balance(seller, order.currency)?;
-        PayoutContext::new(order, &booked, seller, seller_ready, balance, existing)
+        PayoutContext::new(order, &booked, seller, readiness, balance, existing)
     }
 
     /// Holds the order's payouts for a reason the facts do not show (a charge that does not match

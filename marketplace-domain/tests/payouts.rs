@@ -19,8 +19,8 @@ use marketplace_domain::ledger::{
 };
 use marketplace_domain::money::Cents;
 use marketplace_domain::payouts::{
-    PayoutContext, PayoutDecision, PayoutSoFar, PayoutStatus, SkipReason, claim_given, order_owes,
-    plan_payout,
+    PayoutContext, PayoutDecision, PayoutSoFar, PayoutStatus, SellerReadiness, SkipReason,
+    claim_given, order_owes, plan_payout,
 };
 use proptest::prelude::*;
 
@@ -40,7 +40,10 @@ fn plan(
     seller: UserId,
     existing: Option<PayoutSoFar>,
 ) -> PayoutDecision {
-    plan_payout(&PayoutContext::from_ledger(ledger, order, seller, true, existing).unwrap())
+    plan_payout(
+        &PayoutContext::from_ledger(ledger, order, seller, SellerReadiness::Ready, existing)
+            .unwrap(),
+    )
 }
 
 #[test]

@@ -11,7 +11,7 @@ use marketplace_domain::ledger::{
 };
 use marketplace_domain::money::Cents;
 use marketplace_domain::payouts::{
-    PayoutContext, PayoutDecision, PayoutSoFar, PayoutStatus, plan_payout,
+    PayoutContext, PayoutDecision, PayoutSoFar, PayoutStatus, SellerReadiness, plan_payout,
 };
 
 use common::{USD, book, created, order, paid_ledger, seller};
@@ -37,7 +37,9 @@ fn pay_out(
         status,
         attempts: 1,
     });
-    let context = PayoutContext::from_ledger(ledger, order, seller, true, existing).unwrap();
+    let context =
+        PayoutContext::from_ledger(ledger, order, seller, SellerReadiness::Ready, existing)
+            .unwrap();
     let decision = plan_payout(&context);
     if let PayoutDecision::Transfer { amount, .. } = decision {
         assert_eq!(

@@ -25,8 +25,8 @@ use marketplace_domain::ledger::{
 use marketplace_domain::money::{BasisPoints, Cents, Currency};
 use marketplace_domain::orders::{CartItem, PricingTerms, price_order};
 use marketplace_domain::payouts::{
-    PayoutContext, PayoutDecision, PayoutSoFar, PayoutStatus, ReversalContext, claim_given,
-    plan_payout, plan_reversal,
+    PayoutContext, PayoutDecision, PayoutSoFar, PayoutStatus, ReversalContext, SellerReadiness,
+    claim_given, plan_payout, plan_reversal,
 };
 use proptest::prelude::*;
 use time::OffsetDateTime;
@@ -281,9 +281,15 @@ fn run(order: OrderMoney, steps: &[Step]) -> Result<Scenario, TestCaseError> {
                         attempts: 1,
                     })
                 };
-                let context =
-                    PayoutContext::new(&order, &facts_so_far, seller, true, balance, existing)
-                        .unwrap();
+                let context = PayoutContext::new(
+                    &order,
+                    &facts_so_far,
+                    seller,
+                    SellerReadiness::Ready,
+                    balance,
+                    existing,
+                )
+                .unwrap();
                 let owes = context.order_owes();
                 match plan_payout(&context) {
                     PayoutDecision::Transfer { amount, .. } => {

@@ -26,6 +26,38 @@ pub struct ConnectAccountRecord {
     pub updated_at: OffsetDateTime,
 }
 
+impl ConnectAccountRecord {
+    /// Applies Stripe's view of the account: from an `account.updated` created at
+    /// `event_created` (ignored, `None`, when an event created later was applied already) or
+    /// from a direct read (`None`: always applies). Returns whether the seller was ready before
+    /// and is now; the first time they are, the onboarding is complete.
+    pub fn apply_status(
+        &mut self,
+        status: ConnectStatus,
+        event_created: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Option<(bool, bool)> {
+        if let (Some(created), Some(applied)) = (event_created, self.status_event_at)
+            && created < applied
+        {
+            return None;
+        }
+        let was_ready = self.status.is_ready();
+        self.status = status;
+        if event_created.is_some() {
+            self.status_event_at = event_created;
+        } else {
+            self.synced_at = Some(now);
+        }
+        let ready = self.status.is_ready();
+        if ready && self.onboarding_completed_at.is_none() {
+            self.onboarding_completed_at = Some(now);
+        }
+        self.updated_at = now;
+        Some((was_ready, ready))
+    }
+}
+
 /// Connect account rows, inside a transaction.
 #[async_trait]
 pub trait ConnectStore: Send {

@@ -9,7 +9,6 @@ use async_trait::async_trait;
 pub struct CryptoError(pub String);
 
 /// Passwords and tokens.
-#[cfg_attr(any(test, feature = "testing"), mockall::automock)]
 #[async_trait]
 pub trait Crypto: Send + Sync {
     /// Hashes a password for storage (argon2id in production). Slow on purpose.

@@ -53,6 +53,26 @@ pub struct ReversalRecord {
     pub updated_at: OffsetDateTime,
 }
 
+impl ReversalRecord {
+    /// Stripe reversed `amount` of the transfer as `reversal_id`: done, and no error left.
+    pub fn reversed(&mut self, reversal_id: String, amount: Cents) {
+        self.amount = amount;
+        self.status = ReversalStatus::Reversed { reversal_id };
+        self.last_error = None;
+    }
+
+    /// Stripe refused it for good (the debt stays to be netted): refused, with Stripe's reason.
+    pub fn refused(&mut self, error: String) {
+        self.status = ReversalStatus::Refused;
+        self.last_error = Some(error);
+    }
+
+    /// An attempt failed in a way worth retrying: still pending, with the reason.
+    pub fn failed_for_now(&mut self, error: String) {
+        self.last_error = Some(error);
+    }
+}
+
 /// Payout records, inside a transaction.
 #[async_trait]
 pub trait PayoutStore: Send {

@@ -10,8 +10,8 @@ use marketplace_domain::ledger::{Fact, JournalEntry, transfer_entry};
 use marketplace_domain::money::Cents;
 use marketplace_domain::orders::{Order, OrderEvent};
 use marketplace_domain::payouts::{
-    PayoutContext, PayoutDecision, PayoutSoFar, PayoutStatus, SkipReason, payout_idempotency_key,
-    plan_payout,
+    PayoutContext, PayoutDecision, PayoutSoFar, PayoutStatus, SellerReadiness, SkipReason,
+    payout_idempotency_key, plan_payout,
 };
 use marketplace_domain::reconcile::Anomaly;
 use time::OffsetDateTime;
@@ -83,7 +83,7 @@ pub async fn run_payout(deps: &Deps, order_id: OrderId, seller: UserId) -> Resul
         &order.money(),
         &facts,
         seller,
-        status.is_ready(),
+        SellerReadiness::from_ready(status.is_ready()),
         seller_balance,
         so_far,
     )?

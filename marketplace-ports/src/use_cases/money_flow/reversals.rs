@@ -103,22 +103,17 @@ pub async fn run_reversal(deps: &Deps, order_id: OrderId, seller: UserId) -> Res
             let payouts =
                 std::iter::once((order_id, seller)).chain(netted.into_iter().map(|o| (o, seller)));
             queue_payouts_in_order(tx.as_mut(), payouts, &deps.settings, now).await?;
-            record.amount = reversed.amount;
-            record.status = ReversalStatus::Reversed {
-                reversal_id: reversed.id,
-            };
-            record.last_error = None;
+            record.reversed(reversed.id, reversed.amount);
             Ok(())
         }
         Err(error) if error.is_transient() => {
-            record.last_error = Some(error.to_string());
+            record.failed_for_now(error.to_string());
             Err(JobError::Transient(error.to_string()))
         }
         Err(error) => {
             let event = OrderEvent::reversal_refused(record.amount, seller, &error);
             record_events(tx.as_mut(), order_id, &[event], now).await?;
-            record.status = ReversalStatus::Refused;
-            record.last_error = Some(error.to_string());
+            record.refused(error.to_string());
             Ok(())
         }
     };

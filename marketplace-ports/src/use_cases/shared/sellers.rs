@@ -96,23 +96,10 @@ pub async fn apply_account_status(
     let Some(mut record) = tx.connect()?.find_connect_by_account(&account.id).await? else {
         return Ok(None);
     };
-    if let (Some(created), Some(applied)) = (event_created, record.status_event_at)
-        && created < applied
-    {
+    let Some((was_ready, ready)) = record.apply_status(status_of(account), event_created, now)
+    else {
         return Ok(None);
-    }
-    let was_ready = record.status.is_ready();
-    record.status = status_of(account);
-    if event_created.is_some() {
-        record.status_event_at = event_created;
-    } else {
-        record.synced_at = Some(now);
-    }
-    let ready = record.status.is_ready();
-    if ready && record.onboarding_completed_at.is_none() {
-        record.onboarding_completed_at = Some(now);
-    }
-    record.updated_at = now;
+    };
     tx.connect()?.update_connect(&record).await?;
     let requeued = if ready && !was_ready {
         requeue_skipped_payouts(tx, record.user_id, settings, now).await?
