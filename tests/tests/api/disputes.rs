@@ -279,6 +279,60 @@ async fn a_refund_naming_one_line_never_reaches_the_other_seller() {
         500
     );
     app.assert_ledger_balanced().await;
+
+    // The owner sees it in reconciliation, decides alice bears it, and resolves the flag.
+    assert_eq!(
+        unallocated_flagged(&app, &order_id).await,
+        1,
+        "the order is in the report"
+    );
+    expect_json(
+        app.post(
+            "/api/v1/admin/adjustments",
+            Some(&app.owner.token),
+            json!({"seller_id": sellers[0].id, "amount_cents": -500, "currency": "usd",
+                   "note": "the refund over her line was for her late delivery",
+                   "idempotency_key": "unallocated-1"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let resolved = app
+        .post(
+            &format!("/api/v1/admin/orders/{}/resolve", open.order_id),
+            Some(&app.owner.token),
+            json!({"kind": "unallocated_refund", "note": "moved to alice by adjustment"}),
+        )
+        .await;
+    assert_eq!(resolved.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        unallocated_flagged(&app, &order_id).await,
+        0,
+        "resolved, it leaves the report"
+    );
+    assert_eq!(app.seller_money(&sellers[0]).await["balance_cents"], -1400);
+    assert_eq!(app.seller_money(&sellers[1]).await["balance_cents"], 0);
+    app.assert_ledger_balanced().await;
+}
+
+/// How many rows of the reconciliation report flag `order` with an unallocated refund.
+async fn unallocated_flagged(app: &TestApp, order: &str) -> usize {
+    let page = expect_json(
+        app.get(
+            "/api/v1/admin/reconciliation?flag=unallocated_refund",
+            Some(&app.owner.token),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|row| row["order_id"] == order)
+        .count()
 }
 
 #[tokio::test]

@@ -218,6 +218,14 @@ impl MemoryStore {
         Queries::every(Arc::new(self.clone()))
     }
 
+    /// Changes the committed state behind the stores' back (a record lost to an old backup, say),
+    /// for tests of what the use cases do then.
+    pub(crate) fn tamper(&self, change: impl FnOnce(&mut State)) {
+        if let Ok(mut shared) = self.shared.lock() {
+            change(&mut shared.state);
+        }
+    }
+
     /// The committed state, for a query `operation`.
     pub(crate) fn read(&self, operation: &'static str) -> Result<State, StoreError> {
         fail_if_told(&self.shared, operation)?;

@@ -150,6 +150,61 @@ async fn a_payout_transfers_the_net_from_the_charge_and_books_it() {
 }
 
 #[tokio::test]
+async fn a_payout_whose_record_was_lost_is_not_sent_again_because_the_ledger_shows_it() {
+    let mut asked = None;
+    let world = World::with(|stripe| asked = Some(stripe_transfers(stripe, vec![])));
+    let asked = asked.unwrap();
+    let (seller, order) = paid(&world).await;
+    world.run_jobs().await;
+    assert_eq!(asked.lock().unwrap().len(), 1, "paid once");
+    assert_eq!(world.balance(&seller), Cents::ZERO);
+
+    // The payout record is lost (a restore from an older backup, say); the ledger keeps the
+    // transfer, and that is what the planner looks at.
+    world
+        .store
+        .tamper(|state| drop(state.payouts.remove(&(order.id, seller.user_id))));
+    assert!(
+        !world
+            .state()
+            .payouts
+            .contains_key(&(order.id, seller.user_id))
+    );
+    // The seller has money on their balance (so the balance alone would not stop a transfer).
+    let owner = world.owner().await;
+    world
+        .services
+        .books
+        .adjust(
+            &owner,
+            &marketplace_domain::adjustments::AdjustmentInput {
+                seller: seller.user_id,
+                amount: 1125,
+                currency: "usd".into(),
+                note: "a goodwill credit".into(),
+                idempotency_key: "goodwill-1".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(world.balance(&seller), Cents::new(1125));
+    let queued = world
+        .services
+        .payout_admin
+        .retry_payouts(&owner, order.id)
+        .await
+        .unwrap();
+    assert_eq!(queued, 1, "with no record, the payout looks unpaid");
+    world.run_jobs().await;
+    assert_eq!(
+        asked.lock().unwrap().len(),
+        1,
+        "no second transfer: the ledger shows the first"
+    );
+    assert_eq!(world.balance(&seller), Cents::new(1125), "the credit stays");
+}
+
+#[tokio::test]
 async fn a_transient_failure_leaves_the_attempt_pending_and_sends_it_again_as_it_was() {
     let mut asked = None;
     let world = World::with(|stripe| {
