@@ -220,6 +220,7 @@ impl MemoryStore {
 
     /// Changes the committed state behind the stores' back (a record lost to an old backup, say),
     /// for tests of what the use cases do then.
+    #[cfg(test)]
     pub(crate) fn tamper(&self, change: impl FnOnce(&mut State)) {
         if let Ok(mut shared) = self.shared.lock() {
             change(&mut shared.state);
