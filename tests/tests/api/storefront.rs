@@ -778,3 +778,254 @@ async fn a_listings_page_is_kept_once_and_each_visitor_gets_their_own_form_token
     let html = changed.text().await.unwrap();
     assert!(html.contains("$14.50") && csrf_of(&html) == alice_token);
 }
+
+/// A multipart upload as our forms send it: the token first, then the fields, then the file.
+fn upload_form(
+    token: &str,
+    fields: &[(&str, &str)],
+    name: &str,
+    bytes: Vec<u8>,
+) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new().text("csrf", token.to_owned());
+    for (key, value) in fields {
+        form = form.text((*key).to_owned(), (*value).to_owned());
+    }
+    form.part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+    )
+}
+
+#[tokio::test]
+async fn sellers_manage_photos_files_and_activation_and_read_their_analytics_from_their_pages() {
+    let app = spawn_app().await;
+    let (seller, model) = app
+        .potter_with("Glazed Bowl", json!({"price": "12.00"}))
+        .await;
+    let scans = app.category("FILE", "Scans", None).await;
+    let file_listing = app
+        .listing(
+            &seller,
+            json!({"kind": "FILE", "title": "Bowl scan", "category_id": scans, "price": "3.00"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let potter = browser();
+    sign_in(&potter, &app, "potter").await;
+    let edit = format!("/seller/listings/{model}");
+    let (status, html) = page(&potter, &app, &edit).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = csrf_of(&html);
+    let images = |app: &TestApp| {
+        let path = format!("/api/v1/products/{model}");
+        let client = app.client.clone();
+        let url = app.url(&path);
+        async move {
+            let detail: serde_json::Value =
+                client.get(url).send().await.unwrap().json().await.unwrap();
+            detail["images"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| {
+                    (
+                        i["id"].as_str().unwrap().to_owned(),
+                        i["alt_text"].as_str().unwrap_or_default().to_owned(),
+                        i["is_primary"].as_bool().unwrap(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+
+    // Two photos; the second made primary; the first deleted.
+    for alt in ["The bowl from above", "The bowl's glaze up close"] {
+        let added = potter
+            .post(app.url(&format!("{edit}/images")))
+            .multipart(upload_form(
+                &token,
+                &[("alt_text", alt)],
+                "bowl.png",
+                crate::helpers::png_bytes(),
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    }
+    let photos = images(&app).await;
+    assert_eq!(photos.len(), 2);
+    assert_eq!(photos.iter().filter(|p| p.2).count(), 1, "one primary");
+    let second = photos
+        .iter()
+        .find(|p| p.1 == "The bowl's glaze up close")
+        .unwrap()
+        .0
+        .clone();
+    let first = photos.iter().find(|p| p.0 != second).unwrap().0.clone();
+    let made = post_form(
+        &potter,
+        &app,
+        &format!("{edit}/images/{second}/primary"),
+        &[("csrf", &token)],
+    )
+    .await;
+    assert_eq!(made.status(), StatusCode::SEE_OTHER);
+    assert!(
+        images(&app).await.iter().any(|p| p.0 == second && p.2),
+        "the close-up is primary"
+    );
+    let deleted = post_form(
+        &potter,
+        &app,
+        &format!("{edit}/images/{first}/delete"),
+        &[("csrf", &token)],
+    )
+    .await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(images(&app).await.len(), 1);
+    let (_, html) = page(&potter, &app, &edit).await;
+    assert!(
+        html.contains("alt=\"The bowl's glaze up close\""),
+        "the page shows the photo with its alt text"
+    );
+
+    // A file added to the digital listing, then removed.
+    let files = || async {
+        expect_json(
+            app.get(
+                &format!("/api/v1/seller/products/{file_listing}/assets"),
+                Some(&seller.token),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await
+    };
+    let uploaded = potter
+        .post(app.url(&format!("/seller/listings/{file_listing}/files")))
+        .multipart(upload_form(
+            &token,
+            &[],
+            "bowl.stl",
+            crate::helpers::stl_bytes(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), StatusCode::SEE_OTHER);
+    let listed = files().await;
+    let assets = listed.as_array().unwrap().clone();
+    assert_eq!(assets.len(), 1, "{listed}");
+    assert_eq!(assets[0]["file_name"], "bowl.stl");
+    let asset = assets[0]["id"].as_str().unwrap().to_owned();
+    let removed = post_form(
+        &potter,
+        &app,
+        &format!("/seller/listings/{file_listing}/files/{asset}/delete"),
+        &[("csrf", &token)],
+    )
+    .await;
+    assert_eq!(removed.status(), StatusCode::SEE_OTHER);
+    let listed = files().await;
+    assert_eq!(listed.as_array().unwrap().len(), 0, "the file is gone");
+
+    // Deactivated, the listing leaves the catalogue; activated, it is back.
+    let toggle = format!("{edit}/toggle");
+    let off = post_form(&potter, &app, &toggle, &[("csrf", &token)]).await;
+    assert_eq!(off.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get(&format!("/api/v1/products/{model}"), None)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    post_form(&potter, &app, &toggle, &[("csrf", &token)]).await;
+    expect_json(
+        app.get(&format!("/api/v1/products/{model}"), None).await,
+        StatusCode::OK,
+    )
+    .await;
+
+    // Analytics for a period the page offers, and a refusal for one it does not.
+    let (status, html) = page(&browser(), &app, &format!("/products/{model}")).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a shopper looks at the bowl: {html}"
+    );
+    // Written now, as the app's one-second batch would.
+    app.services.engagement.flush().await.unwrap();
+    let (status, html) = page(&potter, &app, "/seller/analytics?days=30").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Glazed Bowl"), "{html}");
+    assert!(html.contains("<li>Views<strong>1</strong></li>"), "{html}");
+    let (status, _) = page(&potter, &app, "/seller/analytics?days=31").await;
+    assert!(status.is_client_error(), "{status}");
+
+    // The profile form saves, and says why when a field is wrong.
+    let (_, html) = page(&potter, &app, "/account").await;
+    let account = [
+        ("csrf", csrf_of(&html)),
+        ("first_name", "Pat".to_owned()),
+        ("last_name", "Potter".to_owned()),
+        ("email", "pat@example.com".to_owned()),
+        ("phone_1", String::new()),
+        ("phone_2", String::new()),
+        ("address_1", String::new()),
+        ("address_2", String::new()),
+        ("city", String::new()),
+        ("state", "Nowhere".to_owned()),
+        ("zip_code", String::new()),
+        ("shop_name", "Pat's Pots".to_owned()),
+        ("is_seller", "on".to_owned()),
+    ];
+    let as_form = |state: &str| {
+        account
+            .iter()
+            .map(|(k, v)| {
+                (
+                    *k,
+                    if *k == "state" {
+                        state.to_owned()
+                    } else {
+                        v.clone()
+                    },
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let refused = potter
+        .post(app.url("/account"))
+        .form(&as_form("Nowhere"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.text().await.unwrap().contains("f-state"),
+        "the state field is named"
+    );
+    let saved = potter
+        .post(app.url("/account"))
+        .form(&as_form("OR"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let profile = expect_json(
+        app.get("/api/v1/me/profile", Some(&seller.token)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            profile["first_name"].as_str(),
+            profile["shop_name"].as_str(),
+            profile["state"].as_str()
+        ),
+        (Some("Pat"), Some("Pat's Pots"), Some("OR"))
+    );
+}
