@@ -49,6 +49,16 @@ async fn a_guest_buys_a_file_pays_on_the_simulator_and_downloads_it() {
         .await;
     let product = listing["id"].as_str().unwrap().to_owned();
     app.upload_stl(&seller, &product).await;
+    // Three downloads per purchase, so the order page has a count to show.
+    let config = app
+        .put(
+            "/api/v1/admin/site-config",
+            Some(&app.owner.token),
+            json!({"fee_percent": "10", "currency": "usd", "allowed_shipping_countries": ["US"],
+                   "download_limit": 3}),
+        )
+        .await;
+    assert_eq!(config.status(), StatusCode::OK);
     let b = &journey.browser;
 
     journey.open("/").await;
@@ -118,6 +128,10 @@ async fn a_guest_buys_a_file_pays_on_the_simulator_and_downloads_it() {
         .unwrap();
     assert_eq!(file.status(), StatusCode::OK);
     assert_eq!(file.bytes().await.unwrap().to_vec(), stl_bytes());
+    let left = "tr:has(a[download]) td:nth-child(3)";
+    assert_eq!(b.text(left).await, "3", "before: all three downloads left");
+    journey.reload_until(&path, left, "2").await;
+    b.screenshot("07-downloaded").await;
 
     // The order page is private: a stranger without the token is asked to sign in.
     let order = path.split('?').next().unwrap().to_owned();
