@@ -54,7 +54,8 @@ pub fn favicon() -> Response {
         .body(LOGO_SVG)
 }
 
-/// `GET /robots.txt`: the catalogue may be indexed; carts, orders and accounts not.
+/// `GET /robots.txt`: the catalogue may be indexed; carts, orders and accounts not, nor the
+/// click-counting links of listing cards (crawlers follow the product pages themselves).
 #[handler]
 pub fn robots() -> Response {
     Response::builder()
@@ -62,6 +63,7 @@ pub fn robots() -> Response {
         .content_type("text/plain; charset=utf-8")
         .body(
             "User-agent: *\nDisallow: /cart\nDisallow: /checkout\nDisallow: /orders\n\
-             Disallow: /account\nDisallow: /seller\nDisallow: /admin\nDisallow: /api/\n",
+             Disallow: /account\nDisallow: /seller\nDisallow: /admin\nDisallow: /api/\n\
+             Disallow: /products/*/go\n",
         )
 }

@@ -25,11 +25,12 @@ pub fn image_url(product: ProductId, image: impl std::fmt::Display) -> String {
     format!("/api/v1/products/{product}/images/{image}")
 }
 
-/// A listing's card, as every list shows it.
+/// A listing's card, as every list shows it. Its link goes through `/products/{id}/go`, which
+/// counts the click from the list (as the original's product cards did) and leads on to the page.
 pub fn card(view: &ProductView, site: &Site) -> Markup {
     let product = &view.product;
     let listing = &product.listing;
-    let url = format!("/products/{}", product.id);
+    let url = format!("/products/{}/go", product.id);
     html! {
         li {
             article.card {
@@ -279,6 +280,25 @@ pub async fn category_page(
         (pager(&found.products, &base))
     };
     Ok(render(&visitor, &title, content))
+}
+
+/// `GET /products/{id}/go`: a click on a listing's card — counted (once per visitor and listing
+/// in five minutes, the engagement rules), then on to the product page. A listing that is not
+/// shown gets the 404 page.
+#[handler]
+pub async fn go_to_product(
+    site: Data<&Site>,
+    Path(id): Path<String>,
+    request: &Request,
+) -> Result<Response, WebError> {
+    let id = ProductId::from_uuid(form::path_id(&id)?);
+    let visitor = adapter_http::auth::visitor_of(request);
+    site.services
+        .engagement
+        .click(&visitor, id)
+        .await
+        .or_page()?;
+    Ok(crate::page::see_other(&format!("/products/{id}")))
 }
 
 /// `GET /products/{id}`: the product page.

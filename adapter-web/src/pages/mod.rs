@@ -19,6 +19,7 @@ pub fn routes(route: Route) -> Route {
         .at("/", get(catalog::home))
         .at("/products", get(catalog::browse))
         .at("/products/:id", get(catalog::product_page))
+        .at("/products/:id/go", get(catalog::go_to_product))
         .at("/categories/:id", get(catalog::category_page))
         .at("/cart", get(cart::show))
         .at("/cart/items", post(cart::add))

@@ -1029,3 +1029,46 @@ async fn sellers_manage_photos_files_and_activation_and_read_their_analytics_fro
         (Some("Pat"), Some("Pat's Pots"), Some("OR"))
     );
 }
+
+#[tokio::test]
+async fn a_card_click_is_counted_once_and_leads_to_the_product_page() {
+    let app = spawn_app().await;
+    let (seller, product) = app
+        .potter_with("Striped Mug", json!({"price": "8.00"}))
+        .await;
+    let shopper = browser();
+    let (_, list) = page(&shopper, &app, "/products").await;
+    let go = format!("/products/{product}/go");
+    assert!(
+        list.contains(&format!("href=\"{go}\"")),
+        "cards link through /go"
+    );
+    for _ in 0..2 {
+        let response = shopper.get(app.url(&go)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            response.headers()[LOCATION],
+            format!("/products/{product}").as_str()
+        );
+    }
+    let (status, _) = page(
+        &shopper,
+        &app,
+        &format!("/products/{}/go", uuid::Uuid::new_v4()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.services.engagement.flush().await.unwrap();
+    let analytics = expect_json(
+        app.get("/api/v1/seller/analytics?days=7", Some(&seller.token))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        analytics["totals"]["clicks"], 1,
+        "two clicks by one visitor within five minutes count once: {analytics}"
+    );
+    let (_, robots) = page(&shopper, &app, "/robots.txt").await;
+    assert!(robots.contains("Disallow: /products/*/go"));
+}
