@@ -314,11 +314,14 @@ impl EngagementQueries for PgStore {
         top: u32,
     ) -> Result<MarketplaceOverview, StoreError> {
         let counts = sqlx::query!(
-            r#"select (select count(*) from products) as "products_total!",
-                      (select count(*) from products where is_active) as "products_active!",
-                      (select count(distinct seller_id) from products) as "sellers!",
-                      (select count(*) from orders where paid_at is not null) as "orders_paid!",
-                      (select count(*) from orders where status = 'pending') as "orders_pending!""#
+            // Totals kept by the writes (migration 0024, and 0020 for active listings): a few
+            // rows each, whatever the size of the catalogue and the order book.
+            r#"select (select coalesce(sum(listings), 0) from catalog_totals)::int8 as "products_total!",
+                      (select coalesce(sum(listings), 0) from active_listing_counts)::int8
+                          as "products_active!",
+                      (select coalesce(sum(sellers), 0) from catalog_totals)::int8 as "sellers!",
+                      (select coalesce(sum(paid), 0) from order_totals)::int8 as "orders_paid!",
+                      (select coalesce(sum(pending), 0) from order_totals)::int8 as "orders_pending!""#
         )
         .fetch_one(&self.pool)
         .await

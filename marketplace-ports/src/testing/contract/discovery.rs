@@ -316,3 +316,59 @@ pub async fn daily_counts_add_up_and_feed_trending_and_analytics(s: Subject) {
         (ActivityTotals::default(), 0)
     );
 }
+
+/// The dashboard's totals follow the listings and orders as they are written: every listing and
+/// the active ones, the sellers with a listing, orders ever paid and orders waiting for payment.
+pub async fn the_dashboards_totals_follow_listings_and_orders(s: Subject) {
+    let f = super::shopping::fixture(&s).await;
+    let more = seed_category(&s, CategoryType::Model, "more").await;
+    let mut hare = product(f.print.seller_id, more, ProductKind::Model, "Hare", 2);
+    hare.listing.is_active = false;
+    seed_product(&s, &hare).await;
+    let totals = |o: &crate::ports::MarketplaceOverview| {
+        (
+            o.products_total,
+            o.products_active,
+            o.sellers,
+            o.orders_paid,
+            o.orders_pending,
+        )
+    };
+    let queries = s.queries.engagement().unwrap();
+    let since = day_of(at(0));
+    assert_eq!(
+        totals(&queries.marketplace_overview(since, 10).await.unwrap()),
+        (3, 2, 2, 0, 0),
+        "a second listing of one seller adds a listing, not a seller"
+    );
+    let mut orders = Vec::new();
+    for n in 0..3 {
+        let placed = super::shopping::order(f.buyer, &f.print, &f.file, 3 + n);
+        super::shopping::insert(&s, &placed).await;
+        orders.push(placed);
+    }
+    assert_eq!(
+        totals(&queries.marketplace_overview(since, 10).await.unwrap()),
+        (3, 2, 2, 0, 3)
+    );
+    let mut tx = s.uow.begin().await.unwrap();
+    for placed in orders.iter_mut().take(2) {
+        let _ = placed
+            .apply_payment(&marketplace_domain::orders::Payment::Free, &[], at(9))
+            .unwrap();
+        tx.orders().unwrap().update_order(placed).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    assert_eq!(
+        totals(&queries.marketplace_overview(since, 10).await.unwrap()),
+        (3, 2, 2, 2, 1)
+    );
+    // Saving a paid order again changes nothing.
+    let mut tx = s.uow.begin().await.unwrap();
+    tx.orders().unwrap().update_order(&orders[0]).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        totals(&queries.marketplace_overview(since, 10).await.unwrap()),
+        (3, 2, 2, 2, 1)
+    );
+}

@@ -208,6 +208,7 @@ macro_rules! contract_tests {
             queue::mail_webhooks_and_site_config,
             queue::outbox_mail_is_claimed_once_retried_and_failed,
             discovery::daily_counts_add_up_and_feed_trending_and_analytics,
+            discovery::the_dashboards_totals_follow_listings_and_orders,
             entitlements::entitlements_are_granted_once_counted_logged_and_revoked,
             moderation::reports_are_one_open_per_reporter_and_resolved_once,
             moderation::a_suspension_ends_the_users_sessions,
