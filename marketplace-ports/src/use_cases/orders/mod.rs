@@ -108,10 +108,10 @@ impl OrderView {
     }
 }
 
-/// True when `access` may see `order`: its buyer, staff, or the holder of its guest token
-/// (compared in constant time).
+/// True when `access` may see `order`: its buyer, an owner (staff, superuser or the owner flag),
+/// or the holder of its guest token (compared in constant time).
 pub(crate) fn may_see(crypto: &dyn Crypto, order: &Order, access: OrderAccess<'_>) -> bool {
-    access.actor.is_some_and(|a| a.roles.is_staff()) || is_buyer(crypto, order, access)
+    access.actor.is_some_and(|a| a.roles.is_owner()) || is_buyer(crypto, order, access)
 }
 
 /// True when `access` is the order's buyer: the registered buyer, or the holder of its guest token

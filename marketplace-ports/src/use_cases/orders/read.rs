@@ -118,8 +118,9 @@ impl OrderReading {
         let access_token = is_buyer(self.deps.crypto.as_ref(), &order, access)
             .then(|| order.guest_token().map(str::to_owned))
             .flatten();
-        // The buyer's view shows what they paid and what happened to it; staff see everything.
-        let staff = access.actor.is_some_and(|a| a.roles.is_staff());
+        // The buyer's view shows what they paid and what happened to it; owners (staff included)
+        // see everything.
+        let staff = access.actor.is_some_and(|a| a.roles.is_owner());
         let (view, events, payouts) = if staff {
             let payouts = self.deps.queries.payouts()?.order_payouts(id).await?;
             (OrderView::whole(order), events, payouts)

@@ -314,6 +314,20 @@ async fn others_get_not_found_and_guests_need_their_token() {
         orders.get(mine.id, as_user(&owner)).await.is_ok(),
         "staff see every order"
     );
+    // So does an owner by the owner flag alone (owner = staff, superuser or the flag).
+    let flag_only = Actor {
+        roles: marketplace_domain::accounts::Roles {
+            is_owner: true,
+            ..marketplace_domain::accounts::Roles::default()
+        },
+        ..owner.clone()
+    };
+    let whole = orders.get(mine.id, as_user(&flag_only)).await.unwrap();
+    assert_eq!(
+        whole.view.audience,
+        crate::use_cases::orders::Audience::Staff,
+        "the whole order, sellers' money included"
+    );
     for access in [
         as_user(&stranger),
         as_user(&seller),
