@@ -618,6 +618,35 @@ async fn a_guest_buys_a_file_with_a_token_and_gets_the_links_by_mail() {
     .await;
     app.payouts_paid(&order_id, 1).await;
     app.assert_ledger_balanced().await;
+
+    // Paid and paid out, the guest's view still shows only what the guest paid and what became
+    // of it: no payouts, no transfer ids, no seller fees or nets.
+    let as_guest = expect_json(
+        app.get(&format!("/api/v1/orders/{order_id}?t={token}"), None)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(as_guest["status"], "paid");
+    assert_eq!(as_guest["payouts"], json!([]), "{as_guest}");
+    assert!(as_guest["fee_percent"].is_null());
+    assert!(
+        as_guest["items"][0]["marketplace_fee_cents"].is_null()
+            && as_guest["items"][0]["seller_net_cents"].is_null(),
+        "{as_guest}"
+    );
+    let text = as_guest.to_string();
+    assert!(
+        !text.contains("tr_"),
+        "no transfer id reaches the guest: {text}"
+    );
+    assert!(
+        app.order_as_owner(&order_id)
+            .await
+            .to_string()
+            .contains("tr_"),
+        "while staff do see the transfer"
+    );
 }
 
 #[tokio::test]

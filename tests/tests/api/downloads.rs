@@ -50,7 +50,7 @@ async fn download(app: &TestApp, buyer: &User, order: &str, asset: &str) -> reqw
 }
 
 #[tokio::test]
-async fn downloads_are_limited_logged_expired_and_revoked_by_a_full_refund() {
+async fn downloads_are_limited_logged_expired_and_revoked_by_a_full_refund_or_a_lost_dispute() {
     let app = spawn_app().await;
     let config = expect_json(
         app.put(
@@ -199,5 +199,31 @@ async fn downloads_are_limited_logged_expired_and_revoked_by_a_full_refund() {
         let status = download(&app, &buyer, &third_id, &asset).await.status();
         (status == StatusCode::OK).then_some(())
     })
+    .await;
+
+    // A fourth purchase, charged back (a dispute lost): revoked too.
+    let (fourth, intent) = bought(&app, &buyer, &product).await;
+    let fourth_id = fourth["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        download(&app, &buyer, &fourth_id, &asset).await.status(),
+        StatusCode::OK
+    );
+    app.sim_post(
+        "/_sim/disputes",
+        json!({"payment_intent": intent, "status": "lost", "fee": 1500}),
+    )
+    .await;
+    let lost = app
+        .order_until(&fourth_id, Some(&buyer), None, "the dispute is lost", |o| {
+            o["entitlements"][0]["revoked"] == true
+        })
+        .await;
+    assert_eq!(lost["downloads"], json!([]), "no links to revoked files");
+    expect_error(
+        download(&app, &buyer, &fourth_id, &asset).await,
+        StatusCode::FORBIDDEN,
+        "entitlement_revoked",
+        None,
+    )
     .await;
 }
