@@ -28,6 +28,8 @@ struct SmtpServer {
     address: SocketAddr,
     mode: Arc<Mutex<Mode>>,
     received: Arc<Mutex<Vec<String>>>,
+    /// Connections dropped in [`Mode::Drop`] (each one a delivery attempt).
+    dropped: Arc<Mutex<usize>>,
 }
 
 impl SmtpServer {
@@ -36,13 +38,18 @@ impl SmtpServer {
         let address = listener.local_addr().unwrap();
         let mode = Arc::new(Mutex::new(Mode::Accept));
         let received: Arc<Mutex<Vec<String>>> = Arc::default();
-        let (serving_mode, serving_received) = (mode.clone(), received.clone());
+        let dropped: Arc<Mutex<usize>> = Arc::default();
+        let (serving_mode, serving_received, serving_dropped) =
+            (mode.clone(), received.clone(), dropped.clone());
         tokio::spawn(async move {
             loop {
                 let Ok((socket, _)) = listener.accept().await else {
                     return;
                 };
                 let mode = *serving_mode.lock().unwrap();
+                if mode == Mode::Drop {
+                    *serving_dropped.lock().unwrap() += 1;
+                }
                 tokio::spawn(converse(socket, mode, serving_received.clone()));
             }
         });
@@ -50,6 +57,7 @@ impl SmtpServer {
             address,
             mode,
             received,
+            dropped,
         }
     }
 
@@ -172,10 +180,23 @@ async fn outbox_mail_is_delivered_over_smtp_once_and_refusals_and_drops_are_hand
     server.set(Mode::Drop);
     let second = app.register("second", false).await;
     question(&app, &second, &product).await;
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    assert!(
-        outbox(&app).await.iter().all(|m| m["status"] != "failed"),
-        "a dropped connection is not a refusal"
+    eventually("a delivery is attempted and dropped", || async {
+        (*server.dropped.lock().unwrap() >= 1).then_some(())
+    })
+    .await;
+    assert_eq!(
+        server.received.lock().unwrap().len(),
+        1,
+        "nothing got through"
+    );
+    let waiting = outbox(&app)
+        .await
+        .into_iter()
+        .find(|m| m["to"] == "potter@example.com" && m["status"] != "sent")
+        .expect("the second mail is still in the outbox");
+    assert_eq!(
+        waiting["status"], "queued",
+        "a dropped connection is not a refusal: {waiting}"
     );
     server.set(Mode::Accept);
     eventually("both mails are delivered", || async {
