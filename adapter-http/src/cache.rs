@@ -64,17 +64,27 @@ enum CatalogRead {
 pub struct FormTokens {
     /// The cookie holding a visitor's token.
     pub cookie: &'static str,
-    /// The length every token has (a cookie of another length is not a token: a new one is made).
-    pub length: usize,
+    /// Whether a cookie's value is a token the storefront would use (anything else is not: a new
+    /// one is made). The storefront's own check, so the page and the cache never disagree.
+    pub is_token: fn(&str) -> bool,
     /// Whether the cookie is marked `Secure`.
     pub secure: bool,
     /// Makes a new random token.
     pub mint: fn() -> String,
 }
 
-/// What stands for the visitor's token in a kept page. Page text is escaped, so no content can
-/// spell it (`<` becomes `&lt;`).
+/// What stands for the visitor's token in a kept page: the value of a form's `csrf` field. Page
+/// text is escaped, so no content can spell it (`<` becomes `&lt;`).
 const MASKED_TOKEN: &str = "<hc3-form-token>";
+
+/// The token as a page carries it: the value of a form's hidden `csrf` field. Only that is
+/// masked and put back, never the same characters elsewhere in the page.
+/// How a form's CSRF field starts in a page.
+const CSRF_FIELD: &str = "name=\"csrf\"";
+
+fn csrf_value(token: &str) -> String {
+    format!("name=\"csrf\" value=\"{token}\"")
+}
 
 /// How a page that carries the visitor's own token may be stored: by their browser only.
 const PRIVATE_CACHE_CONTROL: &str = "private, no-cache";
@@ -183,8 +193,9 @@ impl Kept {
     fn masking(content_type: Option<HeaderValue>, body: &[u8], token: Option<&str>) -> Kept {
         let masked = token.and_then(|token| {
             let text = std::str::from_utf8(body).ok()?;
-            text.contains(token)
-                .then(|| bytes::Bytes::from(text.replace(token, MASKED_TOKEN)))
+            let field = csrf_value(token);
+            text.contains(&field)
+                .then(|| bytes::Bytes::from(text.replace(&field, &csrf_value(MASKED_TOKEN))))
         });
         match masked {
             Some(body) => Kept {
@@ -243,7 +254,9 @@ impl Kept {
         let body = match personal {
             // Kept bodies are masked from text, so they are text.
             Some(token) => match std::str::from_utf8(&self.body) {
-                Ok(text) => bytes::Bytes::from(text.replace(MASKED_TOKEN, token)),
+                Ok(text) => {
+                    bytes::Bytes::from(text.replace(&csrf_value(MASKED_TOKEN), &csrf_value(token)))
+                }
                 Err(_) => self.body.clone(),
             },
             None => self.body.clone(),
@@ -383,7 +396,7 @@ impl FormTokens {
         jar.get(self.cookie)
             .map(|cookie| cookie.value_str().to_owned())
             .filter(|token| {
-                token.len() == self.length && token.bytes().all(|b| b.is_ascii_alphanumeric())
+                (self.is_token)(token) && token.bytes().all(|b| b.is_ascii_alphanumeric())
             })
     }
 
@@ -458,7 +471,22 @@ impl<E: Endpoint> Endpoint for CatalogCacheEndpoint<E> {
             None => Kept::of(content_type, body),
         };
         let kept = Arc::new(kept.replaying(&headers));
-        let answer = kept.respond_to(if_none_match.as_ref(), token.as_deref());
+        let mut answer = kept.respond_to(if_none_match.as_ref(), token.as_deref());
+        // A form whose token could not be masked carries this visitor's own: the page is theirs
+        // alone, never kept nor stored by anyone else.
+        let unmasked_form = tokens.is_some()
+            && !kept.masked
+            && kept
+                .body
+                .windows(CSRF_FIELD.len())
+                .any(|w| w == CSRF_FIELD.as_bytes());
+        if unmasked_form {
+            answer.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(PRIVATE_CACHE_CONTROL),
+            );
+            return Ok(answer);
+        }
         if let Some(version) = version {
             self.store.put(version, key, kept);
         }
@@ -606,19 +634,20 @@ mod tests {
 
     #[tokio::test]
     async fn a_kept_page_is_served_with_the_visitors_token() {
-        let token = "c".repeat(64);
-        let kept = Kept::masking(
-            None,
-            format!("value=\"{}\"", "a".repeat(64)).as_bytes(),
-            Some(&"a".repeat(64)),
-        );
+        let (sent, token) = ("a".repeat(64), "c".repeat(64));
+        // The same characters in the page's text (a description, say) are left alone.
+        let page = format!("<p>{sent}</p><input name=\"csrf\" value=\"{sent}\">");
+        let kept = Kept::masking(None, page.as_bytes(), Some(&sent));
         let body = kept
             .respond_to(None, Some(&token))
             .into_body()
             .into_string()
             .await
             .expect("text");
-        assert_eq!(body, format!("value=\"{token}\""));
+        assert_eq!(
+            body,
+            format!("<p>{sent}</p><input name=\"csrf\" value=\"{token}\">")
+        );
     }
 
     fn store(budget_bytes: usize) -> Store {

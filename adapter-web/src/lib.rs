@@ -85,7 +85,7 @@ where
         adapter_http::cache::CatalogCache::new(config.catalog_caching.clone(), services.clone())
             .with_form_tokens(adapter_http::cache::FormTokens {
                 cookie: visitor::FORM_COOKIE,
-                length: visitor::FORM_TOKEN_LENGTH,
+                is_token: visitor::is_form_token,
                 secure: config.secure_cookies,
                 mint: visitor::random_token,
             });

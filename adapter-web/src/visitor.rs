@@ -228,6 +228,13 @@ fn read_flash(value: &str) -> Option<Flash> {
 /// How long an anonymous visitor's form token is (hex digits).
 pub const FORM_TOKEN_LENGTH: usize = 64;
 
+/// Whether a cookie's value is a form token we could have made (64 hex digits): anything else is
+/// ignored and a new token made. The page cache uses the same check, so a page and its cached copy
+/// always agree on a visitor's token.
+pub fn is_form_token(value: &str) -> bool {
+    value.len() == FORM_TOKEN_LENGTH && value.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// 32 random bytes as hex (two version-4 UUIDs' random bits are enough for a form token).
 pub fn random_token() -> String {
     format!(
@@ -266,7 +273,7 @@ impl<'a> FromRequest<'a> for Visitor {
         let sent_form_token = jar
             .get(FORM_COOKIE)
             .map(|cookie| cookie.value_str().to_owned())
-            .filter(|token| token.len() == FORM_TOKEN_LENGTH);
+            .filter(|token| is_form_token(token));
         // A flash is shown once: by the first page rendered after the redirect.
         let flash = match jar.get(FLASH_COOKIE) {
             Some(cookie) if request.method() == Method::GET => {

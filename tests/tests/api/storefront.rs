@@ -1072,3 +1072,36 @@ async fn a_card_click_is_counted_once_and_leads_to_the_product_page() {
     let (_, robots) = page(&shopper, &app, "/robots.txt").await;
     assert!(robots.contains("Disallow: /products/*/go"));
 }
+
+#[tokio::test]
+async fn a_made_up_form_cookie_never_reaches_another_visitors_product_page() {
+    let app = spawn_app().await;
+    let (_, product) = app
+        .potter_with("Speckled Jar", json!({"price": "9.00"}))
+        .await;
+    let path = format!("/products/{product}");
+    // The first visitor of the page sends a cookie that is not a token of ours (the right
+    // length, not hex): it is ignored and a token made for them.
+    let forged = format!("{}-", "z".repeat(63));
+    let first = app
+        .client
+        .get(app.url(&path))
+        .header("cookie", format!("hc3_form={forged}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    assert!(form_cookie_of(&first).is_some(), "a real token is made");
+    let html = first.text().await.unwrap();
+    assert!(!html.contains(&forged));
+    let theirs = csrf_of(&html);
+    // The next visitor gets the kept page with a token of their own.
+    let next = browser().get(app.url(&path)).send().await.unwrap();
+    assert_eq!(next.headers()[CACHE_CONTROL], "private, no-cache");
+    let cookie = form_cookie_of(&next).expect("a token of their own");
+    let html = next.text().await.unwrap();
+    let mine = csrf_of(&html);
+    assert!(cookie.starts_with(&format!("hc3_form={mine};")));
+    assert_ne!(mine, theirs);
+    assert!(!html.contains(&forged) && !html.contains(&theirs));
+}
