@@ -1,8 +1,12 @@
 -- The owners' dashboard totals, kept by the writes that change them, so the dashboard reads a few
--- rows instead of counting every listing and order (docs/discovery.md, "Dashboards").
+-- rows instead of counting every listing and order (docs/discovery.md, "Admin dashboard").
 --
 -- Each total is split over 64 slots (a listing's by its seller, an order's by its id) and read as
 -- their sum: concurrent writers seldom wait on one another's row, as they would on a single one.
+
+-- No listing or order is written between the backfill below and its trigger (another instance
+-- still serving during the migration waits here): none is missed or counted twice.
+lock table products, orders in share row exclusive mode;
 
 -- Listings per seller: a seller counts among the marketplace's sellers while they have one.
 create table seller_listing_counts (
@@ -21,7 +25,7 @@ insert into catalog_totals (slot) select generate_series(0, 63);
 
 -- The slot of a seller or an order.
 create function totals_slot(id uuid) returns smallint language sql immutable as $$
-    select (abs(hashtext(id::text)) % 64)::smallint
+    select (hashtext(id::text) & 63)::smallint
 $$;
 
 update catalog_totals t set listings = s.listings, sellers = s.sellers

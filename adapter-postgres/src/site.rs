@@ -54,6 +54,15 @@ impl SiteConfigStore for PgSiteConfig {
         site_config(&mut *self.0.lock().await).await
     }
 
+    async fn site_config_for_update(&mut self) -> Result<SiteConfig, StoreError> {
+        let mut conn = self.0.lock().await;
+        sqlx::query!("select id from site_config where id for update")
+            .fetch_one(&mut **conn)
+            .await
+            .map_err(store_error)?;
+        site_config(&mut conn).await
+    }
+
     async fn update_site_config(
         &mut self,
         config: &SiteConfig,

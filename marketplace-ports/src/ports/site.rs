@@ -12,6 +12,9 @@ use super::uow::{Queries, StoreError, Tx};
 pub trait SiteConfigStore: Send {
     /// The committed configuration.
     async fn site_config(&mut self) -> Result<SiteConfig, StoreError>;
+    /// The configuration, locked until the transaction ends (for a change that must know what it
+    /// replaces; plain reads use [`SiteConfigStore::site_config`] and never wait).
+    async fn site_config_for_update(&mut self) -> Result<SiteConfig, StoreError>;
     /// Replaces the configuration.
     async fn update_site_config(
         &mut self,

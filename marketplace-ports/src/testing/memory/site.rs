@@ -15,6 +15,15 @@ impl SiteConfigStore for MemSiteConfig {
         Ok(self.0.state("site_config.site_config")?.site.clone())
     }
 
+    async fn site_config_for_update(&mut self) -> Result<SiteConfig, StoreError> {
+        // One transaction at a time holds the working copy: nothing to lock.
+        Ok(self
+            .0
+            .state("site_config.site_config_for_update")?
+            .site
+            .clone())
+    }
+
     async fn update_site_config(
         &mut self,
         config: &SiteConfig,

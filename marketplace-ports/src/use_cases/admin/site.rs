@@ -83,10 +83,11 @@ impl SiteAdmin {
             downloads,
         )
         .map_err(SiteAdminError::Invalid)?;
-        let before = self.deps.queries.site_config()?.site_config().await?;
-        let changes = config.changes_from(&before);
         let now = self.deps.clock.now();
         let mut tx = self.deps.uow.begin().await?;
+        // Locked, so two owners saving at once are audited against what each really replaced.
+        let before = tx.site_config()?.site_config_for_update().await?;
+        let changes = config.changes_from(&before);
         tx.site_config()?.update_site_config(&config, now).await?;
         if !changes.is_empty() {
             let entry = AuditEntry {

@@ -8,7 +8,7 @@ use marketplace_domain::orders::{Order, OrderStateError, OrderStatus, Payment};
 use marketplace_domain::site::check_return_url;
 use marketplace_domain::validation::FieldErrors;
 
-use super::{OrderAccess, may_see};
+use super::{OrderAccess, is_buyer};
 use crate::ports::{
     CheckoutLine, CheckoutSessionStatus, NewCheckoutSession, PaymentError, StoreError,
 };
@@ -129,10 +129,10 @@ operation_group!(
 );
 
 impl Checkout {
-    /// Pays an order.
+    /// Pays an order: its buyer or the holder of its guest token only.
     ///
     /// # Errors
-    /// [`CheckoutError::NotFound`], [`CheckoutError::NotPayable`],
+    /// [`CheckoutError::NotFound`] (also for anyone but the buyer), [`CheckoutError::NotPayable`],
     /// [`CheckoutError::SellersNotReady`], [`CheckoutError::PaymentInProgress`],
     /// [`CheckoutError::Payment`], [`CheckoutError::Invalid`] for a return URL of an origin not
     /// allowed.
@@ -149,7 +149,9 @@ impl Checkout {
             .orders()?
             .get_order_for_update(id)
             .await?
-            .filter(|order| may_see(self.deps.crypto.as_ref(), order, access))
+            // Only the buyer pays (or the holder of the guest token): staff and owners may see
+            // every order, but not start paying someone else's.
+            .filter(|order| is_buyer(self.deps.crypto.as_ref(), order, access))
             .ok_or(CheckoutError::NotFound)?;
         order.ensure_payable().map_err(|e| match e {
             OrderStateError::NotPayable { status } => CheckoutError::NotPayable(status),

@@ -358,6 +358,15 @@ async fn others_get_not_found_and_guests_need_their_token() {
         matches!(checkout, Err(CheckoutError::NotFound)),
         "nor pay it"
     );
+    let by_staff = world
+        .services
+        .checkout
+        .checkout(mine.id, as_user(&owner), &ReturnUrls::default())
+        .await;
+    assert!(
+        matches!(by_staff, Err(CheckoutError::NotFound)),
+        "staff see it but do not pay someone else's order"
+    );
     let unpaid = orders.seller_order(&seller, mine.id).await;
     assert!(
         matches!(unpaid, Err(OrderReadError::NotFound)),
