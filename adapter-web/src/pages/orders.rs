@@ -294,10 +294,12 @@ fn order_page(visitor: &Visitor, detail: &OrderDetail, token: Option<&str>) -> M
     let query = token
         .map(|t| format!("?t={}", encode(t)))
         .unwrap_or_default();
-    let settled = matches!(
-        order.status,
-        OrderStatus::Paid | OrderStatus::PartiallyRefunded
-    );
+    // Refund requests and reviews are the buyer's to make; staff who open the order only look.
+    let settled = detail.viewer_is_buyer
+        && matches!(
+            order.status,
+            OrderStatus::Paid | OrderStatus::PartiallyRefunded
+        );
     let mut sellers: Vec<_> = order.lines().iter().map(|l| l.seller_id).collect();
     sellers.sort_by_key(|s| s.get());
     sellers.dedup();
@@ -308,7 +310,7 @@ fn order_page(visitor: &Visitor, detail: &OrderDetail, token: Option<&str>) -> M
             @if let Some(paid) = order.paid_at { " · paid " time datetime=(format::iso(paid)) { (format::time(paid)) } }
             @if let Some(email) = &order.guest_email { " · receipt to " (email) }
         }
-        @if order.status == OrderStatus::Pending {
+        @if order.status == OrderStatus::Pending && detail.viewer_is_buyer {
             div.panel {
                 p { "This order is waiting for its payment. If you have just paid, it turns to paid within moments — " a href=(order_url(order.id, token)) { "check again" } "." }
                 form method="post" action={"/orders/" (order.id) "/pay"} {

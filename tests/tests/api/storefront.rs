@@ -1106,3 +1106,38 @@ async fn a_made_up_form_cookie_never_reaches_another_visitors_product_page() {
     assert_ne!(mine, theirs);
     assert!(!html.contains(&forged) && !html.contains(&theirs));
 }
+
+#[tokio::test]
+async fn only_the_buyer_is_offered_to_pay_an_order_staff_only_look() {
+    let app = spawn_app().await;
+    let open = app.open_checkout("15.00", 1).await;
+    let order_page = format!("/orders/{}", open.order_id);
+    let buyer = browser();
+    sign_in(&buyer, &app, "customer").await;
+    let (status, html) = page(&buyer, &app, &order_page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!("action=\"{order_page}/pay\"")),
+        "{html}"
+    );
+    let owner = browser();
+    sign_in(&owner, &app, "owner").await;
+    let (status, html) = page(&owner, &app, &order_page).await;
+    assert_eq!(status, StatusCode::OK, "staff see every order");
+    assert!(!html.contains("/pay\""), "but are not offered to pay it");
+    let refused = post_form(
+        &owner,
+        &app,
+        &format!("{order_page}/pay"),
+        &[("csrf", &csrf_of(&html))],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.stripe_requests("POST", "/v1/checkout/sessions")
+            .await
+            .len(),
+        1,
+        "only the buyer's checkout session exists"
+    );
+}

@@ -62,6 +62,9 @@ pub struct OrderDetail {
     pub payouts: Vec<PayoutRecord>,
     /// The guest token, shown to whoever already proved they may see the order.
     pub access_token: Option<String>,
+    /// Whether the caller is the order's buyer (or holds its guest token): only they pay it, ask
+    /// for refunds and review it; staff who open it only look.
+    pub viewer_is_buyer: bool,
 }
 
 /// A file to download.
@@ -115,7 +118,8 @@ impl OrderReading {
         let events = orders.order_events(id).await?;
         // The guest token goes back only to whoever is the buyer: staff who open the order get
         // no credential to act as the buyer (nor links that would spend their downloads).
-        let access_token = is_buyer(self.deps.crypto.as_ref(), &order, access)
+        let viewer_is_buyer = is_buyer(self.deps.crypto.as_ref(), &order, access);
+        let access_token = viewer_is_buyer
             .then(|| order.guest_token().map(str::to_owned))
             .flatten();
         // The buyer's view shows what they paid and what happened to it; owners (staff included)
@@ -138,6 +142,7 @@ impl OrderReading {
             events,
             payouts,
             access_token,
+            viewer_is_buyer,
         })
     }
 
@@ -288,6 +293,7 @@ impl OrderReading {
             events,
             payouts,
             access_token: None,
+            viewer_is_buyer: false,
         })
     }
 
