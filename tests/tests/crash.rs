@@ -531,6 +531,14 @@ async fn drill() {
             "a late order is not paid before the crash: its webhook is held at Stripe"
         );
     }
+    // A shopper's view, once the once-a-second batch has written it, is in the daily counts.
+    api.get(&format!("/api/v1/products/{}", listings[0]), None)
+        .await;
+    eventually("the view is written", 30, || async {
+        let dashboard = api.get("/api/v1/admin/dashboard", Some(&owner)).await;
+        (dashboard["activity"]["views"] == 1).then_some(())
+    })
+    .await;
     first.crash();
 
     // The restart, on the same data: it takes the PostgreSQL server over, the simulator sends
@@ -612,6 +620,17 @@ async fn drill() {
     assert_eq!(flagged["total"], 0, "{flagged}");
     let dashboard = api.get("/api/v1/admin/dashboard", Some(&owner)).await;
     assert_eq!(dashboard["orders_paid"], ORDERS, "{dashboard}");
+    assert_eq!(dashboard["orders_pending"], 0, "{dashboard}");
+    assert_eq!(
+        dashboard["activity"]["views"], 1,
+        "the counts written before the crash are there, once: {dashboard}"
+    );
+    assert_eq!(
+        dashboard["activity"]["orders"],
+        2 * ORDERS,
+        "each listing's purchase counted once per order (two listings an order), though its \
+         webhook came twice or after the restart"
+    );
 
     assert!(second.stop().success(), "a clean stop");
     let reconcile = app_command(&data_dir, &log("reconcile"), &["reconcile"])
