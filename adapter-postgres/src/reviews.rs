@@ -337,6 +337,22 @@ impl ReviewStore for PgReviews {
 
 #[async_trait]
 impl ReviewQueries for PgStore {
+    async fn order_reviews(&self, order: OrderId) -> Result<Vec<ReviewRecord>, StoreError> {
+        sqlx::query_as!(
+            ReviewRow,
+            "select id, kind, product_id, order_item_id, seller_id, order_id, buyer_id, rating,
+                    title, body, visibility, created_at, updated_at
+             from reviews where order_id = $1 order by created_at, id",
+            order.get()
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(ReviewRecord::try_from)
+        .collect()
+    }
+
     async fn review(&self, id: ReviewId) -> Result<Option<ReviewView>, StoreError> {
         let row = sqlx::query_as!(
             ViewRow,

@@ -5,6 +5,7 @@
 use marketplace_domain::ids::OrderId;
 use marketplace_domain::orders::OrderStatus;
 use marketplace_domain::validation::FieldErrors;
+use marketplace_ports::ports::ReviewSubject;
 use marketplace_ports::use_cases::cart::CartView;
 use marketplace_ports::use_cases::orders::{CheckoutOutcome, OrderDetail, OrderView, ReturnUrls};
 use maud::{Markup, html};
@@ -336,7 +337,8 @@ fn order_page(visitor: &Visitor, detail: &OrderDetail, token: Option<&str>) -> M
                             td.num { (format::cents(line.gross, currency)) }
                             @if settled {
                                 td {
-                                    a href={"/orders/" (order.id) "/lines/" (line.id) "/review" (query)} { "Review" span.visually-hidden { " " (line.title) } }
+                                    @let reviewed = detail.reviews.iter().any(|r| matches!(r.subject, ReviewSubject::Product { line: of, .. } if of == line.id));
+                                    a href={"/orders/" (order.id) "/lines/" (line.id) "/review" (query)} { @if reviewed { "Edit your review" span.visually-hidden { " of " (line.title) } } @else { "Review" span.visually-hidden { " " (line.title) } } }
                                     @if line.kind.requires_shipping() && order.total.get() > 0 {
                                         " · " a href={"/orders/" (order.id) "/lines/" (line.id) "/refund" (query)} { "Ask for a refund" span.visually-hidden { " of " (line.title) } }
                                     }
@@ -359,7 +361,8 @@ fn order_page(visitor: &Visitor, detail: &OrderDetail, token: Option<&str>) -> M
                 "How was it? "
                 @for (i, seller) in sellers.iter().enumerate() {
                     @if i > 0 { " · " }
-                    a href={"/orders/" (order.id) "/sellers/" (seller) "/review" (query)} { "Review the seller" @if sellers.len() > 1 { " " (i + 1) span.visually-hidden { " of " (sellers.len()) } } }
+                    @let reviewed = detail.reviews.iter().any(|r| r.subject == ReviewSubject::Seller && r.seller_id == *seller);
+                    a href={"/orders/" (order.id) "/sellers/" (seller) "/review" (query)} { @if reviewed { "Edit your review of the seller" } @else { "Review the seller" } @if sellers.len() > 1 { " " (i + 1) span.visually-hidden { " of " (sellers.len()) } } }
                 }
             }
         }

@@ -184,6 +184,9 @@ pub trait ReviewQueries: Send + Sync {
     async fn seller_rating(&self, seller: UserId) -> Result<RatingSummary, StoreError>;
     /// One reply (visible or not).
     async fn reply(&self, id: ReplyId) -> Result<Option<ReplyRecord>, StoreError>;
+    /// The reviews written from one order (of its lines and its sellers; visible or not), oldest
+    /// first: what its buyer has reviewed already.
+    async fn order_reviews(&self, order: OrderId) -> Result<Vec<ReviewRecord>, StoreError>;
 }
 
 impl dyn Tx + '_ {

@@ -1141,3 +1141,106 @@ async fn only_the_buyer_is_offered_to_pay_an_order_staff_only_look() {
         "only the buyer's checkout session exists"
     );
 }
+
+#[tokio::test]
+async fn a_guest_changes_their_review_from_the_order_page_with_the_token() {
+    let app = spawn_app().await;
+    let (_, product) = app
+        .potter_with("Free Coaster", json!({"is_free": true}))
+        .await;
+    let (status, _, cart) = app.add_to_cart(None, None, &product, 1).await;
+    assert_eq!(status, StatusCode::OK);
+    let placed = app
+        .place_order(None, cart.as_deref(), Some("guest@example.com"))
+        .await;
+    let order = placed["id"].as_str().unwrap().to_owned();
+    let token = placed["access_token"].as_str().unwrap().to_owned();
+    let line = placed["items"][0]["id"].as_str().unwrap().to_owned();
+    expect_json(
+        app.checkout(&order, None, Some(&token)).await,
+        StatusCode::OK,
+    )
+    .await;
+    let review = expect_json(
+        app.post(
+            &format!("/api/v1/orders/{order}/items/{line}/review?t={token}"),
+            None,
+            json!({"rating": 4, "title": "Nice", "body": "Holds a mug."}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let review_id = review["id"].as_str().unwrap().to_owned();
+
+    let guest = browser();
+    let (status, html) = page(&guest, &app, &format!("/orders/{order}?t={token}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Edit your review"), "{html}");
+    let form_path = format!("/orders/{order}/lines/{line}/review?t={token}");
+    let (status, html) = page(&guest, &app, &form_path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!("action=\"/reviews/{review_id}/edit\"")),
+        "{html}"
+    );
+    assert!(html.contains("Holds a mug.") && html.contains("value=\"Nice\""));
+    let saved = post_form(
+        &guest,
+        &app,
+        &format!("/reviews/{review_id}/edit"),
+        &[
+            ("csrf", &csrf_of(&html)),
+            ("t", &token),
+            ("back", &format!("/orders/{order}?t={token}")),
+            ("rating", "2"),
+            ("title", "Chipped"),
+            ("body", "The edge chipped in a week."),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        saved.headers()[LOCATION],
+        format!("/orders/{order}?t={token}").as_str()
+    );
+    let now = expect_json(
+        app.get(&format!("/api/v1/reviews/{review_id}"), None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (now["rating"].as_i64(), now["title"].as_str()),
+        (Some(2), Some("Chipped"))
+    );
+    // Without the token it is nobody's to change.
+    let stranger = browser();
+    let (_, login_page) = page(&stranger, &app, "/login").await;
+    let refused = post_form(
+        &stranger,
+        &app,
+        &format!("/reviews/{review_id}/edit"),
+        &[
+            ("csrf", &csrf_of(&login_page)),
+            ("back", "/"),
+            ("rating", "1"),
+            ("title", "x"),
+            ("body", "x"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+    assert!(
+        refused.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/login"),
+        "a stranger is asked to sign in"
+    );
+    let unchanged = expect_json(
+        app.get(&format!("/api/v1/reviews/{review_id}"), None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(unchanged["rating"], 2);
+}

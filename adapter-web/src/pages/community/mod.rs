@@ -11,7 +11,7 @@ use marketplace_domain::ids::{OrderId, OrderItemId, ProductId, ReviewId, ThreadI
 use marketplace_domain::pagination::PageRequest;
 use marketplace_domain::reviews::ReviewSort;
 use marketplace_domain::validation::FieldErrors;
-use marketplace_ports::ports::{ReviewView, ThreadView};
+use marketplace_ports::ports::{ReviewSubject, ReviewView, ThreadView};
 use marketplace_ports::use_cases::reviews::{ReviewInput, ReviewTarget};
 use maud::{Markup, html};
 use poem::http::StatusCode;
@@ -48,12 +48,25 @@ struct ReviewValues<'a> {
     body: &'a str,
 }
 
-/// Which review form: of what, in which order, reached with which guest token.
+/// Which review form: of what, in which order, reached with which guest token, and the review
+/// it changes when the buyer wrote one already.
 struct ReviewPage<'a> {
     order: OrderId,
     about: &'a About,
     heading: &'a str,
     token: Option<&'a str>,
+    editing: Option<ReviewId>,
+}
+
+impl About {
+    /// Whether `review` is the one of this line or seller.
+    fn is_about(&self, review: &marketplace_ports::ports::ReviewRecord) -> bool {
+        match (self, review.subject) {
+            (About::Line(line), ReviewSubject::Product { line: of, .. }) => *line == of,
+            (About::Seller(seller), ReviewSubject::Seller) => *seller == review.seller_id,
+            _ => false,
+        }
+    }
 }
 
 fn review_form(
@@ -68,11 +81,14 @@ fn review_form(
         about,
         heading,
         token,
+        editing,
     } = *form_of;
-    let action = match about {
-        About::Line(line) => format!("/orders/{order}/lines/{line}/review"),
-        About::Seller(seller) => format!("/orders/{order}/sellers/{seller}/review"),
+    let action = match (editing, about) {
+        (Some(review), _) => format!("/reviews/{review}/edit"),
+        (None, About::Line(line)) => format!("/orders/{order}/lines/{line}/review"),
+        (None, About::Seller(seller)) => format!("/orders/{order}/sellers/{seller}/review"),
     };
+    let back = order_url(order, token);
     let content = html! {
         h1 { (heading) }
         p { a href=(order_url(order, token)) { "Back to the order" } }
@@ -81,6 +97,7 @@ fn review_form(
             form method="post" action=(action) novalidate {
                 (visitor.csrf_field())
                 @if let Some(token) = token { input type="hidden" name="t" value=(token); }
+                @if editing.is_some() { input type="hidden" name="back" value=(back); }
                 fieldset aria-describedby=[form::described_by(errors, "rating")] {
                     legend { "Your rating" }
                     @for n in (1..=5).rev() {
@@ -97,7 +114,7 @@ fn review_form(
                     textarea #f-body name="body" rows="6" aria-describedby=[form::described_by(errors, "body")] { (values.body) }
                     (form::field_errors(errors, "body"))
                 }
-                button type="submit" { "Post the review" }
+                button type="submit" { @if editing.is_some() { "Save the review" } @else { "Post the review" } }
             }
         }
     };
@@ -140,10 +157,19 @@ async fn show_review_form(
         .await
         .or_page()?;
     let heading = heading_for(&detail, &about)?;
+    // A review the buyer wrote already is changed here rather than written again.
+    let written = detail.reviews.iter().find(|r| about.is_about(r));
+    let rating = written
+        .map(|r| r.rating.get().to_string())
+        .unwrap_or_default();
     let empty = ReviewValues {
-        rating: "",
-        title: "",
-        body: "",
+        rating: &rating,
+        title: written.map_or("", |r| r.title.as_str()),
+        body: written.map_or("", |r| r.body.as_str()),
+    };
+    let heading = match written {
+        Some(_) => format!("{heading}: your review"),
+        None => heading,
     };
     let no_errors = FieldErrors::default();
     let (values, errors, status) = match refused {
@@ -157,6 +183,7 @@ async fn show_review_form(
             about: &about,
             heading: &heading,
             token,
+            editing: written.map(|r| r.id),
         },
         values,
         errors,
@@ -548,6 +575,8 @@ pub async fn product_reviews(
 #[derive(Deserialize)]
 struct EditFields {
     #[serde(default)]
+    t: Option<String>,
+    #[serde(default)]
     rating: String,
     #[serde(default)]
     title: String,
@@ -568,12 +597,16 @@ pub async fn edit_review(
     let fields: EditFields = form::read(&visitor, &body)?;
     let id = ReviewId::from_uuid(form::path_id(&id)?);
     let back = form::local_path(fields.back.as_deref());
-    visitor.require(&back)?;
+    // A guest edits with their order's token; anyone else signs in.
+    let token = fields.t.as_deref().filter(|t| !t.is_empty());
+    if token.is_none() {
+        visitor.require(&back)?;
+    }
     let result = site
         .services
         .review_writing
         .edit_review(
-            visitor.order_access(None),
+            visitor.order_access(token),
             id,
             &ReviewInput {
                 rating: fields.rating.trim().parse::<i64>().unwrap_or(0),

@@ -145,4 +145,14 @@ pub async fn reviews_are_one_per_purchase_and_summaries_follow_them(s: Subject) 
     );
     let one = reads.review(low.id).await.unwrap().unwrap();
     assert_eq!(one.review.visibility, Visibility::Removed);
+    // An order's reviews, removed ones too, oldest first; another order's are not among them.
+    let ids = |reviews: Vec<ReviewRecord>| reviews.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(reads.order_reviews(first.id).await.unwrap()),
+        [low.id, seller.id]
+    );
+    assert_eq!(
+        ids(reads.order_reviews(second.id).await.unwrap()),
+        [high.id]
+    );
 }

@@ -1,7 +1,7 @@
 //! Reviews, replies and rating summaries, in memory.
 
 use async_trait::async_trait;
-use marketplace_domain::ids::{ProductId, ReplyId, ReviewId, UserId};
+use marketplace_domain::ids::{OrderId, ProductId, ReplyId, ReviewId, UserId};
 use marketplace_domain::pagination::{Page, PageRequest};
 use marketplace_domain::reviews::{RatingDelta, RatingSummary, ReviewSort};
 
@@ -137,6 +137,18 @@ fn newest_first(a: &ReviewRecord, b: &ReviewRecord) -> std::cmp::Ordering {
 
 #[async_trait]
 impl ReviewQueries for MemoryStore {
+    async fn order_reviews(&self, order: OrderId) -> Result<Vec<ReviewRecord>, StoreError> {
+        let s = self.read("reviews.order_reviews")?;
+        let mut reviews: Vec<ReviewRecord> = s
+            .reviews
+            .iter()
+            .filter(|r| r.order_id == order)
+            .cloned()
+            .collect();
+        reviews.sort_by_key(|r| (r.created_at, r.id.get()));
+        Ok(reviews)
+    }
+
     async fn review(&self, id: ReviewId) -> Result<Option<ReviewView>, StoreError> {
         let s = self.read("reviews.review")?;
         Ok(s.reviews.iter().find(|r| r.id == id).map(|r| view(&s, r)))

@@ -10,7 +10,7 @@ use marketplace_domain::entitlements::DownloadRefused;
 
 use crate::ports::{
     AssetRecord, BlobMeta, DownloadRecord, EntitlementRecord, OrderEventRecord, OrderFilter,
-    PayoutRecord, ProductDownloads, StoreError,
+    PayoutRecord, ProductDownloads, ReviewRecord, StoreError,
 };
 use crate::use_cases::{Actor, ErrorKind, UseCaseError};
 
@@ -65,6 +65,9 @@ pub struct OrderDetail {
     /// Whether the caller is the order's buyer (or holds its guest token): only they pay it, ask
     /// for refunds and review it; staff who open it only look.
     pub viewer_is_buyer: bool,
+    /// The reviews written from this order (of its lines and sellers), for its buyer only: what
+    /// they can edit rather than write again.
+    pub reviews: Vec<ReviewRecord>,
 }
 
 /// A file to download.
@@ -119,6 +122,11 @@ impl OrderReading {
         // The guest token goes back only to whoever is the buyer: staff who open the order get
         // no credential to act as the buyer (nor links that would spend their downloads).
         let viewer_is_buyer = is_buyer(self.deps.crypto.as_ref(), &order, access);
+        let reviews = if viewer_is_buyer {
+            self.deps.queries.reviews()?.order_reviews(id).await?
+        } else {
+            Vec::new()
+        };
         let access_token = viewer_is_buyer
             .then(|| order.guest_token().map(str::to_owned))
             .flatten();
@@ -143,6 +151,7 @@ impl OrderReading {
             payouts,
             access_token,
             viewer_is_buyer,
+            reviews,
         })
     }
 
@@ -294,6 +303,7 @@ impl OrderReading {
             payouts,
             access_token: None,
             viewer_is_buyer: false,
+            reviews: Vec::new(),
         })
     }
 
