@@ -22,6 +22,18 @@ pub const FLASH_COOKIE: &str = "hc3_flash";
 /// Header cookie-authenticated writes must carry.
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
+/// A cookie for the whole site that scripts cannot read: `HttpOnly`, `SameSite=Lax`, `Path=/`,
+/// and `Secure` when the site is served over HTTPS. Every such cookie we set is made here, so
+/// none is set with weaker attributes by mistake.
+pub fn site_cookie(name: &str, value: &str, secure: bool) -> poem::web::cookie::Cookie {
+    let mut cookie = poem::web::cookie::Cookie::new_with_str(name, value);
+    cookie.set_http_only(true);
+    cookie.set_same_site(poem::web::cookie::SameSite::Lax);
+    cookie.set_path("/");
+    cookie.set_secure(secure);
+    cookie
+}
+
 /// Tells the browser to forget a cookie we set for the whole site: an empty value, `Path=/` and
 /// `Max-Age=0`. (A removal without the path would only reach cookies of the request's own
 /// folder, so the site-wide cookie would live on.)

@@ -22,7 +22,7 @@ use marketplace_domain::ids::ProductId;
 use marketplace_ports::ports::CatalogVersion;
 use marketplace_ports::use_cases::Services;
 use poem::http::{HeaderValue, Method, StatusCode, header};
-use poem::web::cookie::{Cookie, CookieJar, SameSite};
+use poem::web::cookie::CookieJar;
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response};
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
@@ -57,7 +57,7 @@ enum CatalogRead {
 }
 
 /// How the storefront gives anonymous visitors the form token of its double-submit CSRF check:
-/// the cookie it is kept in and how a new one is made. A cache that knows them keeps listing
+/// the cookie it is kept in and how a new one is issued. A cache that knows them keeps listing
 /// pages with the token masked and serves each visitor the page with theirs (minting it, and its
 /// cookie, for a first visit), so the page is computed once for everyone.
 #[derive(Clone, Copy, Debug)]
@@ -69,8 +69,9 @@ pub struct FormTokens {
     pub is_token: fn(&str) -> bool,
     /// Whether the cookie is marked `Secure`.
     pub secure: bool,
-    /// Makes a new random token.
-    pub mint: fn() -> String,
+    /// Makes a new token and sets its cookie in the jar (the storefront's own way, so a token
+    /// issued here is the same as one a page issues).
+    pub issue: fn(&CookieJar, bool) -> String,
 }
 
 /// What stands for the visitor's token in a kept page: the value of a form's `csrf` field. Page
@@ -189,21 +190,28 @@ impl Kept {
         }
     }
 
-    /// A page whose forms carry `token`, kept with the token masked (as is when it has none).
-    fn masking(content_type: Option<HeaderValue>, body: &[u8], token: Option<&str>) -> Kept {
-        let masked = token.and_then(|token| {
-            let text = std::str::from_utf8(body).ok()?;
+    /// A page read for a visitor whose form token is `token`, to keep for everyone: with the token
+    /// masked where a form's `csrf` field carries it, as it is when it has no form. `None` when a
+    /// form carries any other token: the page is that visitor's alone and never kept.
+    fn masking(
+        content_type: Option<HeaderValue>,
+        body: &[u8],
+        token: Option<&str>,
+    ) -> Option<Kept> {
+        if let (Some(token), Ok(text)) = (token, std::str::from_utf8(body)) {
             let field = csrf_value(token);
-            text.contains(&field)
-                .then(|| bytes::Bytes::from(text.replace(&field, &csrf_value(MASKED_TOKEN))))
-        });
-        match masked {
-            Some(body) => Kept {
-                masked: true,
-                ..Kept::of(content_type, body)
-            },
-            None => Kept::of(content_type, bytes::Bytes::copy_from_slice(body)),
+            if text.contains(&field) {
+                let masked = text.replace(&field, &csrf_value(MASKED_TOKEN));
+                return Some(Kept {
+                    masked: true,
+                    ..Kept::of(content_type, bytes::Bytes::from(masked))
+                });
+            }
         }
+        let has_form = body
+            .windows(CSRF_FIELD.len())
+            .any(|w| w == CSRF_FIELD.as_bytes());
+        (!has_form).then(|| Kept::of(content_type, bytes::Bytes::copy_from_slice(body)))
     }
 
     /// With the replayable headers of the answer it was made from.
@@ -402,17 +410,8 @@ impl FormTokens {
 
     /// The visitor's token, made now (with its cookie) when they have none.
     fn of_visitor(&self, jar: &CookieJar) -> String {
-        if let Some(token) = self.sent(jar) {
-            return token;
-        }
-        let token = (self.mint)();
-        let mut cookie = Cookie::new_with_str(self.cookie, &token);
-        cookie.set_http_only(true);
-        cookie.set_same_site(SameSite::Lax);
-        cookie.set_path("/");
-        cookie.set_secure(self.secure);
-        jar.add(cookie);
-        token
+        self.sent(jar)
+            .unwrap_or_else(|| (self.issue)(jar, self.secure))
     }
 }
 
@@ -467,26 +466,23 @@ impl<E: Endpoint> Endpoint for CatalogCacheEndpoint<E> {
         // The page's forms carry the token the visitor sent, or the one the page just made.
         let token = tokens.as_ref().and_then(|(tokens, jar)| tokens.sent(jar));
         let kept = match tokens {
-            Some(_) => Kept::masking(content_type, &body, token.as_deref()),
-            None => Kept::of(content_type, body),
+            Some(_) => Kept::masking(content_type.clone(), &body, token.as_deref()),
+            None => Some(Kept::of(content_type.clone(), body.clone())),
         };
-        let kept = Arc::new(kept.replaying(&headers));
-        let mut answer = kept.respond_to(if_none_match.as_ref(), token.as_deref());
-        // A form whose token could not be masked carries this visitor's own: the page is theirs
-        // alone, never kept nor stored by anyone else.
-        let unmasked_form = tokens.is_some()
-            && !kept.masked
-            && kept
-                .body
-                .windows(CSRF_FIELD.len())
-                .any(|w| w == CSRF_FIELD.as_bytes());
-        if unmasked_form {
+        let Some(kept) = kept else {
+            // A form whose token could not be masked carries this visitor's own: the page is
+            // theirs alone, answered for their browser only and never kept.
+            let mut answer = Kept::of(content_type, body)
+                .replaying(&headers)
+                .respond_to(if_none_match.as_ref(), None);
             answer.headers_mut().insert(
                 header::CACHE_CONTROL,
                 HeaderValue::from_static(PRIVATE_CACHE_CONTROL),
             );
             return Ok(answer);
-        }
+        };
+        let kept = Arc::new(kept.replaying(&headers));
+        let answer = kept.respond_to(if_none_match.as_ref(), token.as_deref());
         if let Some(version) = version {
             self.store.put(version, key, kept);
         }
@@ -603,7 +599,7 @@ mod tests {
         let token_a = "a".repeat(64);
         let token_b = "b".repeat(64);
         let page = format!("<form><input name=\"csrf\" value=\"{token_a}\"></form>");
-        let kept = Kept::masking(None, page.as_bytes(), Some(&token_a));
+        let kept = Kept::masking(None, page.as_bytes(), Some(&token_a)).expect("kept");
         assert!(kept.masked);
         assert!(!String::from_utf8_lossy(&kept.body).contains(&token_a));
         let for_b = kept.respond_to(None, Some(&token_b));
@@ -624,12 +620,15 @@ mod tests {
             "another visitor's tag does not match"
         );
         // A page without the token (no form) is kept as it is, for everyone.
-        let plain = Kept::masking(None, b"<p>no form</p>", Some(&token_a));
+        let plain = Kept::masking(None, b"<p>no form</p>", Some(&token_a)).expect("kept");
         assert!(!plain.masked);
         assert_eq!(
             plain.respond_to(None, Some(&token_b)).headers()[header::CACHE_CONTROL],
             CACHE_CONTROL
         );
+        // A form carrying some other token is that visitor's alone: never kept.
+        assert!(Kept::masking(None, page.as_bytes(), Some(&token_b)).is_none());
+        assert!(Kept::masking(None, page.as_bytes(), None).is_none());
     }
 
     #[tokio::test]
@@ -637,7 +636,7 @@ mod tests {
         let (sent, token) = ("a".repeat(64), "c".repeat(64));
         // The same characters in the page's text (a description, say) are left alone.
         let page = format!("<p>{sent}</p><input name=\"csrf\" value=\"{sent}\">");
-        let kept = Kept::masking(None, page.as_bytes(), Some(&sent));
+        let kept = Kept::masking(None, page.as_bytes(), Some(&sent)).expect("kept");
         let body = kept
             .respond_to(None, Some(&token))
             .into_body()

@@ -87,7 +87,7 @@ where
                 cookie: visitor::FORM_COOKIE,
                 is_token: visitor::is_form_token,
                 secure: config.secure_cookies,
-                mint: visitor::random_token,
+                issue: visitor::issue_form_token,
             });
     let site = Site { services, config };
     let limits = adapter_http::limits::BodyLimit {

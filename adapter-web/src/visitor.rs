@@ -7,13 +7,13 @@
 //! constant time. Cookies are `SameSite=Lax` besides, so another site cannot post with them.
 
 use adapter_http::api::cart::CART_COOKIE;
-use adapter_http::auth::SESSION_COOKIE;
+use adapter_http::auth::{SESSION_COOKIE, site_cookie};
 use marketplace_ports::use_cases::Actor;
 use marketplace_ports::use_cases::cart::CartOwner;
 use marketplace_ports::use_cases::orders::OrderAccess;
 use maud::{Markup, html};
 use poem::http::Method;
-use poem::web::cookie::{Cookie, CookieJar, SameSite};
+use poem::web::cookie::CookieJar;
 use poem::{FromRequest, Request, RequestBody};
 use subtle::ConstantTimeEq;
 
@@ -127,14 +127,7 @@ impl Visitor {
             if let Some(sent) = &self.sent_form_token {
                 return sent.clone();
             }
-            let token = random_token();
-            let mut cookie = Cookie::new_with_str(FORM_COOKIE, &token);
-            cookie.set_http_only(true);
-            cookie.set_same_site(SameSite::Lax);
-            cookie.set_path("/");
-            cookie.set_secure(self.secure_cookies);
-            self.jar.add(cookie);
-            token
+            issue_form_token(&self.jar, self.secure_cookies)
         })
     }
 
@@ -168,12 +161,8 @@ impl Visitor {
             FlashKind::Problem => "p",
         };
         let value = serde_urlencoded::to_string([("k", kind), ("m", message)]).unwrap_or_default();
-        let mut cookie = Cookie::new_with_str(FLASH_COOKIE, value);
-        cookie.set_http_only(true);
-        cookie.set_same_site(SameSite::Lax);
-        cookie.set_path("/");
-        cookie.set_secure(self.secure_cookies);
-        self.jar.add(cookie);
+        self.jar
+            .add(site_cookie(FLASH_COOKIE, &value, self.secure_cookies));
     }
 
     /// A notice for the next page, and the redirect to it.
@@ -235,8 +224,16 @@ pub fn is_form_token(value: &str) -> bool {
     value.len() == FORM_TOKEN_LENGTH && value.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// Makes a new form token and sets its `hc3_form` cookie: the one way an anonymous visitor's
+/// token is issued, by a page with a form and by the page cache serving a kept product page.
+pub fn issue_form_token(jar: &CookieJar, secure: bool) -> String {
+    let token = random_token();
+    jar.add(site_cookie(FORM_COOKIE, &token, secure));
+    token
+}
+
 /// 32 random bytes as hex (two version-4 UUIDs' random bits are enough for a form token).
-pub fn random_token() -> String {
+fn random_token() -> String {
     format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),

@@ -226,11 +226,7 @@ pub fn set_session_cookies(jar: &CookieJar, signed_in: &SignedIn, secure: bool) 
         u64::try_from((signed_in.expires_at - OffsetDateTime::now_utc()).whole_seconds())
             .unwrap_or(0),
     );
-    let mut session = Cookie::new_with_str(SESSION_COOKIE, &signed_in.token);
-    session.set_http_only(true);
-    session.set_same_site(SameSite::Lax);
-    session.set_path("/");
-    session.set_secure(secure);
+    let mut session = crate::auth::site_cookie(SESSION_COOKIE, &signed_in.token, secure);
     session.set_max_age(max_age);
     jar.add(session);
     let mut csrf = Cookie::new_with_str(CSRF_COOKIE, &signed_in.csrf_token);

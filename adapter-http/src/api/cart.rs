@@ -5,7 +5,7 @@
 use marketplace_domain::ids::ProductId;
 use marketplace_ports::use_cases::Services;
 use marketplace_ports::use_cases::cart::{CartLineView, CartOwner, CartView, RemovedLine};
-use poem::web::cookie::{Cookie as PoemCookie, CookieJar, SameSite};
+use poem::web::cookie::CookieJar;
 use poem::{Request, RequestBody};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -225,11 +225,7 @@ pub fn keep_cart_cookie(
 ) {
     match cart_token {
         Some(token) if sent != Some(token) => {
-            let mut cookie = PoemCookie::new_with_str(CART_COOKIE, token);
-            cookie.set_http_only(true);
-            cookie.set_same_site(SameSite::Lax);
-            cookie.set_path("/");
-            cookie.set_secure(secure);
+            let mut cookie = crate::auth::site_cookie(CART_COOKIE, token, secure);
             cookie.set_max_age(std::time::Duration::from_secs(
                 CART_COOKIE_DAYS * 24 * 60 * 60,
             ));
